@@ -1,0 +1,25 @@
+from rest_framework.permissions import BasePermission
+
+from accounts.middleware import membership_of
+
+
+class IsWorkspaceMember(BasePermission):
+    """Authenticated, active, and a member of a workspace. Object-level scoping
+    happens in selectors (one "not found" for missing and not-yours)."""
+
+    message = "You need to be a member of a workspace to use this endpoint."
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        membership = membership_of(request)
+        request.membership = membership
+        return membership is not None
+
+
+class IsTalentManager(IsWorkspaceMember):
+    message = "Only talent managers can do this."
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and request.membership.is_talent_manager

@@ -1,0 +1,37 @@
+# Placeholder views so the skeleton boots; replaced by the workspace and profile work.
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+
+
+@login_required
+def workspace_start(request):
+    return HttpResponse("workspace start")
+
+
+@login_required
+def workspace_members(request):
+    return HttpResponse("members")
+
+
+def invite_accept(request, token):
+    return HttpResponse("invite")
+
+
+@login_required
+def onboarding(request):
+    return HttpResponse("onboarding")
+
+
+@login_required
+def directory(request):
+    return HttpResponse("directory")
+
+
+@login_required
+def profile_detail(request, user_id):
+    return HttpResponse("profile")
+
+
+@login_required
+def profile_edit(request):
+    return HttpResponse("profile edit")

@@ -1,0 +1,51 @@
+"""Shared test setup.
+
+- With DATABASE_URL / REDIS_URL set, tests run on PostgreSQL and Redis; tests
+  marked ``postgres`` / ``redis`` need them. Without them those tests skip —
+  unless REQUIRE_SERVICES=1 (CI), where a missing service is a failure.
+- Celery runs eagerly in ordinary tests; tests marked ``worker`` start a real one.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _service_missing(reason: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _require_services(request):
+    if request.node.get_closest_marker("postgres") and not settings.USING_POSTGRES:
+        _service_missing("this test needs PostgreSQL: set DATABASE_URL=postgres://…")
+    if request.node.get_closest_marker("redis") and not settings.REDIS_URL:
+        _service_missing("this test needs Redis: set REDIS_URL=redis://…")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_eager():
+    from mentoring.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
