@@ -1,1 +1,3 @@
+"""REST routes for accounts (mounted under /api/)."""
+
 urlpatterns: list = []

@@ -9,11 +9,7 @@ def _membership(request):
         return None
     from accounts.models import Membership
 
-    return (
-        Membership.objects.select_related("organization")
-        .filter(user=user, is_active=True)
-        .first()
-    )
+    return Membership.objects.select_related("organization").filter(user=user, is_active=True).first()
 
 
 class WorkspaceMiddleware:

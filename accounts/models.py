@@ -119,12 +119,8 @@ class Membership(models.Model):
         MEMBER = "member", "Member"
         TALENT_MANAGER = "talent_manager", "Talent manager"
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
-    )
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
     is_active = models.BooleanField(default=True)
     joined_at = models.DateTimeField(default=now)
@@ -207,9 +203,7 @@ class Profile(models.Model):
         BALANCED = "balanced", "Balanced"
         GENTLE = "gentle", "Gentle and encouraging"
 
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
-    )
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     headline = models.CharField(max_length=120, blank=True)
     bio = models.TextField(max_length=5000, blank=True)
     bio_html = models.TextField(blank=True, editable=False)
@@ -261,9 +255,7 @@ class Skill(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(
-                "organization", Lower("name"), name="skill_name_unique_per_org_ci"
-            ),
+            models.UniqueConstraint("organization", Lower("name"), name="skill_name_unique_per_org_ci"),
             models.UniqueConstraint(fields=["organization", "slug"], name="skill_slug_unique_per_org"),
         ]
 
@@ -282,9 +274,7 @@ class SkillAlias(models.Model):
         ordering = ["name"]
         verbose_name_plural = "skill aliases"
         constraints = [
-            models.UniqueConstraint(
-                "organization", Lower("name"), name="skill_alias_unique_per_org_ci"
-            ),
+            models.UniqueConstraint("organization", Lower("name"), name="skill_alias_unique_per_org_ci"),
         ]
 
     def __str__(self):
@@ -301,9 +291,7 @@ class Expertise(models.Model):
         ADVANCED = 4, "4 · Advanced"
         EXPERT = 5, "5 · Expert"
 
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expertise"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expertise")
     skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="experts")
     level = models.PositiveSmallIntegerField(choices=Level.choices)
     years = models.PositiveSmallIntegerField(
@@ -315,9 +303,7 @@ class Expertise(models.Model):
         verbose_name_plural = "expertise"
         constraints = [
             models.UniqueConstraint(fields=["user", "skill"], name="expertise_unique_user_skill"),
-            models.CheckConstraint(
-                condition=Q(level__gte=1) & Q(level__lte=5), name="expertise_level_1_5"
-            ),
+            models.CheckConstraint(condition=Q(level__gte=1) & Q(level__lte=5), name="expertise_level_1_5"),
             models.CheckConstraint(condition=Q(years__lte=60), name="expertise_years_max_60"),
         ]
         indexes = [models.Index(fields=["skill", "level"])]
@@ -349,9 +335,7 @@ class LearningGoal(models.Model):
 class AuditEntry(models.Model):
     """Who did what to whom in a workspace (role changes, deactivations, invites...)."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="audit_entries"
-    )
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="audit_entries")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

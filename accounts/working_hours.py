@@ -10,6 +10,7 @@ current week, so daylight-saving shifts are picked up on the next save or by
 the weekly refresh task.
 """
 
+import itertools
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -78,9 +79,7 @@ def validate_working_hours(windows) -> list[dict]:
         if isinstance(day, str) and day.isdigit():
             day = int(day)
         if not isinstance(day, int) or isinstance(day, bool) or not 0 <= day <= 6:
-            raise ValidationError(
-                f"Window {i}: day must be 0 (Monday) to 6 (Sunday).", code="invalid_day"
-            )
+            raise ValidationError(f"Window {i}: day must be 0 (Monday) to 6 (Sunday).", code="invalid_day")
         try:
             start = _parse_clock(window.get("start"))
             end = _parse_clock(window.get("end"), allow_24=True)
@@ -97,7 +96,7 @@ def validate_working_hours(windows) -> list[dict]:
             )
         cleaned.append({"day": day, "start": window["start"], "end": window["end"], "_s": start, "_e": end})
     cleaned.sort(key=lambda w: (w["day"], w["_s"]))
-    for prev, cur in zip(cleaned, cleaned[1:], strict=False):
+    for prev, cur in itertools.pairwise(cleaned):
         if prev["day"] == cur["day"] and cur["_s"] < prev["_e"]:
             raise ValidationError(
                 f"{DAY_NAMES[cur['day']]}: {prev['start']}–{prev['end']} overlaps "

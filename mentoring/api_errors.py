@@ -1,6 +1,6 @@
 """One error format for the whole REST API:
 
-    {"error": {"code": "invalid", "message": "...", "fields": {"field": ["..."]}}}
+{"error": {"code": "invalid", "message": "...", "fields": {"field": ["..."]}}}
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied

@@ -30,12 +30,8 @@ if PRODUCTION:
     SECRET_KEY = env.str("SECRET_KEY")  # no default: refuse to start without it
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 else:
-    SECRET_KEY = env.str(
-        "SECRET_KEY", default="dev-only-insecure-key-change-me-0123456789-abcdefghijklmnop"
-    )
-    ALLOWED_HOSTS = env.list(
-        "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
-    )
+    SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-0123456789-abcdefghijklmnop")
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
@@ -100,9 +96,7 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # web, worker and beat share the file: WAL plus IMMEDIATE transactions and a

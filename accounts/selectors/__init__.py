@@ -1,0 +1,5 @@
+"""Reads for accounts, always scoped to the viewer's workspace. Import from the submodule:
+
+- ``accounts.selectors.workspaces``: memberships, invites, access checks
+- ``accounts.selectors.profiles``: profiles, directory search, skills autocomplete
+"""

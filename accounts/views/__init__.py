@@ -1,0 +1,1 @@
+"""HTML views for accounts: ``workspaces`` and ``profiles``."""
