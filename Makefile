@@ -6,6 +6,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# extra pytest arguments, e.g. `make test PYTEST_ARGS="-n 2 -x"`
+PYTEST_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: run test install install-dev lint fmt migrate seed check-deploy schema bench-quick clean
@@ -40,9 +42,11 @@ run: install
 	TANDEM_HOST=$(HOST) TANDEM_PORT=$(PORT) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
 ## test: install what tests need and run the whole suite (browser tests in their own run)
+# pytest exits 5 when it collects no test, which fails make like any failure;
+# -ra (pyproject) lists every skip; REQUIRE_SERVICES=1 turns a skip into a failure.
 test: install-dev
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	DJANGO_ENV=test $(BIN)/pytest tests --ignore=tests/browser
+	DJANGO_ENV=test $(BIN)/pytest tests --ignore=tests/browser $(PYTEST_ARGS)
 	DJANGO_ENV=test $(BIN)/python -m tests.browser.run_if_possible
 
 lint:
@@ -54,7 +58,8 @@ fmt:
 	$(BIN)/ruff format .
 
 check-deploy:
-	DJANGO_ENV=production SECRET_KEY=$$(openssl rand -hex 40) ALLOWED_HOSTS=tandem.example.com \
+	DJANGO_ENV=production SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))') \
+	  ALLOWED_HOSTS=tandem.example.com \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 schema:

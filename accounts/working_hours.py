@@ -40,20 +40,43 @@ def validate_timezone(name: str) -> str:
 _TZ_CACHE: set[str] | None = None
 
 
+# Present in the tz database directory but not time zones anyone should pick:
+# "localtime" is the host's own setting (differs per machine), "Factory" means
+# "unknown", "posixrules" is a rules template.
+NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+REGIONS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
 def _timezones() -> set[str]:
     global _TZ_CACHE
     if _TZ_CACHE is None:
-        _TZ_CACHE = set(available_timezones())
+        _TZ_CACHE = set(available_timezones()) - NOT_ZONES
     return _TZ_CACHE
 
 
 def timezone_choices() -> list[str]:
-    return sorted(_timezones())
+    """Zones to offer in a picker: UTC and the Region/City names (legacy links like
+    "GB" or "US/Eastern" stay valid for validation but are not offered)."""
+    return ["UTC", *sorted(name for name in _timezones() if name.split("/")[0] in REGIONS)]
 
 
 def _parse_clock(value, *, allow_24=False) -> int:
     """'HH:MM' → minutes since midnight."""
     if not isinstance(value, str) or len(value) != 5 or value[2] != ":":
+        raise ValueError
+    # int() alone would accept " 9", "+9" or "-1"; only two plain digits each side are a clock.
+    if not (value[:2].isdigit() and value[3:].isdigit()):
         raise ValueError
     hours, minutes = int(value[:2]), int(value[3:])
     if allow_24 and hours == 24 and minutes == 0:

@@ -1,8 +1,19 @@
-"""The Celery app. Tasks are autodiscovered from each app's ``tasks.py``; the
-beat schedule is assembled from each app's ``BEAT_SCHEDULE`` in ``beat.py``."""
+"""The Celery app.
+
+Tasks are autodiscovered from each installed app's ``tasks.py``. The beat
+schedule is assembled from the ``BEAT_SCHEDULE`` dict of each installed app's
+``beat.py`` (an app without one contributes nothing), merged over
+``settings.CELERY_BEAT_SCHEDULE``; two apps naming the same entry is an error,
+not a silent overwrite.
+
+Embedded default: kombu's ``filesystem://`` transport in ``CELERY_DATA_DIR``
+(folders created here, before anything publishes or consumes). With
+``REDIS_URL`` the broker is Redis.
+"""
 
 import importlib
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -12,30 +23,54 @@ app = Celery("tandem")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-BEAT_MODULES = ("accounts.beat", "trust.beat", "mentoring.beat", "messaging.beat")
 
+def beat_schedule(app_labels=None) -> dict:
+    """The merged BEAT_SCHEDULE of every installed app's ``beat`` module."""
+    if app_labels is None:
+        from django.apps import apps as django_apps
+        from django.conf import settings
 
-def _beat_schedule() -> dict:
+        # only our own apps: third-party packages have no say in our schedule
+        app_labels = [
+            config.name
+            for config in django_apps.get_app_configs()
+            if Path(config.path).is_relative_to(settings.BASE_DIR)
+        ]
     schedule: dict = {}
-    for module_name in BEAT_MODULES:
+    for app_name in app_labels:
+        module_name = f"{app_name}.beat"
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name != module_name:
+            if exc.name != module_name:  # a broken import inside beat.py must not hide
                 raise
             continue
-        schedule.update(getattr(module, "BEAT_SCHEDULE", {}))
+        entries = getattr(module, "BEAT_SCHEDULE", {})
+        clashes = schedule.keys() & entries.keys()
+        if clashes:
+            raise ValueError(f"{module_name} redefines beat entries {sorted(clashes)}")
+        schedule.update(entries)
     return schedule
+
+
+def ensure_filesystem_broker_folders(celery_app=app) -> list[str]:
+    """Create the filesystem transport's folders (no-op for other brokers)."""
+    options = celery_app.conf.broker_transport_options or {}
+    folders = [
+        options[key]
+        for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
+        if options.get(key)
+    ]
+    for folder in folders:
+        os.makedirs(folder, exist_ok=True)
+    return folders
 
 
 @app.on_after_finalize.connect
 def _install_beat_schedule(sender, **kwargs):
-    sender.conf.beat_schedule = {**_beat_schedule(), **(sender.conf.beat_schedule or {})}
+    sender.conf.beat_schedule = {**beat_schedule(), **(sender.conf.beat_schedule or {})}
 
 
 @app.on_after_configure.connect
 def _ensure_filesystem_queue(sender, **kwargs):
-    options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
-        if options.get(key):
-            os.makedirs(options[key], exist_ok=True)
+    ensure_filesystem_broker_folders(sender)

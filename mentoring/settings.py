@@ -27,8 +27,19 @@ TESTING = DJANGO_ENV == "test"
 
 # --- Core -------------------------------------------------------------------
 if PRODUCTION:
-    SECRET_KEY = env.str("SECRET_KEY")  # no default: refuse to start without it
-    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+    # No defaults: refuse to start without them, and say what to set.
+    SECRET_KEY = env.str("SECRET_KEY", default="")
+    if len(SECRET_KEY) < 50:
+        raise environ.ImproperlyConfigured(
+            "DJANGO_ENV=production needs SECRET_KEY: set it to a long random string "
+            "(at least 50 characters, e.g. `openssl rand -hex 40`)."
+        )
+    ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[])
+    if not ALLOWED_HOSTS:
+        raise environ.ImproperlyConfigured(
+            "DJANGO_ENV=production needs ALLOWED_HOSTS: set it to the comma-separated host "
+            "names Tandem is served under (e.g. ALLOWED_HOSTS=tandem.example.com)."
+        )
 else:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-change-me-0123456789-abcdefghijklmnop")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
@@ -50,6 +61,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets as static files, not from a CDN
     "csp",
     "allauth",
     "allauth.account",
@@ -155,9 +167,11 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(CELERY_DATA_DIR / "queue"),
         "data_folder_out": str(CELERY_DATA_DIR / "queue"),
         "processed_folder": str(CELERY_DATA_DIR / "processed"),
+        "control_folder": str(CELERY_DATA_DIR / "control"),  # kombu's default is ./control
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = None
+CELERY_RESULT_EXPIRES = None  # no results stored, so no nightly backend_cleanup entry in beat
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -247,6 +261,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # the browsable API docs load Swagger UI from our own static files (CSP: 'self' only)
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Internationalization ----------------------------------------------------

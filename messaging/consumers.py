@@ -6,12 +6,20 @@ an error frame and the socket stays open.
 """
 
 import json
+import time
 
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from mentoring.errors import DomainError
+from messaging import presence, selectors, services
+from messaging.events import conversation_group, frame_to_conversation, message_data
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
 MAX_FRAME_BYTES = 64 * 1024
+RESUME_BATCH = 100  # messages replayed per conversation per resume frame
+TYPING_MIN_INTERVAL = 2.0  # seconds; faster typing frames are dropped silently
 
 
 def user_group(user_id: int) -> str:
@@ -23,18 +31,28 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
+            # Accept first: a close before the handshake reaches a browser as a bare
+            # HTTP 403 (close code 1006); after it, the client sees 4401 and knows to log in.
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
-        self.groups_joined = [user_group(user.id)]
+        self.conversation_ids = set(await database_sync_to_async(selectors.conversation_ids_for)(user))
+        self.typing_sent_at: dict[int, float] = {}
+        self.groups_joined = [user_group(user.id)] + [conversation_group(c) for c in sorted(self.conversation_ids)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         await self.send_json({"type": "hello", "user": user.id})
+        await self.presence_set(presence.ONLINE)
 
     async def disconnect(self, code):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
+        if hasattr(self, "user"):
+            before, after = await database_sync_to_async(presence.socket_gone)(self.user.id, self.channel_name)
+            if before != after:
+                await self.broadcast_presence()
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if bytes_data is not None or text_data is None:
@@ -66,7 +84,237 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
     async def handle_ping(self, content):
         await self.send_json({"type": "pong", "ref": content.get("ref")})
 
-    HANDLERS = {"ping": handle_ping}
+    # --- chat (docs/api.md) -----------------------------------------------------
+    async def handle_message_send(self, content):
+        ref = content.get("ref")
+        if not await self.require(content, "conversation", "client_id", "body"):
+            return
+        message = await self.call(
+            content,
+            services.message_send,
+            conversation_id=content["conversation"],
+            author=self.user,
+            client_id=content["client_id"],
+            body=content["body"],
+            reply_to_seq=content.get("reply_to"),
+            echo=("conversation", "client_id"),
+        )
+        if message is None:
+            return
+        await self.send_json(
+            {
+                "type": "message.ack",
+                "ref": ref,
+                "conversation": message.conversation_id,
+                "client_id": str(message.client_id),
+                "seq": message.seq,
+                "created": message.created,
+                "message": message_data(message),
+            }
+        )
+
+    async def handle_message_edit(self, content):
+        if not await self.require(content, "conversation", "seq", "body"):
+            return
+        done = await self.call(
+            content,
+            services.message_edit,
+            conversation_id=content["conversation"],
+            seq=content["seq"],
+            actor=self.user,
+            body=content["body"],
+            echo=("conversation", "seq"),
+        )
+        if done is not None:
+            await self.send_ok(content)
+
+    async def handle_message_delete(self, content):
+        if not await self.require(content, "conversation", "seq"):
+            return
+        done = await self.call(
+            content,
+            services.message_delete,
+            conversation_id=content["conversation"],
+            seq=content["seq"],
+            actor=self.user,
+            echo=("conversation", "seq"),
+        )
+        if done is not None:
+            await self.send_ok(content)
+
+    async def handle_read_update(self, content):
+        if not await self.require(content, "conversation", "last_read_seq"):
+            return
+        stored = await self.call(
+            content,
+            services.read_update,
+            conversation_id=content["conversation"],
+            user=self.user,
+            last_read_seq=content["last_read_seq"],
+            echo=("conversation",),
+        )
+        if stored is not None:
+            await self.send_ok(content, last_read_seq=stored)
+
+    async def handle_typing(self, content):
+        if not await self.require(content, "conversation"):
+            return
+        conversation_id = content["conversation"]
+        if isinstance(conversation_id, bool) or conversation_id not in self.conversation_ids:
+            await self.send_error(
+                "not_found", "No such conversation.", ref=content.get("ref"), conversation=conversation_id
+            )
+            return
+        now = time.monotonic()
+        if now - self.typing_sent_at.get(conversation_id, -TYPING_MIN_INTERVAL) < TYPING_MIN_INTERVAL:
+            return
+        self.typing_sent_at[conversation_id] = now
+        await frame_to_conversation(
+            conversation_id,
+            {
+                "type": "typing",
+                "conversation": conversation_id,
+                "user": self.user.id,
+                "name": self.user.display_name,
+            },
+            skip_channel=self.channel_name,
+        )
+
+    async def handle_resume(self, content):
+        ref = content.get("ref")
+        if not await self.require(content, "conversations"):
+            return
+        wanted = content["conversations"]
+        if not isinstance(wanted, dict) or not all(
+            isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0 for seq in wanted.values()
+        ):
+            await self.send_error(
+                "invalid_field",
+                'conversations must map conversation ids to the last seq seen, e.g. {"12": 40}.',
+                ref=ref,
+                fields={"conversations": ['Send {"<conversation id>": <last seq seen, 0 for none>}.']},
+            )
+            return
+        batches = await database_sync_to_async(self.resume_batches)(wanted)
+        state = {}
+        for conversation_id, outcome in batches:
+            if isinstance(outcome, DomainError):
+                await self.send_error(outcome.code, outcome.message, ref=ref, conversation=conversation_id)
+                continue
+            for message in outcome["messages"]:
+                await self.send_json({"type": "message.new", "message": message, "replay": True})
+            if outcome["has_more"]:
+                await self.send_json(
+                    {
+                        "type": "resume.more",
+                        "ref": ref,
+                        "conversation": conversation_id,
+                        "after": outcome["messages"][-1]["seq"],
+                    }
+                )
+            state[str(conversation_id)] = {"last_seq": outcome["last_seq"], "read": outcome["read"]}
+        user_ids = {int(user_id) for entry in state.values() for user_id in entry["read"]}
+        people = await database_sync_to_async(presence.presence_of)(sorted(user_ids))
+        await self.send_json(
+            {
+                "type": "resume.done",
+                "ref": ref,
+                "conversations": state,
+                "presence": {str(user_id): info for user_id, info in people.items()},
+            }
+        )
+
+    def resume_batches(self, wanted: dict) -> list:
+        """Sync (runs in a worker thread): the missed messages per conversation, from the database."""
+        out = []
+        for key, last_seq in wanted.items():
+            try:
+                conversation = selectors.access_conversation(self.user, key)
+                page = selectors.history(conversation, after=last_seq, limit=RESUME_BATCH)
+                read = {
+                    str(member.user_id): getattr(getattr(member, "read_state", None), "last_read_seq", 0)
+                    for member in selectors.conversation_members(conversation)
+                }
+            except DomainError as error:
+                out.append((key, error))
+                continue
+            out.append(
+                (
+                    conversation.pk,
+                    {
+                        "messages": [message_data(message) for message in page.messages],
+                        "has_more": page.has_more,
+                        "last_seq": conversation.last_seq,
+                        "read": read,
+                    },
+                )
+            )
+        return out
+
+    async def handle_presence_heartbeat(self, content):
+        state = content.get("state", presence.ONLINE)
+        if state not in presence.CLIENT_STATES:
+            await self.send_error(
+                "invalid_field",
+                'state must be "online" or "away".',
+                ref=content.get("ref"),
+                fields={"state": ['Send "online" or "away".']},
+            )
+            return
+        await self.presence_set(state)
+
+    HANDLERS = {
+        "ping": handle_ping,
+        "message.send": handle_message_send,
+        "message.edit": handle_message_edit,
+        "message.delete": handle_message_delete,
+        "read.update": handle_read_update,
+        "typing": handle_typing,
+        "resume": handle_resume,
+        "presence.heartbeat": handle_presence_heartbeat,
+    }
+
+    # --- one error path: domain errors become error frames ---------------------
+    async def require(self, content, *names) -> bool:
+        missing = [name for name in names if content.get(name) is None]
+        if missing:
+            await self.send_error(
+                "missing_field",
+                f"{content['type']} needs: {', '.join(missing)}.",
+                ref=content.get("ref"),
+                fields={name: ["This field is required."] for name in missing},
+            )
+            return False
+        return True
+
+    async def call(self, content, service, *, echo=(), **kwargs):
+        """Run a service in a worker thread; a DomainError becomes an error frame
+        (echoing ``echo`` fields of the request so the client can match it) and None."""
+        try:
+            return await database_sync_to_async(service)(**kwargs)
+        except DomainError as error:
+            extra = {name: content.get(name) for name in echo}
+            if error.fields:
+                extra["fields"] = error.fields
+            if isinstance(error, services.RateLimited):
+                extra["retry_after"] = error.retry_after
+            await self.send_error(error.code, error.message, ref=content.get("ref"), **extra)
+            return None
+
+    async def send_ok(self, content, **extra):
+        await self.send_json({"type": "ok", "ref": content.get("ref"), "request": content["type"], **extra})
+
+    # --- presence --------------------------------------------------------------
+    async def presence_set(self, state: str):
+        before, after = await database_sync_to_async(presence.heartbeat)(self.user.id, self.channel_name, state)
+        if before != after:
+            await self.broadcast_presence()
+
+    async def broadcast_presence(self):
+        info = (await database_sync_to_async(presence.presence_of)([self.user.id]))[self.user.id]
+        frame = presence.presence_frame(self.user.id, info)
+        for conversation_id in sorted(self.conversation_ids):
+            await frame_to_conversation(conversation_id, frame, skip_channel=self.channel_name)
 
     async def send_error(self, code: str, reason: str, *, ref=None, **extra):
         frame = {"type": "error", "code": code, "reason": reason}
@@ -79,3 +327,28 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
     async def session_revoked(self, event):
         """Logout or deactivation: close every socket of this user."""
         await self.close(code=CLOSE_SESSION_ENDED)
+
+    async def chat_frame(self, event):
+        """A frame for everyone in a conversation (``messaging.events``)."""
+        if event.get("skip_channel") == self.channel_name:
+            return
+        await self.send_json(event["frame"])
+
+    async def conversation_joined(self, event):
+        """The user became a member while connected: subscribe this socket too."""
+        conversation_id = event["conversation"]
+        group = conversation_group(conversation_id)
+        await self.channel_layer.group_add(group, self.channel_name)
+        if group not in self.groups_joined:
+            self.groups_joined.append(group)
+        self.conversation_ids.add(conversation_id)
+        await self.send_json({"type": "conversation.joined", "conversation": conversation_id})
+
+    async def conversation_left(self, event):
+        conversation_id = event["conversation"]
+        group = conversation_group(conversation_id)
+        await self.channel_layer.group_discard(group, self.channel_name)
+        if group in self.groups_joined:
+            self.groups_joined.remove(group)
+        self.conversation_ids.discard(conversation_id)
+        await self.send_json({"type": "conversation.left", "conversation": conversation_id})

@@ -1,0 +1,149 @@
+"""Conversations and messages (protocol: docs/api.md).
+
+A conversation belongs to an engagement today (one per engagement) and to a
+question later (``Kind.QUESTION``, its own nullable foreign key then). Every
+message gets a per-conversation ``seq`` that is gap-free and monotonic: it is
+assigned while the conversation row is locked (``messaging.services``), and a
+deleted message stays as a tombstone so the numbering never has holes. Clients
+resume from the last ``seq`` they saw.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from mentoring.clock import now
+
+MAX_BODY_CHARS = 10_000
+
+
+class Conversation(models.Model):
+    class Kind(models.TextChoices):
+        ENGAGEMENT = "engagement", "Engagement chat"
+        QUESTION = "question", "Question thread"
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="conversations"
+    )
+    engagement = models.ForeignKey(
+        "mentoring.Engagement",
+        on_delete=models.CASCADE,
+        related_name="conversations",
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ENGAGEMENT)
+    created_at = models.DateTimeField(default=now)
+    # The highest seq handed out; only ever raised while this row is locked.
+    last_seq = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement"],
+                condition=Q(engagement__isnull=False),
+                name="conversation_one_per_engagement",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="engagement") | Q(engagement__isnull=False),
+                name="conversation_engagement_kind_has_engagement",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "kind"], name="conversation_org_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+
+class ConversationMember(models.Model):
+    """Who may read and write a conversation. ``left_at`` set = no longer a member
+    (rows are kept so a person who comes back keeps their read state)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversation_memberships"
+    )
+    joined_at = models.DateTimeField(default=now)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="conversation_member_unique"),
+        ]
+        indexes = [models.Index(fields=["user", "left_at"], name="conversation_member_user")]
+
+    def __str__(self):
+        return f"{self.user_id} in {self.conversation_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.left_at is None
+
+
+class Message(models.Model):
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveBigIntegerField()
+    # SET_NULL keeps the tombstone (and the gap-free numbering) if an account is erased.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="messages"
+    )
+    body = models.TextField(max_length=MAX_BODY_CHARS, blank=True)
+    body_html = models.TextField(blank=True)
+    client_id = models.UUIDField()
+    reply_to = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replies"
+    )
+    created_at = models.DateTimeField(default=now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(fields=["author", "client_id"], name="message_client_id_unique"),
+            models.CheckConstraint(condition=Q(seq__gte=1), name="message_seq_positive"),
+            models.CheckConstraint(
+                condition=Q(deleted_at__isnull=False) | ~Q(body=""), name="message_body_unless_deleted"
+            ),
+            models.CheckConstraint(
+                condition=Q(deleted_at__isnull=True) | Q(body=""), name="message_deleted_has_no_body"
+            ),
+        ]
+        ordering = ["conversation_id", "seq"]
+
+    def __str__(self):
+        return f"#{self.seq} in {self.conversation_id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class MessageMention(models.Model):
+    """@someone in a message, for the notifications work (one row per person)."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="mentions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mentions")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "user"], name="message_mention_unique")]
+        indexes = [models.Index(fields=["user", "created_at"], name="message_mention_user")]
+
+    def __str__(self):
+        return f"@{self.user_id} in {self.message_id}"
+
+
+class ReadState(models.Model):
+    """How far a member has read. Only ever raised (``services.read_update``)."""
+
+    member = models.OneToOneField(ConversationMember, on_delete=models.CASCADE, related_name="read_state")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="read_states")
+    last_read_seq = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [models.Index(fields=["conversation", "last_read_seq"], name="read_state_conversation")]
+
+    def __str__(self):
+        return f"member {self.member_id} read to {self.last_read_seq}"

@@ -1,0 +1,283 @@
+"""Trust: the append-only evidence ledger, materialized scores, daily snapshots,
+workspace priors and disputes.
+
+Only ``trust.services`` writes these tables. Other apps emit evidence through
+``trust.services.record_evidence``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from mentoring.clock import now
+from trust import params
+
+
+class Dimension(models.TextChoices):
+    COMPETENCE = params.COMPETENCE, "Competence"
+    INTEGRITY = params.INTEGRITY, "Integrity"
+    RESPONSIVENESS = params.RESPONSIVENESS, "Responsiveness"
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to update or delete ledger rows."""
+
+
+class TrustEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("The trust ledger is append-only: record a compensating event instead.")
+
+    def delete(self):
+        raise AppendOnlyError("The trust ledger is append-only: record a compensating event instead.")
+
+    def live(self):
+        """Events that count: not a void record, not voided."""
+        return self.filter(voids__isnull=True, voided_by_record__isnull=True)
+
+
+class TrustEvent(models.Model):
+    """One piece of evidence about ``subject``. Never updated, never deleted.
+
+    ``weight`` is the effective weight after the anti-gaming rules;
+    ``base_weight`` what the emitting app asked for; ``weight_note`` why they differ.
+    A void is a new row whose ``voids`` points at the event it cancels.
+    """
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="trust_events"
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trust_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    skill = models.ForeignKey(
+        "accounts.Skill", null=True, blank=True, on_delete=models.PROTECT, related_name="trust_events"
+    )
+    # skill id, or 0 for "no skill": a non-null column makes the idempotency key
+    # (and the score key) unique on every database without NULL semantics.
+    skill_key = models.BigIntegerField(default=0, editable=False)
+    outcome = models.FloatField()
+    weight = models.FloatField(default=1.0)
+    base_weight = models.FloatField(default=1.0)
+    weight_note = models.CharField(max_length=200, blank=True)
+    reciprocal_discounted = models.BooleanField(default=False)
+    source_kind = models.CharField(max_length=60)
+    source_id = models.CharField(max_length=64)
+    # 0 for the original record; a discounted re-record of the same fact gets n+1.
+    revision = models.PositiveSmallIntegerField(default=0)
+    occurred_at = models.DateTimeField(default=now)
+    recorded_at = models.DateTimeField(default=now, editable=False)
+    voids = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="voided_by_record"
+    )
+    void_reason = models.TextField(blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = TrustEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_kind", "source_id", "subject", "dimension", "skill_key", "revision"],
+                name="trust_event_idempotency_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__gte=0.0) & Q(outcome__lte=1.0), name="trust_event_outcome_0_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gt=0.0) & Q(base_weight__gt=0.0), name="trust_event_weight_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(dimension__in=params.DIMENSIONS), name="trust_event_dimension_known"
+            ),
+            models.CheckConstraint(
+                condition=(Q(dimension=params.COMPETENCE) & Q(skill__isnull=False))
+                | (~Q(dimension=params.COMPETENCE) & Q(skill__isnull=True)),
+                name="trust_event_skill_iff_competence",
+            ),
+            models.CheckConstraint(
+                condition=(Q(skill__isnull=True) & Q(skill_key=0))
+                | (Q(skill__isnull=False) & Q(skill_key=F("skill"))),
+                name="trust_event_skill_key_matches",
+            ),
+            models.CheckConstraint(
+                condition=Q(voids__isnull=True) | ~Q(void_reason=""), name="trust_event_void_has_reason"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["subject", "dimension", "occurred_at"], name="trust_event_subject_idx"),
+            models.Index(fields=["organization", "dimension"], name="trust_event_org_dim_idx"),
+            models.Index(fields=["actor", "subject", "occurred_at"], name="trust_event_pair_idx"),
+        ]
+
+    def __str__(self):
+        skill = f" in {self.skill}" if self.skill_id else ""
+        return f"{self.dimension}{skill} about {self.subject_id}: {self.outcome:.2f} ({self.source_kind})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("Trust events cannot be changed: record a compensating event instead.")
+        self.skill_key = self.skill_id or 0
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Trust events cannot be deleted: record a compensating event instead.")
+
+    @property
+    def is_void_record(self) -> bool:
+        return self.voids_id is not None
+
+
+class TrustPrior(models.Model):
+    """The workspace mean per dimension (the swift-trust prior's mu), refreshed nightly."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    mean = models.FloatField()
+    evidence = models.FloatField(default=0.0)
+    computed_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "dimension"], name="trust_prior_unique"),
+            models.CheckConstraint(condition=Q(mean__gt=0.0) & Q(mean__lt=1.0), name="trust_prior_mean_0_1"),
+        ]
+
+    def __str__(self):
+        return f"{self.organization_id} {self.dimension}: {self.mean:.3f}"
+
+
+class TrustScore(models.Model):
+    """Materialized Beta belief per (subject, dimension, skill). Derived; rebuilt from the ledger.
+
+    ``skill_key`` is the skill id or 0 ("no skill"): the unique key is then a plain,
+    non-null triple that both SQLite and PostgreSQL can upsert on (ON CONFLICT).
+    """
+
+    # No separate FK indexes: the unique key starts with subject, and every extra index
+    # is written for each of the hundreds of thousands of rows the nightly upsert touches.
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trust_scores", db_index=False
+    )
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    skill = models.ForeignKey(
+        "accounts.Skill",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="trust_scores",
+        db_index=False,
+    )
+    skill_key = models.BigIntegerField(default=0)
+    alpha = models.FloatField()
+    beta = models.FloatField()
+    mean = models.FloatField()
+    lower = models.FloatField()
+    upper = models.FloatField()
+    evidence_weight = models.FloatField(default=0.0)  # Σ w·decay: how much evidence really counts now
+    evidence_count = models.PositiveIntegerField(default=0)
+    distinct_raters = models.PositiveIntegerField(default=0)
+    last_evidence_at = models.DateTimeField(null=True, blank=True)
+    computed_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["subject", "dimension", "skill_key"]
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "dimension", "skill_key"], name="trust_score_key"),
+            models.CheckConstraint(
+                condition=(Q(skill__isnull=True) & Q(skill_key=0))
+                | (Q(skill__isnull=False) & Q(skill_key=F("skill"))),
+                name="trust_score_skill_key_matches",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.subject_id} {self.dimension}/{self.skill_key}: {self.mean:.2f} [{self.lower:.2f}]"
+
+
+class TrustSnapshot(models.Model):
+    """One day's score, for trends."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    skill = models.ForeignKey(
+        "accounts.Skill", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    skill_key = models.BigIntegerField(default=0)
+    date = models.DateField()
+    mean = models.FloatField()
+    lower = models.FloatField()
+    evidence_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject", "dimension", "skill_key", "date"], name="trust_snapshot_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.subject_id} {self.dimension}/{self.skill_key}: {self.mean:.2f}"
+
+
+class TrustDispute(models.Model):
+    """A subject's challenge of one evidence item; decided by a talent manager."""
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        UPHELD = "upheld", "Upheld"
+        REJECTED = "rejected", "Rejected"
+
+    # state → states it may move to (services.dispute_decide is the only mover)
+    TRANSITIONS = {
+        State.OPEN: {State.UPHELD, State.REJECTED},
+        State.UPHELD: set(),
+        State.REJECTED: set(),
+    }
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(TrustEvent, on_delete=models.PROTECT, related_name="disputes")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="trust_disputes"
+    )
+    reason = models.TextField(max_length=2000)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_note = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(default=now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event"], condition=Q(state="open"), name="trust_dispute_one_open_per_event"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="trust_dispute_reason_required"),
+            models.CheckConstraint(
+                condition=Q(state="open") | Q(decided_at__isnull=False), name="trust_dispute_decided_has_time"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "state", "-created_at"], name="trust_dispute_queue_idx")
+        ]
+
+    def __str__(self):
+        return f"Dispute {self.pk} on event {self.event_id} ({self.state})"

@@ -1,17 +1,307 @@
-# Placeholder views so the skeleton boots; replaced by the workspace work.
+"""HTML views for workspaces: start (create or join by domain), invite links,
+members, the domain allow-list and the audit log.
+
+Thin adapters: parse a form, call one service or selector, render. Domain
+errors come back as field errors on the form (or a flash message for row
+actions); a member of another workspace's id is a plain 404.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.adapters import PENDING_INVITE_SESSION_KEY
+from accounts.forms_workspaces import (
+    DomainAddForm,
+    InviteCreateForm,
+    MemberSearchForm,
+    RoleForm,
+    WorkspaceCreateForm,
+)
+from accounts.selectors import workspaces as selectors
+from accounts.services import workspaces as services
+from mentoring.errors import DomainError, NotFound, PermissionDenied
+
+MEMBERS_PAGE_SIZE = 25
+AUDIT_PAGE_SIZE = 50
+
+
+def _add_errors(form, exc: DomainError) -> None:
+    """Copy a service's field errors onto the form (unknown fields become form errors)."""
+    if not exc.fields:
+        form.add_error(None, exc.message)
+        return
+    for field, field_messages in exc.fields.items():
+        for message in field_messages:
+            form.add_error(field if field in form.fields else None, message)
+
+
+def _error_text(exc: DomainError) -> str:
+    details = [message for field_messages in exc.fields.values() for message in field_messages]
+    return " ".join([exc.message, *details]) if details else exc.message
+
+
+def _after_joining(user) -> str:
+    if user.profile.onboarded_at is None:
+        return reverse("accounts:onboarding")
+    return reverse("home")
+
+
+def talent_manager_required(view):
+    """Signed in, in a workspace, and a talent manager of it — or a 403 page."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        membership = selectors.active_membership(request.user)
+        if membership is None:
+            messages.info(request, "Create or join a workspace first.")
+            return redirect("accounts:workspace_start")
+        if not membership.is_talent_manager:
+            return render(request, "accounts/workspace_forbidden.html", status=403)
+        try:
+            return view(request, membership, *args, **kwargs)
+        except NotFound as exc:
+            raise Http404(exc.message) from None
+        except PermissionDenied:
+            return render(request, "accounts/workspace_forbidden.html", status=403)
+
+    return wrapper
+
+
+# --- start: create or join by domain -----------------------------------------------------
 
 
 @login_required
 def workspace_start(request):
-    return HttpResponse("workspace start")
+    if selectors.active_membership(request.user) is not None:
+        return redirect("home")
+    status = 200
+    if request.method == "POST":
+        form = WorkspaceCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                organization = services.workspace_create(
+                    user=request.user, name=form.cleaned_data["name"], domains=form.cleaned_data["domains"]
+                )
+            except DomainError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(
+                    request, f"Workspace “{organization.name}” created. You are its talent manager."
+                )
+                return redirect(_after_joining(request.user))
+        status = 400
+    else:
+        form = WorkspaceCreateForm()
+    context = {
+        "form": form,
+        "joinable": selectors.joinable_workspaces(request.user),
+        "verified_domains": selectors.verified_email_domains(request.user),
+    }
+    return render(request, "accounts/workspace_start.html", context, status=status)
 
 
 @login_required
-def workspace_members(request):
-    return HttpResponse("members")
+@require_POST
+def workspace_join_domain(request, organization_id):
+    try:
+        membership = services.workspace_join_by_domain(user=request.user, organization_id=organization_id)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:workspace_start")
+    messages.success(request, f"Welcome to {membership.organization.name}!")
+    return redirect(_after_joining(request.user))
+
+
+# --- invite links -------------------------------------------------------------------------
 
 
 def invite_accept(request, token):
-    return HttpResponse("invite")
+    """/join/<token>/: anonymous visitors are sent to sign up or log in (the
+    token is remembered); signed-in people without a workspace join with one
+    click. Unknown, expired, revoked and used-up links get one page."""
+    invite = selectors.invite_by_token(token)
+    if invite is None or invite.status != "active":
+        if request.session.get(PENDING_INVITE_SESSION_KEY) == token:
+            del request.session[PENDING_INVITE_SESSION_KEY]
+        return render(request, "accounts/invite_unusable.html", status=404)
+    organization = invite.organization
+    if not request.user.is_authenticated:
+        request.session[PENDING_INVITE_SESSION_KEY] = token
+        return render(
+            request, "accounts/invite_landing.html", {"organization": organization, "invite": invite}
+        )
+    current = selectors.active_membership(request.user)
+    if current is not None:
+        return render(
+            request,
+            "accounts/invite_already_member.html",
+            {"organization": organization, "current": current},
+            status=409 if request.method == "POST" else 200,
+        )
+    if request.method == "POST":
+        try:
+            membership = services.invite_accept(user=request.user, token=token)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(request.path)
+        request.session.pop(PENDING_INVITE_SESSION_KEY, None)
+        messages.success(request, f"Welcome to {membership.organization.name}!")
+        return redirect(_after_joining(request.user))
+    return render(request, "accounts/invite_join.html", {"organization": organization, "invite": invite})
+
+
+@talent_manager_required
+def workspace_invites(request, membership):
+    status = 200
+    if request.method == "POST":
+        form = InviteCreateForm(request.POST)
+        if form.is_valid():
+            try:
+                invite = services.invite_create(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                _add_errors(form, exc)
+            else:
+                link = request.build_absolute_uri(invite.get_absolute_url())
+                messages.success(request, f"Invite link created: {link}")
+                return redirect("accounts:workspace_invites")
+        status = 400
+    else:
+        form = InviteCreateForm()
+    invites = list(selectors.invite_list(viewer_membership=membership))
+    for invite in invites:
+        invite.absolute_url = request.build_absolute_uri(invite.get_absolute_url())
+    return render(request, "accounts/invite_list.html", {"form": form, "invites": invites}, status=status)
+
+
+@require_POST
+@talent_manager_required
+def invite_revoke(request, membership, invite_id):
+    invite = services.invite_revoke(actor=request.user, invite_id=invite_id)
+    label = f"“{invite.note}”" if invite.note else "The invite link"
+    messages.success(request, f"{label} is revoked; it no longer works.")
+    return redirect("accounts:workspace_invites")
+
+
+# --- members ----------------------------------------------------------------------------------
+
+
+@talent_manager_required
+def workspace_members(request, membership):
+    search = MemberSearchForm(request.GET)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    members = selectors.member_list(viewer_membership=membership, query=query)
+    page = Paginator(members, MEMBERS_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/members.html",
+        {
+            "search": search,
+            "query": query,
+            "page": page,
+            "role_choices": RoleForm.base_fields["role"].choices,
+            "me": membership,
+        },
+    )
+
+
+def _back_to_members(request):
+    target = reverse("accounts:workspace_members")
+    query = request.POST.get("return_query", "")
+    return redirect(f"{target}?{query}" if query and len(query) < 300 else target)
+
+
+@require_POST
+@talent_manager_required
+def member_role(request, membership, membership_id):
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose “Member” or “Talent manager” as the role.")
+        return _back_to_members(request)
+    try:
+        target = services.member_change_role(
+            actor=request.user, membership_id=membership_id, role=form.cleaned_data["role"]
+        )
+    except DomainError as exc:
+        if isinstance(exc, NotFound | PermissionDenied):
+            raise
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, f"{target.user.display_name} is now a {target.get_role_display().lower()}.")
+    return _back_to_members(request)
+
+
+@require_POST
+@talent_manager_required
+def member_deactivate(request, membership, membership_id):
+    try:
+        target = services.member_deactivate(actor=request.user, membership_id=membership_id)
+    except DomainError as exc:
+        if isinstance(exc, NotFound | PermissionDenied):
+            raise
+        messages.error(request, _error_text(exc))
+    else:
+        if target.user_id == request.user.id:
+            return redirect("account_login")
+        messages.success(
+            request, f"{target.user.display_name} is deactivated and has been signed out everywhere."
+        )
+    return _back_to_members(request)
+
+
+@require_POST
+@talent_manager_required
+def member_reactivate(request, membership, membership_id):
+    target = services.member_reactivate(actor=request.user, membership_id=membership_id)
+    messages.success(request, f"{target.user.display_name} is active again and can sign in.")
+    return _back_to_members(request)
+
+
+# --- domain allow-list -------------------------------------------------------------------------
+
+
+@talent_manager_required
+def workspace_domains(request, membership):
+    status = 200
+    if request.method == "POST":
+        form = DomainAddForm(request.POST)
+        if form.is_valid():
+            try:
+                row = services.domain_add(actor=request.user, domain=form.cleaned_data["domain"])
+            except DomainError as exc:
+                _add_errors(form, exc)
+            else:
+                messages.success(request, f"People with a verified @{row.domain} address can now join.")
+                return redirect("accounts:workspace_domains")
+        status = 400
+    else:
+        form = DomainAddForm()
+    domains = selectors.domain_list(viewer_membership=membership)
+    return render(
+        request, "accounts/workspace_domains.html", {"form": form, "domains": domains}, status=status
+    )
+
+
+@require_POST
+@talent_manager_required
+def domain_remove(request, membership, domain_id):
+    services.domain_remove(actor=request.user, domain_id=domain_id)
+    messages.success(request, "Domain removed from the allow-list.")
+    return redirect("accounts:workspace_domains")
+
+
+# --- audit log -------------------------------------------------------------------------------------
+
+
+@talent_manager_required
+def workspace_audit(request, membership):
+    entries = selectors.audit_log(viewer_membership=membership)
+    page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "accounts/workspace_audit.html", {"page": page})

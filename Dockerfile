@@ -1,0 +1,30 @@
+# Tandem's production image: one image for web (uvicorn), worker and beat (Celery).
+# Front-end libraries come from npm in a build stage; nothing from a CDN.
+
+FROM node:20-bookworm-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund --omit=dev --loglevel=error
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    DJANGO_ENV=production
+WORKDIR /app
+RUN useradd --create-home --uid 1000 tandem
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+COPY --from=assets /app/node_modules ./node_modules
+COPY . .
+# collectstatic needs production settings to load; this key exists only in this build step
+RUN SECRET_KEY=collectstatic-only-build-step-not-used-at-runtime-0123456789abcdef \
+    ALLOWED_HOSTS=build.invalid \
+    python manage.py collectstatic --noinput --verbosity 0 \
+ && mkdir -p /app/var \
+ && chown -R tandem:tandem /app/var
+USER tandem
+EXPOSE 8000
+CMD ["uvicorn", "mentoring.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
+     "--ws", "websockets-sansio", "--proxy-headers", "--forwarded-allow-ips", "*"]

@@ -1,0 +1,151 @@
+"""REST API for accounts: me, profiles (the directory), skills, expertise, goals, tokens.
+
+Adapters only: parse with an input serializer, call one selector or service,
+serialize with an output serializer. Errors go through mentoring.api_errors.
+"""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import serializers as s
+from accounts.pagination import PageNumberPagination
+from accounts.selectors import profiles as profile_selectors
+from accounts.services import profiles as profile_services
+from accounts.services import skills as skill_services
+
+
+def _me_payload(request) -> dict:
+    membership = request.membership
+    profile = profile_selectors.access_profile(request.user, request.user.pk)
+    return s.MeOut(
+        {
+            "id": request.user.pk,
+            "email": request.user.email,
+            "full_name": request.user.full_name,
+            "role": membership.role,
+            "workspace": membership.organization,
+            "profile": profile,
+        }
+    ).data
+
+
+class MeView(APIView):
+    @extend_schema(responses=s.MeOut, summary="The signed-in person, their workspace and profile")
+    def get(self, request):
+        return Response(_me_payload(request))
+
+    @extend_schema(request=s.ProfileUpdateIn, responses=s.MeOut, summary="Update my profile")
+    def patch(self, request):
+        data = s.ProfileUpdateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        profile_services.profile_update(user=request.user, **data.validated_data)
+        return Response(_me_payload(request))
+
+
+class MeTokenView(APIView):
+    """Token authentication for scripts: create (or rotate) with a signed-in session."""
+
+    @extend_schema(request=None, responses={201: s.TokenOut}, summary="Create or rotate my API token")
+    def post(self, request):
+        Token.objects.filter(user=request.user).delete()
+        token = Token.objects.create(user=request.user)
+        return Response({"token": token.key, "created": token.created}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke my API token")
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeExpertiseView(APIView):
+    @extend_schema(request=s.ExpertiseIn, responses={201: s.ExpertiseOut}, summary="Add or update expertise")
+    def post(self, request):
+        data = s.ExpertiseIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        expertise = profile_services.expertise_set(user=request.user, **data.validated_data)
+        return Response(s.ExpertiseOut(expertise).data, status=status.HTTP_201_CREATED)
+
+
+class MeExpertiseDetailView(APIView):
+    @extend_schema(request=None, responses={204: None}, summary="Remove expertise in a skill")
+    def delete(self, request, skill_id: int):
+        profile_services.expertise_remove(user=request.user, skill_id=skill_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeLearningGoalsView(APIView):
+    @extend_schema(
+        request=s.LearningGoalIn, responses={201: s.LearningGoalOut}, summary="Add a learning goal"
+    )
+    def post(self, request):
+        data = s.LearningGoalIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        goal = profile_services.learning_goal_add(user=request.user, **data.validated_data)
+        return Response(s.LearningGoalOut(goal).data, status=status.HTTP_201_CREATED)
+
+
+class MeLearningGoalDetailView(APIView):
+    @extend_schema(request=None, responses={204: None}, summary="Remove a learning goal")
+    def delete(self, request, skill_id: int):
+        profile_services.learning_goal_remove(user=request.user, skill_id=skill_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProfileListView(APIView):
+    @extend_schema(
+        parameters=[s.DirectoryFilterIn],
+        responses=s.ProfileSummaryOut(many=True),
+        summary="The people directory of my workspace (search and filters, paginated)",
+    )
+    def get(self, request):
+        filters = s.DirectoryFilterIn(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        f = filters.validated_data
+        queryset = profile_selectors.directory_profiles(
+            request.user,
+            q=f.get("q"),
+            skill_id=f.get("skill"),
+            min_level=f.get("min_level"),
+            open_to_mentor=f.get("open_to_mentor"),
+            overlap_min_hours=f.get("overlap_min_hours"),
+        )
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(s.ProfileSummaryOut(page, many=True).data)
+
+
+class ProfileDetailView(APIView):
+    @extend_schema(responses=s.ProfileDetailOut, summary="One person's profile (same workspace only)")
+    def get(self, request, user_id: int):
+        profile = profile_selectors.access_profile(request.user, user_id)
+        return Response(s.ProfileDetailOut(profile).data)
+
+
+class SkillListView(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("q", str, description="Autocomplete: name or alias contains this")],
+        responses=s.SkillOut(many=True),
+        summary="Skills of my workspace (or autocomplete with ?q=)",
+    )
+    def get(self, request):
+        q = (request.query_params.get("q") or "").strip()
+        if q:
+            return Response(
+                s.SkillOut(profile_selectors.skills_autocomplete(request.user, q), many=True).data
+            )
+        paginator = PageNumberPagination()
+        queryset = profile_selectors.workspace_skills(request.user).prefetch_related("aliases")
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(s.SkillOut(page, many=True).data)
+
+    @extend_schema(request=s.SkillIn, responses={201: s.SkillOut}, summary="Add a skill to the taxonomy")
+    def post(self, request):
+        data = s.SkillIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        skill = skill_services.skill_create(
+            organization=request.membership.organization, **data.validated_data
+        )
+        return Response(s.SkillOut(skill).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,130 @@
+"""Reads about workspaces: memberships, invites, domains, the audit log, and
+the access checks every fetch by id goes through.
+
+Access checks raise the same ``NotFound`` for "does not exist" and "belongs to
+another workspace", so ids of other workspaces cannot be probed.
+"""
+
+from allauth.account.models import EmailAddress
+from django.db.models import Q, QuerySet
+
+from accounts.models import (
+    AuditEntry,
+    InviteLink,
+    Membership,
+    Organization,
+    WorkspaceDomain,
+)
+from mentoring.errors import NotFound, PermissionDenied
+
+
+def active_membership(user) -> Membership | None:
+    """The user's active membership (with its workspace), or None."""
+    if user is None or not user.is_authenticated:
+        return None
+    return Membership.objects.select_related("organization").filter(user=user, is_active=True).first()
+
+
+def require_talent_manager(user) -> Membership:
+    """The acting talent manager's membership; ``PermissionDenied`` for anyone else."""
+    membership = active_membership(user)
+    if membership is None or not membership.is_talent_manager:
+        raise PermissionDenied("Only a talent manager of this workspace can do that.")
+    return membership
+
+
+def verified_email_domains(user) -> list[str]:
+    """Lower-cased domains of the user's verified e-mail addresses."""
+    emails = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    return sorted({email.rsplit("@", 1)[-1].lower() for email in emails if "@" in email})
+
+
+def joinable_workspaces(user) -> QuerySet[Organization]:
+    """Workspaces whose domain allow-list contains one of the user's verified domains."""
+    domains = verified_email_domains(user)
+    if not domains:
+        return Organization.objects.none()
+    return Organization.objects.filter(domains__domain__in=domains).distinct().order_by("name")
+
+
+def member_list(*, viewer_membership: Membership, query: str = "") -> QuerySet[Membership]:
+    """Every membership (active or not) of the viewer's workspace, searchable by name/e-mail."""
+    qs = Membership.objects.filter(organization_id=viewer_membership.organization_id).select_related(
+        "user", "user__profile"
+    )
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(Q(user__full_name__icontains=query) | Q(user__email__icontains=query))
+    return qs.order_by("-is_active", "user__full_name", "user__email")
+
+
+def access_membership(*, viewer_membership: Membership, membership_id) -> Membership:
+    """A membership of the viewer's workspace by id; ``NotFound`` if missing or elsewhere."""
+    try:
+        membership_id = int(membership_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such member in this workspace.") from None
+    membership = (
+        Membership.objects.select_related("user", "organization")
+        .filter(id=membership_id, organization_id=viewer_membership.organization_id)
+        .first()
+    )
+    if membership is None:
+        raise NotFound("No such member in this workspace.")
+    return membership
+
+
+def invite_list(*, viewer_membership: Membership) -> QuerySet[InviteLink]:
+    return (
+        InviteLink.objects.filter(organization_id=viewer_membership.organization_id)
+        .select_related("created_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def access_invite(*, viewer_membership: Membership, invite_id) -> InviteLink:
+    try:
+        invite_id = int(invite_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such invite link in this workspace.") from None
+    invite = InviteLink.objects.filter(
+        id=invite_id, organization_id=viewer_membership.organization_id
+    ).first()
+    if invite is None:
+        raise NotFound("No such invite link in this workspace.")
+    return invite
+
+
+def invite_by_token(token: str) -> InviteLink | None:
+    """The invite for a token (any status), or None. Callers show one page for
+    unknown, expired, revoked and used-up links."""
+    if not token or len(token) > 64:
+        return None
+    return InviteLink.objects.select_related("organization").filter(token=token).first()
+
+
+def domain_list(*, viewer_membership: Membership) -> QuerySet[WorkspaceDomain]:
+    return WorkspaceDomain.objects.filter(organization_id=viewer_membership.organization_id).order_by(
+        "domain"
+    )
+
+
+def access_domain(*, viewer_membership: Membership, domain_id) -> WorkspaceDomain:
+    try:
+        domain_id = int(domain_id)
+    except (TypeError, ValueError):
+        raise NotFound("No such domain in this workspace.") from None
+    domain = WorkspaceDomain.objects.filter(
+        id=domain_id, organization_id=viewer_membership.organization_id
+    ).first()
+    if domain is None:
+        raise NotFound("No such domain in this workspace.")
+    return domain
+
+
+def audit_log(*, viewer_membership: Membership) -> QuerySet[AuditEntry]:
+    return (
+        AuditEntry.objects.filter(organization_id=viewer_membership.organization_id)
+        .select_related("actor")
+        .order_by("-created_at", "-id")
+    )

@@ -1,0 +1,132 @@
+"""Admin for the engagement domain: browse and search. State moves, participants
+and feedback are read-only here — they change only through the services, so
+the audit trail and trust evidence stay complete."""
+
+from django.contrib import admin
+
+from mentoring.models import (
+    Commitment,
+    Engagement,
+    EngagementTransition,
+    Feedback,
+    Invitation,
+    MentoringRequest,
+    Milestone,
+    Participant,
+    Program,
+    ProgramParticipant,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ProgramParticipantInline(admin.TabularInline):
+    model = ProgramParticipant
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+@admin.register(Program)
+class ProgramAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "kind", "default_duration_days", "starts_on", "ends_on"]
+    list_filter = ["kind", "organization"]
+    search_fields = ["name"]
+    raw_id_fields = ["created_by"]
+    inlines = [ProgramParticipantInline]
+
+
+class InvitationInline(ReadOnlyInline):
+    model = Invitation
+    fields = ["rank", "mentor", "state", "sent_at", "expires_at", "responded_at", "decline_reason"]
+    readonly_fields = fields
+
+
+@admin.register(MentoringRequest)
+class MentoringRequestAdmin(admin.ModelAdmin):
+    list_display = ["title", "seeker", "organization", "kind", "urgency", "state", "created_at"]
+    list_filter = ["state", "kind", "urgency"]
+    search_fields = ["title", "seeker__email"]
+    readonly_fields = ["state", "created_at", "updated_at", "closed_at"]
+    raw_id_fields = ["seeker", "organization", "program"]
+    inlines = [InvitationInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["request", "mentor", "rank", "state", "sent_at", "expires_at"]
+    list_filter = ["state"]
+    search_fields = ["request__title", "mentor__email"]
+    readonly_fields = [f.name for f in Invitation._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
+class ParticipantInline(ReadOnlyInline):
+    model = Participant
+    fields = ["user", "role", "joined_at", "left_at"]
+    readonly_fields = fields
+
+
+class TransitionInline(ReadOnlyInline):
+    model = EngagementTransition
+    fields = ["at", "from_state", "to_state", "actor", "reason"]
+    readonly_fields = fields
+
+
+class CommitmentInline(ReadOnlyInline):
+    model = Commitment
+    fields = ["owner", "text", "due_at", "state", "confirmed_by", "decided_at"]
+    readonly_fields = fields
+
+
+class MilestoneInline(ReadOnlyInline):
+    model = Milestone
+    fields = ["title", "due_at", "done_at"]
+    readonly_fields = fields
+
+
+@admin.register(Engagement)
+class EngagementAdmin(admin.ModelAdmin):
+    list_display = ["title", "organization", "kind", "state", "starts_at", "ends_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["title"]
+    readonly_fields = [
+        "state",
+        "ended_at",
+        "extended_once",
+        "extension_reason",
+        "last_activity_at",
+        "reminder_sent_at",
+        "request",
+        "created_at",
+    ]
+    raw_id_fields = ["organization", "program", "created_by"]
+    inlines = [ParticipantInline, MilestoneInline, CommitmentInline, TransitionInline]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    """Listed without ratings: raw ratings are for the system, not for browsing."""
+
+    list_display = ["engagement", "submitted_at", "evidence_recorded_at"]
+    fields = ["engagement", "submitted_at", "evidence_recorded_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,21 @@
+"""REST routes for messaging (mounted under /api/)."""
+
+from django.urls import path
+
+from messaging import api
+
+urlpatterns = [
+    path("conversations", api.ConversationListView.as_view(), name="api-conversation-list"),
+    path("conversations/<int:conversation_id>", api.ConversationDetailView.as_view(), name="api-conversation"),
+    path(
+        "conversations/<int:conversation_id>/messages",
+        api.MessageListView.as_view(),
+        name="api-conversation-messages",
+    ),
+    path(
+        "conversations/<int:conversation_id>/messages/<int:seq>",
+        api.MessageDetailView.as_view(),
+        name="api-conversation-message",
+    ),
+    path("conversations/<int:conversation_id>/read", api.ReadView.as_view(), name="api-conversation-read"),
+]

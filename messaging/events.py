@@ -1,0 +1,126 @@
+"""After-commit fan-out through the channel layer (the doorbell, never the record).
+
+Services call these inside their transaction; the send happens only once the
+data is durable (``transaction.on_commit``), like Zulip's
+``send_event_on_commit``. A lost send costs nothing but latency: clients
+resume from the database with the last ``seq`` they saw.
+
+Channel-layer event types (handled in ``messaging.consumers``):
+
+- ``chat.frame``: ``{"frame": {...}, "skip_channel": "<channel name>"|None}``
+  sent to ``conversation.<id>``; the consumer forwards ``frame`` as is.
+- ``conversation.joined`` / ``conversation.left``: ``{"conversation": id}`` sent
+  to ``user.<id>``; the consumer subscribes or unsubscribes its socket.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger("messaging.events")
+
+
+def conversation_group(conversation_id: int) -> str:
+    return f"conversation.{conversation_id}"
+
+
+def user_group(user_id: int) -> str:
+    """Same name as ``messaging.consumers.user_group`` (every socket of one user)."""
+    return f"user.{user_id}"
+
+
+def _send_now(group: str, event: dict) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(group, event)
+    except Exception:  # the layer is down: clients catch up on resume
+        logger.exception("channel-layer send to %s failed", group)
+
+
+def send_on_commit(group: str, event: dict) -> None:
+    transaction.on_commit(lambda: _send_now(group, event))
+
+
+def frame_to_conversation_on_commit(conversation_id: int, frame: dict, *, skip_channel=None) -> None:
+    send_on_commit(
+        conversation_group(conversation_id),
+        {"type": "chat.frame", "frame": frame, "skip_channel": skip_channel},
+    )
+
+
+async def frame_to_conversation(conversation_id: int, frame: dict, *, skip_channel=None) -> None:
+    """For ephemeral frames (typing, presence) that have nothing to commit."""
+    layer = get_channel_layer()
+    await layer.group_send(
+        conversation_group(conversation_id),
+        {"type": "chat.frame", "frame": frame, "skip_channel": skip_channel},
+    )
+
+
+def membership_changed_on_commit(*, user_id: int, conversation_id: int, joined: bool) -> None:
+    send_on_commit(
+        user_group(user_id),
+        {"type": "conversation.joined" if joined else "conversation.left", "conversation": conversation_id},
+    )
+
+
+# --- frames (the wire format, documented in docs/api.md) ----------------------
+
+
+def message_data(message) -> dict:
+    """A message as every client sees it (socket frames and REST share it).
+
+    Needs ``author`` and ``reply_to`` loaded (``selectors.MESSAGE_JOINS``)."""
+    author = message.author
+    return {
+        "conversation": message.conversation_id,
+        "seq": message.seq,
+        "client_id": str(message.client_id),
+        "author": {"id": author.pk, "name": author.display_name} if author else None,
+        "body": message.body,
+        "body_html": message.body_html,
+        "reply_to": message.reply_to.seq if message.reply_to_id else None,
+        "created_at": message.created_at.isoformat(),
+        "edited_at": message.edited_at.isoformat() if message.edited_at else None,
+        "deleted_at": message.deleted_at.isoformat() if message.deleted_at else None,
+    }
+
+
+def message_new(message) -> None:
+    frame_to_conversation_on_commit(
+        message.conversation_id, {"type": "message.new", "message": message_data(message)}
+    )
+
+
+def message_updated(message) -> None:
+    frame_to_conversation_on_commit(
+        message.conversation_id, {"type": "message.updated", "message": message_data(message)}
+    )
+
+
+def message_deleted(message) -> None:
+    frame_to_conversation_on_commit(
+        message.conversation_id,
+        {
+            "type": "message.deleted",
+            "conversation": message.conversation_id,
+            "seq": message.seq,
+            "deleted_at": message.deleted_at.isoformat(),
+        },
+    )
+
+
+def read_updated(*, conversation_id: int, user_id: int, last_read_seq: int) -> None:
+    frame_to_conversation_on_commit(
+        conversation_id,
+        {
+            "type": "read.updated",
+            "conversation": conversation_id,
+            "user": user_id,
+            "last_read_seq": last_read_seq,
+        },
+    )

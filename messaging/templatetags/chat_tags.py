@@ -1,0 +1,39 @@
+"""``{% chat_panel %}``: the chat of the engagement (or conversation) in the
+template context, for its current members; nothing for anyone else (talent
+managers see engagement metadata, never the conversation)."""
+
+from django import template
+
+from mentoring.errors import NotFound
+from messaging import selectors, services
+from messaging.views import chat_panel_context
+
+register = template.Library()
+
+
+@register.inclusion_tag("messaging/_chat_panel_body.html", takes_context=True)
+def chat_panel(context):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"chat": None}
+    if context.get("chat"):
+        return {"chat": context["chat"], "request": request, "csrf_token": context.get("csrf_token")}
+    conversation = context.get("conversation")
+    engagement = context.get("engagement")
+    if conversation is None and engagement is not None:
+        is_participant = any(
+            p.user_id == user.pk and p.left_at is None for p in engagement.participants.all()
+        )
+        if not is_participant:
+            return {"chat": None, "not_member": True}
+        # Created on first view; members follow the active participants.
+        conversation = services.conversation_for_engagement(engagement=engagement)
+    if conversation is None:
+        return {"chat": None}
+    try:
+        conversation = selectors.access_conversation(user, conversation.pk)
+    except NotFound:
+        return {"chat": None, "not_member": True}
+    chat = chat_panel_context(user, conversation, next_url=request.get_full_path())
+    return {"chat": chat, "request": request, "csrf_token": context.get("csrf_token")}

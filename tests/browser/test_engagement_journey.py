@@ -1,0 +1,116 @@
+"""The engagement journey in a real browser, two people in two browser contexts:
+a seeker describes a need, picks a mentor from the explained suggestions and
+invites; the mentor accepts from the inbox; both see the engagement with each
+other's trust cards; the mentor records a commitment, the seeker confirms it
+kept, and the mentor's integrity explanation reflects it. axe-core on each page."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+
+from accounts import working_hours as wh
+from accounts.services.profiles import expertise_set, profile_update
+from mentoring import clock
+from mentoring.models import Commitment, Engagement, Invitation
+from tests.factories import SkillFactory, member
+
+
+def log_in(page, live_url, user):
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_url}]
+    )
+
+
+@pytest.fixture
+def people():
+    seeker = member(full_name="Sofia Seeker")
+    org = seeker.membership.organization
+    terraform = SkillFactory(organization=org, name="Terraform")
+    mentor = member(org, full_name="Marek Mentor")
+    profile_update(
+        user=mentor,
+        headline="Writes Terraform modules",
+        open_to_mentor=True,
+        capacity=2,
+        working_hours=wh.DEFAULT_WORKING_HOURS,
+    )
+    expertise_set(user=mentor, skill_id=terraform.pk, level=5)
+    profile_update(user=seeker, working_hours=wh.DEFAULT_WORKING_HOURS)
+    return {"seeker": seeker, "mentor": mentor, "terraform": terraform}
+
+
+def test_seeker_invites_mentor_accepts_and_a_kept_commitment_shows_in_the_trust_card(
+    new_person, live_url, axe_check, people
+):
+    seeker, mentor = people["seeker"], people["mentor"]
+    sofia = new_person()
+    marek = new_person()
+    log_in(sofia, live_url, seeker)
+    log_in(marek, live_url, mentor)
+
+    # the seeker describes the need
+    sofia.goto("/mentoring/find/")
+    axe_check(sofia)
+    sofia.get_by_label("What do you need?").fill("Ship my first Terraform module")
+    sofia.get_by_label("Details").fill("A module for our S3 buckets, reviewed before Friday.")
+    sofia.locator("#id_primary_skill").press_sequentially("Terra", delay=30)
+    sofia.locator("#primary_skill-options option[value='Terraform']").wait_for(state="attached")
+    sofia.locator("#id_primary_skill").fill("Terraform")
+    sofia.get_by_role("button", name="Show me mentors").click()
+    sofia.wait_for_url(re.compile(r"/mentoring/requests/\d+/$"))
+
+    # explained suggestions, focus moved to them
+    suggestion = sofia.locator(".suggestion").first
+    suggestion.get_by_role("heading", name="Marek Mentor").wait_for()
+    assert sofia.evaluate("() => document.activeElement.id") == "suggestions-heading"
+    assert suggestion.get_by_role("row", name=re.compile("Skill fit")).is_visible()
+    axe_check(sofia)
+    sofia.get_by_label("1st choice").select_option(label="Marek Mentor")
+    sofia.get_by_role("button", name="Send invitations").click()
+    sofia.get_by_text("Invitation sent to Marek Mentor").wait_for()
+    assert Invitation.objects.get().state == Invitation.State.PENDING
+
+    # the mentor accepts from the inbox
+    marek.goto("/mentoring/invitations/")
+    marek.get_by_role("heading", name="Ship my first Terraform module").wait_for()
+    axe_check(marek)
+    marek.get_by_role("button", name=re.compile("^Accept")).click()
+    marek.wait_for_url(re.compile(r"/engagements/\d+/$"))
+    engagement = Engagement.objects.get()
+    marek.get_by_role("heading", name="Trust · Sofia Seeker").wait_for()
+    axe_check(marek)
+
+    # both see the engagement with each other's trust card
+    sofia.goto(f"/engagements/{engagement.pk}/")
+    sofia.get_by_role("heading", name="Trust · Marek Mentor").wait_for()
+    assert sofia.locator("#chat-panel").count() == 1
+    axe_check(sofia)
+
+    # the mentor records a commitment ...
+    due = (clock.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    marek.get_by_label("I commit to").fill("Review your module")
+    marek.get_by_label("Due", exact=True).fill(due)
+    marek.get_by_role("button", name="Record commitment").click()
+    marek.get_by_text("Commitment recorded").wait_for()
+
+    # ... and the seeker confirms it kept
+    sofia.reload()
+    sofia.get_by_role("button", name="Confirm kept: Review your module").click()
+    sofia.get_by_text("Marked kept").wait_for()
+    commitment = Commitment.objects.get()
+    assert commitment.state == Commitment.State.KEPT and commitment.confirmed_by == seeker
+
+    # the integrity explanation on Marek's trust card now counts the kept commitment
+    sofia.reload()
+    card = sofia.locator("article.trust-card", has=sofia.get_by_role("heading", name="Trust · Marek Mentor"))
+    integrity = card.locator("li.trust-dimension", has_text="Integrity")
+    integrity.get_by_text(re.compile(r"1 piece of evidence")).wait_for()
+    integrity.locator("summary", has_text="Why?").click()
+    assert "kept 1 of 1 commitment" in integrity.inner_text()
+    axe_check(sofia)
+    sofia.problems.assert_none()
+    marek.problems.assert_none()

@@ -1,0 +1,184 @@
+"""The /ws/ socket: origin-checked, authenticated from the Django session,
+ping/pong, and bad frames answered with an error frame on a socket that stays open.
+
+Runs on whatever channel layer the settings give: in-memory by default, Redis
+when REDIS_URL is set.
+"""
+
+import pytest
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from mentoring.asgi import application
+from messaging.consumers import CLOSE_SESSION_ENDED, CLOSE_UNAUTHENTICATED, user_group
+from tests.factories import member
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORIGIN = (b"origin", b"http://testserver")
+HOST = (b"host", b"testserver")
+TIMEOUT = 10
+
+
+def session_cookie_for(user) -> tuple[bytes, bytes]:
+    """Log in through Django's test client and return its real session cookie as a header."""
+    client = Client()
+    client.force_login(user)
+    sessionid = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={sessionid}".encode())
+
+
+@pytest.fixture
+def person():
+    return member()
+
+
+@pytest.fixture
+def logged_in_headers(person):
+    return [HOST, ORIGIN, session_cookie_for(person)]
+
+
+async def open_socket(headers):
+    communicator = WebsocketCommunicator(application, "/ws/", headers=headers)
+    connected, code = await communicator.connect(timeout=TIMEOUT)
+    return communicator, connected, code
+
+
+async def test_a_logged_in_person_is_greeted_and_gets_pong_for_ping(person, logged_in_headers):
+    socket, connected, _ = await open_socket(logged_in_headers)
+    assert connected
+
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "hello", "user": person.id}
+    await socket.send_json_to({"type": "ping", "ref": "r1"})
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "ref": "r1"}
+
+    await socket.disconnect()
+
+
+async def assert_closed_unauthenticated(headers):
+    """Accepted (so a browser can read the code), then closed with 4401 before any frame."""
+    socket, connected, _ = await open_socket(headers)
+    assert connected
+    assert await socket.receive_output(timeout=TIMEOUT) == {
+        "type": "websocket.close",
+        "code": CLOSE_UNAUTHENTICATED,
+    }
+    await socket.wait()
+
+
+async def test_a_socket_without_a_session_is_closed_with_4401():
+    await assert_closed_unauthenticated([HOST, ORIGIN])
+
+
+async def test_a_forged_session_cookie_is_closed_with_4401():
+    await assert_closed_unauthenticated(
+        [HOST, ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}=not-a-real-session".encode())]
+    )
+
+
+async def test_a_deactivated_account_is_closed_with_4401(person, logged_in_headers):
+    person.is_active = False
+    await person.asave(update_fields=["is_active"])
+
+    await assert_closed_unauthenticated(logged_in_headers)
+
+
+async def test_a_socket_from_a_foreign_origin_is_refused_even_with_a_valid_session(logged_in_headers):
+    headers = [header for header in logged_in_headers if header[0] != b"origin"]
+
+    socket, connected, _ = await open_socket([*headers, (b"origin", b"https://evil.example.net")])
+
+    assert not connected
+    await socket.disconnect()
+
+
+async def test_a_socket_without_an_origin_header_is_refused(logged_in_headers):
+    socket, connected, _ = await open_socket(
+        [header for header in logged_in_headers if header[0] != b"origin"]
+    )
+
+    assert not connected
+    await socket.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("{not json", "bad_json"),
+        ('{"ref": "x"}', "missing_type"),
+        ('{"type": 42}', "missing_type"),
+        ('["ping"]', "missing_type"),
+        ('{"type": "launch.rockets", "ref": "r9"}', "unknown_type"),
+    ],
+)
+async def test_a_bad_frame_gets_an_error_frame_and_the_socket_stays_open(logged_in_headers, frame, code):
+    socket, connected, _ = await open_socket(logged_in_headers)
+    assert connected
+    await socket.receive_json_from(timeout=TIMEOUT)  # hello
+
+    await socket.send_to(text_data=frame)
+    error = await socket.receive_json_from(timeout=TIMEOUT)
+
+    assert error["type"] == "error"
+    assert error["code"] == code
+    assert error["reason"]
+    if code == "unknown_type":
+        assert error["ref"] == "r9"
+        assert "launch.rockets" in error["reason"]
+    # still open and answering
+    await socket.send_json_to({"type": "ping", "ref": "after"})
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "ref": "after"}
+    await socket.disconnect()
+
+
+async def test_a_binary_or_oversized_frame_gets_an_error_frame(logged_in_headers):
+    socket, connected, _ = await open_socket(logged_in_headers)
+    assert connected
+    await socket.receive_json_from(timeout=TIMEOUT)  # hello
+
+    await socket.send_to(bytes_data=b"\x00\x01")
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["code"] == "bad_frame"
+    await socket.send_to(text_data='{"type": "ping", "pad": "' + "x" * 70_000 + '"}')
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["code"] == "frame_too_large"
+
+    await socket.send_json_to({"type": "ping"})
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "ref": None}
+    await socket.disconnect()
+
+
+async def test_a_session_revoked_event_on_the_channel_layer_closes_every_socket_of_that_user(
+    person, logged_in_headers
+):
+    first, connected_first, _ = await open_socket(logged_in_headers)
+    second, connected_second, _ = await open_socket(logged_in_headers)
+    assert connected_first and connected_second
+    await first.receive_json_from(timeout=TIMEOUT)
+    await second.receive_json_from(timeout=TIMEOUT)
+
+    await get_channel_layer().group_send(user_group(person.id), {"type": "session.revoked"})
+
+    assert (await first.receive_output(timeout=TIMEOUT)) == {
+        "type": "websocket.close",
+        "code": CLOSE_SESSION_ENDED,
+    }
+    assert (await second.receive_output(timeout=TIMEOUT)) == {
+        "type": "websocket.close",
+        "code": CLOSE_SESSION_ENDED,
+    }
+    await first.wait()
+    await second.wait()
+
+
+@pytest.mark.redis
+async def test_the_socket_runs_on_the_redis_channel_layer_when_redis_is_configured(logged_in_headers):
+    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    socket, connected, _ = await open_socket(logged_in_headers)
+    assert connected
+    await socket.receive_json_from(timeout=TIMEOUT)
+
+    await socket.send_json_to({"type": "ping", "ref": "redis"})
+
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "ref": "redis"}
+    await socket.disconnect()

@@ -1,0 +1,61 @@
+"""The ledger is append-only, in Python and in the database."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from tests.trust.factories import observe, rate
+from trust.models import AppendOnlyError, TrustEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_saving_an_existing_event_again_is_refused(alice, bob):
+    event = rate(alice, bob)
+    event.outcome = 0.0
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    assert TrustEvent.objects.get(pk=event.pk).outcome == 1.0
+
+
+def test_deleting_an_event_is_refused(alice, bob):
+    event = rate(alice, bob)
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    assert TrustEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_queryset_update_and_delete_are_refused(alice, bob):
+    rate(alice, bob)
+    with pytest.raises(AppendOnlyError):
+        TrustEvent.objects.all().update(outcome=0.0)
+    with pytest.raises(AppendOnlyError):
+        TrustEvent.objects.filter(subject=bob).delete()
+    assert TrustEvent.objects.get(subject=bob).outcome == 1.0
+
+
+def test_the_database_refuses_an_outcome_outside_zero_to_one(alice, bob):
+    event = rate(alice, bob)
+    clone = TrustEvent(
+        organization=event.organization,
+        subject=bob,
+        dimension="integrity",
+        outcome=1.5,
+        source_kind="x",
+        source_id="1",
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        clone.save()
+
+
+def test_the_database_refuses_competence_without_a_skill(bob, alice):
+    event = observe(bob)
+    clone = TrustEvent(
+        organization=event.organization,
+        subject=bob,
+        dimension="competence",
+        outcome=1.0,
+        source_kind="x",
+        source_id="1",
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        clone.save()

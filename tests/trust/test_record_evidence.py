@@ -1,0 +1,181 @@
+"""record_evidence: validation, idempotency and the anti-gaming rules, all in the service."""
+
+from datetime import timedelta
+
+import pytest
+
+from mentoring import clock
+from mentoring.errors import Conflict, ValidationFailed
+from tests.factories import OrganizationFactory, SkillFactory, member
+from tests.trust.factories import observe, rate
+from tests.trust.shared_sources import TEST_FEEDBACK_KIND, shared_context
+from trust import params, services
+from trust.models import TrustEvent, TrustScore
+
+pytestmark = pytest.mark.django_db
+
+
+def _record(subject, actor, **overrides):
+    arguments = {
+        "subject": subject,
+        "actor": actor,
+        "dimension": "integrity",
+        "outcome": 1.0,
+        "source_kind": TEST_FEEDBACK_KIND,
+        "source_id": shared_context(subject, actor) if actor else shared_context(subject),
+    }
+    arguments.update(overrides)
+    return services.record_evidence(**arguments)
+
+
+def _rejected(call, *, field, error=ValidationFailed):
+    before = TrustEvent.objects.count()
+    with pytest.raises(error) as info:
+        call()
+    assert field in info.value.fields, info.value.fields
+    assert info.value.fields[field][0]
+    assert TrustEvent.objects.count() == before
+    return info.value
+
+
+@pytest.mark.parametrize("outcome", [-0.01, 1.01, float("nan"), "1", True])
+def test_an_outcome_outside_zero_to_one_is_rejected_and_nothing_is_written(alice, bob, outcome):
+    _rejected(lambda: _record(bob, alice, outcome=outcome), field="outcome")
+
+
+def test_an_unknown_dimension_is_rejected(alice, bob):
+    error = _rejected(lambda: _record(bob, alice, dimension="charisma"), field="dimension")
+    assert "charisma" in error.fields["dimension"][0]
+
+
+def test_competence_evidence_without_a_skill_is_rejected(alice, bob):
+    _rejected(lambda: _record(bob, alice, dimension="competence"), field="skill")
+
+
+def test_integrity_evidence_with_a_skill_is_rejected(alice, bob, skill):
+    _rejected(lambda: _record(bob, alice, skill=skill), field="skill")
+
+
+def test_a_skill_of_another_workspace_is_rejected(alice, bob):
+    foreign = SkillFactory(organization=OrganizationFactory())
+    _rejected(lambda: _record(bob, alice, dimension="competence", skill=foreign), field="skill")
+
+
+def test_evidence_between_people_who_never_shared_anything_is_rejected(alice, bob, carol):
+    error = _rejected(lambda: _record(bob, alice, source_id=shared_context(bob, carol)), field="actor")
+    assert error.code == "no_shared_context"
+
+
+def test_an_observed_fact_needs_the_subject_among_the_participants(alice, bob):
+    _rejected(lambda: _record(bob, None, source_id=shared_context(alice)), field="subject")
+
+
+def test_self_evidence_is_rejected(alice):
+    error = _rejected(lambda: _record(alice, alice, source_id=shared_context(alice)), field="actor")
+    assert error.code == "self_evidence"
+
+
+def test_an_unknown_source_kind_is_rejected(alice, bob):
+    _rejected(lambda: _record(bob, alice, source_kind="engagement.gossip"), field="source_kind")
+
+
+def test_an_actor_from_another_workspace_is_rejected(bob):
+    outsider = member(OrganizationFactory())
+    _rejected(lambda: _record(bob, outsider, source_id=shared_context(bob, outsider)), field="actor")
+
+
+def test_a_weight_that_is_not_positive_is_rejected(alice, bob):
+    _rejected(lambda: _record(bob, alice, weight=0), field="weight")
+    _rejected(lambda: _record(bob, alice, weight=params.MAX_WEIGHT + 1), field="weight")
+
+
+def test_evidence_about_the_future_is_rejected(alice, bob):
+    _rejected(lambda: _record(bob, alice, occurred_at=clock.now() + timedelta(days=2)), field="occurred_at")
+
+
+def test_replaying_the_same_evidence_returns_the_same_event(alice, bob):
+    source_id = shared_context(alice, bob)
+    first = _record(bob, alice, source_id=source_id, outcome=0.75)
+    again = _record(bob, alice, source_id=source_id, outcome=0.75)
+    assert again.pk == first.pk
+    assert TrustEvent.objects.count() == 1
+
+
+def test_a_second_feedback_for_the_same_engagement_is_rejected(alice, bob):
+    source_id = shared_context(alice, bob)
+    _record(bob, alice, source_id=source_id, outcome=1.0)
+    error = _rejected(
+        lambda: _record(bob, alice, source_id=source_id, outcome=0.0), field="source_id", error=Conflict
+    )
+    assert "already recorded" in error.message
+    assert TrustEvent.objects.get().outcome == 1.0
+
+
+def test_one_feedback_may_cover_several_dimensions_and_skills(alice, bob, skill, org):
+    source_id = shared_context(alice, bob)
+    other = SkillFactory(organization=org, name="Go")
+    _record(bob, alice, source_id=source_id, dimension="integrity")
+    _record(bob, alice, source_id=source_id, dimension="competence", skill=skill)
+    _record(bob, alice, source_id=source_id, dimension="competence", skill=other)
+    events = TrustEvent.objects.filter(subject=bob)
+    assert events.count() == 3
+    # one rating, not three: none of them is discounted as a repeat
+    assert {e.weight for e in events} == {1.0}
+
+
+def test_the_kth_rating_from_the_same_rater_within_90_days_weighs_one_over_k(alice, bob):
+    weights = [rate(alice, bob).weight for _ in range(4)]
+    assert weights == pytest.approx([1.0, 1 / 2, 1 / 3, 1 / 4])
+    assert "1/4" in TrustEvent.objects.filter(subject=bob).first().weight_note
+
+
+def test_ratings_more_than_90_days_apart_are_not_discounted(alice, bob):
+    first = rate(alice, bob, occurred_at=clock.now() - timedelta(days=120))
+    second = rate(alice, bob)
+    assert (first.weight, second.weight) == (1.0, 1.0)
+
+
+def test_observed_facts_are_never_discounted_as_repeat_ratings(bob):
+    weights = [observe(bob).weight for _ in range(3)]
+    assert weights == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reciprocal_praise_is_discounted_on_both_sides(alice, bob):
+    # given Alice praised Bob
+    first = rate(alice, bob, outcome=1.0)
+    # when Bob praises Alice back
+    back = rate(bob, alice, outcome=1.0)
+    # then both count half
+    assert back.weight == pytest.approx(params.RECIPROCAL_PRAISE_FACTOR)
+    live_about_bob = TrustEvent.objects.live().get(subject=bob)
+    assert live_about_bob.weight == pytest.approx(params.RECIPROCAL_PRAISE_FACTOR)
+    assert live_about_bob.source_id == first.source_id and live_about_bob.revision == 1
+    # the original stays in the ledger, voided by a compensating record with a reason
+    assert TrustEvent.objects.get(voids=first).void_reason
+    assert TrustScore.objects.get(subject=bob).evidence_count == 1
+
+
+def test_criticism_in_return_is_not_reciprocal_praise(alice, bob):
+    rate(alice, bob, outcome=1.0)
+    back = rate(bob, alice, outcome=0.25)
+    assert back.weight == 1.0
+    assert TrustEvent.objects.live().get(subject=bob).weight == 1.0
+
+
+def test_replaying_an_event_that_was_discounted_returns_the_discounted_record(alice, bob):
+    source_id = shared_context(alice, bob)
+    rate(alice, bob, source_id=source_id)
+    rate(bob, alice)
+    replay = rate(alice, bob, source_id=source_id)
+    assert replay.revision == 1
+    assert TrustEvent.objects.filter(subject=bob).count() == 3  # original, void, discounted copy
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_event_updates_the_subjects_score(alice, bob):
+    rate(alice, bob, outcome=1.0)
+    score = TrustScore.objects.get(subject=bob, dimension="integrity")
+    assert score.evidence_count == 1
+    assert score.distinct_raters == 1
+    assert score.mean > params.DEFAULT_PRIOR_MEAN

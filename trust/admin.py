@@ -1,0 +1,82 @@
+"""Admin: the ledger, scores and disputes are browsable, never editable here.
+
+Voiding happens only through the dispute flow (trust.services.dispute_decide);
+disputes are decided on the talent manager's dispute page, which calls it."""
+
+from django.contrib import admin
+
+from trust.models import TrustDispute, TrustEvent, TrustPrior, TrustScore, TrustSnapshot
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return {}
+
+
+@admin.register(TrustEvent)
+class TrustEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "occurred_at",
+        "organization",
+        "subject",
+        "dimension",
+        "skill",
+        "outcome",
+        "weight",
+        "source_kind",
+        "source_id",
+        "voids",
+    )
+    list_filter = ("dimension", "source_kind", "organization")
+    search_fields = ("subject__email", "source_id")
+    raw_id_fields = ("subject", "actor", "skill", "voids", "voided_by")
+    date_hierarchy = "occurred_at"
+    list_select_related = ("organization", "subject", "skill")
+
+
+@admin.register(TrustScore)
+class TrustScoreAdmin(ReadOnlyAdmin):
+    list_display = (
+        "subject",
+        "dimension",
+        "skill",
+        "mean",
+        "lower",
+        "upper",
+        "evidence_count",
+        "distinct_raters",
+        "computed_at",
+    )
+    list_filter = ("dimension", "organization")
+    search_fields = ("subject__email",)
+    list_select_related = ("subject", "skill")
+
+
+@admin.register(TrustSnapshot)
+class TrustSnapshotAdmin(ReadOnlyAdmin):
+    list_display = ("date", "subject", "dimension", "skill", "mean", "lower", "evidence_count")
+    list_filter = ("dimension", "date")
+    list_select_related = ("subject", "skill")
+
+
+@admin.register(TrustPrior)
+class TrustPriorAdmin(ReadOnlyAdmin):
+    list_display = ("organization", "dimension", "mean", "evidence", "computed_at")
+
+
+@admin.register(TrustDispute)
+class TrustDisputeAdmin(ReadOnlyAdmin):
+    list_display = ("id", "created_at", "organization", "raised_by", "state", "decided_by", "decided_at")
+    list_filter = ("state", "organization")
+    raw_id_fields = ("event", "raised_by", "decided_by")
+    list_select_related = ("organization", "raised_by", "decided_by")

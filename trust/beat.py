@@ -1,0 +1,15 @@
+"""Periodic trust tasks; merged into Celery beat by mentoring/celery.py."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    "trust.recompute_all.nightly": {
+        "task": "trust.recompute_all",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "trust.snapshot_daily": {
+        # after the nightly recompute, so the snapshot holds freshly decayed scores
+        "task": "trust.snapshot_daily",
+        "schedule": crontab(hour=2, minute=45),
+    },
+}

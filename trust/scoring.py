@@ -1,0 +1,101 @@
+"""The trust math: pure functions, no database. Parameters live in trust.params."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from scipy.special import betaincinv
+
+from trust import params
+
+SECONDS_PER_DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the math needs from a ledger row."""
+
+    outcome: float
+    weight: float
+    occurred_at: datetime
+    actor_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Belief:
+    alpha: float
+    beta: float
+    mean: float
+    lower: float
+    upper: float
+    evidence_weight: float
+    evidence_count: int
+    distinct_raters: int
+    last_evidence_at: datetime | None
+
+
+def decay(age_days: float, half_life_days: float) -> float:
+    """2^(−age/h); evidence from the future (clock skew) counts as fresh."""
+    return 2.0 ** (-max(age_days, 0.0) / half_life_days)
+
+
+def age_days(occurred_at: datetime, as_of: datetime) -> float:
+    return (as_of - occurred_at).total_seconds() / SECONDS_PER_DAY
+
+
+def prior(mean: float) -> tuple[float, float]:
+    low, high = params.PRIOR_MEAN_BOUNDS
+    mu = min(max(mean, low), high)
+    return params.PRIOR_STRENGTH * mu, params.PRIOR_STRENGTH * (1.0 - mu)
+
+
+def quantiles(alpha, beta):
+    """(lower, upper) percentiles of Beta(alpha, beta); works on scalars and numpy arrays."""
+    alpha = np.asarray(alpha, dtype=float)
+    beta = np.asarray(beta, dtype=float)
+    return betaincinv(alpha, beta, params.LOWER_QUANTILE), betaincinv(alpha, beta, params.UPPER_QUANTILE)
+
+
+def belief(evidence: Iterable[Evidence], *, dimension: str, prior_mean: float, as_of: datetime) -> Belief:
+    """The Beta belief from live evidence as of ``as_of``. Order of ``evidence`` is irrelevant
+    (sums are accumulated in a canonical order so floating point cannot tell either)."""
+    half_life = params.HALF_LIFE_DAYS[dimension]
+    items = sorted(evidence, key=lambda e: (e.occurred_at, e.outcome, e.weight, e.actor_id or 0))
+    good = bad = total = 0.0
+    raters = set()
+    last = None
+    for item in items:
+        w = item.weight * decay(age_days(item.occurred_at, as_of), half_life)
+        good += w * item.outcome
+        bad += w * (1.0 - item.outcome)
+        total += w
+        if item.actor_id is not None:
+            raters.add(item.actor_id)
+        last = item.occurred_at if last is None or item.occurred_at > last else last
+    prior_a, prior_b = prior(prior_mean)
+    alpha, beta = prior_a + good, prior_b + bad
+    lower, upper = quantiles(alpha, beta)
+    return Belief(
+        alpha=alpha,
+        beta=beta,
+        mean=alpha / (alpha + beta),
+        lower=float(lower),
+        upper=float(upper),
+        evidence_weight=total,
+        evidence_count=len(items),
+        distinct_raters=len(raters),
+        last_evidence_at=last,
+    )
+
+
+def workspace_mean(weighted_good: float, weighted_total: float) -> float:
+    """The swift-trust mu: the workspace's decayed mean, shrunk toward the default."""
+    k = params.WORKSPACE_MEAN_SHRINKAGE
+    mu = (weighted_good + k * params.DEFAULT_PRIOR_MEAN) / (weighted_total + k)
+    low, high = params.PRIOR_MEAN_BOUNDS
+    return min(max(mu, low), high)
+
+
+def is_newcomer(evidence_weight: float) -> bool:
+    return evidence_weight < params.NEWCOMER_EVIDENCE

@@ -1,0 +1,41 @@
+"""Celery tasks for trust: thin adapters over trust.services.
+
+All are idempotent (they recompute from the ledger), so acks_late is safe."""
+
+from celery import shared_task
+from django.core.cache import cache
+
+from trust import services
+
+_COMMON = {
+    "acks_late": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 5,
+    "ignore_result": True,
+}
+
+
+@shared_task(name="trust.recompute_subject", soft_time_limit=50, time_limit=60, **_COMMON)
+def recompute_subject(user_id: int) -> int:
+    """Recompute one subject's scores from the ledger.
+
+    Clears the subject's pending flag BEFORE reading the ledger: an event
+    recorded while this runs sets the flag again and schedules another run,
+    so nothing is missed. A subject with no evidence ends with no scores."""
+    cache.delete(services.pending_flag(user_id))
+    return services.recompute_subject(int(user_id))
+
+
+@shared_task(name="trust.recompute_all", soft_time_limit=1700, time_limit=1800, **_COMMON)
+def recompute_all(organization_id: int | None = None) -> int:
+    """Nightly set-based recompute of every score (one workspace, or all)."""
+    return services.recompute_all(organization_id=organization_id)
+
+
+@shared_task(name="trust.snapshot_daily", soft_time_limit=600, time_limit=660, **_COMMON)
+def snapshot_daily() -> int:
+    """Copy today's scores into the daily snapshot (re-running the day overwrites)."""
+    return services.snapshot_daily()
