@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 FULL = {"people": 240, "skills": 12, "days": 28, "seek_rate": 0.14, "questions_per_person_day": 0.35}
-QUICK = {"people": 80, "skills": 6, "days": 28, "seek_rate": 0.14, "questions_per_person_day": 0.35}
+QUICK = {"people": 60, "skills": 6, "days": 28, "seek_rate": 0.14, "questions_per_person_day": 0.35}
 RING_SIZE = 5
 NEWCOMER_MAX_ENGAGEMENTS = 8
 
@@ -108,35 +109,94 @@ def rating(truth: float, rng: random.Random, noise: float = 0.12) -> float:
     return (stars - 1) / 4
 
 
-def engagement_facts(plan: Plan, eid: str, seeker: Person, mentor: Person, skill: int, day: float, rng) -> None:
+def engagement_facts(
+    plan: Plan, eid: str, seeker: Person, mentor: Person, skill: int, day: float, rng
+) -> None:
     plan.participants[eid] = {seeker.index, mentor.index}
     add = plan.facts.append
     # the mentor answered the invitation in time (or not): observed
-    add(Fact(day, "sim.invitation", eid, mentor.index, None, "responsiveness", float(rng.random() < mentor.responsiveness)))
+    add(
+        Fact(
+            day,
+            "sim.invitation",
+            eid,
+            mentor.index,
+            None,
+            "responsiveness",
+            float(rng.random() < mentor.responsiveness),
+        )
+    )
     for n, person in enumerate((seeker, mentor)):
         for k in range(2):  # messages needing a reply, answered within the window or not
-            add(Fact(day + 1 + k, "sim.reply", f"{eid}:r{n}{k}", person.index, None, "responsiveness",
-                     float(rng.random() < person.responsiveness)))
+            add(
+                Fact(
+                    day + 1 + k,
+                    "sim.reply",
+                    f"{eid}:r{n}{k}",
+                    person.index,
+                    None,
+                    "responsiveness",
+                    float(rng.random() < person.responsiveness),
+                )
+            )
             plan.participants[f"{eid}:r{n}{k}"] = plan.participants[eid]
         for k in range(2 if person is mentor else 1):  # commitments kept or missed
-            add(Fact(day + 3 + k, "sim.commitment", f"{eid}:c{n}{k}", person.index, None, "integrity",
-                     float(rng.random() < person.integrity)))
+            add(
+                Fact(
+                    day + 3 + k,
+                    "sim.commitment",
+                    f"{eid}:c{n}{k}",
+                    person.index,
+                    None,
+                    "integrity",
+                    float(rng.random() < person.integrity),
+                )
+            )
             plan.participants[f"{eid}:c{n}{k}"] = plan.participants[eid]
     for k in range(2):  # the seeker's questions in the engagement: accepted (1) or not (0.3)
         accepted = rng.random() < mentor.competence.get(skill, 0.1)
-        add(Fact(day + 2 + k, "sim.answer", f"{eid}:a{k}", mentor.index, seeker.index, "competence",
-                 1.0 if accepted else 0.3, skill))
+        add(
+            Fact(
+                day + 2 + k,
+                "sim.answer",
+                f"{eid}:a{k}",
+                mentor.index,
+                seeker.index,
+                "competence",
+                1.0 if accepted else 0.3,
+                skill,
+            )
+        )
         plan.participants[f"{eid}:a{k}"] = plan.participants[eid]
     end = day + 6
     # double-blind feedback, both ways, revealed at the end
-    add(Fact(end, "sim.feedback", eid, mentor.index, seeker.index, "competence",
-             rating(mentor.competence.get(skill, 0.1), rng), skill))
+    add(
+        Fact(
+            end,
+            "sim.feedback",
+            eid,
+            mentor.index,
+            seeker.index,
+            "competence",
+            rating(mentor.competence.get(skill, 0.1), rng),
+            skill,
+        )
+    )
     for rater, ratee in ((seeker, mentor), (mentor, seeker)):
         respectful = rng.random() < ratee.integrity
         honest = rng.random() < ratee.integrity
         add(Fact(end, "sim.feedback", eid, ratee.index, rater.index, "integrity", (respectful + honest) / 2))
-        add(Fact(end, "sim.feedback", eid, ratee.index, rater.index, "responsiveness",
-                 rating(ratee.responsiveness, rng)))
+        add(
+            Fact(
+                end,
+                "sim.feedback",
+                eid,
+                ratee.index,
+                rater.index,
+                "responsiveness",
+                rating(ratee.responsiveness, rng),
+            )
+        )
 
 
 def make_plan(size: dict, rng: random.Random) -> Plan:
@@ -150,7 +210,9 @@ def make_plan(size: dict, rng: random.Random) -> Plan:
                 skill = rng.randrange(size["skills"])
                 mentors = [p for p in holders[skill] if p.index != seeker.index]
                 if mentors:
-                    engagement_facts(plan, f"e{eid}", seeker, rng.choice(mentors), skill, day + rng.random(), rng)
+                    engagement_facts(
+                        plan, f"e{eid}", seeker, rng.choice(mentors), skill, day + rng.random(), rng
+                    )
                     eid += 1
     # "ask the network": questions answered by someone with the skill
     qid = 0
@@ -166,10 +228,29 @@ def make_plan(size: dict, rng: random.Random) -> Plan:
             qid += 1
             plan.participants[source] = {asker.index, answerer.index}
             accepted = rng.random() < answerer.competence[skill]
-            plan.facts.append(Fact(day + rng.random(), "sim.answer", source, answerer.index, asker.index,
-                                   "competence", 1.0 if accepted else 0.3, skill))
-            plan.facts.append(Fact(day + rng.random(), "sim.routing", source, answerer.index, None,
-                                   "responsiveness", float(rng.random() < answerer.responsiveness)))
+            plan.facts.append(
+                Fact(
+                    day + rng.random(),
+                    "sim.answer",
+                    source,
+                    answerer.index,
+                    asker.index,
+                    "competence",
+                    1.0 if accepted else 0.3,
+                    skill,
+                )
+            )
+            plan.facts.append(
+                Fact(
+                    day + rng.random(),
+                    "sim.routing",
+                    source,
+                    answerer.index,
+                    None,
+                    "responsiveness",
+                    float(rng.random() < answerer.responsiveness),
+                )
+            )
     plan.facts.sort(key=lambda f: (f.day, f.source, f.dimension))
     return plan
 
@@ -186,10 +267,22 @@ def ring_facts(plan: Plan, ring: list[Person], size: dict) -> list[Fact]:
                 plan.participants[eid] = {a.index, b.index}
                 day = week * 7 + 3
                 for rater, ratee in ((a, b), (b, a)):
-                    facts.append(Fact(day, "sim.feedback", eid, ratee.index, rater.index, "competence", 1.0,
-                                      ratee.skills[0]))
+                    facts.append(
+                        Fact(
+                            day,
+                            "sim.feedback",
+                            eid,
+                            ratee.index,
+                            rater.index,
+                            "competence",
+                            1.0,
+                            ratee.skills[0],
+                        )
+                    )
                     facts.append(Fact(day, "sim.feedback", eid, ratee.index, rater.index, "integrity", 1.0))
-                    facts.append(Fact(day, "sim.feedback", eid, ratee.index, rater.index, "responsiveness", 1.0))
+                    facts.append(
+                        Fact(day, "sim.feedback", eid, ratee.index, rater.index, "responsiveness", 1.0)
+                    )
     return facts
 
 
@@ -232,6 +325,7 @@ def setup_database() -> tuple[str, callable]:
             from django.db import connections
 
             connections.close_all()
+            shutil.rmtree(tmp, ignore_errors=True)
 
         kind = "sqlite"
     import django
@@ -254,13 +348,21 @@ class Workspace:
         self.org = Organization.objects.create(name=f"Sim {label}", slug=slugify(f"sim-{label}"))
         self.users = []
         for person in plan.people:
-            user = User.objects.create_user(email=f"{label.lower()}{person.index}@sim.example", full_name=f"{label}{person.index}")
+            user = User.objects.create_user(
+                email=f"{label.lower()}{person.index}@sim.example", full_name=f"{label}{person.index}"
+            )
             Membership.objects.create(user=user, organization=self.org)
             self.users.append(user)
-        self.manager = User.objects.create_user(email=f"{label.lower()}-manager@sim.example", full_name="Manager")
-        Membership.objects.create(user=self.manager, organization=self.org, role=Membership.Role.TALENT_MANAGER)
-        self.skills = [Skill.objects.create(organization=self.org, name=f"Skill {s}", slug=f"skill-{s}")
-                       for s in range(size["skills"])]
+        self.manager = User.objects.create_user(
+            email=f"{label.lower()}-manager@sim.example", full_name="Manager"
+        )
+        Membership.objects.create(
+            user=self.manager, organization=self.org, role=Membership.Role.TALENT_MANAGER
+        )
+        self.skills = [
+            Skill.objects.create(organization=self.org, name=f"Skill {s}", slug=f"skill-{s}")
+            for s in range(size["skills"])
+        ]
         self.label = label
 
     def emit(self, fact: Fact, start) -> None:
@@ -287,8 +389,14 @@ def register_sources() -> dict:
     def participants(source_id: str) -> set[int]:
         return members.get(source_id, set())
 
-    for kind, is_rating in (("sim.feedback", True), ("sim.answer", True), ("sim.commitment", False),
-                            ("sim.invitation", False), ("sim.reply", False), ("sim.routing", False)):
+    for kind, is_rating in (
+        ("sim.feedback", True),
+        ("sim.answer", True),
+        ("sim.commitment", False),
+        ("sim.invitation", False),
+        ("sim.reply", False),
+        ("sim.routing", False),
+    ):
         sources.register_source(kind, participants=participants, is_rating=is_rating)
     return members
 
@@ -302,10 +410,7 @@ def spearman(xs, ys) -> float:
 def scores_by_key(org):
     from trust.models import TrustScore
 
-    return {
-        (s.subject_id, s.dimension, s.skill_key): s
-        for s in TrustScore.objects.filter(organization=org)
-    }
+    return {(s.subject_id, s.dimension, s.skill_key): s for s in TrustScore.objects.filter(organization=org)}
 
 
 def decile(value: float, population: list[float]) -> int:
@@ -314,7 +419,9 @@ def decile(value: float, population: list[float]) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
@@ -336,6 +443,7 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
     rng = random.Random(seed)
     plan = make_plan(size, rng)
     people = plan.people
+
     # the ring: five people from the lower half (room to climb), by mean true level
     def level(p):
         return (p.integrity + p.responsiveness + p.competence[p.skills[0]]) / 3
@@ -352,8 +460,10 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
         workspaces[label] = ws
         for source, indexes in plan.participants.items():
             members[f"{label}:{source}"] = {ws.users[i].pk for i in indexes}
-        facts = plan.facts if label == "A" else sorted(
-            plan.facts + ring_plan_facts, key=lambda f: (f.day, f.source, f.dimension)
+        facts = (
+            plan.facts
+            if label == "A"
+            else sorted(plan.facts + ring_plan_facts, key=lambda f: (f.day, f.source, f.dimension))
         )
         t = time.perf_counter()
         for fact in facts:
@@ -367,9 +477,15 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
     a = workspaces["A"]
     scores = scores_by_key(a.org)
     correlations = {}
-    for dimension, truth in (("integrity", lambda p: p.integrity), ("responsiveness", lambda p: p.responsiveness)):
-        pairs = [(scores[(a.users[p.index].pk, dimension, 0)].lower, truth(p)) for p in people
-                 if (a.users[p.index].pk, dimension, 0) in scores]
+    for dimension, truth in (
+        ("integrity", lambda p: p.integrity),
+        ("responsiveness", lambda p: p.responsiveness),
+    ):
+        pairs = [
+            (scores[(a.users[p.index].pk, dimension, 0)].lower, truth(p))
+            for p in people
+            if (a.users[p.index].pk, dimension, 0) in scores
+        ]
         correlations[dimension] = spearman(*zip(*pairs, strict=True))
     pairs = []
     for p in people:
@@ -385,6 +501,7 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
     scores_b = scores_by_key(b.org)
     moves = {}
     for dimension in ("integrity", "responsiveness", "competence"):
+
         def key_of(ws, p, dimension=dimension):
             skill_key = ws.skills[p.skills[0]].pk if dimension == "competence" else 0
             return (ws.users[p.index].pk, dimension, skill_key)
@@ -406,9 +523,11 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
     skill_index = 0
     holders = [p for p in people if skill_index in p.skills]
     with clock.travel_to(nightly_at):
-        median_lower = sorted(scores[(a.users[p.index].pk, "competence", a.skills[skill_index].pk)].lower
-                              for p in holders if (a.users[p.index].pk, "competence", a.skills[skill_index].pk)
-                              in scores)
+        median_lower = sorted(
+            scores[(a.users[p.index].pk, "competence", a.skills[skill_index].pk)].lower
+            for p in holders
+            if (a.users[p.index].pk, "competence", a.skills[skill_index].pk) in scores
+        )
     threshold = median_lower[len(median_lower) // 2]
     for vouched in (True, False):
         from accounts.models import Membership, User
@@ -416,8 +535,13 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
         label = "vouched" if vouched else "not-vouched"
         user = User.objects.create_user(email=f"newcomer-{label}@sim.example", full_name=f"Newcomer {label}")
         Membership.objects.create(user=user, organization=a.org)
-        truth = Person(index=len(a.users), skills=[skill_index], competence={skill_index: 0.95}, integrity=0.95,
-                       responsiveness=0.95)
+        truth = Person(
+            index=len(a.users),
+            skills=[skill_index],
+            competence={skill_index: 0.95},
+            integrity=0.95,
+            responsiveness=0.95,
+        )
         a.users.append(user)
         newcomer_rng = random.Random(seed + 1)  # the same luck for both newcomers
         day0 = size["days"] + 1

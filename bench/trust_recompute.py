@@ -94,7 +94,10 @@ def build_data(size: dict) -> dict:
     started = time.perf_counter()
     org = Organization.objects.create(name="Bench", slug="bench")
     User.objects.bulk_create(
-        [User(email=f"p{i}@bench.example", full_name=f"Person {i}", password="!") for i in range(size["people"])],
+        [
+            User(email=f"p{i}@bench.example", full_name=f"Person {i}", password="!")
+            for i in range(size["people"])
+        ],
         batch_size=5000,
     )
     users = list(User.objects.order_by("id").values_list("id", flat=True))
@@ -112,12 +115,14 @@ def build_data(size: dict) -> dict:
         # dimension by g % 3; about 40 % of the evidence is observed (no actor)
         cursor.execute(
             f"""
-            INSERT INTO {table} (organization_id, subject_id, actor_id, dimension, skill_id, skill_key, outcome,
-                                 weight, base_weight, weight_note, reciprocal_discounted, source_kind, source_id,
-                                 revision, occurred_at, recorded_at, voids_id, void_reason, voided_by_id)
+            INSERT INTO {table} (organization_id, subject_id, actor_id, dimension, skill_id, skill_key,
+                                 outcome, weight, base_weight, weight_note, reciprocal_discounted,
+                                 source_kind, source_id, revision, occurred_at, recorded_at, voids_id,
+                                 void_reason, voided_by_id)
             SELECT %(org)s, subject, CASE WHEN random() < 0.4 THEN NULL ELSE %(u0)s + (subject - %(u0)s + 1 +
                        floor(random() * (%(n)s - 1))::int) %% %(n)s END,
-                   dim, CASE WHEN dim = 'competence' THEN skill END, CASE WHEN dim = 'competence' THEN skill ELSE 0 END,
+                   dim, CASE WHEN dim = 'competence' THEN skill END,
+                   CASE WHEN dim = 'competence' THEN skill ELSE 0 END,
                    round(random()::numeric, 2)::float8, 1.0, 1.0, '', false, %(kind)s, g::text, 0,
                    now() - random() * interval '365 days', now(), NULL, '', NULL
             FROM (
@@ -142,17 +147,20 @@ def build_data(size: dict) -> dict:
         # 0.5 % voided through compensating records
         cursor.execute(
             f"""
-            INSERT INTO {table} (organization_id, subject_id, actor_id, dimension, skill_id, skill_key, outcome,
-                                 weight, base_weight, weight_note, reciprocal_discounted, source_kind, source_id,
-                                 revision, occurred_at, recorded_at, voids_id, void_reason, voided_by_id)
-            SELECT organization_id, subject_id, NULL, dimension, skill_id, skill_key, outcome, weight, base_weight,
-                   '', false, 'void', id::text, 0, occurred_at, now(), id, 'bench void', NULL
+            INSERT INTO {table} (organization_id, subject_id, actor_id, dimension, skill_id, skill_key,
+                                 outcome, weight, base_weight, weight_note, reciprocal_discounted,
+                                 source_kind, source_id, revision, occurred_at, recorded_at, voids_id,
+                                 void_reason, voided_by_id)
+            SELECT organization_id, subject_id, NULL, dimension, skill_id, skill_key, outcome, weight,
+                   base_weight, '', false, 'void', id::text, 0, occurred_at, now(), id, 'bench void', NULL
             FROM {table} WHERE id % 200 = 0
             """
         )
         cursor.execute(f"ANALYZE {table}")
-    log(f"data: {len(users)} people, {len(skills)} skills, {size['events']} events in "
-        f"{time.perf_counter() - started:.1f}s")
+    log(
+        f"data: {len(users)} people, {len(skills)} skills, {size['events']} events in "
+        f"{time.perf_counter() - started:.1f}s"
+    )
     return {"org": org, "users": users, "skills": skills}
 
 
@@ -168,7 +176,8 @@ def baseline_group_by(as_of) -> int:
         + " ".join(f"WHEN '{d}' THEN {h!r}" for d, h in params.HALF_LIFE_DAYS.items())
         + " END"
     )
-    decay = f"POWER(2.0::float8, -GREATEST(date_part('epoch', %s::timestamptz - occurred_at) / 86400.0, 0.0) / ({half_life}))"
+    age = "GREATEST(date_part('epoch', %s::timestamptz - occurred_at) / 86400.0, 0.0)"
+    decay = f"POWER(2.0::float8, -{age} / ({half_life}))"
     sql = f"""
         SELECT subject_id, dimension, skill_key,
                SUM(weight * outcome * {decay}), SUM(weight * (1.0 - outcome) * {decay}), COUNT(*)
@@ -214,7 +223,9 @@ def measure_recompute(runs: int = 3) -> dict:
 
 def start_worker(scratch_url: str, tmp: Path) -> tuple[subprocess.Popen, Path]:
     env = {k: v for k, v in os.environ.items() if k not in {"CELERY_TASK_ALWAYS_EAGER"}}
-    env.update(DATABASE_URL=scratch_url, DJANGO_ENV="development", DEBUG="0", PYTHONUNBUFFERED="1", DB_POOL="0")
+    env.update(
+        DATABASE_URL=scratch_url, DJANGO_ENV="development", DEBUG="0", PYTHONUNBUFFERED="1", DB_POOL="0"
+    )
     log_path = tmp / "worker.log"
     with open(log_path, "w") as out:
         worker = subprocess.Popen(
@@ -264,8 +275,12 @@ def measure_latency(scratch_url: str, data: dict, seconds: int, rate: float = 10
             # warm-up: wait until the worker answers one recompute
             warm = User.objects.get(pk=users[0])
             services.record_evidence(
-                subject=warm, actor=User.objects.get(pk=users[1]), dimension="integrity", outcome=1.0,
-                source_kind=SOURCE_KIND, source_id=f"{users[1]}:{users[0]}:warm",
+                subject=warm,
+                actor=User.objects.get(pk=users[1]),
+                dimension="integrity",
+                outcome=1.0,
+                source_kind=SOURCE_KIND,
+                source_id=f"{users[1]}:{users[0]}:warm",
             )
             committed_at = timezone.now()
             deadline = time.monotonic() + 60
@@ -283,8 +298,12 @@ def measure_latency(scratch_url: str, data: dict, seconds: int, rate: float = 10
                 subject_id, actor_id = rng.sample(users, 2)
                 subject, actor = User(pk=subject_id), User(pk=actor_id)
                 services.record_evidence(
-                    subject=subject, actor=actor, dimension="responsiveness", outcome=rng.random(),
-                    source_kind=SOURCE_KIND, source_id=f"{actor_id}:{subject_id}:{i}",
+                    subject=subject,
+                    actor=actor,
+                    dimension="responsiveness",
+                    outcome=rng.random(),
+                    source_kind=SOURCE_KIND,
+                    source_id=f"{actor_id}:{subject_id}:{i}",
                 )
                 pending[i] = (subject_id, timezone.now(), time.perf_counter())
                 next_at += interval
@@ -303,8 +322,10 @@ def measure_latency(scratch_url: str, data: dict, seconds: int, rate: float = 10
     latencies.sort()
     p95 = latencies[int(0.95 * (len(latencies) - 1))] if latencies else float("inf")
     p50 = latencies[len(latencies) // 2] if latencies else float("inf")
-    log(f"latency over {len(latencies)} events at {rate:g}/s: p50 {p50:.3f}s, p95 {p95:.3f}s, "
-        f"max {latencies[-1] if latencies else float('inf'):.3f}s, never visible: {lost}")
+    log(
+        f"latency over {len(latencies)} events at {rate:g}/s: p50 {p50:.3f}s, p95 {p95:.3f}s, "
+        f"max {latencies[-1] if latencies else float('inf'):.3f}s, never visible: {lost}"
+    )
     return {"p50": p50, "p95": p95 if not lost else float("inf"), "events": len(latencies), "lost": lost}
 
 
@@ -328,7 +349,9 @@ def _poll(pending: dict, latencies: list) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="smaller data, under a minute")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     args = parser.parse_args()

@@ -18,6 +18,7 @@ urlpatterns = [
     ),
     path("mentoring/requests/<int:request_id>/invite/", views.request_invite, name="request_invite"),
     path("mentoring/requests/<int:request_id>/cancel/", views.request_cancel, name="request_cancel"),
+    path("mentoring/people/<int:user_id>/trust-card/", views.trust_card, name="trust_card"),
     path("mentoring/invitations/", views.invitations, name="invitations"),
     path(
         "mentoring/invitations/<int:invitation_id>/accept/", views.invitation_accept, name="invitation_accept"

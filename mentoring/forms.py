@@ -20,15 +20,21 @@ RANK_LABELS = {"first": "1st choice", "second": "2nd choice", "third": "3rd choi
 
 
 def apply_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Put a service's field errors on the form's fields (others as non-field errors)."""
-    placed = False
+    """Put a service's field errors on the form's fields; the error's message (and
+    messages for fields the form does not have) become non-field errors."""
+    on_a_field = False
+    elsewhere: list[str] = []
     for field, messages in (error.fields or {}).items():
-        target = field if field in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
-            placed = True
-    if not placed:
+        if field in form.fields:
+            for message in messages:
+                form.add_error(field, message)
+            on_a_field = True
+        else:
+            elsewhere.extend(messages)
+    if not on_a_field:
         form.add_error(None, error.message)
+    for message in elsewhere:
+        form.add_error(None, message)
 
 
 def _aware(value, tz_name: str):

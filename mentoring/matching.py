@@ -3,18 +3,18 @@
 ``suggest_mentors`` is a read (a selector in all but name): it never writes.
 Pipeline, with a constant number of queries whatever the workspace size:
 
-1. the seeker's profile and membership (one query);
-2. the workspace's trust priors (one query) — newcomers get the prior's lower
-   bound, not zero;
-3. (only when no skills were given) skills named in the need text;
-4. the candidates (one query): same workspace, active member, open to
+1. the seeker's profile and membership with the workspace's trust priors (one
+   query) — newcomers get the prior's lower bound, not zero;
+2. (only when no skills were given) skills named in the need text;
+3. the candidates (one query): same workspace, active member, open to
    mentoring, not away, capacity left (the core's mentor-load subquery), not
    the seeker, not excluded (e.g. already invited on this request), and with
    expertise in a requested skill (or a text match when there is no skill);
    annotated with load, level points, trust lower bounds and, on PostgreSQL,
-   the full-text rank; pre-ranked and cut at ``CANDIDATE_POOL``;
-5. their levels in the requested skills (one query);
-6. the users of the top ``limit`` (one query).
+   the full-text rank; pre-ranked and cut at ``CANDIDATE_POOL`` (the strongest
+   experts per skill come from a UNION subquery on PostgreSQL, from one small
+   query per skill on SQLite);
+4. their levels in the requested skills (one query).
 
 Then each candidate is scored in Python. Weights and tables live in
 ``mentoring.matching_params``.
@@ -29,7 +29,7 @@ from functools import reduce
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
 from django.db.models import Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Left
 
 from accounts.models import Expertise, Profile, Skill, SkillAlias, User
 from accounts.working_hours import hex_to_mask
@@ -37,9 +37,8 @@ from mentoring import matching_params as mp
 from mentoring.errors import PermissionDenied, ValidationFailed
 from mentoring.selectors import mentor_load_subquery
 from trust import params as trust_params
-from trust.models import TrustScore
+from trust.models import TrustPrior, TrustScore
 from trust.scoring import prior, quantiles
-from trust.services import prior_means
 
 TOKEN = re.compile(r"[\w+#]+")
 
@@ -101,8 +100,10 @@ def _is_postgres() -> bool:
 
 
 def _search_vector():
+    # Only the start of the bio: to_tsvector runs per candidate at query time (there
+    # is no stored vector), and the first paragraphs say what someone does.
     return SearchVector("headline", weight="A", config="english") + SearchVector(
-        "bio", weight="B", config="english"
+        Left("bio", mp.BIO_SEARCH_CHARS), weight="B", config="english"
     )
 
 
@@ -110,8 +111,8 @@ def _search_query(tokens: Sequence[str]):
     return reduce(operator.or_, [SearchQuery(token, config="english") for token in tokens])
 
 
-def _prior_lower(means: dict[str, float], dimension: str) -> float:
-    alpha, beta = prior(means[dimension])
+def _prior_lower(mean: float | None) -> float:
+    alpha, beta = prior(trust_params.DEFAULT_PRIOR_MEAN if mean is None else mean)
     lower, _upper = quantiles(alpha, beta)
     return float(lower)
 
@@ -124,6 +125,21 @@ def _skills_named_in(tokens: Sequence[str], organization_id: int) -> list[Skill]
         reduce(operator.or_, [Q(name__iexact=t) for t in tokens])
     )
     return list(Skill.objects.filter(organization_id=organization_id).filter(named | Exists(aliased)))
+
+
+def _strongest_experts(skill_ids: Sequence[int]):
+    """Up to EXPERTS_PER_SKILL user ids per skill, highest level first: a UNION of
+    ordered, limited parts used as a subquery where the database allows it
+    (PostgreSQL), else a list read with one small query per skill (SQLite)."""
+    parts = [
+        Expertise.objects.filter(skill_id=skill_id)
+        .order_by("-level", "user_id")
+        .values_list("user_id", flat=True)[: mp.EXPERTS_PER_SKILL]
+        for skill_id in skill_ids
+    ]
+    if connection.features.supports_slicing_ordering_in_compound:
+        return parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    return [user_id for part in parts for user_id in part]
 
 
 def work_style_fit(seeker: dict, mentor: dict) -> tuple[float, str]:
@@ -168,25 +184,35 @@ def suggest_mentors(
     factor breakdown. Reads only. Skills must belong to the seeker's workspace
     (ValidationFailed on ``skills`` otherwise). ``exclude_user_ids`` (a list or
     a ``values("mentor_id")`` queryset) removes people, e.g. those already invited."""
-    seeker_profile = (
-        Profile.objects.select_related("user__membership")
-        .only(
-            "user_id",
+    seeker_row = (
+        Profile.objects.filter(user_id=seeker.pk)
+        .annotate(
+            organization_id=F("user__membership__organization_id"),
+            member_active=F("user__membership__is_active"),
+            **{
+                f"prior_{dimension}": Subquery(
+                    TrustPrior.objects.filter(
+                        organization_id=OuterRef("user__membership__organization_id"), dimension=dimension
+                    ).values("mean")[:1]
+                )
+                for dimension in (trust_params.COMPETENCE, trust_params.RESPONSIVENESS)
+            },
+        )
+        .values(
+            "organization_id",
+            "member_active",
             "utc_week_mask",
             "work_mode",
             "cadence",
             "feedback_style",
-            "user__id",
-            "user__membership__organization_id",
-            "user__membership__is_active",
+            f"prior_{trust_params.COMPETENCE}",
+            f"prior_{trust_params.RESPONSIVENESS}",
         )
-        .filter(user_id=seeker.pk)
         .first()
     )
-    membership = getattr(seeker_profile.user, "membership", None) if seeker_profile else None
-    if membership is None or not membership.is_active:
+    if seeker_row is None or seeker_row["organization_id"] is None or not seeker_row["member_active"]:
         raise PermissionDenied("You need an active workspace membership to find a mentor.")
-    organization_id = membership.organization_id
+    organization_id = seeker_row["organization_id"]
     skills = list(dict.fromkeys(skills))
     if any(skill.organization_id != organization_id for skill in skills):
         raise ValidationFailed(
@@ -195,9 +221,10 @@ def suggest_mentors(
         )
     limit = max(1, min(int(limit), 50))
     tokens = need_tokens(need_text)
-    means = prior_means(organization_id)
-    prior_competence = _prior_lower(means, trust_params.COMPETENCE)
-    prior_responsiveness = _prior_lower(means, trust_params.RESPONSIVENESS)
+    # The workspace prior (read in the seeker's query; the default when the nightly
+    # recompute has not stored one yet, as trust.services.prior_means does).
+    prior_competence = _prior_lower(seeker_row[f"prior_{trust_params.COMPETENCE}"])
+    prior_responsiveness = _prior_lower(seeker_row[f"prior_{trust_params.RESPONSIVENESS}"])
 
     inferred = False
     if not skills and tokens:
@@ -241,10 +268,12 @@ def suggest_mentors(
         candidates = candidates.annotate(
             skill_points=Coalesce(Subquery(points, output_field=IntegerField()), Value(0))
         )
-        # Narrow to people with expertise in a requested skill; the text match only ranks them.
-        candidates = candidates.filter(
-            user_id__in=Expertise.objects.filter(skill_id__in=skill_ids).values("user_id")
-        )
+        # Narrow to people with expertise in a requested skill — per skill, the
+        # EXPERTS_PER_SKILL strongest by declared level, read from the (skill, level)
+        # index — so the per-candidate work below is bounded whatever the workspace size.
+        # One UNION, not an OR of IN-subqueries: with the OR, PostgreSQL expected
+        # thousands of rows and spent 80 ms on JIT compilation. The text match only ranks.
+        candidates = candidates.filter(user_id__in=_strongest_experts(skill_ids))
     else:
         candidates = candidates.annotate(skill_points=Value(0, output_field=IntegerField()))
         if postgres:
@@ -267,12 +296,18 @@ def suggest_mentors(
         responsiveness_lower=Subquery(
             TrustScore.objects.filter(
                 subject_id=OuterRef("user_id"), dimension=trust_params.RESPONSIVENESS, skill_key=0
-            ).values("lower")[:1],
+            )
+            .order_by()
+            .values("lower")[:1],
             output_field=FloatField(),
         ),
     )
     fields = [
+        "id",
         "user_id",
+        "user__full_name",
+        "user__email",
+        "headline",
         "capacity",
         "load",
         "utc_week_mask",
@@ -286,9 +321,11 @@ def suggest_mentors(
         "responsiveness_lower",
     ]
     if not postgres:
-        fields += ["headline", "bio"]
+        fields += ["bio"]
     rows = list(
-        candidates.order_by("-skill_points", "-text_rank", "user_id").values(*fields)[: mp.CANDIDATE_POOL]
+        # Pre-rank on cheap columns only: PostgreSQL then evaluates the text rank and the
+        # trust subqueries for the CANDIDATE_POOL rows that survive the LIMIT, not for all.
+        candidates.order_by("-skill_points", "-capacity", "user_id").values(*fields)[: mp.CANDIDATE_POOL]
     )
     if not rows:
         return []
@@ -300,12 +337,8 @@ def suggest_mentors(
         ).values_list("user_id", "skill_id", "level"):
             levels.setdefault(user_id, {})[skill_id] = level
 
-    seeker_style = {
-        "work_mode": seeker_profile.work_mode,
-        "cadence": seeker_profile.cadence,
-        "feedback_style": seeker_profile.feedback_style,
-    }
-    seeker_mask = hex_to_mask(seeker_profile.utc_week_mask or "")
+    seeker_style = {key: seeker_row[key] for key in ("work_mode", "cadence", "feedback_style")}
+    seeker_mask = hex_to_mask(seeker_row["utc_week_mask"] or "")
     weights = mp.WEIGHTS.as_dict()
     scored = []
     for row in rows:
@@ -325,10 +358,9 @@ def suggest_mentors(
         scored.append((score, row, factors, extra))
     scored.sort(key=lambda item: (-item[0], item[1]["user_id"]))
     top = scored[:limit]
-    users = User.objects.select_related("profile").in_bulk([row["user_id"] for _s, row, _f, _e in top])
     return [
         Suggestion(
-            user=users[row["user_id"]],
+            user=_partial_user(row),
             score=score,
             factors=[
                 Factor(key=key, label=FACTOR_LABELS[key], value=value, weight=weights[key], detail=detail)
@@ -340,8 +372,34 @@ def suggest_mentors(
             overlap_hours=extra["overlap_hours"],
         )
         for score, row, factors, extra in top
-        if row["user_id"] in users
     ]
+
+
+def _from_row(model, values: dict):
+    """An instance with ``values`` (attname → value) and every other field deferred
+    (loaded on access, never a default). ``from_db`` takes values in field order."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(model.objects.db, names, [values[name] for name in names])
+
+
+def _partial_user(row: dict) -> User:
+    """The suggested user and profile from the candidate row, without another query."""
+    user = _from_row(
+        User, {"id": row["user_id"], "full_name": row["user__full_name"], "email": row["user__email"]}
+    )
+    profile_fields = (
+        "id",
+        "user_id",
+        "headline",
+        "capacity",
+        "utc_week_mask",
+        "work_mode",
+        "cadence",
+        "feedback_style",
+    )
+    profile = _from_row(Profile, {name: row[name] for name in profile_fields})
+    user.profile = profile  # caches both directions of the one-to-one
+    return user
 
 
 def _factors(
@@ -357,6 +415,7 @@ def _factors(
     prior_competence: float,
     prior_responsiveness: float,
 ) -> tuple[dict[str, tuple[float, str]], dict]:
+    """Each factor as (value in [0, 1], plain words), plus levels and overlap for display."""
     factors: dict[str, tuple[float, str]] = {}
 
     # skill fit: declared levels + text match of the need
@@ -375,15 +434,14 @@ def _factors(
         skill_fit = share * level_fit + (1.0 - share) * text
         parts = ", ".join(f"{name} {level}/5" if level else f"{name}: none" for name, level in skill_levels)
         prefix = "Skills named in your need: " if inferred else "Levels: "
-        detail = f"{prefix}{parts}." + (
-            f" Profile matches your words {round(text * 100)}%." if tokens else ""
-        )
+        words = f" Profile matches your words {round(text * 100)}%." if tokens else ""
+        detail = f"{prefix}{parts}.{words}"
     else:
         skill_fit = text
         detail = f"Profile matches your words {round(text * 100)}%."
     factors["skill_fit"] = (min(max(skill_fit, 0.0), 1.0), detail)
 
-    # competence: lower bound per requested skill, prior for skills without evidence
+    # competence: lower bound per requested skill, the prior for skills without evidence
     if skills:
         known = row["competence_n"] or 0
         total = (row["competence_sum"] or 0.0) + (len(skills) - known) * prior_competence

@@ -67,6 +67,8 @@ MAX_LEVEL = 5
 # PostgreSQL: ts_rank (default weights: headline = A, bio = B) mapped into [0, 1)
 # with rank / (rank + TEXT_RANK_HALF): a single headline hit ≈ 0.67, a bio hit ≈ 0.45.
 TEXT_RANK_HALF = 0.3
+# Only this many characters of the bio are matched (the vector is built per query).
+BIO_SEARCH_CHARS = 600
 # Need-text tokens shorter than this, or in STOP_WORDS, are ignored (both databases).
 MIN_TOKEN_LENGTH = 3
 MAX_TOKENS = 12
@@ -81,10 +83,14 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 OVERLAP_FULL_HOURS = 40
 OVERLAP_UNKNOWN = 0.5
 
+# Candidates per requested skill, read strongest first from the (skill, level) index
+# before the hard filters. Bounds the SQL work per request; someone below the cut in
+# a skill with more than this many experts is not considered for that skill.
+EXPERTS_PER_SKILL = 200
 # Before scoring in Python, SQL keeps at most this many candidates, pre-ranked by
-# the sum of their levels in the requested skills (then text rank on PostgreSQL).
+# the sum of their levels in the requested skills (then capacity).
 # It bounds the work per request whatever the size of the workspace.
-CANDIDATE_POOL = 150
+CANDIDATE_POOL = 100
 
 # Work-style compatibility tables (symmetric).
 WORK_MODE_FIT = {

@@ -1,17 +1,14 @@
 """Telling people about engagement events.
 
-``notify`` is the one hook every mentoring service calls. Today it sends an
-e-mail (console backend in development) once the transaction commits; when
-messaging grows its ``Notification`` model and live delivery, this is the only
-function to extend. Nothing here runs before the data is durable.
+``notify`` is the one hook every mentoring service calls. It stores an in-app
+``messaging.models.Notification`` per recipient; the live frame and the e-mail
+(when unread for a while, see ``messaging.notifications``) go out only after
+the transaction commits.
 """
 
 import logging
 from collections.abc import Iterable
 
-from django.conf import settings
-from django.core.mail import send_mail
-from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 
 logger = logging.getLogger("mentoring.notifications")
@@ -27,27 +24,19 @@ def page_link(url_name: str, *args, fallback: str) -> str:
 
 
 def notify(*, recipients: Iterable, kind: str, subject: str, body: str, link: str = "") -> None:
-    """Tell ``recipients`` (users) about ``kind`` after the current transaction commits.
+    """Tell ``recipients`` (users) about ``kind``: an in-app notification each
+    (``messaging.notifications.notification_create``), delivered live after the
+    transaction commits and e-mailed when still unread after the person's delay.
 
-    ``kind`` is a short machine name ("invitation.received", "request.exhausted")
-    for the future in-app notification and for logs. ``link`` is a path inside the
-    site; it is turned into an absolute URL. Failures to send are logged, never
-    raised: the domain change already happened and must not be undone by a mail
-    server.
+    ``kind`` is a short machine name ("invitation.received", "request.exhausted");
+    its prefix picks the preference group. ``link`` is a path inside the site.
+    Delivery failures (socket, broker, mail server) are logged, never raised: the
+    domain change already happened and must not be undone by them.
     """
-    addresses = sorted({user.email for user in recipients if getattr(user, "email", "")})
-    if not addresses:
+    from messaging.notifications import notification_create
+
+    people = [user for user in recipients if getattr(user, "pk", None) is not None]
+    if not people:
         return
-    text = body
-    if link:
-        text = f"{body}\n\n{settings.SITE_URL.rstrip('/')}{link}"
-
-    def _send():
-        logger.info("notify %s to %d recipient(s): %s", kind, len(addresses), subject)
-        for address in addresses:  # one mail each: recipients never see each other
-            try:
-                send_mail(subject, text, None, [address], fail_silently=False)
-            except Exception:  # a mail server problem must not break the flow
-                logger.exception("could not send %s notification to %s", kind, address)
-
-    transaction.on_commit(_send)
+    logger.info("notify %s to %d recipient(s): %s", kind, len(people), subject)
+    notification_create(recipients=people, kind=kind, title=subject, body=body, link=link)

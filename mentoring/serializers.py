@@ -5,9 +5,8 @@ name the field to fix); outputs read what selectors already loaded."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.serializers import SkillRefOut
-
 from accounts.markdown import render_markdown
+from accounts.serializers import SkillRefOut
 from mentoring.models import (
     MAX_INVITATIONS_PER_REQUEST,
     Commitment,

@@ -329,6 +329,12 @@ if PRODUCTION:
 TANDEM_INVITE_LINK_DAYS = env.int("TANDEM_INVITE_LINK_DAYS", default=14)
 TANDEM_MAX_CAPACITY = 20
 TANDEM_DIRECTORY_PAGE_SIZE = 20
+# Minutes a notification may stay unread before it is e-mailed, for people who did
+# not choose their own delay (0 = at once). The test run uses 0 so tests that
+# predate in-app notifications still see their mail; tests of the delay set it.
+TANDEM_NOTIFICATION_EMAIL_DELAY_MINUTES = env.int(
+    "TANDEM_NOTIFICATION_EMAIL_DELAY_MINUTES", default=0 if TESTING else 30
+)
 
 LOGGING = {
     "version": 1,

@@ -54,5 +54,7 @@ def feedback_participants(source_id) -> set[int]:
 
 def register() -> None:
     register_source(evidence.SOURCE_INVITATION, participants=invitation_participants, is_rating=False)
-    register_source(evidence.SOURCE_COMMITMENT, participants=commitment_participants, is_rating=True)
+    # kept/missed is an observed fact the counterpart confirms, not a rating: no
+    # repeat-rater or reciprocal discount (several commitments in one engagement are normal)
+    register_source(evidence.SOURCE_COMMITMENT, participants=commitment_participants, is_rating=False)
     register_source(evidence.SOURCE_FEEDBACK, participants=feedback_participants, is_rating=True)

@@ -8,6 +8,7 @@ api_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("mentoring.api_urls")),
     path("", include("messaging.api_urls")),
+    path("trust/", include("trust.api_urls")),
 ]
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("mentoring.app_urls")),
     path("", include("messaging.urls")),
+    path("trust/", include("trust.urls")),
     path("api/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # the split view serves its start-up script as a file: no inline script under our CSP

@@ -171,6 +171,13 @@ def request_suggestions(request, request_id):
 
 
 @member_page
+def trust_card(request, user_id):
+    """One person's trust card (htmx partial, loaded when a suggestion's card is opened).
+    The trust app scopes it: someone outside the viewer's workspace renders nothing."""
+    return render(request, "mentoring/partials/trust_card.html", {"person": user_id})
+
+
+@member_page
 @require_POST
 def request_invite(request, request_id):
     """Send invitations in the chosen order. For an exhausted request the same need is

@@ -75,7 +75,9 @@ class MessageListView(APIView):
         request=s.MessageSendIn,
         responses={
             201: s.MessageOut,
-            200: OpenApiResponse(s.MessageOut, description="A retry: the message stored earlier with this client_id."),
+            200: OpenApiResponse(
+                s.MessageOut, description="A retry: the message stored earlier with this client_id."
+            ),
             409: OpenApiResponse(description="conversation_closed or client_id_reused."),
             429: OpenApiResponse(description="rate_limited: too many messages in a short time."),
             **ERRORS,
@@ -93,7 +95,8 @@ class MessageListView(APIView):
             reply_to_seq=data.validated_data.get("reply_to"),
         )
         return Response(
-            s.MessageOut(message).data, status=status.HTTP_201_CREATED if message.created else status.HTTP_200_OK
+            s.MessageOut(message).data,
+            status=status.HTTP_201_CREATED if message.created else status.HTTP_200_OK,
         )
 
 
@@ -127,6 +130,8 @@ class ReadView(APIView):
         data = s.ReadIn(data=request.data)
         data.is_valid(raise_exception=True)
         stored = services.read_update(
-            conversation_id=conversation_id, user=request.user, last_read_seq=data.validated_data["last_read_seq"]
+            conversation_id=conversation_id,
+            user=request.user,
+            last_read_seq=data.validated_data["last_read_seq"],
         )
         return Response({"conversation": conversation_id, "last_read_seq": stored})

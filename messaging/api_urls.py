@@ -6,7 +6,9 @@ from messaging import api
 
 urlpatterns = [
     path("conversations", api.ConversationListView.as_view(), name="api-conversation-list"),
-    path("conversations/<int:conversation_id>", api.ConversationDetailView.as_view(), name="api-conversation"),
+    path(
+        "conversations/<int:conversation_id>", api.ConversationDetailView.as_view(), name="api-conversation"
+    ),
     path(
         "conversations/<int:conversation_id>/messages",
         api.MessageListView.as_view(),

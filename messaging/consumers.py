@@ -10,7 +10,9 @@ import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils.dateparse import parse_datetime
 
+from mentoring import clock
 from mentoring.errors import DomainError
 from messaging import presence, selectors, services
 from messaging.events import conversation_group, frame_to_conversation, message_data
@@ -39,7 +41,9 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.conversation_ids = set(await database_sync_to_async(selectors.conversation_ids_for)(user))
         self.typing_sent_at: dict[int, float] = {}
-        self.groups_joined = [user_group(user.id)] + [conversation_group(c) for c in sorted(self.conversation_ids)]
+        self.groups_joined = [user_group(user.id)] + [
+            conversation_group(c) for c in sorted(self.conversation_ids)
+        ]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
@@ -50,7 +54,9 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         if hasattr(self, "user"):
-            before, after = await database_sync_to_async(presence.socket_gone)(self.user.id, self.channel_name)
+            before, after = await database_sync_to_async(presence.socket_gone)(
+                self.user.id, self.channel_name
+            )
             if before != after:
                 await self.broadcast_presence()
 
@@ -195,12 +201,35 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
                 fields={"conversations": ['Send {"<conversation id>": <last seq seen, 0 for none>}.']},
             )
             return
-        batches = await database_sync_to_async(self.resume_batches)(wanted)
+        since = None
+        if content.get("since") is not None:
+            since = parse_datetime(content["since"]) if isinstance(content["since"], str) else None
+            if since is None or since.tzinfo is None:
+                await self.send_error(
+                    "invalid_field",
+                    "since must be an ISO 8601 time with a zone, as sent in resume.done.",
+                    ref=ref,
+                    fields={"since": ["Send the server_time of the last resume.done, or leave it out."]},
+                )
+                return
+        server_time = clock.now()
+        batches = await database_sync_to_async(self.resume_batches)(wanted, since)
         state = {}
         for conversation_id, outcome in batches:
             if isinstance(outcome, DomainError):
                 await self.send_error(outcome.code, outcome.message, ref=ref, conversation=conversation_id)
                 continue
+            for message in outcome["changed"]:
+                if message["deleted_at"]:
+                    frame = {
+                        "type": "message.deleted",
+                        "conversation": message["conversation"],
+                        "seq": message["seq"],
+                        "deleted_at": message["deleted_at"],
+                    }
+                else:
+                    frame = {"type": "message.updated", "message": message}
+                await self.send_json({**frame, "replay": True})
             for message in outcome["messages"]:
                 await self.send_json({"type": "message.new", "message": message, "replay": True})
             if outcome["has_more"]:
@@ -221,16 +250,24 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
                 "ref": ref,
                 "conversations": state,
                 "presence": {str(user_id): info for user_id, info in people.items()},
+                "server_time": server_time.isoformat(),
             }
         )
 
-    def resume_batches(self, wanted: dict) -> list:
-        """Sync (runs in a worker thread): the missed messages per conversation, from the database."""
+    def resume_batches(self, wanted: dict, since) -> list:
+        """Sync (runs in a worker thread): per conversation, from the database, the
+        messages after ``last_seq`` and (with ``since``) the earlier ones edited or
+        deleted since then."""
         out = []
         for key, last_seq in wanted.items():
             try:
                 conversation = selectors.access_conversation(self.user, key)
                 page = selectors.history(conversation, after=last_seq, limit=RESUME_BATCH)
+                changed = (
+                    selectors.changed_since(conversation, up_to_seq=last_seq, since=since, limit=RESUME_BATCH)
+                    if since is not None
+                    else []
+                )
                 read = {
                     str(member.user_id): getattr(getattr(member, "read_state", None), "last_read_seq", 0)
                     for member in selectors.conversation_members(conversation)
@@ -243,6 +280,7 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
                     conversation.pk,
                     {
                         "messages": [message_data(message) for message in page.messages],
+                        "changed": [message_data(message) for message in changed],
                         "has_more": page.has_more,
                         "last_seq": conversation.last_seq,
                         "read": read,
@@ -306,7 +344,9 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
 
     # --- presence --------------------------------------------------------------
     async def presence_set(self, state: str):
-        before, after = await database_sync_to_async(presence.heartbeat)(self.user.id, self.channel_name, state)
+        before, after = await database_sync_to_async(presence.heartbeat)(
+            self.user.id, self.channel_name, state
+        )
         if before != after:
             await self.broadcast_presence()
 
@@ -352,3 +392,11 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
             self.groups_joined.remove(group)
         self.conversation_ids.discard(conversation_id)
         await self.send_json({"type": "conversation.left", "conversation": conversation_id})
+
+    async def notification_new(self, event):
+        """A notification for this user was stored (``messaging.notifications``)."""
+        await self.send_json(event["frame"])
+
+    async def notification_count(self, event):
+        """The user marked notifications read (maybe in another tab): the new count."""
+        await self.send_json(event["frame"])

@@ -13,6 +13,7 @@ Channel-layer event types (handled in ``messaging.consumers``):
   to ``user.<id>``; the consumer subscribes or unsubscribes its socket.
 """
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -34,6 +35,15 @@ def user_group(user_id: int) -> str:
 def _send_now(group: str, event: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        # Sync code on a thread that runs an event loop (a script or test driving
+        # one) cannot block on the layer; the row is committed, clients resume.
+        logger.warning("channel-layer send to %s skipped: called on an event-loop thread", group)
         return
     try:
         async_to_sync(layer.group_send)(group, event)

@@ -36,6 +36,7 @@ class Conversation(models.Model):
     created_at = models.DateTimeField(default=now)
     # The highest seq handed out; only ever raised while this row is locked.
     last_seq = models.PositiveBigIntegerField(default=0)
+    last_message_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -147,3 +148,84 @@ class ReadState(models.Model):
 
     def __str__(self):
         return f"member {self.member_id} read to {self.last_read_seq}"
+
+
+# --- notifications (services: messaging/notifications.py) ----------------------------
+
+NOTIFICATION_TITLE_CHARS = 200
+NOTIFICATION_BODY_CHARS = 500
+
+
+class Notification(models.Model):
+    """Something a person should know about: shown in the bell, sent live over the
+    socket, e-mailed when still unread after their delay, and listed in the daily
+    digest. ``payload`` holds ids only; ``body`` is a short plain-text excerpt of
+    what the recipient can read anyway at ``link`` (a path inside the product)."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
+    )
+    kind = models.CharField(max_length=64)
+    title = models.CharField(max_length=NOTIFICATION_TITLE_CHARS)
+    body = models.CharField(max_length=NOTIFICATION_BODY_CHARS, blank=True)
+    link = models.CharField(max_length=500, blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    digested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(link="") | (Q(link__startswith="/") & ~Q(link__startswith="//")),
+                name="notification_link_is_relative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "created_at"], name="notification_recipient"),
+            # the e-mail and digest sweeps: unread rows by age
+            models.Index(
+                fields=["created_at"],
+                condition=Q(read_at__isnull=True),
+                name="notification_unread_age",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for {self.recipient_id}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """One row per person (absent = the defaults). In-app is always on; per kind
+    group (``messaging.notifications.GROUPS``) ``groups`` holds
+    ``{"<group>": {"email_when_unread": bool, "daily_digest": bool}}``."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    groups = models.JSONField(default=dict, blank=True)
+    unread_email_delay_minutes = models.PositiveSmallIntegerField(default=30)
+    updated_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unread_email_delay_minutes__lte=1440),
+                name="notification_preference_delay_at_most_a_day",
+            ),
+        ]
+
+    def __str__(self):
+        return f"notification preferences of {self.user_id}"

@@ -6,7 +6,7 @@ does not exist and one the viewer is not a member of get the same NotFound.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from mentoring.errors import NotFound, ValidationFailed
@@ -53,7 +53,9 @@ def conversation_ids_for(user) -> list[int]:
 def _my_last_read(user) -> Coalesce:
     return Coalesce(
         Subquery(
-            ReadState.objects.filter(conversation=OuterRef("pk"), member__user=user).values("last_read_seq")[:1],
+            ReadState.objects.filter(conversation=OuterRef("pk"), member__user=user).values("last_read_seq")[
+                :1
+            ],
             output_field=IntegerField(),
         ),
         Value(0),
@@ -93,7 +95,7 @@ def conversations_for(user) -> QuerySet:
                 to_attr="current_members",
             )
         )
-        .order_by("-last_seq", "-pk")
+        .order_by(F("last_message_at").desc(nulls_last=True), "-created_at", "-pk")
     )
 
 
@@ -141,7 +143,9 @@ def _cursor(value, field: str) -> int | None:
             f"{field} must be a message seq.", fields={field: ["Give a whole number ≥ 0."]}
         ) from None
     if isinstance(value, bool) or number < 0:
-        raise ValidationFailed(f"{field} must be a message seq.", fields={field: ["Give a whole number ≥ 0."]})
+        raise ValidationFailed(
+            f"{field} must be a message seq.", fields={field: ["Give a whole number ≥ 0."]}
+        )
     return number
 
 
@@ -155,7 +159,9 @@ def history(
     before = _cursor(before, "before")
     after = _cursor(after, "after")
     if before is not None and after is not None:
-        raise ValidationFailed("Page by before or by after, not both.", fields={"after": ["Drop before or after."]})
+        raise ValidationFailed(
+            "Page by before or by after, not both.", fields={"after": ["Drop before or after."]}
+        )
     try:
         limit = int(limit)
     except (TypeError, ValueError):
@@ -185,7 +191,55 @@ def conversation_detail(user, conversation_id) -> Conversation:
     """One conversation with the same annotations as ``conversations_for``; NotFound
     for missing and not-a-member alike."""
     conversation_id = _conversation_id(conversation_id)
-    conversation = conversations_for(user).filter(pk=conversation_id).first() if user.is_authenticated else None
+    conversation = (
+        conversations_for(user).filter(pk=conversation_id).first() if user.is_authenticated else None
+    )
     if conversation is None:
         raise NotFound("No such conversation.")
     return conversation
+
+
+def engagements_with_stale_members() -> list[int]:
+    """Engagement ids whose conversation members differ from the active participants
+    (someone joined without being a member, or a member left the engagement). One
+    query; the beat safety net (``messaging.sync_conversation_members``) uses it."""
+    from django.db.models import Exists, Q
+
+    from mentoring.models import Participant
+
+    joined_not_member = Participant.objects.filter(
+        engagement=OuterRef("engagement"), left_at__isnull=True
+    ).exclude(
+        Exists(
+            ConversationMember.objects.filter(
+                conversation=OuterRef(OuterRef("pk")), user=OuterRef("user"), left_at__isnull=True
+            )
+        )
+    )
+    member_not_participant = ConversationMember.objects.filter(
+        conversation=OuterRef("pk"), left_at__isnull=True
+    ).exclude(
+        Exists(
+            Participant.objects.filter(
+                engagement=OuterRef(OuterRef("engagement")), user=OuterRef("user"), left_at__isnull=True
+            )
+        )
+    )
+    return list(
+        Conversation.objects.filter(engagement__isnull=False)
+        .filter(Q(Exists(joined_not_member)) | Q(Exists(member_not_participant)))
+        .values_list("engagement_id", flat=True)
+    )
+
+
+def changed_since(conversation: Conversation, *, up_to_seq: int, since, limit: int) -> list[Message]:
+    """Messages up to ``up_to_seq`` edited or deleted at or after ``since`` (what a
+    client that was away missed besides new seqs), in seq order, at most ``limit``."""
+    from django.db.models import Q
+
+    return list(
+        Message.objects.filter(conversation=conversation, seq__lte=up_to_seq)
+        .filter(Q(edited_at__gte=since) | Q(deleted_at__gte=since))
+        .select_related(*MESSAGE_JOINS)
+        .order_by("seq")[:limit]
+    )

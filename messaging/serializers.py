@@ -50,6 +50,7 @@ class ConversationOut(serializers.Serializer):
     engagement = serializers.IntegerField(source="engagement_id", allow_null=True)
     title = serializers.SerializerMethodField()
     last_seq = serializers.IntegerField()
+    last_message_at = serializers.DateTimeField(allow_null=True)
     my_last_read_seq = serializers.IntegerField()
     unread_count = serializers.IntegerField(help_text="Messages after my read mark, not mine, not deleted.")
     members = MemberOut(source="current_members", many=True)

@@ -23,7 +23,14 @@ from mentoring import clock
 from mentoring.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from mentoring.models import Engagement, Participant
 from messaging import events
-from messaging.models import MAX_BODY_CHARS, Conversation, ConversationMember, Message, MessageMention, ReadState
+from messaging.models import (
+    MAX_BODY_CHARS,
+    Conversation,
+    ConversationMember,
+    Message,
+    MessageMention,
+    ReadState,
+)
 from messaging.selectors import MESSAGE_JOINS, access_conversation
 
 # Sends per user per window; override with TANDEM_MESSAGE_RATE = (count, seconds).
@@ -76,14 +83,20 @@ def conversation_sync_members(*, engagement_id: int) -> Conversation | None:
 
 def _sync_members(conversation: Conversation, engagement: Engagement) -> None:
     wanted = set(
-        Participant.objects.filter(engagement=engagement, left_at__isnull=True).values_list("user_id", flat=True)
+        Participant.objects.filter(engagement=engagement, left_at__isnull=True).values_list(
+            "user_id", flat=True
+        )
     )
-    existing = {member.user_id: member for member in ConversationMember.objects.filter(conversation=conversation)}
+    existing = {
+        member.user_id: member for member in ConversationMember.objects.filter(conversation=conversation)
+    }
     moment = clock.now()
     for user_id in wanted:
         member = existing.get(user_id)
         if member is None:
-            member = ConversationMember.objects.create(conversation=conversation, user_id=user_id, joined_at=moment)
+            member = ConversationMember.objects.create(
+                conversation=conversation, user_id=user_id, joined_at=moment
+            )
             ReadState.objects.create(member=member, conversation=conversation, last_read_seq=0)
         elif member.left_at is not None:
             member.left_at = None
@@ -96,7 +109,9 @@ def _sync_members(conversation: Conversation, engagement: Engagement) -> None:
         if user_id not in wanted and member.left_at is None:
             member.left_at = moment
             member.save(update_fields=["left_at"])
-            events.membership_changed_on_commit(user_id=user_id, conversation_id=conversation.pk, joined=False)
+            events.membership_changed_on_commit(
+                user_id=user_id, conversation_id=conversation.pk, joined=False
+            )
 
 
 # --- validation ------------------------------------------------------------------
@@ -117,13 +132,19 @@ def _clean_client_id(value) -> uuid.UUID:
 
 def _clean_body(value) -> str:
     if not isinstance(value, str):
-        raise ValidationFailed("body must be text.", fields={"body": ["Send the message as text."]}, code="invalid")
+        raise ValidationFailed(
+            "body must be text.", fields={"body": ["Send the message as text."]}, code="invalid"
+        )
     if not value.strip():
-        raise ValidationFailed("The message is empty.", fields={"body": ["Write something first."]}, code="empty_body")
+        raise ValidationFailed(
+            "The message is empty.", fields={"body": ["Write something first."]}, code="empty_body"
+        )
     if len(value) > MAX_BODY_CHARS:
         raise ValidationFailed(
             f"The message is longer than {MAX_BODY_CHARS:,} characters.",
-            fields={"body": [f"Shorten it to {MAX_BODY_CHARS:,} characters ({len(value):,} now) or split it."]},
+            fields={
+                "body": [f"Shorten it to {MAX_BODY_CHARS:,} characters ({len(value):,} now) or split it."]
+            },
             code="body_too_long",
         )
     return value
@@ -143,7 +164,8 @@ def _check_rate(user) -> None:
     if sent > count:
         retry_after = max(1, int((window + 1) * seconds - time.time()) + 1)
         raise RateLimited(
-            f"You are sending too fast ({count} messages per {seconds} seconds). Try again in {retry_after} s.",
+            f"You are sending too fast ({count} messages per {seconds} seconds). "
+            f"Try again in {retry_after} s.",
             retry_after=retry_after,
         )
 
@@ -163,14 +185,16 @@ def _mentioned_user_ids(conversation: Conversation, body: str, *, author_id: int
         return set()
     # "@Ana Mentor" and "@Ana, thanks": try the one-word prefix of each match too.
     candidates |= {c.split(" ")[0] for c in candidates}
-    members = ConversationMember.objects.filter(conversation=conversation, left_at__isnull=True).select_related("user")
+    members = ConversationMember.objects.filter(
+        conversation=conversation, left_at__isnull=True
+    ).select_related("user")
     first_names: dict[str, list[int]] = {}
     found = set()
     for member in members:
         user = member.user
         full = (user.full_name or "").strip().lower()
         local = user.email.split("@")[0].lower()
-        if full and full in candidates or local in candidates:
+        if (full and full in candidates) or local in candidates:
             found.add(user.pk)
         if full:
             first_names.setdefault(full.split(" ")[0], []).append(user.pk)
@@ -188,6 +212,13 @@ def _record_mentions(message: Message) -> None:
     )
 
 
+def _notify_mentions(message: Message) -> None:
+    """Hook for messaging/notifications.py: the people @mentioned in a new message."""
+    from messaging.notifications import notify_mentions
+
+    notify_mentions(message)
+
+
 def _touch_engagement(conversation: Conversation, moment) -> None:
     if not conversation.engagement_id:
         return
@@ -202,7 +233,9 @@ def _touch_engagement(conversation: Conversation, moment) -> None:
 
 
 def _existing(author, client_id: uuid.UUID, conversation_id: int) -> Message | None:
-    message = Message.objects.select_related(*MESSAGE_JOINS).filter(author=author, client_id=client_id).first()
+    message = (
+        Message.objects.select_related(*MESSAGE_JOINS).filter(author=author, client_id=client_id).first()
+    )
     if message is not None and message.conversation_id != conversation_id:
         raise Conflict(
             "This client_id was already used for a message in another conversation.",
@@ -246,9 +279,13 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
             # and on SQLite the database write lock) until commit: the next sender
             # waits here, so seqs are handed out one by one, and a rollback gives
             # the number back — no gaps, no duplicates.
-            Conversation.objects.filter(pk=conversation.pk).update(last_seq=F("last_seq") + 1)
+            Conversation.objects.filter(pk=conversation.pk).update(
+                last_seq=F("last_seq") + 1, last_message_at=moment
+            )
             conversation.last_seq = (
-                Conversation.objects.select_for_update().values_list("last_seq", flat=True).get(pk=conversation.pk)
+                Conversation.objects.select_for_update()
+                .values_list("last_seq", flat=True)
+                .get(pk=conversation.pk)
             )
             message = Message.objects.create(
                 conversation=conversation,
@@ -261,12 +298,17 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
                 created_at=moment,
             )
             _record_mentions(message)
+            _notify_mentions(message)
             # Writing means having read everything up to here.
-            ReadState.objects.filter(
+            moved = ReadState.objects.filter(
                 conversation=conversation, member__user=author, last_read_seq__lt=message.seq
             ).update(last_read_seq=message.seq, updated_at=moment)
             _touch_engagement(conversation, moment)
             events.message_new(message)
+            if moved:
+                events.read_updated(
+                    conversation_id=conversation.pk, user_id=author.pk, last_read_seq=message.seq
+                )
     except IntegrityError:
         # The same (author, client_id) committed between our check and our insert.
         existing = _existing(author, client_id, conversation.pk)
@@ -341,7 +383,9 @@ def read_update(*, conversation_id, user, last_read_seq) -> int:
     if last_read_seq > conversation.last_seq:
         raise ValidationFailed(
             "last_read_seq is past the last message.",
-            fields={"last_read_seq": [f"Give at most {conversation.last_seq}, the last seq in this conversation."]},
+            fields={
+                "last_read_seq": [f"Give at most {conversation.last_seq}, the last seq in this conversation."]
+            },
         )
     with transaction.atomic():
         member = ConversationMember.objects.get(conversation=conversation, user=user)

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from mentoring import clock
 from mentoring.errors import DomainError, NotFound
 from mentoring.views import member_page
 from messaging import presence, selectors, services
@@ -23,6 +24,7 @@ def chat_panel_context(user, conversation, *, before=None, body="", error=None, 
     """What templates/messaging/_chat_panel_body.html needs: the last 50 messages
     (or the 50 before ``before``), the members with their read marks and presence,
     and a fresh client_id for the no-JS form (so a double submit stores one message)."""
+    rendered_at = clock.now()  # before reading: later edits are replayed by resume
     page = selectors.history(conversation, before=before, limit=PANEL_HISTORY)
     members = selectors.conversation_members(conversation)
     me = next((m for m in members if m.user_id == user.pk), None)
@@ -30,8 +32,12 @@ def chat_panel_context(user, conversation, *, before=None, body="", error=None, 
     for member in members:
         member.last_read_seq = getattr(getattr(member, "read_state", None), "last_read_seq", 0)
         member.presence = people[member.user_id]
-    closed = bool(conversation.engagement_id) and conversation.engagement.state not in services.OPEN_ENGAGEMENT_STATES
+    closed = (
+        bool(conversation.engagement_id)
+        and conversation.engagement.state not in services.OPEN_ENGAGEMENT_STATES
+    )
     return {
+        "rendered_at": rendered_at,
         "conversation": conversation,
         "chat_messages": page.messages,
         "older_before": page.messages[0].seq if page.messages and page.messages[0].seq > 1 else None,
@@ -50,7 +56,9 @@ def chat_panel_context(user, conversation, *, before=None, body="", error=None, 
 def conversation_page(request, conversation_id):
     conversation = selectors.access_conversation(request.user, conversation_id)
     if conversation.engagement_id and "before" not in request.GET:
-        return redirect(reverse("mentoring:engagement_detail", args=[conversation.engagement_id]) + "#chat-panel")
+        return redirect(
+            reverse("mentoring:engagement_detail", args=[conversation.engagement_id]) + "#chat-panel"
+        )
     return _page(request, conversation)
 
 

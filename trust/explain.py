@@ -129,7 +129,9 @@ def _trend(
             if r["occurred_at"] <= then
         ]
         if not earlier:
-            return Trend(days=days, delta_points=None, text=f"No track record {days} days ago.")
+            return Trend(
+                days=days, delta_points=None, text=f"All of the evidence is from the last {days} days."
+            )
         snapshot_mean = scoring.belief(earlier, dimension=dimension, prior_mean=prior_mean, as_of=then).mean
     delta = _pct(now_mean) - _pct(snapshot_mean)
     if delta == 0:
@@ -258,6 +260,12 @@ def explain_subject(
                     )
                     for days in params.TREND_WINDOWS_DAYS
                 ]
+                # "no history 30 days ago" already says there was none 90 days ago
+                first_gap = next(
+                    (i for i, t in enumerate(explanation.trends) if t.delta_points is None), None
+                )
+                if first_gap is not None:
+                    explanation.trends = explanation.trends[: first_gap + 1]
             explanation.next_steps = _next_steps(
                 belief, dimension=dimension, skill_name=skill_name, is_new=is_new
             )

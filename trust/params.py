@@ -59,9 +59,19 @@ MAX_WEIGHT = 5.0  # a single piece of evidence never counts more than this
 REPEAT_RATER_WINDOW = timedelta(days=90)
 # Reciprocal praise: if B praises A within this window of A praising B, both
 # pieces of praise are multiplied by RECIPROCAL_PRAISE_FACTOR (the earlier one
-# through a compensating void + discounted re-record, the ledger stays append-only).
+# through a compensating void + discounted re-record: the ledger stays
+# append-only). It compounds: praise that follows n earlier praises in the other
+# direction is multiplied by RECIPROCAL_PRAISE_FACTOR ** n, so a pair (or a ring)
+# trading praise week after week quickly stops counting, while a single honest
+# exchange at the end of an engagement still counts at 0.2. Tuned with
+# bench/trust_quality.py (a ring of 5 moves at most one decile at 0.2; at 0.5
+# without compounding it moved up to 4 deciles).
 RECIPROCAL_WINDOW = timedelta(days=90)
-RECIPROCAL_PRAISE_FACTOR = 0.25
+RECIPROCAL_PRAISE_FACTOR = 0.2
+# Closed circles: praise from A about B is multiplied by CLOSED_CIRCLE_FACTOR for
+# every third person who traded praise both ways with A and with B within
+# RECIPROCAL_WINDOW (in a ring of five: three, once the ring is established).
+CLOSED_CIRCLE_FACTOR = 0.5
 PRAISE_THRESHOLD = 0.75  # an outcome at or above this is "praise"
 GOOD_OUTCOME = 0.5  # explanations call an outcome at or above this "positive"
 

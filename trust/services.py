@@ -243,6 +243,11 @@ def record_evidence(
                     effective *= factor
                     notes.append(f"reciprocal praise ({exchanges}×): ×{factor:.3g}")
                     discounted_pairs = [e for e in reverse if not e.reciprocal_discounted]
+                circle = _closed_circle(actor_id=actor_id, subject_id=subject.pk, moment=moment)
+                if circle:
+                    factor = params.CLOSED_CIRCLE_FACTOR**circle
+                    effective *= factor
+                    notes.append(f"praise inside a closed circle ({circle}): ×{factor:.3g}")
         try:
             with transaction.atomic():
                 event = TrustEvent.objects.create(
@@ -305,6 +310,33 @@ def _reciprocal_praise(*, actor_id: int, subject_id: int, moment: datetime) -> l
         )
         .select_related("skill")
     )
+
+
+def _closed_circle(*, actor_id: int, subject_id: int, moment: datetime) -> int:
+    """How many third people traded praise BOTH ways with the actor AND with the subject
+    in the window.
+
+    A ring rating each other perfectly is a closed circle of mutual praise: for
+    any two members, every other member is a mutual partner of both. Honest
+    colleagues share such partners rarely (mutual praise needs engagements)."""
+    praise = TrustEvent.objects.live().filter(
+        source_kind__in=sources.rating_kinds(),
+        outcome__gte=params.PRAISE_THRESHOLD,
+        actor_id__isnull=False,
+        occurred_at__gte=moment - params.RECIPROCAL_WINDOW,
+        occurred_at__lte=moment + params.RECIPROCAL_WINDOW,
+    )
+
+    def mutual_partners(person_id: int) -> set[int]:
+        praised = set(praise.filter(actor_id=person_id).values_list("subject_id", flat=True))
+        if not praised:
+            return set()
+        return praised & set(praise.filter(subject_id=person_id).values_list("actor_id", flat=True))
+
+    subject_partners = mutual_partners(subject_id) - {actor_id}
+    if not subject_partners:
+        return 0
+    return len(subject_partners & (mutual_partners(actor_id) - {subject_id}))
 
 
 def _rerecord_discounted(event: TrustEvent) -> TrustEvent:

@@ -321,6 +321,7 @@ def participant_add(*, actor, engagement_id, user, role: str) -> Participant:
         participant = Participant.objects.create(
             engagement=engagement, user=user, role=role, joined_at=clock.now()
         )
+        _sync_chat_members(engagement.pk)
         notify(
             recipients=[user],
             kind="engagement.joined",
@@ -329,6 +330,14 @@ def participant_add(*, actor, engagement_id, user, role: str) -> Participant:
             link=engagement_link(engagement.pk),
         )
     return participant
+
+
+def _sync_chat_members(engagement_id: int) -> None:
+    """Keep the engagement's chat members equal to its active participants, in
+    the same transaction (messaging fans out the join/leave after commit)."""
+    from messaging.services import conversation_sync_members  # messaging builds on mentoring
+
+    conversation_sync_members(engagement_id=engagement_id)
 
 
 def _engagement_for_manager_or_mentor(actor, engagement_id) -> Engagement:
@@ -363,6 +372,7 @@ def participant_leave(*, actor, engagement_id, reason: str = "") -> Engagement:
             raise Conflict("This engagement already ended; there is nothing to leave.")
         at = clock.now()
         Participant.objects.filter(engagement=engagement, user=actor, left_at__isnull=True).update(left_at=at)
+        _sync_chat_members(engagement.pk)
         mentors_left = Participant.objects.filter(
             engagement=engagement, role=Participant.Role.MENTOR, left_at__isnull=True
         ).exists()

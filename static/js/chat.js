@@ -28,12 +28,15 @@ class Connection {
     this.retryTimer = null;
     this.heartbeatTimer = null;
     this.stopped = false;
+    this.ready = false;
     window.addEventListener("online", () => this.reconnectNow());
     document.addEventListener("visibilitychange", () => this.heartbeat());
   }
 
+  // Ready once the server said hello: the session was accepted and the socket
+  // is subscribed, so a frame sent now will be answered.
   get isOpen() {
-    return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+    return this.ready && this.socket !== null && this.socket.readyState === WebSocket.OPEN;
   }
 
   listen(listener) {
@@ -59,6 +62,7 @@ class Connection {
       }
       if (frame.type === "hello") {
         this.attempts = 0;
+        this.ready = true;
         this.emit({ type: "connection.state", state: "open" });
         this.heartbeat();
         clearInterval(this.heartbeatTimer);
@@ -69,6 +73,7 @@ class Connection {
     socket.addEventListener("close", (event) => {
       if (this.socket !== socket) return;
       this.socket = null;
+      this.ready = false;
       clearInterval(this.heartbeatTimer);
       if (CLOSE_NO_RECONNECT.has(event.code)) {
         this.stopped = true;
@@ -151,6 +156,7 @@ class ChatPanel {
     this.receipts = root.querySelector("[data-chat-receipts]");
     this.live = root.querySelector("[data-chat-live]");
     this.lastSeq = Number(root.dataset.lastSeq) || 0; // highest seq with nothing missing before it
+    this.since = root.dataset.renderedAt || null; // server time the page was rendered
     this.myLastRead = Number(root.dataset.lastRead) || 0;
     this.readSent = this.myLastRead;
     this.pending = new Map(); // client_id -> {body, replyTo, node, timer, state}
@@ -190,7 +196,10 @@ class ChatPanel {
         if (frame.conversation === this.conversation) this.onAck(frame);
         return;
       case "message.updated":
-        if (frame.message.conversation === this.conversation) this.upsert(frame.message);
+        // only messages on screen; older ones are fetched with their latest text anyway
+        if (frame.message.conversation === this.conversation && this.log.querySelector(`[data-seq="${frame.message.seq}"]`)) {
+          this.upsert(frame.message);
+        }
         return;
       case "message.deleted":
         if (frame.conversation === this.conversation) this.onDeleted(frame);
@@ -236,12 +245,16 @@ class ChatPanel {
   }
 
   resume(after) {
-    this.connection.send({ type: "resume", conversations: { [this.conversation]: after } });
+    const frame = { type: "resume", conversations: { [this.conversation]: after } };
+    // edits and deletions of older messages since the last resume are replayed too
+    if (this.since) frame.since = this.since;
+    this.connection.send(frame);
   }
 
   onResumeDone(frame) {
     const state = frame.conversations[String(this.conversation)];
     if (!state) return;
+    this.since = frame.server_time;
     for (const [userId, seq] of Object.entries(state.read)) this.setRead(Number(userId), seq);
     for (const [userId, info] of Object.entries(frame.presence || {})) this.setPresence(Number(userId), info.state);
     this.markRead();
@@ -249,14 +262,15 @@ class ChatPanel {
 
   onMessage(message, replay) {
     const isNew = !this.log.querySelector(`[data-seq="${message.seq}"]`);
+    const gap = message.seq > this.lastSeq + 1;
     this.upsert(message);
-    if (message.seq === this.lastSeq + 1) {
-      this.lastSeq = message.seq;
-      // earlier out-of-order arrivals may now be contiguous
+    if (!gap) {
+      // this one, and earlier out-of-order arrivals, are now contiguous
       while (this.log.querySelector(`[data-seq="${this.lastSeq + 1}"]`)) this.lastSeq += 1;
-    } else if (message.seq > this.lastSeq + 1 && !replay) {
+    } else if (!replay) {
       this.resume(this.lastSeq); // a gap: the database has what we missed
     }
+    this.markRead();
     const fromOther = message.author && message.author.id !== this.me;
     if (isNew && fromOther) {
       this.stopTyping(message.author.id);
@@ -270,7 +284,7 @@ class ChatPanel {
     const item = this.pending.get(frame.client_id);
     if (item) clearTimeout(item.timer);
     this.upsert(frame.message);
-    if (frame.seq === this.lastSeq + 1) this.lastSeq = frame.seq;
+    while (this.log.querySelector(`[data-seq="${this.lastSeq + 1}"]`)) this.lastSeq += 1;
     this.updateReceipts();
   }
 
@@ -512,7 +526,7 @@ class ChatPanel {
     const editor = el("form", { class: "chat-edit" });
     const id = `chat-edit-${this.conversation}-${seq}`;
     const field = el("textarea", { id, rows: 2, maxlength: 10000 });
-    const label = el("label", { for: id, text: `Edit message #${seq}` });
+    const label = el("label", { for: id, text: `New text for message #${seq}` });
     const save = el("button", { type: "submit", text: "Save" });
     const cancel = el("button", { type: "button", class: "secondary", text: "Cancel" });
     editor.append(label, field, save, " ", cancel);

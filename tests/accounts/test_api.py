@@ -122,7 +122,9 @@ def test_expertise_with_a_skill_of_another_workspace_is_not_found(api, alice):
 
 
 def test_expertise_by_new_skill_name_creates_the_skill(api, alice, org):
-    response = api.post("/api/me/expertise", {"skill_name": "Terraform", "level": 4, "years": 3}, format="json")
+    response = api.post(
+        "/api/me/expertise", {"skill_name": "Terraform", "level": 4, "years": 3}, format="json"
+    )
     assert response.status_code == 201, response.content
     assert response.json()["skill"]["name"] == "Terraform"
     assert Skill.objects.filter(organization=org, name="Terraform").count() == 1

@@ -236,4 +236,7 @@ def test_query_count_does_not_grow_with_the_number_of_candidates(org, seeker, te
     many_queries, many = _count_queries(seeker=seeker, skills=[terraform, python_skill], need_text="modules")
 
     assert (few, many) == (2, 10)
-    assert few_queries == many_queries == 5
+    assert few_queries == many_queries
+    # the seeker with the workspace priors, the candidates (the strongest experts are a
+    # UNION subquery on PostgreSQL, one small query per skill on SQLite), their levels
+    assert few_queries <= 3 + 2

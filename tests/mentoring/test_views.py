@@ -421,3 +421,55 @@ def test_a_talent_manager_sees_the_group_form(manager):
     response = browser(manager).get("/engagements/new-group/")
     assert response.status_code == 200
     assert '<label for="id_mentors"' in response.content.decode()
+
+
+def test_a_suggestions_trust_card_loads_as_a_partial_and_not_across_workspaces(org, other_org, seeker, ana):
+    client = browser(seeker)
+    html = client.get(f"/mentoring/people/{ana.pk}/trust-card/").content.decode()
+    assert "Trust · Ana Mentor" in html and "<html" not in html
+    outsider = mentor(other_org, full_name="Olga Outsider")
+    assert "Olga" not in client.get(f"/mentoring/people/{outsider.pk}/trust-card/").content.decode()
+
+
+def test_request_page_query_count_does_not_grow_with_the_number_of_suggestions(org, seeker, need, terraform):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = browser(seeker)
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(f"/mentoring/requests/{need.pk}/").status_code == 200
+        return len(captured.captured_queries)
+
+    ExpertiseFactory(user=mentor(org), skill=terraform, level=4)
+    one = count()
+    for _ in range(6):
+        ExpertiseFactory(user=mentor(org), skill=terraform, level=4)
+    assert count() == one
+
+
+def test_inviting_again_on_a_request_that_is_already_inviting_says_why(seeker, need, ana, ben):
+    invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
+    response = browser(seeker).post(f"/mentoring/requests/{need.pk}/invite/", {"first": ben.pk})
+    assert response.status_code == 409
+    assert "invitations go out once per request" in response.content.decode()
+    assert Invitation.objects.count() == 1
+
+
+def test_engagement_list_page_query_count_does_not_grow_with_the_number_of_engagements(org, seeker):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = browser(seeker)
+
+    def count():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/engagements/").status_code == 200
+        return len(captured.captured_queries)
+
+    pair_engagement(org, seeker=seeker)
+    one = count()
+    for _ in range(5):
+        pair_engagement(org, seeker=seeker)
+    assert count() == one

@@ -56,7 +56,9 @@ def test_the_conversation_list_takes_the_same_number_of_queries_for_one_or_many(
     with django_assert_num_queries(6) as one:
         assert len(client.get("/api/conversations").json()["results"]) == 1
     for _ in range(4):
-        other, _ = engagement_chat(conversation.engagement.organization, people=[(sam, "seeker"), (ana, "mentor")])
+        other, _ = engagement_chat(
+            conversation.engagement.organization, people=[(sam, "seeker"), (ana, "mentor")]
+        )
         send(other, sam, "more")
     with django_assert_num_queries(len(one.captured_queries)):
         assert len(client.get("/api/conversations").json()["results"]) == 5
@@ -103,8 +105,18 @@ def test_sending_over_rest_is_idempotent_on_client_id(chat):
         ({"client_id": "nope", "body": "x"}, 400, "invalid_client_id", "client_id"),
         ({"body": "x"}, 400, "invalid", "client_id"),
         ({"client_id": "5b0a6a0e-9f5e-4f55-9b1e-3d0f1b2c3d4e", "body": "  "}, 400, "empty_body", "body"),
-        ({"client_id": "5b0a6a0e-9f5e-4f55-9b1e-3d0f1b2c3d4e", "body": "x" * 10_001}, 400, "body_too_long", "body"),
-        ({"client_id": "5b0a6a0e-9f5e-4f55-9b1e-3d0f1b2c3d4e", "body": "x", "reply_to": 9}, 400, "invalid", "reply_to"),
+        (
+            {"client_id": "5b0a6a0e-9f5e-4f55-9b1e-3d0f1b2c3d4e", "body": "x" * 10_001},
+            400,
+            "body_too_long",
+            "body",
+        ),
+        (
+            {"client_id": "5b0a6a0e-9f5e-4f55-9b1e-3d0f1b2c3d4e", "body": "x", "reply_to": 9},
+            400,
+            "invalid",
+            "reply_to",
+        ),
     ],
 )
 def test_bad_sends_name_the_field_and_store_nothing(chat, payload, status, code, field):
@@ -126,7 +138,9 @@ def test_a_conversation_that_is_not_yours_is_a_404_like_a_missing_one(chat):
     answers = [
         outsider.get(url(conversation)),
         outsider.get(url(conversation, "/messages")),
-        outsider.post(url(conversation, "/messages"), {"client_id": str(uuid.uuid4()), "body": "x"}, format="json"),
+        outsider.post(
+            url(conversation, "/messages"), {"client_id": str(uuid.uuid4()), "body": "x"}, format="json"
+        ),
         outsider.patch(url(conversation, "/messages/1"), {"body": "x"}, format="json"),
         outsider.delete(url(conversation, "/messages/1")),
         outsider.post(url(conversation, "/read"), {"last_read_seq": 1}, format="json"),
@@ -178,7 +192,9 @@ def test_rate_limited_sends_get_429_with_the_rate_limited_code(chat, settings):
     client = client_for(sam)
     client.post(url(conversation, "/messages"), {"client_id": str(uuid.uuid4()), "body": "a"}, format="json")
 
-    response = client.post(url(conversation, "/messages"), {"client_id": str(uuid.uuid4()), "body": "b"}, format="json")
+    response = client.post(
+        url(conversation, "/messages"), {"client_id": str(uuid.uuid4()), "body": "b"}, format="json"
+    )
 
     assert response.status_code == 429 and response.json()["error"]["code"] == "rate_limited"
     assert Message.objects.count() == 1
@@ -202,3 +218,18 @@ def test_the_same_message_has_the_same_shape_over_rest_and_the_socket(chat):
 
     assert MessageOut(message).data == message_data(message)
     assert set(MessageOut().fields) == set(message_data(message))
+
+
+def test_conversations_are_listed_by_their_latest_message_first(chat):
+    conversation, sam, ana = chat
+    quiet, _ = engagement_chat(
+        conversation.engagement.organization, people=[(sam, "seeker"), (ana, "mentor")]
+    )
+    busy, _ = engagement_chat(conversation.engagement.organization, people=[(sam, "seeker"), (ana, "mentor")])
+    send(busy, sam, "first")
+    send(conversation, sam, "latest")
+
+    results = client_for(ana).get("/api/conversations").json()["results"]
+
+    assert [entry["id"] for entry in results] == [conversation.pk, busy.pk, quiet.pk]
+    assert results[0]["last_message_at"] and results[2]["last_message_at"] is None

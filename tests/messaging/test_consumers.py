@@ -39,8 +39,12 @@ async def connect(user) -> WebsocketCommunicator:
     return socket
 
 
-async def next_frame(socket, frame_type: str, *, skip=("presence", "typing")) -> dict:
-    """The next frame of ``frame_type``; presence and typing chatter in between is skipped,
+CHATTER = ("presence", "typing", "read.updated")
+
+
+async def next_frame(socket, frame_type: str, *, skip=CHATTER) -> dict:
+    """The next frame of ``frame_type``; presence, typing and read-receipt chatter in
+    between is skipped (a sender's own read mark moves with each message it sends);
     anything else unexpected fails the test."""
     while True:
         frame = await socket.receive_json_from(timeout=TIMEOUT)
@@ -57,12 +61,12 @@ async def acked(socket) -> dict:
         if frame["type"] in ("message.ack", "message.new"):
             frames[frame["type"]] = frame
         else:
-            assert frame["type"] in ("presence", "typing"), f"unexpected {frame}"
+            assert frame["type"] in CHATTER, f"unexpected {frame}"
     assert frames["message.new"]["message"]["seq"] == frames["message.ack"]["seq"]
     return frames["message.ack"]
 
 
-async def nothing_more(socket, *, ignore=("presence",)) -> None:
+async def nothing_more(socket, *, ignore=("presence", "read.updated")) -> None:
     """No further frame (other than ``ignore``) arrives."""
     while not await socket.receive_nothing(timeout=QUIET):
         frame = await socket.receive_json_from(timeout=TIMEOUT)
@@ -123,7 +127,9 @@ async def test_resume_after_a_disconnect_replays_exactly_the_missed_messages_in_
         await sam_socket.send_json_to(send_frame(conversation, f"missed {i}", ref=f"m{i}"))
         await acked(sam_socket)
     ana_socket = await connect(ana)
-    await ana_socket.send_json_to({"type": "resume", "ref": "res", "conversations": {str(conversation.pk): 1}})
+    await ana_socket.send_json_to(
+        {"type": "resume", "ref": "res", "conversations": {str(conversation.pk): 1}}
+    )
 
     replayed = [await next_frame(ana_socket, "message.new") for _ in range(3)]
     done = await next_frame(ana_socket, "resume.done")
@@ -158,7 +164,12 @@ async def test_a_long_gap_is_replayed_in_bounded_batches_with_a_more_hint(chat, 
     await next_frame(socket, "resume.more")
     await next_frame(socket, "resume.done")
 
-    assert first == [1, 2] and more == {"type": "resume.more", "ref": None, "conversation": conversation.pk, "after": 2}
+    assert first == [1, 2] and more == {
+        "type": "resume.more",
+        "ref": None,
+        "conversation": conversation.pk,
+        "after": 2,
+    }
     assert second == [3, 4]
     await socket.disconnect()
 
@@ -184,7 +195,7 @@ async def test_a_retried_client_id_yields_one_message_and_one_broadcast(chat):
 
 
 async def test_a_conversation_that_is_not_yours_and_one_that_does_not_exist_get_the_same_not_found(chat):
-    conversation, sam, _ = chat
+    conversation, _, _ = chat
     # a colleague in the same workspace, just not in this engagement
     outsider = await database_sync_to_async(lambda: member(conversation.engagement.organization))()
     socket = await connect(outsider)
@@ -192,7 +203,12 @@ async def test_a_conversation_that_is_not_yours_and_one_that_does_not_exist_get_
     answers = []
     for conversation_id in (conversation.pk, conversation.pk + 999):
         for frame in (
-            {"type": "message.send", "conversation": conversation_id, "client_id": str(uuid.uuid4()), "body": "x"},
+            {
+                "type": "message.send",
+                "conversation": conversation_id,
+                "client_id": str(uuid.uuid4()),
+                "body": "x",
+            },
             {"type": "typing", "conversation": conversation_id},
             {"type": "read.update", "conversation": conversation_id, "last_read_seq": 0},
             {"type": "message.edit", "conversation": conversation_id, "seq": 1, "body": "x"},
@@ -232,7 +248,11 @@ async def test_a_bad_message_send_gets_an_error_frame_naming_the_field_and_the_s
 ):
     conversation, sam, _ = chat
     socket = await connect(sam)
-    frame = {key: value for key, value in {**send_frame(conversation, ref="bad"), **change}.items() if value is not None}
+    frame = {
+        key: value
+        for key, value in {**send_frame(conversation, ref="bad"), **change}.items()
+        if value is not None
+    }
 
     await socket.send_json_to(frame)
     error = await next_frame(socket, "error")
@@ -307,18 +327,27 @@ async def test_a_read_update_is_stored_and_broadcast_as_a_read_receipt(chat):
     )
     sam_socket, ana_socket = await connect(sam), await connect(ana)
 
-    await ana_socket.send_json_to({"type": "read.update", "conversation": conversation.pk, "last_read_seq": 1, "ref": "rd"})
+    await ana_socket.send_json_to(
+        {"type": "read.update", "conversation": conversation.pk, "last_read_seq": 1, "ref": "rd"}
+    )
 
     ok = await next_frame(ana_socket, "ok")
     receipt = await next_frame(sam_socket, "read.updated")
     assert ok == {"type": "ok", "ref": "rd", "request": "read.update", "last_read_seq": 1}
-    assert receipt == {"type": "read.updated", "conversation": conversation.pk, "user": ana.pk, "last_read_seq": 1}
+    assert receipt == {
+        "type": "read.updated",
+        "conversation": conversation.pk,
+        "user": ana.pk,
+        "last_read_seq": 1,
+    }
     # the reader's other tabs learn it too
     assert await next_frame(ana_socket, "read.updated") == receipt
     state = await ReadState.objects.aget(conversation=conversation, member__user=ana)
     assert state.last_read_seq == 1
 
-    await ana_socket.send_json_to({"type": "read.update", "conversation": conversation.pk, "last_read_seq": 5})
+    await ana_socket.send_json_to(
+        {"type": "read.update", "conversation": conversation.pk, "last_read_seq": 5}
+    )
     error = await next_frame(ana_socket, "error")
     assert error["code"] == "invalid" and "last_read_seq" in error["fields"]
     await sam_socket.disconnect()
@@ -332,11 +361,17 @@ async def test_edits_and_deletes_reach_everyone_and_only_the_author_may_make_the
     await acked(sam_socket)
     await next_frame(ana_socket, "message.new")
 
-    await ana_socket.send_json_to({"type": "message.edit", "conversation": conversation.pk, "seq": 1, "body": "mine now"})
+    await ana_socket.send_json_to(
+        {"type": "message.edit", "conversation": conversation.pk, "seq": 1, "body": "mine now"}
+    )
     refused = await next_frame(ana_socket, "error")
-    await sam_socket.send_json_to({"type": "message.edit", "conversation": conversation.pk, "seq": 1, "body": "fixed"})
+    await sam_socket.send_json_to(
+        {"type": "message.edit", "conversation": conversation.pk, "seq": 1, "body": "fixed"}
+    )
     updated = await next_frame(ana_socket, "message.updated")
-    await sam_socket.send_json_to({"type": "message.delete", "conversation": conversation.pk, "seq": 1, "ref": "del"})
+    await sam_socket.send_json_to(
+        {"type": "message.delete", "conversation": conversation.pk, "seq": 1, "ref": "del"}
+    )
     deleted = await next_frame(ana_socket, "message.deleted")
 
     assert refused["code"] == "not_your_message"
@@ -354,7 +389,7 @@ async def test_edits_and_deletes_reach_everyone_and_only_the_author_may_make_the
 
 
 async def test_a_socket_picks_up_a_conversation_its_user_joins_while_connected():
-    conversation, (mentor_user, seeker) = await database_sync_to_async(engagement_chat)(kind="group")
+    conversation, (_, seeker) = await database_sync_to_async(engagement_chat)(kind="group")
     newcomer = await database_sync_to_async(lambda: member(conversation.engagement.organization))()
     socket = await connect(newcomer)
 
@@ -374,7 +409,7 @@ async def test_a_socket_picks_up_a_conversation_its_user_joins_while_connected()
 
 
 async def test_presence_goes_online_away_and_offline_with_last_seen(chat):
-    conversation, sam, ana = chat
+    _, sam, ana = chat
     sam_socket = await connect(sam)
 
     ana_socket = await connect(ana)
@@ -391,7 +426,7 @@ async def test_presence_goes_online_away_and_offline_with_last_seen(chat):
 
 
 async def test_a_second_tab_keeps_a_person_online_when_the_first_closes(chat):
-    conversation, sam, ana = chat
+    _, sam, ana = chat
     sam_socket = await connect(sam)
     first_tab = await connect(ana)
     await next_frame(sam_socket, "presence", skip=())
@@ -430,4 +465,64 @@ async def test_chat_and_resume_work_across_the_redis_channel_layer(chat):
     assert seqs == [2, 3, 4]
     await next_frame(ana_socket, "resume.done")
     await sam_socket.disconnect()
+    await ana_socket.disconnect()
+
+
+async def test_a_member_who_leaves_is_unsubscribed_and_can_no_longer_send(chat):
+    conversation, sam, ana = chat
+    sam_socket, ana_socket = await connect(sam), await connect(ana)
+
+    def leave():
+        from mentoring import clock
+
+        Participant.objects.filter(engagement=conversation.engagement, user=ana).update(left_at=clock.now())
+        services.conversation_sync_members(engagement_id=conversation.engagement_id)
+
+    await database_sync_to_async(leave)()
+    left = await next_frame(ana_socket, "conversation.left")
+    await sam_socket.send_json_to(send_frame(conversation, "after she left"))
+    await acked(sam_socket)
+    await ana_socket.send_json_to(send_frame(conversation, "still here?", ref="gone"))
+    refused = await next_frame(ana_socket, "error")
+
+    assert left == {"type": "conversation.left", "conversation": conversation.pk}
+    assert refused["code"] == "not_found" and refused["ref"] == "gone"
+    await nothing_more(ana_socket)  # "after she left" never reached her
+    assert await Message.objects.acount() == 1
+    await sam_socket.disconnect()
+    await ana_socket.disconnect()
+
+
+async def test_resume_with_since_replays_edits_and_deletions_made_while_away(chat):
+    conversation, sam, ana = chat
+    for body in ("keep", "edit me", "delete me"):
+        await database_sync_to_async(services.message_send)(
+            conversation_id=conversation.pk, author=sam, client_id=uuid.uuid4(), body=body
+        )
+    ana_socket = await connect(ana)
+    await ana_socket.send_json_to({"type": "resume", "conversations": {str(conversation.pk): 0}})
+    for _ in range(3):
+        await next_frame(ana_socket, "message.new")
+    since = (await next_frame(ana_socket, "resume.done"))["server_time"]
+    await ana_socket.disconnect()
+
+    await database_sync_to_async(services.message_edit)(
+        conversation_id=conversation.pk, seq=2, actor=sam, body="edited while away"
+    )
+    await database_sync_to_async(services.message_delete)(conversation_id=conversation.pk, seq=3, actor=sam)
+    ana_socket = await connect(ana)
+    await ana_socket.send_json_to(
+        {"type": "resume", "conversations": {str(conversation.pk): 3}, "since": since}
+    )
+
+    updated = await next_frame(ana_socket, "message.updated")
+    deleted = await next_frame(ana_socket, "message.deleted")
+    await next_frame(ana_socket, "resume.done")
+    assert updated["message"]["seq"] == 2 and updated["message"]["body"] == "edited while away"
+    assert updated["replay"] is True
+    assert (deleted["seq"], deleted["replay"]) == (3, True)
+    await nothing_more(ana_socket)
+
+    await ana_socket.send_json_to({"type": "resume", "conversations": {}, "since": "yesterday"})
+    assert (await next_frame(ana_socket, "error"))["code"] == "invalid_field"
     await ana_socket.disconnect()

@@ -14,8 +14,8 @@ from mentoring.models import Engagement, Participant
 from messaging import selectors, services
 from messaging.models import Conversation, ConversationMember, Message, MessageMention, ReadState
 from tests.factories import OrganizationFactory, member
-from tests.messaging.factories import engagement_chat, send
 from tests.mentoring.factories import EngagementFactory, mentor
+from tests.messaging.factories import engagement_chat, send
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,31 @@ def test_members_follow_participants_who_join_and_leave():
     with pytest.raises(NotFound):
         selectors.access_conversation(b, conversation.pk)
     assert selectors.access_conversation(c, conversation.pk) == conversation
+
+
+def test_the_engagement_services_keep_chat_members_in_step_when_people_join_and_leave():
+    from mentoring.services.engagements import participant_add, participant_leave
+
+    org = OrganizationFactory()
+    lead, second, seeker, newcomer = mentor(org), mentor(org), member(org), member(org)
+    conversation, _ = engagement_chat(
+        org,
+        kind="group",
+        people=[
+            (lead, Participant.Role.MENTOR),
+            (second, Participant.Role.MENTOR),
+            (seeker, Participant.Role.SEEKER),
+        ],
+    )
+    engagement = conversation.engagement
+
+    participant_add(actor=lead, engagement_id=engagement.pk, user=newcomer, role=Participant.Role.SEEKER)
+    assert selectors.access_conversation(newcomer, conversation.pk) == conversation
+
+    participant_leave(actor=seeker, engagement_id=engagement.pk)
+    with pytest.raises(NotFound):
+        selectors.access_conversation(seeker, conversation.pk)
+    assert set(selectors.member_user_ids(conversation.pk)) == {lead.pk, second.pk, newcomer.pk}
 
 
 def test_a_conversation_that_does_not_exist_and_one_that_is_not_yours_read_the_same(chat):
@@ -167,7 +192,7 @@ def test_script_and_html_in_a_body_are_rendered_inert_and_links_get_rel(chat):
     message = send(
         conversation,
         seeker,
-        '<script>alert(1)</script> <img src=x onerror=alert(2)> [site](https://example.com) '
+        "<script>alert(1)</script> <img src=x onerror=alert(2)> [site](https://example.com) "
         "[bad](javascript:alert(3)) **bold**",
     )
 
@@ -381,7 +406,8 @@ def test_frames_go_out_only_after_commit(chat, django_capture_on_commit_callback
         callback()
 
     assert [(group, event["frame"]["type"]) for group, event in sent] == [
-        (f"conversation.{conversation.pk}", "message.new")
+        (f"conversation.{conversation.pk}", "message.new"),
+        (f"conversation.{conversation.pk}", "read.updated"),  # the sender has read their own message
     ]
     assert sent[0][1]["frame"]["message"]["seq"] == 1
 
@@ -465,3 +491,24 @@ def test_an_engagement_without_participants_has_an_empty_conversation():
     conversation = services.conversation_for_engagement(engagement=engagement)
 
     assert not ConversationMember.objects.filter(conversation=conversation).exists()
+
+
+def test_the_beat_sweep_repairs_members_after_joins_and_leaves_it_was_not_told_about():
+    from messaging import tasks
+
+    org = OrganizationFactory()
+    a, b, c = mentor(org), member(org), member(org)
+    conversation, _ = engagement_chat(
+        org, kind="group", people=[(a, Participant.Role.MENTOR), (b, Participant.Role.SEEKER)]
+    )
+    engagement_chat(org)  # another conversation, already in sync
+    assert selectors.engagements_with_stale_members() == []
+
+    Participant.objects.create(engagement=conversation.engagement, user=c, role=Participant.Role.SEEKER)
+    Participant.objects.filter(engagement=conversation.engagement, user=b).update(left_at=clock.now())
+    assert selectors.engagements_with_stale_members() == [conversation.engagement_id]
+
+    assert tasks.sync_conversation_members.delay().get() == 1
+    assert set(selectors.member_user_ids(conversation.pk)) == {a.pk, c.pk}
+    assert selectors.engagements_with_stale_members() == []
+    assert tasks.sync_conversation_members.delay().get() == 0

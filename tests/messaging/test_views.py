@@ -57,13 +57,31 @@ def test_a_talent_manager_sees_the_engagement_but_never_its_chat(chat):
     assert response.status_code == 200
     html = response.content.decode()
     assert "private words" not in html and "data-chat" not in html
-    assert "private to the people in this engagement" in html
+
+
+def test_a_former_participant_no_longer_sees_the_chat(chat):
+    from mentoring import clock
+    from mentoring.models import Participant
+    from messaging import services
+
+    conversation, sam, ana = chat
+    send(conversation, sam, "after you left")
+    Participant.objects.filter(engagement=conversation.engagement, user=ana).update(left_at=clock.now())
+    services.conversation_sync_members(engagement_id=conversation.engagement_id)
+
+    html = client_for(ana).get(engagement_page(conversation)).content.decode()
+
+    assert "after you left" not in html and "data-chat" not in html
 
 
 def test_the_plain_form_sends_once_even_when_submitted_twice(chat):
     conversation, sam, _ = chat
     client = client_for(sam)
-    form = {"client_id": str(uuid.uuid4()), "body": "no *javascript* here", "next": engagement_page(conversation)}
+    form = {
+        "client_id": str(uuid.uuid4()),
+        "body": "no *javascript* here",
+        "next": engagement_page(conversation),
+    }
 
     first = client.post(f"/conversations/{conversation.pk}/send/", form)
     second = client.post(f"/conversations/{conversation.pk}/send/", form)

@@ -314,3 +314,19 @@ def test_the_kind_used_for_observed_facts_is_not_a_rating():
     from trust import sources
 
     assert not sources.get_source(TEST_OBSERVED_KIND).is_rating
+
+
+@pytest.mark.django_db
+def test_the_nightly_recompute_of_one_workspace_leaves_other_workspaces_alone(org, bob):
+    from tests.factories import OrganizationFactory
+
+    outsider = member(OrganizationFactory())
+    observe(bob)
+    observe(outsider)
+    services.recompute_subject(bob.pk)
+    services.recompute_subject(outsider.pk)
+    before = TrustScore.objects.get(subject=outsider).computed_at
+    later = clock.now() + timedelta(minutes=5)
+    assert services.recompute_all(organization_id=org.pk, as_of=later) == 1
+    assert TrustScore.objects.get(subject=bob).computed_at == later
+    assert TrustScore.objects.get(subject=outsider).computed_at == before

@@ -156,6 +156,37 @@ def test_reciprocal_praise_is_discounted_on_both_sides(alice, bob):
     assert TrustScore.objects.get(subject=bob).evidence_count == 1
 
 
+def test_repeated_exchanges_of_praise_in_a_pair_are_discounted_more_each_time(alice, bob):
+    # given Alice and Bob already praised each other once
+    rate(alice, bob, outcome=1.0)
+    rate(bob, alice, outcome=1.0)
+    # when Alice praises Bob again: her second rating (×1/2), Bob praised her once (×factor)
+    again = rate(alice, bob, outcome=1.0)
+    assert again.weight == pytest.approx(0.5 * params.RECIPROCAL_PRAISE_FACTOR)
+    # and Bob answers in kind: his second rating, Alice praised him twice (×factor²)
+    back = rate(bob, alice, outcome=1.0)
+    assert back.weight == pytest.approx(0.5 * params.RECIPROCAL_PRAISE_FACTOR**2)
+    assert "reciprocal praise (2×)" in back.weight_note
+
+
+def test_praise_inside_a_closed_circle_of_mutual_praise_counts_less(org, alice, bob, carol):
+    # given Carol traded praise both ways with Alice and with Bob
+    for a, b in ((carol, alice), (alice, carol), (carol, bob), (bob, carol)):
+        rate(a, b, outcome=1.0)
+    # when Alice praises Bob (no history between the two of them)
+    praise = rate(alice, bob, outcome=1.0)
+    # then Carol closes the circle: one shared mutual partner
+    assert praise.weight == pytest.approx(params.CLOSED_CIRCLE_FACTOR)
+    assert "closed circle (1)" in praise.weight_note
+
+
+def test_praise_between_people_without_shared_mutual_partners_is_not_a_circle(org, alice, bob, carol):
+    # Carol praised both (one way only): no mutual exchange, no circle
+    rate(carol, alice, outcome=1.0)
+    rate(carol, bob, outcome=1.0)
+    assert rate(alice, bob, outcome=1.0).weight == 1.0
+
+
 def test_criticism_in_return_is_not_reciprocal_praise(alice, bob):
     rate(alice, bob, outcome=1.0)
     back = rate(bob, alice, outcome=0.25)

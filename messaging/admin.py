@@ -1,0 +1,64 @@
+"""Admin for messaging: metadata only, read-only. Message bodies are private to
+the conversation's members (DESIGN §1: nobody outside reads chat content), and
+every change goes through the services so seq, read marks and the fan-out stay
+consistent."""
+
+from django.contrib import admin
+
+from messaging.models import Conversation, ConversationMember, Message, ReadState
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MemberInline(admin.TabularInline):
+    model = ConversationMember
+    fields = ["user", "joined_at", "left_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Conversation)
+class ConversationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "organization", "engagement", "last_seq", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["organization", "engagement"]
+    search_fields = ["engagement__title"]
+    inlines = [MemberInline]
+
+
+@admin.register(Message)
+class MessageAdmin(ReadOnlyAdmin):
+    # no body: metadata for support (ordering, duplicates, tombstones), never content
+    fields = [
+        "conversation",
+        "seq",
+        "author",
+        "client_id",
+        "reply_to",
+        "created_at",
+        "edited_at",
+        "deleted_at",
+    ]
+    list_display = ["conversation", "seq", "author", "created_at", "edited_at", "deleted_at"]
+    list_select_related = ["author"]
+    raw_id_fields = ["conversation", "author", "reply_to"]
+    search_fields = ["client_id"]
+
+
+@admin.register(ReadState)
+class ReadStateAdmin(ReadOnlyAdmin):
+    list_display = ["conversation", "member", "last_read_seq", "updated_at"]
+    list_select_related = ["member__user"]

@@ -1,0 +1,87 @@
+"""Celery tasks of messaging. Thin adapters: take ids, call one idempotent service."""
+
+import logging
+
+from celery import shared_task
+
+from messaging import selectors, services
+
+logger = logging.getLogger("messaging.tasks")
+
+
+@shared_task(
+    name="messaging.sync_engagement_conversation",
+    ignore_result=True,
+    acks_late=True,
+    time_limit=60,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def sync_engagement_conversation(engagement_id: int) -> None:
+    """Bring one engagement's conversation members in line with its participants.
+    Idempotent; a missing engagement or conversation is done. The engagement
+    services may enqueue it with ``delay_on_commit`` after a join or leave."""
+    services.conversation_sync_members(engagement_id=engagement_id)
+
+
+@shared_task(name="messaging.sync_conversation_members", ignore_result=True, time_limit=300)
+def sync_conversation_members() -> int:
+    """Beat safety net: fix every engagement conversation whose members drifted
+    from the participants (a join or leave that did not call messaging). Each
+    engagement in its own transaction; returns how many were fixed."""
+    fixed = 0
+    for engagement_id in selectors.engagements_with_stale_members():
+        try:
+            services.conversation_sync_members(engagement_id=engagement_id)
+            fixed += 1
+        except Exception:  # one bad row must not block the rest
+            logger.exception("could not sync conversation members of engagement %s", engagement_id)
+    return fixed
+
+
+# --- notifications (messaging/notifications.py) --------------------------------------
+
+
+@shared_task(
+    name="messaging.notification_email_if_unread",
+    ignore_result=True,
+    acks_late=True,
+    time_limit=60,
+    soft_time_limit=50,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def notification_email_if_unread(notification_id: int) -> None:
+    """Scheduled with the recipient's delay as countdown: e-mail the notification if
+    it is still unread. Idempotent (``emailed_at`` under a row lock); a missing,
+    read or already e-mailed row is done."""
+    from messaging import notifications
+
+    notifications.notification_email_if_unread(notification_id=notification_id)
+
+
+@shared_task(name="messaging.notifications_email_due", ignore_result=True, time_limit=300)
+def notifications_email_due() -> int:
+    """Beat safety net for lost countdown tasks: e-mail every notification whose
+    unread delay has passed. Returns how many were sent."""
+    from messaging import notifications
+
+    return notifications.notifications_email_due()
+
+
+@shared_task(name="messaging.notifications_daily_digest", ignore_result=True, time_limit=1800)
+def notifications_daily_digest() -> int:
+    """Beat, daily: one digest e-mail per person with unread notifications not yet
+    in a digest. Each person separately (one failure does not block the rest);
+    re-running the same day sends nothing new. Returns how many were sent."""
+    from messaging import notifications
+
+    sent = 0
+    for user_id in notifications.users_with_undigested():
+        try:
+            sent += notifications.notifications_digest_send(user_id=user_id)
+        except Exception:
+            logger.exception("could not send the notification digest of user %s", user_id)
+    return sent
