@@ -88,10 +88,11 @@ class Assignment:
         return self.total_fit / self.matched if self.pairs else 0.0
 
 
-def fit_array(fit) -> np.ndarray:
+def fit_array(fit, *, mentors: int | None = None) -> np.ndarray:
     """``fit`` as a float matrix with NaN for forbidden pairs (``None``, NaN, −inf).
 
-    ValueError when it is not two-dimensional or an allowed value is outside [0, 1]."""
+    ``mentors`` gives the width of an empty list of rows. ValueError when it is
+    not two-dimensional or an allowed value is outside [0, 1]."""
     if isinstance(fit, np.ndarray):
         array = fit.astype(float, copy=True)
     else:
@@ -99,7 +100,8 @@ def fit_array(fit) -> np.ndarray:
             [[math.nan if value is None else float(value) for value in row] for row in fit], dtype=float
         )
         if array.size == 0:
-            array = array.reshape(len(fit), 0)
+            width = (mentors or 0) if len(fit) == 0 else 0  # rows of length 0, or no rows at all
+            array = array.reshape(len(fit), width)
     if array.ndim != 2:
         raise ValueError("The fit matrix must have one row per seeker and one column per mentor.")
     array[np.isneginf(array)] = math.nan
@@ -127,7 +129,8 @@ def assign_optimal(fit, capacities: Sequence[int]) -> Assignment:
     "unassigned" column per seeker at cost 0, so a seeker with no allowed mentor
     left stays unassigned instead of making the problem infeasible. Ties go to
     the solver's deterministic choice."""
-    array = fit_array(fit)
+    capacities = list(capacities)
+    array = fit_array(fit, mentors=len(capacities))
     n_seekers, n_mentors = array.shape
     caps = _capacities(capacities, n_mentors)
     allowed = ~np.isnan(array) & (caps > 0)[None, :]
@@ -154,7 +157,8 @@ def assign_optimal(fit, capacities: Sequence[int]) -> Assignment:
 def assign_greedy(fit, capacities: Sequence[int]) -> Assignment:
     """Best remaining pair first (ties: lower seeker, then lower mentor index) —
     what a person filling the list from the top would get. For comparison."""
-    array = fit_array(fit)
+    capacities = list(capacities)
+    array = fit_array(fit, mentors=len(capacities))
     n_seekers, n_mentors = array.shape
     left = _capacities(capacities, n_mentors).copy()
     seeker_idx, mentor_idx = np.nonzero(~np.isnan(array) & (left > 0)[None, :])
@@ -262,7 +266,11 @@ def cohort_fit_matrix(
     if (seekers is None or mentors is None) and program is None:
         raise ValueError("Without a program, pass seekers and mentors.")
     if seekers is None or mentors is None:
-        enrolled = list(ProgramParticipant.objects.filter(program=program).values_list("user_id", "role"))
+        enrolled = list(
+            ProgramParticipant.objects.filter(program=program)
+            .order_by("user_id")
+            .values_list("user_id", "role")
+        )
         if seekers is None:
             seekers = [u for u, role in enrolled if role == ProgramParticipant.Role.SEEKER]
         if mentors is None:
@@ -601,7 +609,7 @@ def preview_from(data: CohortData) -> CohortPreview:
     )
 
 
-def cohort_save(*, actor, preview: CohortPreview) -> list[Engagement]:
+def cohort_save(*, actor, preview: CohortPreview, announce: bool = True) -> list[Engagement]:
     """Start one engagement per pair of ``preview`` (from ``cohort_assign``), all or nothing.
 
     Who may call: a talent manager of the preview's workspace. Locks the
@@ -610,8 +618,11 @@ def cohort_save(*, actor, preview: CohortPreview) -> list[Engagement]:
     manager previews again. Each engagement has the program's kind and default
     duration, the covered learning goals as skills, a mentor and a seeker
     participant and its creation audit row; both people are enrolled in the
-    program (existing enrolments kept); one workspace audit entry; everyone
-    matched is told after commit. Bulk inserts: a constant number of queries."""
+    program (existing enrolments kept); one workspace audit entry. Bulk inserts:
+    a constant number of queries. With ``announce`` (the default) everyone matched
+    is told (``cohort_announce``, same transaction, delivered after commit);
+    ``announce=False`` leaves that to the caller, e.g. once the manager has
+    briefed the mentors."""
     organization, program = _program_in_workspace(actor, preview.program)
     if organization.pk != preview.organization.pk:
         raise NotFound("No such program.")
@@ -747,6 +758,17 @@ def cohort_save(*, actor, preview: CohortPreview) -> list[Engagement]:
                 "greedy_total_fit": round(preview.greedy.total_fit, 4),
             },
         )
+        if announce:
+            cohort_announce(preview=preview)
+    return engagements
+
+
+def cohort_announce(*, preview: CohortPreview) -> None:
+    """Tell everyone matched in ``preview`` (mentors and seekers) through ``notify``:
+    one in-app notification each, delivered after the surrounding transaction
+    commits. Called by ``cohort_save``; call it yourself after ``announce=False``."""
+    program = preview.program
+    with transaction.atomic():
         notify(
             recipients=[u for pair in preview.pairs for u in (pair.mentor, pair.seeker)],
             kind="engagement.started",
@@ -754,7 +776,6 @@ def cohort_save(*, actor, preview: CohortPreview) -> list[Engagement]:
             body="A talent manager matched you with a mentoring partner: see your engagements.",
             link=page_link("mentoring:engagement_list", fallback="/engagements/"),
         )
-    return engagements
 
 
 __all__ = [
@@ -764,6 +785,7 @@ __all__ = [
     "CohortPreview",
     "assign_greedy",
     "assign_optimal",
+    "cohort_announce",
     "cohort_assign",
     "cohort_fit_matrix",
     "cohort_save",

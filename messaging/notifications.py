@@ -99,7 +99,10 @@ def default_delay() -> int:
 def _preferences_from(row: NotificationPreference | None) -> Preferences:
     stored = row.groups if row else {}
     groups = {
-        group: {option: bool(stored.get(group, {}).get(option, default)) for option, default in GROUP_DEFAULTS.items()}
+        group: {
+            option: bool(stored.get(group, {}).get(option, default))
+            for option, default in GROUP_DEFAULTS.items()
+        }
         for group in GROUPS
     }
     delay = row.unread_email_delay_minutes if row else default_delay()
@@ -112,8 +115,9 @@ def preferences_of(user) -> Preferences:
 
 
 def _preferences_for(user_ids) -> dict[int, Preferences]:
-    rows = {row.user_id: row for row in NotificationPreference.objects.filter(user_id__in=set(user_ids))}
-    return {user_id: _preferences_from(rows.get(user_id)) for user_id in set(user_ids)}
+    user_ids = set(user_ids)
+    rows = {row.user_id: row for row in NotificationPreference.objects.filter(user_id__in=user_ids)}
+    return {user_id: _preferences_from(rows.get(user_id)) for user_id in user_ids}
 
 
 def notification_preferences_update(*, user, groups: dict, unread_email_delay_minutes) -> Preferences:
@@ -122,7 +126,7 @@ def notification_preferences_update(*, user, groups: dict, unread_email_delay_mi
     ValidationFailed naming each field; nothing is stored then."""
     errors: dict[str, list[str]] = {}
     if not isinstance(groups, dict):
-        errors["groups"] = ["Send an object like {\"mentions\": {\"email_when_unread\": true}}."]
+        errors["groups"] = ['Send an object like {"mentions": {"email_when_unread": true}}.']
         groups = {}
     for group, options in groups.items():
         if group not in GROUPS:
@@ -133,7 +137,9 @@ def notification_preferences_update(*, user, groups: dict, unread_email_delay_mi
             continue
         for option, value in options.items():
             if option not in GROUP_OPTIONS:
-                errors[f"groups.{group}.{option}"] = [f"Unknown option; choose from {', '.join(GROUP_OPTIONS)}."]
+                errors[f"groups.{group}.{option}"] = [
+                    f"Unknown option; choose from {', '.join(GROUP_OPTIONS)}."
+                ]
             elif not isinstance(value, bool):
                 errors[f"groups.{group}.{option}"] = ["Send true or false."]
     delay = unread_email_delay_minutes
@@ -217,7 +223,9 @@ def notification_create(
     stays where ``link`` points)."""
     kind = (kind or "").strip()
     if not kind or len(kind) > 64:
-        raise ValidationFailed("A notification needs a kind.", fields={"kind": ["Give a short machine name."]})
+        raise ValidationFailed(
+            "A notification needs a kind.", fields={"kind": ["Give a short machine name."]}
+        )
     link = _clean_link(link)
     title = _excerpt(title, NOTIFICATION_TITLE_CHARS, one_line=True)
     if not title:

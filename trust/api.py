@@ -102,6 +102,36 @@ class VouchInput(serializers.Serializer):
     skill = serializers.IntegerField()
 
 
+class MyTrustSerializer(serializers.Serializer):
+    card = TrustCardSerializer()
+    evidence = EvidenceItemSerializer(many=True)
+    disputes = DisputeSerializer(many=True)
+
+
+class DimensionDistributionSerializer(serializers.Serializer):
+    dimension = serializers.CharField()
+    people = serializers.IntegerField(help_text="People with a score in this dimension")
+    new = serializers.IntegerField(help_text="Of those, still building a track record")
+    histogram = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Established people per tenth of the mean (0–10%, …)"
+    )
+
+
+class SkillDistributionSerializer(serializers.Serializer):
+    skill_id = serializers.IntegerField()
+    skill = serializers.CharField()
+    people = serializers.IntegerField()
+    new = serializers.IntegerField()
+    strong = serializers.IntegerField(help_text="Established, with a lower bound of at least 70%")
+
+
+class DistributionsSerializer(serializers.Serializer):
+    members = serializers.IntegerField()
+    dimensions = DimensionDistributionSerializer(many=True)
+    skills = SkillDistributionSerializer(many=True)
+    open_disputes = serializers.IntegerField()
+
+
 # --- views -------------------------------------------------------------------------------
 
 
@@ -117,15 +147,20 @@ class UserTrustView(APIView):
 class MyTrustView(APIView):
     permission_classes = [IsWorkspaceMember]
 
-    @extend_schema(summary="My trust: explanations, the evidence about me (no raters), my disputes")
+    @extend_schema(
+        responses=MyTrustSerializer,
+        summary="My trust: explanations, the evidence about me (no raters), my disputes",
+    )
     def get(self, request):
         card = selectors.trust_card_for(request.user)
         return Response(
-            {
-                "card": TrustCardSerializer(card).data,
-                "evidence": EvidenceItemSerializer(selectors.my_evidence(request.user), many=True).data,
-                "disputes": DisputeSerializer(selectors.my_disputes(request.user), many=True).data,
-            }
+            MyTrustSerializer(
+                {
+                    "card": card,
+                    "evidence": selectors.my_evidence(request.user),
+                    "disputes": selectors.my_disputes(request.user),
+                }
+            ).data
         )
 
 
@@ -177,9 +212,12 @@ class DisputeDecideView(APIView):
 class DistributionsView(APIView):
     permission_classes = [IsTalentManager]
 
-    @extend_schema(summary="Trust distributions of my workspace (no individual scores)")
+    @extend_schema(
+        responses=DistributionsSerializer,
+        summary="Trust distributions of my workspace (no individual scores)",
+    )
     def get(self, request):
-        return Response(selectors.distributions(request.user))
+        return Response(DistributionsSerializer(selectors.distributions(request.user)).data)
 
 
 class VouchView(APIView):

@@ -323,7 +323,7 @@ def test_preview_explains_each_pair_and_compares_with_greedy(org, manager, progr
     by_seeker = {p.seeker.pk: p for p in preview.pairs}
     assert by_seeker[s1.pk].mentor.pk == b.pk  # a is the only Terraform mentor s2 can have
     assert by_seeker[s2.pk].mentor.pk == a.pk
-    assert [key for key in (f.key for f in by_seeker[s2.pk].factors)] == list(cohort.FACTOR_KEYS)
+    assert [f.key for f in by_seeker[s2.pk].factors] == list(cohort.FACTOR_KEYS)
     assert by_seeker[s1.pk].skills == [(python_skill.pk, "Python", 4)]
     assert [(u.pk, why) for u, why in preview.unassigned] == [
         (nobody.pk, "has no learning goals in this workspace")
@@ -411,3 +411,23 @@ def test_saving_an_empty_preview_is_refused_and_writes_nothing(org, manager, pro
 
     assert not Engagement.objects.exists()
     assert not AuditEntry.objects.filter(action="program.cohort_matched").exists()
+
+
+def test_everyone_matched_is_notified_unless_the_manager_announces_later(org, manager, program, terraform):
+    from messaging.models import Notification
+
+    seeker = _seeker(org, terraform)
+    m = _mentor(org, {terraform: 4})
+    _enrol(program, seekers=[seeker], mentors=[m])
+    preview = cohort.cohort_assign(actor=manager, program=program)
+
+    cohort.cohort_save(actor=manager, preview=preview, announce=False)
+    assert not Notification.objects.filter(kind="engagement.started").exists()
+
+    cohort.cohort_announce(preview=preview)
+    assert set(
+        Notification.objects.filter(kind="engagement.started").values_list("recipient_id", flat=True)
+    ) == {
+        seeker.pk,
+        m.pk,
+    }

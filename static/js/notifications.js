@@ -1,0 +1,71 @@
+// The notification bell: keeps the unread count in the nav live.
+//
+// The count is rendered by the server (works without JS). This module listens on
+// the /ws/ socket for `notification` and `notification.count` frames
+// (docs/api.md "Notifications") and announces new ones in a polite live region.
+// On pages with a chat panel, chat.js already owns the tab's one socket, so the
+// bell re-reads the count over REST instead (when the tab becomes visible and
+// every minute).
+
+const bell = document.querySelector("[data-notification-bell]");
+
+function setCount(count) {
+  const badge = bell.querySelector("[data-notification-count]");
+  const number = bell.querySelector("[data-notification-number]");
+  if (!badge || !number || typeof count !== "number") return;
+  number.textContent = String(count);
+  badge.classList.toggle("is-empty", count === 0);
+}
+
+function announce(text) {
+  const live = bell.querySelector("[data-notification-live]");
+  if (!live) return;
+  live.textContent = "";
+  // a fresh text node after clearing makes screen readers announce a repeat too
+  window.setTimeout(() => { live.textContent = text; }, 50);
+}
+
+async function refresh() {
+  try {
+    const response = await fetch(bell.dataset.api, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (response.ok) setCount((await response.json()).unread_count);
+  } catch {
+    // offline: the next refresh catches up
+  }
+}
+
+function connect(attempt = 0) {
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${scheme}//${window.location.host}${bell.dataset.wsPath}`);
+  let opened = false;
+  socket.addEventListener("open", () => { opened = true; });
+  socket.addEventListener("message", (event) => {
+    let frame;
+    try { frame = JSON.parse(event.data); } catch { return; }
+    if (frame.type === "hello") {
+      refresh(); // anything that arrived while disconnected
+    } else if (frame.type === "notification") {
+      setCount(frame.unread_count);
+      announce(`New notification: ${frame.title}. ${frame.unread_count} unread.`);
+    } else if (frame.type === "notification.count") {
+      setCount(frame.unread_count);
+    }
+  });
+  socket.addEventListener("close", (event) => {
+    if (event.code === 4401 || event.code === 4403) return; // signed out: nothing to show
+    const next = opened ? 0 : attempt + 1;
+    const cap = Math.min(30000, 500 * 2 ** next);
+    window.setTimeout(() => connect(next), cap / 2 + Math.random() * (cap / 2));
+  });
+}
+
+if (bell) {
+  if (document.querySelector("[data-chat]")) {
+    window.setInterval(refresh, 60000);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") refresh();
+    });
+  } else {
+    connect();
+  }
+}
