@@ -130,3 +130,57 @@ class FeedbackAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Browse and search; changes go through the services (audit and evidence)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProgramParticipant)
+class ProgramParticipantAdmin(ReadOnlyAdmin):
+    list_display = ["program", "user", "role", "joined_at"]
+    list_filter = ["role", "program__organization"]
+    search_fields = ["program__name", "user__email", "user__full_name"]
+    list_select_related = ["program", "user"]
+
+
+@admin.register(Participant)
+class ParticipantAdmin(ReadOnlyAdmin):
+    list_display = ["engagement", "user", "role", "joined_at", "left_at"]
+    list_filter = ["role", "engagement__kind", "engagement__state"]
+    search_fields = ["engagement__title", "user__email", "user__full_name"]
+    list_select_related = ["engagement", "user"]
+
+
+@admin.register(EngagementTransition)
+class EngagementTransitionAdmin(ReadOnlyAdmin):
+    list_display = ["engagement", "from_state", "to_state", "actor", "reason", "at"]
+    list_filter = ["to_state", "from_state"]
+    search_fields = ["engagement__title", "reason", "actor__email"]
+    list_select_related = ["engagement", "actor"]
+    date_hierarchy = "at"
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(ReadOnlyAdmin):
+    list_display = ["title", "engagement", "due_at", "done_at", "created_by"]
+    list_filter = ["engagement__state"]
+    search_fields = ["title", "engagement__title"]
+    list_select_related = ["engagement", "created_by"]
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(ReadOnlyAdmin):
+    list_display = ["text", "engagement", "owner", "state", "due_at", "confirmed_by"]
+    list_filter = ["state", "engagement__kind"]
+    search_fields = ["text", "engagement__title", "owner__email", "owner__full_name"]
+    list_select_related = ["engagement", "owner", "confirmed_by"]

@@ -5,10 +5,10 @@ Two layers (docs/matching.md, "Cohort matching"):
 * **A pure core** on a fit matrix (seekers × mentors, values in [0, 1], ``None``
   / NaN / −inf for forbidden pairs) and per-mentor capacities:
   ``assign_optimal`` maximises the total fit exactly (scipy's
-  ``linear_sum_assignment`` over one column per capacity slot plus one
-  "unassigned" column per seeker), ``assign_greedy`` takes the best remaining
-  pair first. Both return an ``Assignment`` (pairs with their fit, total, number
-  matched) so the two can be compared on the same data.
+  ``linear_sum_assignment`` over one column per capacity slot),
+  ``assign_greedy`` takes the best remaining pair first. Both return an
+  ``Assignment`` (pairs with their fit, total, number matched) so the two can
+  be compared on the same data.
 * **A database layer**: ``cohort_fit_matrix`` loads a program's (or explicit)
   seekers and mentors with a constant number of queries whatever their number
   and scores every pair with the factors and weights of mentor suggestions
@@ -31,6 +31,8 @@ import numpy as np
 from django.db import transaction
 from django.db.models import Count
 from scipy.optimize import linear_sum_assignment
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from accounts.models import AuditEntry, Expertise, LearningGoal, Membership, Organization, Profile, User
 from accounts.working_hours import hex_to_mask
@@ -54,9 +56,6 @@ from trust import params as trust_params
 from trust.models import TrustPrior, TrustScore
 from trust.scoring import prior, quantiles
 
-# Cost of a forbidden (seeker, slot) cell: worse than the 0 of the seeker's own
-# "unassigned" column, so the solver never picks it (fits are at most 1).
-_FORBIDDEN_COST = 2.0
 MASK_BYTES = 21  # 168 hours of a week, one bit each (accounts.working_hours)
 FACTOR_KEYS = tuple(mp.WEIGHTS.as_dict())
 
@@ -120,15 +119,29 @@ def _capacities(capacities: Sequence[int], mentors: int) -> np.ndarray:
     return array
 
 
-def assign_optimal(fit, capacities: Sequence[int]) -> Assignment:
+def assign_optimal(fit, capacities: Sequence[int], *, solver: str = "sparse") -> Assignment:
     """The assignment with the largest total fit: each seeker at most one mentor,
     each mentor at most ``capacities[m]`` seekers, never a forbidden pair.
 
     One column per capacity slot (a mentor's slots are capped at the number of
-    seekers allowed with them, which changes nothing but the size) and one
-    "unassigned" column per seeker at cost 0, so a seeker with no allowed mentor
-    left stays unassigned instead of making the problem infeasible. Ties go to
-    the solver's deterministic choice."""
+    seekers allowed with them, which changes nothing but the size); a seeker
+    left unassigned counts 0. Two exact solvers, same optimum (the property
+    test checks both against brute force):
+
+    * ``"sparse"`` (default): scipy's ``min_weight_full_bipartite_matching``
+      (LAPJVsp) on the allowed (seeker, slot) edges only, weighted 2 − fit, plus
+      one dummy "unassigned" column per seeker weighted 2 — so a full matching
+      always exists and a dummy is chosen only when no slot adds fit. At 2,000 ×
+      800 × 3 with 13 % allowed pairs it is 2–3× faster than the dense solver.
+    * ``"dense"``: ``linear_sum_assignment`` on −fit per slot, forbidden cells at
+      0 (the value of staying unassigned; a pick of one reads as unassigned).
+      No dummy columns are needed: with at least as many slots as seekers, any
+      partial matching extends to a full one through spare slots at no cost;
+      with fewer, the rectangular solver leaves the surplus seekers out.
+
+    Ties go to the solver's deterministic choice."""
+    if solver not in ("sparse", "dense"):
+        raise ValueError('solver must be "sparse" or "dense".')
     capacities = list(capacities)
     array = fit_array(fit, mentors=len(capacities))
     n_seekers, n_mentors = array.shape
@@ -142,10 +155,23 @@ def assign_optimal(fit, capacities: Sequence[int]) -> Assignment:
         sub_fit = np.where(sub_allowed, array[np.ix_(rows, cols)], 0.0)
         slots = np.minimum(caps[cols], sub_allowed.sum(axis=0))
         slot_mentor = np.repeat(np.arange(cols.size), slots)  # slot column → position in cols
-        cost = np.where(sub_allowed[:, slot_mentor], -sub_fit[:, slot_mentor], _FORBIDDEN_COST)
-        cost = np.hstack([cost, np.zeros((rows.size, rows.size))])
-        row_index, col_index = linear_sum_assignment(cost)
-        for r, c in zip(row_index, col_index, strict=True):
+        if solver == "dense":
+            row_index, col_index = linear_sum_assignment(-sub_fit[:, slot_mentor])
+        else:
+            edge_rows, edge_slots = np.nonzero(sub_allowed[:, slot_mentor])
+            n_rows, n_slots = rows.size, slot_mentor.size
+            graph = csr_matrix(
+                (
+                    np.concatenate([2.0 - sub_fit[edge_rows, slot_mentor[edge_slots]], np.full(n_rows, 2.0)]),
+                    (
+                        np.concatenate([edge_rows, np.arange(n_rows)]),
+                        np.concatenate([edge_slots, n_slots + np.arange(n_rows)]),
+                    ),
+                ),
+                shape=(n_rows, n_slots + n_rows),
+            )
+            row_index, col_index = min_weight_full_bipartite_matching(graph)
+        for r, c in zip(row_index.tolist(), col_index.tolist(), strict=True):
             if c < slot_mentor.size and sub_allowed[r, slot_mentor[c]]:
                 s, m = int(rows[r]), int(cols[slot_mentor[c]])
                 pairs.append((s, m, float(array[s, m])))
@@ -407,9 +433,10 @@ def cohort_fit_matrix(
     factors = {
         "skill_fit": np.clip(skill_fit, 0.0, 1.0),
         "competence": competence_fit.astype(float),
-        "responsiveness": np.broadcast_to(responsiveness[None, :], (n_s, n_m)).astype(float),
-        "working_hours": hours_fit.astype(float),
-        "load": np.broadcast_to(load_fit[None, :], (n_s, n_m)).astype(float),
+        # Per-mentor factors stay read-only broadcast views (no S × M copy).
+        "responsiveness": np.broadcast_to(responsiveness.astype(float)[None, :], (n_s, n_m)),
+        "working_hours": hours_fit,
+        "load": np.broadcast_to(load_fit[None, :], (n_s, n_m)),
         "work_style": style_fit,
     }
     weights = mp.WEIGHTS.as_dict()
@@ -648,9 +675,10 @@ def cohort_save(*, actor, preview: CohortPreview, announce: bool = True) -> list
     starts_at = clock.now()
     ends_at = starts_at + timedelta(days=days)
     with transaction.atomic():
+        # A mentor who went away or closed mentoring since the preview has no room either.
         locked = dict(
             Profile.objects.select_for_update()
-            .filter(user_id__in=list(wanted))
+            .filter(user_id__in=list(wanted), open_to_mentor=True, is_away=False)
             .order_by("user_id")
             .values_list("user_id", "capacity")
         )
@@ -705,7 +733,7 @@ def cohort_save(*, actor, preview: CohortPreview, announce: bool = True) -> list
         )
         Participant.objects.bulk_create(
             [
-                Participant(engagement=e, user_id=user.pk, role=role, joined_at=starts_at)
+                Participant(engagement_id=e.pk, user_id=user.pk, role=role, joined_at=starts_at)
                 for e, pair in zip(engagements, preview.pairs, strict=True)
                 for user, role in (
                     (pair.mentor, Participant.Role.MENTOR),
@@ -716,11 +744,12 @@ def cohort_save(*, actor, preview: CohortPreview, announce: bool = True) -> list
         EngagementTransition.objects.bulk_create(
             [
                 EngagementTransition(
-                    engagement=e,
+                    engagement_id=e.pk,
                     from_state="",
                     to_state=Engagement.State.ACTIVE,
-                    actor=actor,
+                    actor_id=actor.pk,
                     reason="cohort",
+                    at=starts_at,
                 )
                 for e in engagements
             ]
@@ -734,16 +763,23 @@ def cohort_save(*, actor, preview: CohortPreview, announce: bool = True) -> list
             ]
         )
         if program is not None:
+            enrolled = set(
+                ProgramParticipant.objects.filter(program=program).values_list("user_id", flat=True)
+            )
             ProgramParticipant.objects.bulk_create(
                 [
-                    ProgramParticipant(program=program, user_id=user.pk, role=role, joined_at=starts_at)
-                    for pair in preview.pairs
-                    for user, role in (
-                        (pair.mentor, ProgramParticipant.Role.MENTOR),
-                        (pair.seeker, ProgramParticipant.Role.SEEKER),
+                    ProgramParticipant(program_id=program.pk, user_id=user.pk, role=role, joined_at=starts_at)
+                    for user, role in dict.fromkeys(
+                        (user, role)
+                        for pair in preview.pairs
+                        for user, role in (
+                            (pair.mentor, ProgramParticipant.Role.MENTOR),
+                            (pair.seeker, ProgramParticipant.Role.SEEKER),
+                        )
                     )
+                    if user.pk not in enrolled
                 ],
-                ignore_conflicts=True,
+                ignore_conflicts=True,  # someone enrolled meanwhile keeps their row
             )
         AuditEntry.objects.create(
             organization_id=organization.pk,

@@ -5,7 +5,15 @@ consistent."""
 
 from django.contrib import admin
 
-from messaging.models import Conversation, ConversationMember, Message, ReadState
+from messaging.models import (
+    Conversation,
+    ConversationMember,
+    Message,
+    MessageMention,
+    Notification,
+    NotificationPreference,
+    ReadState,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -62,3 +70,36 @@ class MessageAdmin(ReadOnlyAdmin):
 class ReadStateAdmin(ReadOnlyAdmin):
     list_display = ["conversation", "member", "last_read_seq", "updated_at"]
     list_select_related = ["member__user"]
+
+
+@admin.register(ConversationMember)
+class ConversationMemberAdmin(ReadOnlyAdmin):
+    list_display = ["conversation", "user", "joined_at", "left_at"]
+    list_filter = ["conversation__kind"]
+    search_fields = ["user__email", "user__full_name"]
+    list_select_related = ["conversation", "user"]
+
+
+@admin.register(MessageMention)
+class MessageMentionAdmin(ReadOnlyAdmin):
+    """Who was mentioned where (the message text itself stays private)."""
+
+    list_display = ["message", "user", "created_at"]
+    search_fields = ["user__email", "user__full_name"]
+    list_select_related = ["message", "user"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ["recipient", "kind", "title", "created_at", "read_at", "emailed_at"]
+    list_filter = ["kind", "organization"]
+    search_fields = ["recipient__email", "recipient__full_name", "title"]
+    list_select_related = ["recipient"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "unread_email_delay_minutes", "updated_at"]
+    search_fields = ["user__email", "user__full_name"]
+    list_select_related = ["user"]

@@ -340,12 +340,16 @@ def notification_email_if_unread(*, notification_id: int) -> bool:
     Returns whether it sent. Safe to call any number of times."""
     with transaction.atomic():
         notification = (
-            Notification.objects.select_for_update(skip_locked=True)
+            # of=self: lock the notification only, never the user row
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
             .filter(pk=notification_id, read_at__isnull=True, emailed_at__isnull=True)
             .first()
         )
-        if notification is None or not notification.recipient.is_active:
+        if notification is None:
+            return False
+        recipient = notification.recipient
+        if not recipient.is_active or not recipient.email:
             return False
         preferences = preferences_of(notification.recipient)
         if not preferences.wants(notification.kind, "email_when_unread"):

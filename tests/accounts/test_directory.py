@@ -183,9 +183,9 @@ def test_rendering_a_directory_page_costs_the_same_queries_whatever_the_page_siz
     # session, user, membership (middleware), membership + skills (filter choices),
     # membership (selector), viewer's mask + overlap candidates (overlap filter),
     # count, viewer's profile (empty-state hint), page of profiles + users,
-    # expertise + skills (one prefetch for the whole page)
+    # expertise + skills (one prefetch for the whole page), unread notifications (the bell)
     settings.TANDEM_DIRECTORY_PAGE_SIZE = page_size
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         response = client.get("/people/", {"open_to_mentor": "on", "overlap": "1", "q": "e"})
     assert len(response.context["page"].object_list) == page_size
     assert response.content.decode().count('class="person-card"') == page_size

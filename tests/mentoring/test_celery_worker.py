@@ -169,7 +169,9 @@ def test_a_real_worker_process_runs_the_housekeeping_task_against_the_database(t
     env = worker_env(database.url, tmp_path, broker_url=broker_url)
 
     # a producer that is not eager, speaking to the same broker as the worker
-    producer = Celery("tandem-test-producer", broker=broker_url)
+    # set_as_current=False: a new app would otherwise become the "current" app for
+    # every shared_task in this process, and later tests would stop running eagerly
+    producer = Celery("tandem-test-producer", broker=broker_url, set_as_current=False)
     if broker_url == "filesystem://":
         folder = str(tmp_path / "celery" / "queue")
         os.makedirs(folder, exist_ok=True)

@@ -1,5 +1,6 @@
 """Cohort matching: the pure assignment core and the database layer (mentoring/cohort.py)."""
 
+import functools
 import itertools
 import math
 
@@ -75,13 +76,16 @@ def cohorts(draw):
 def test_optimal_total_is_the_best_possible_and_never_below_greedy(case):
     fit, capacities = case
 
-    optimal = cohort.assign_optimal(fit, capacities)
+    sparse = cohort.assign_optimal(fit, capacities)
+    dense = cohort.assign_optimal(fit, capacities, solver="dense")
     greedy = cohort.assign_greedy(fit, capacities)
 
-    check_valid(optimal, fit, capacities)
-    check_valid(greedy, fit, capacities)
-    assert optimal.total_fit == pytest.approx(brute_force_best(fit, capacities), abs=1e-9)
-    assert optimal.total_fit >= greedy.total_fit - 1e-9
+    best = brute_force_best(fit, capacities)
+    for result in (sparse, dense, greedy):
+        check_valid(result, fit, capacities)
+    assert sparse.total_fit == pytest.approx(best, abs=1e-9)
+    assert dense.total_fit == pytest.approx(best, abs=1e-9)
+    assert sparse.total_fit >= greedy.total_fit - 1e-9
 
 
 def test_greedy_takes_the_best_pair_and_strands_a_seeker_the_optimum_places():
@@ -90,6 +94,7 @@ def test_greedy_takes_the_best_pair_and_strands_a_seeker_the_optimum_places():
 
     greedy = cohort.assign_greedy(fit, [1, 1])
     optimal = cohort.assign_optimal(fit, [1, 1])
+    assert cohort.assign_optimal(fit, [1, 1], solver="dense").pairs == optimal.pairs
 
     assert greedy.pairs == [(0, 0, 0.9)]
     assert greedy.unassigned == [1]
@@ -118,7 +123,8 @@ def test_a_mentor_without_capacity_gets_nobody():
 def test_a_seeker_with_no_allowed_mentor_stays_unassigned():
     fit = np.array([[0.5, 0.4], [-math.inf, math.nan]])
 
-    for method in (cohort.assign_optimal, cohort.assign_greedy):
+    dense = functools.partial(cohort.assign_optimal, solver="dense")
+    for method in (cohort.assign_optimal, dense, cohort.assign_greedy):
         result = method(fit, [3, 3])
         assert result.pairs == [(0, 0, 0.5)]
         assert result.unassigned == [1]
@@ -431,3 +437,34 @@ def test_everyone_matched_is_notified_unless_the_manager_announces_later(org, ma
         seeker.pk,
         m.pk,
     }
+
+
+def test_save_refuses_when_a_mentor_went_away_since_the_preview(org, manager, program, terraform):
+    seeker = _seeker(org, terraform)
+    m = _mentor(org, {terraform: 5})
+    _enrol(program, seekers=[seeker], mentors=[m])
+    preview = cohort.cohort_assign(actor=manager, program=program)
+    m.profile.is_away = True
+    m.profile.save(update_fields=["is_away"])
+
+    with pytest.raises(Conflict):
+        cohort.cohort_save(actor=manager, preview=preview)
+
+    assert not Engagement.objects.exists()
+
+
+def test_saving_takes_the_same_number_of_queries_for_more_pairs(org, manager, terraform):
+    def run(n):
+        program = ProgramFactory(organization=org)
+        _enrol(
+            program,
+            seekers=[_seeker(org, terraform) for _ in range(n)],
+            mentors=[_mentor(org, {terraform: 3}) for _ in range(n)],
+        )
+        preview = cohort.cohort_assign(actor=manager, program=program)
+        with CaptureQueriesContext(connection) as queries:
+            saved = cohort.cohort_save(actor=manager, preview=preview, announce=False)
+        assert len(saved) == n
+        return len(queries.captured_queries)
+
+    assert run(2) == run(6)

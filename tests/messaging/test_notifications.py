@@ -236,3 +236,26 @@ def test_preferences_keep_groups_that_were_not_sent(ana):
     assert preferences.groups["mentions"] == {"email_when_unread": False, "daily_digest": False}
     assert preferences.groups["invitations"] == {"email_when_unread": True, "daily_digest": True}
     assert preferences.unread_email_delay_minutes == 15
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_workers_racing_on_one_due_notification_send_one_email():
+    from tests.messaging.test_services import _in_threads
+
+    ana = member(OrganizationFactory(), full_name="Ana Mentor")
+    [notification] = notifications.notification_create(
+        recipients=[ana], kind="mention", title="Sam mentioned you", link="/notifications/"
+    )
+    sent = []
+
+    with clock.travel_by(timedelta(minutes=31)):
+        _in_threads(
+            6,
+            lambda i: sent.append(
+                notifications.notification_email_if_unread(notification_id=notification.pk)
+            ),
+        )
+
+    assert sum(sent) == 1
+    assert [m.to for m in mail.outbox] == [[ana.email]]
