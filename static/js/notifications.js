@@ -60,12 +60,14 @@ function connect(attempt = 0) {
 }
 
 if (bell) {
-  if (document.querySelector("[data-chat]")) {
-    window.setInterval(refresh, 60000);
-    document.addEventListener("visibilitychange", () => {
-      if (document.visibilityState === "visible") refresh();
-    });
-  } else {
+  // The socket brings notifications live; the minute-by-minute re-read covers
+  // pages whose socket belongs to chat.js and wake-ups that cannot reach this
+  // process (the in-memory channel layer of the embedded default).
+  window.setInterval(refresh, 60000);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") refresh();
+  });
+  if (!document.querySelector("[data-chat]")) {
     connect();
   }
 }
