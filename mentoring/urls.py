@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from mentoring import health, views
+from mentoring import dashboard_urls, health, views
 
 api_patterns = [
     path("", include("accounts.api_urls")),
     path("", include("mentoring.api_urls")),
     path("", include("messaging.api_urls")),
     path("trust/", include("trust.api_urls")),
+    path("manage/", include(dashboard_urls.api_urlpatterns)),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", include("mentoring.app_urls")),
     path("", include("messaging.urls")),
     path("trust/", include("trust.urls")),
+    path("manage/", include("mentoring.dashboard_urls")),
     path("api/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # the split view serves its start-up script as a file: no inline script under our CSP

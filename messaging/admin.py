@@ -103,3 +103,36 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ["user", "unread_email_delay_minutes", "updated_at"]
     search_fields = ["user__email", "user__full_name"]
     list_select_related = ["user"]
+
+
+# --- questions and answers (metadata only; bodies are read in the product) ------------
+
+from messaging.models import Answer, AnswerVote, Question  # noqa: E402
+
+
+@admin.register(Question)
+class QuestionAdmin(ReadOnlyAdmin):
+    list_display = ("id", "organization", "author", "scope", "state", "created_at", "resolved_at")
+    list_filter = ("scope", "state")
+    fields = ("organization", "author", "scope", "engagement", "state", "accepted_answer", "created_at")
+    raw_id_fields = ("author", "engagement", "accepted_answer")
+
+
+@admin.register(Answer)
+class AnswerAdmin(ReadOnlyAdmin):
+    list_display = ("id", "question", "author", "accepted", "helpful_count", "created_at")
+    list_filter = ("accepted",)
+    fields = (
+        "question",
+        "author",
+        "accepted",
+        "first_accepted_at",
+        "helpful_count",
+        "created_at",
+        "edited_at",
+    )
+
+
+@admin.register(AnswerVote)
+class AnswerVoteAdmin(ReadOnlyAdmin):
+    list_display = ("id", "answer", "voter", "created_at")

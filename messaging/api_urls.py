@@ -38,3 +38,19 @@ urlpatterns += [
         name="api-notification-preferences",
     ),
 ]
+
+# questions and answers (messaging/qa_api.py)
+from messaging import qa_api  # noqa: E402
+
+urlpatterns += [
+    path("questions", qa_api.QuestionListView.as_view(), name="api-question-list"),
+    path("questions/<int:question_id>", qa_api.QuestionDetailView.as_view(), name="api-question"),
+    path("questions/<int:question_id>/answers", qa_api.AnswerListView.as_view(), name="api-question-answers"),
+    path(
+        "questions/<int:question_id>/resolve",
+        qa_api.QuestionResolveView.as_view(),
+        name="api-question-resolve",
+    ),
+    path("answers/<int:answer_id>/accept", qa_api.AnswerAcceptView.as_view(), name="api-answer-accept"),
+    path("answers/<int:answer_id>/helpful", qa_api.AnswerHelpfulView.as_view(), name="api-answer-helpful"),
+]

@@ -229,3 +229,117 @@ class NotificationPreference(models.Model):
 
     def __str__(self):
         return f"notification preferences of {self.user_id}"
+
+
+# --- questions and answers (services and selectors: messaging/questions.py) -----------
+
+QUESTION_TITLE_CHARS = 200
+
+
+class Question(models.Model):
+    """A question to the people of one engagement or to the whole workspace.
+
+    ``state``: open (no answer yet) → answered (at least one answer) → resolved
+    (the asker closed it; no more answers). ``accepted_answer`` mirrors the one
+    ``Answer.accepted`` row so lists need no extra join. Routing to likely
+    answerers ("ask the network") hangs off this model in its own table."""
+
+    class Scope(models.TextChoices):
+        ENGAGEMENT = "engagement", "My engagement"
+        NETWORK = "network", "The whole network"
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        ANSWERED = "answered", "Answered"
+        RESOLVED = "resolved", "Resolved"
+
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="questions"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="questions")
+    title = models.CharField(max_length=QUESTION_TITLE_CHARS)
+    body = models.TextField(max_length=MAX_BODY_CHARS)
+    body_html = models.TextField(blank=True)
+    skills = models.ManyToManyField("accounts.Skill", blank=True, related_name="questions")
+    scope = models.CharField(max_length=12, choices=Scope.choices, default=Scope.NETWORK)
+    engagement = models.ForeignKey(
+        "mentoring.Engagement", on_delete=models.CASCADE, null=True, blank=True, related_name="questions"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    accepted_answer = models.OneToOneField(
+        "messaging.Answer", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(scope="engagement") & Q(engagement__isnull=False))
+                | (Q(scope="network") & Q(engagement__isnull=True)),
+                name="question_engagement_iff_engagement_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["open", "answered", "resolved"]), name="question_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="resolved", resolved_at__isnull=False)
+                | (~Q(state="resolved") & Q(resolved_at__isnull=True)),
+                name="question_resolved_at_iff_resolved",
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="question_title_not_empty"),
+            models.CheckConstraint(condition=~Q(body=""), name="question_body_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "scope", "-created_at"], name="question_org_scope_recent"),
+            models.Index(fields=["engagement", "-created_at"], name="question_engagement_recent"),
+        ]
+
+    def __str__(self):
+        return f"Question #{self.pk}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("messaging:question", args=[self.pk])
+
+
+class Answer(models.Model):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="answers")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answers")
+    body = models.TextField(max_length=MAX_BODY_CHARS)
+    body_html = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    accepted = models.BooleanField(default=False)
+    # Set the first time the asker accepts it (and never cleared): the acceptance
+    # evidence is then in the trust ledger, so resolving does not also count it as
+    # "answered but not accepted".
+    first_accepted_at = models.DateTimeField(null=True, blank=True)
+    helpful_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question"], condition=Q(accepted=True), name="answer_one_accepted_per_question"
+            ),
+            models.CheckConstraint(condition=~Q(body=""), name="answer_body_not_empty"),
+        ]
+        indexes = [models.Index(fields=["question", "created_at"], name="answer_question_created")]
+
+    def __str__(self):
+        return f"Answer #{self.pk} to {self.question_id}"
+
+
+class AnswerVote(models.Model):
+    """One "helpful" vote per person and answer."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="answer_votes")
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["answer", "voter"], name="answer_vote_unique")]
+
+    def __str__(self):
+        return f"{self.voter_id} found {self.answer_id} helpful"

@@ -22,3 +22,24 @@ urlpatterns += [
         name="notification_open",
     ),
 ]
+
+# questions and answers (messaging/qa_views.py)
+from messaging import qa_views  # noqa: E402
+
+urlpatterns += [
+    path("questions/", qa_views.question_list, name="questions"),
+    path("questions/ask/", qa_views.question_ask, name="question_ask"),
+    path("questions/<int:question_id>/", qa_views.question_detail, name="question"),
+    path("questions/<int:question_id>/answers/", qa_views.answer_post, name="answer_post"),
+    path("questions/<int:question_id>/resolve/", qa_views.question_resolve, name="question_resolve"),
+    path(
+        "questions/<int:question_id>/answers/<int:answer_id>/accept/",
+        qa_views.answer_accept,
+        name="answer_accept",
+    ),
+    path(
+        "questions/<int:question_id>/answers/<int:answer_id>/helpful/",
+        qa_views.answer_vote,
+        name="answer_vote",
+    ),
+]

@@ -1,0 +1,399 @@
+"""Benchmark: the talent-manager overview (HTML page and REST API) on a big workspace.
+
+    DATABASE_URL=postgres://… python bench/dashboard.py [--quick] [--keep]
+
+1. Builds a scratch database ``<your db>_dashboard_bench`` (dropped at the end unless
+   --keep) with one workspace: 20,000 members, 5,000 engagements (two people each,
+   a chat each, commitments and feedback), 5,000 requests with their invitations,
+   1,000,000 chat messages and 1,000,000 trust events with a score per person and
+   dimension (quick: 2,000 / 500 / 100,000 / 100,000). Bulk rows are made with
+   ``generate_series`` in SQL; only the measured reads go through Django.
+2. Times, for the 90-day period, the whole request through Django's test client
+   (middleware, session, the selectors, template or serializer, the audit row) for
+   ``GET /manage/?period=90`` and ``GET /api/manage/overview?period=90``, against
+   hand-written raw SQL computing the same aggregates (one statement per figure
+   group, fetched, nothing else) in the same run, alternating, after a warm-up.
+   Targets: p95(page) / p95(raw SQL) ≤ 2, p95 ≤ 300 ms, ≤ 15 queries per page.
+
+The last line printed is one JSON object (DESIGN §9). Needs PostgreSQL.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FULL = {"people": 20_000, "engagements": 5_000, "messages": 1_000_000, "events": 1_000_000, "runs": 40}
+QUICK = {"people": 2_000, "engagements": 500, "messages": 100_000, "events": 100_000, "runs": 15}
+WARM_UP = 3
+TARGET_RATIO = 2.0
+TARGET_P95_MS = 300.0
+QUERY_BUDGET = 15
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def scratch_database(base_url: str) -> tuple[str, str, str]:
+    parts = urlsplit(base_url)
+    base_name = parts.path.lstrip("/") or "tandem"
+    name = f"{base_name}_dashboard_bench"
+    admin = urlunsplit(parts._replace(path="/postgres"))
+    scratch = urlunsplit(parts._replace(path=f"/{name}"))
+    return admin, scratch, name
+
+
+def recreate_database(admin_url: str, name: str, *, drop_only: bool = False) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not drop_only:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django(scratch_url: str) -> None:
+    os.environ["DATABASE_URL"] = scratch_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings")
+    os.environ["DJANGO_ENV"] = "development"
+    os.environ["DEBUG"] = "0"
+    os.environ["DB_POOL"] = "0"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.pop("REDIS_URL", None)  # reads only: the in-process cache is enough
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def build_data(size: dict) -> dict:
+    from django.db import connection
+
+    from accounts.models import Membership, Organization, User
+
+    started = time.perf_counter()
+    org = Organization.objects.create(name="Bench", slug="bench")
+    User.objects.bulk_create(
+        [
+            User(email=f"p{i}@bench.example", full_name=f"Person {i}", password="!")
+            for i in range(size["people"])
+        ],
+        batch_size=5000,
+    )
+    users = list(User.objects.order_by("id").values_list("id", flat=True))
+    assert users[-1] - users[0] + 1 == len(users), "fresh database: user ids are contiguous"
+    Membership.objects.bulk_create(
+        [
+            Membership(
+                user_id=uid,
+                organization=org,
+                role=Membership.Role.TALENT_MANAGER if i == 0 else Membership.Role.MEMBER,
+            )
+            for i, uid in enumerate(users)
+        ],
+        batch_size=5000,
+    )
+    p = {
+        "org": org.pk,
+        "u0": users[0] + 1,  # person 0 is the manager
+        "n": len(users) - 1,
+        "engagements": size["engagements"],
+        "messages": size["messages"],
+        "events": size["events"],
+    }
+    statements = [
+        "SELECT setseed(0.42)",
+        # requests over the last 200 days; 70 % reach an accepted invitation 1–72 h later
+        """INSERT INTO mentoring_mentoringrequest (organization_id, seeker_id, title, description, kind,
+               urgency, desired_duration_days, state, created_at, updated_at)
+           SELECT %(org)s, %(u0)s + (g * 3) %% %(n)s, 'Need ' || g, '', 'situational', 'normal', 14,
+                  CASE WHEN g %% 10 < 7 THEN 'matched' ELSE 'exhausted' END,
+                  now() - random() * interval '200 days', now()
+           FROM generate_series(1, %(engagements)s) g""",
+        """INSERT INTO mentoring_invitation (request_id, mentor_id, rank, state, decline_reason,
+               clarification_question, clarification_answer, created_at, sent_at, responded_at)
+           SELECT r.id, %(u0)s + (r.id * 7) %% %(n)s, 1,
+                  CASE WHEN r.state = 'matched' THEN 'accepted' ELSE 'declined' END, '', '', '',
+                  r.created_at, r.created_at, r.created_at + (1 + random() * 71) * interval '1 hour'
+           FROM mentoring_mentoringrequest r""",
+        # engagements over the last 200 days; those older than 30 days have ended
+        """INSERT INTO mentoring_engagement (organization_id, kind, title, goal, starts_at, ends_at, state,
+               extended_once, extension_reason, ended_at, created_at, last_activity_at)
+           SELECT %(org)s, (ARRAY['situational', 'group', 'ongoing'])[1 + g %% 3], 'Engagement ' || g, '',
+                  s, s + interval '30 days',
+                  CASE WHEN s > now() - interval '30 days' THEN 'active'
+                       ELSE (ARRAY['completed', 'completed', 'completed', 'cancelled', 'expired'])[1 + g %% 5]
+                  END, false, '',
+                  CASE WHEN s > now() - interval '30 days' THEN NULL ELSE s + interval '29 days' END, s, s
+           FROM (SELECT g, now() - random() * interval '200 days' AS s
+                 FROM generate_series(1, %(engagements)s) g) src""",
+        """INSERT INTO mentoring_participant (engagement_id, user_id, role, joined_at)
+           SELECT e.id, %(u0)s + (e.id * 3) %% %(n)s, 'seeker', e.starts_at FROM mentoring_engagement e
+           UNION ALL
+           SELECT e.id, %(u0)s + (e.id * 7 + 1) %% %(n)s, 'mentor', e.starts_at
+           FROM mentoring_engagement e""",
+        """INSERT INTO mentoring_commitment (engagement_id, owner_id, text, due_at, state, confirmed_by_id,
+               decided_at, created_at)
+           SELECT e.id, s.user_id, 'Commitment', e.starts_at + interval '5 days',
+                  (ARRAY['kept', 'kept', 'kept', 'missed', 'open'])[1 + (e.id + k) %% 5],
+                  CASE WHEN (e.id + k) %% 5 = 4 THEN NULL ELSE m.user_id END,
+                  CASE WHEN (e.id + k) %% 5 = 4 THEN NULL ELSE e.starts_at + interval '6 days' END,
+                  e.starts_at + interval '1 day'
+           FROM mentoring_engagement e
+           JOIN mentoring_participant s ON s.engagement_id = e.id AND s.role = 'seeker'
+           JOIN mentoring_participant m ON m.engagement_id = e.id AND m.role = 'mentor'
+           CROSS JOIN generate_series(1, 4) k""",
+        """INSERT INTO mentoring_feedback (engagement_id, rater_id, ratee_id, competence, respectful, honest,
+               responsiveness, would_work_again, private_note, submitted_at)
+           SELECT e.id, s.user_id, m.user_id, 1 + e.id %% 5, true, true, 1 + (e.id * 3) %% 5, e.id %% 4 > 0,
+                  '', e.ended_at + interval '1 day'
+           FROM mentoring_engagement e
+           JOIN mentoring_participant s ON s.engagement_id = e.id AND s.role = 'seeker'
+           JOIN mentoring_participant m ON m.engagement_id = e.id AND m.role = 'mentor'
+           WHERE e.state = 'completed'""",
+        """INSERT INTO messaging_conversation (organization_id, engagement_id, kind, created_at, last_seq)
+           SELECT %(org)s, e.id, 'engagement', e.starts_at, 0 FROM mentoring_engagement e""",
+        """INSERT INTO messaging_conversationmember (conversation_id, user_id, joined_at)
+           SELECT c.id, p.user_id, p.joined_at FROM messaging_conversation c
+           JOIN mentoring_participant p ON p.engagement_id = c.engagement_id""",
+        # messages spread over the engagements, alternating seeker and mentor, every ~3 hours from the start
+        # (created_at grows with seq inside a chat, as message_send guarantees)
+        """INSERT INTO messaging_message (conversation_id, seq, author_id, body, body_html, client_id,
+               created_at)
+           SELECT c.id, g / %(engagements)s + 1,
+                  CASE WHEN (g / %(engagements)s) %% 2 = 0 THEN s.user_id ELSE m.user_id END,
+                  'message ' || g, '', gen_random_uuid(),
+                  c.created_at + (g / %(engagements)s) * interval '3 hours' + random() * interval '2 hours'
+           FROM generate_series(0, %(messages)s - 1) g
+           JOIN messaging_conversation c ON c.id = (SELECT min(id) FROM messaging_conversation)
+                                              + g %% %(engagements)s
+           JOIN mentoring_participant s ON s.engagement_id = c.engagement_id AND s.role = 'seeker'
+           JOIN mentoring_participant m ON m.engagement_id = c.engagement_id AND m.role = 'mentor'""",
+        """INSERT INTO trust_trustevent (organization_id, subject_id, actor_id, dimension, skill_id,
+               skill_key, outcome, weight, base_weight, weight_note, reciprocal_discounted, source_kind,
+               source_id, revision, occurred_at, recorded_at, voids_id, void_reason, voided_by_id)
+           SELECT %(org)s, %(u0)s + g %% %(n)s, NULL, (ARRAY['integrity', 'responsiveness'])[1 + g %% 2],
+                  NULL, 0, round(random()::numeric, 2)::float8, 1.0, 1.0, '', false, 'bench', g::text, 0,
+                  now() - random() * interval '365 days', now(), NULL, '', NULL
+           FROM generate_series(1, %(events)s) g""",
+        """INSERT INTO trust_trustscore (organization_id, subject_id, dimension, skill_id, skill_key, alpha,
+               beta, mean, lower, upper, evidence_weight, evidence_count, distinct_raters, computed_at)
+           SELECT %(org)s, subject_id, dimension, NULL, 0, 1 + SUM(outcome), 1 + SUM(1 - outcome),
+                  (1 + SUM(outcome)) / (2 + COUNT(*)), 0, 1, COUNT(*), COUNT(*), 0, now()
+           FROM trust_trustevent GROUP BY subject_id, dimension""",
+    ]
+    with connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql, p)
+        for table in (
+            "mentoring_mentoringrequest",
+            "mentoring_invitation",
+            "mentoring_engagement",
+            "mentoring_participant",
+            "mentoring_commitment",
+            "mentoring_feedback",
+            "messaging_conversation",
+            "messaging_message",
+            "trust_trustevent",
+            "trust_trustscore",
+        ):
+            cursor.execute(f"ANALYZE {table}")
+    log(
+        f"data: {len(users)} people, {size['engagements']} engagements, {size['messages']} messages, "
+        f"{size['events']} trust events in {time.perf_counter() - started:.1f}s"
+    )
+    return {"org": org, "manager": User.objects.get(pk=users[0])}
+
+
+# Hand-written SQL for the same figures over the same 90 days and the 90 before:
+# what the database has to do anyway, with no framework around it.
+RAW_SQL = [
+    # active engagements and completion
+    """SELECT count(*) FILTER (WHERE starts_at < %(end)s AND (ended_at IS NULL OR ended_at > %(start)s)),
+              count(*) FILTER (WHERE starts_at < %(start)s AND (ended_at IS NULL OR ended_at > %(prev)s)),
+              count(*) FILTER (WHERE ended_at >= %(start)s AND ended_at < %(end)s
+                               AND state IN ('completed', 'cancelled', 'expired')),
+              count(*) FILTER (WHERE ended_at >= %(start)s AND ended_at < %(end)s AND state = 'completed'),
+              count(*) FILTER (WHERE ended_at >= %(prev)s AND ended_at < %(start)s
+                               AND state IN ('completed', 'cancelled', 'expired')),
+              count(*) FILTER (WHERE ended_at >= %(prev)s AND ended_at < %(start)s AND state = 'completed')
+       FROM mentoring_engagement WHERE organization_id = %(org)s""",
+    # requests, match rate, median time to match
+    """SELECT r.created_at >= %(start)s, count(*), count(i.responded_at),
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM i.responded_at - r.created_at))
+       FROM mentoring_mentoringrequest r
+       LEFT JOIN mentoring_invitation i ON i.request_id = r.id AND i.state = 'accepted'
+       WHERE r.organization_id = %(org)s AND r.created_at >= %(prev)s AND r.created_at < %(end)s
+       GROUP BY 1""",
+    # median time to first answer by a mentor
+    """SELECT e.starts_at >= %(start)s,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM f.first_at - e.starts_at))
+       FROM mentoring_engagement e
+       CROSS JOIN LATERAL (
+           SELECT min(m.created_at) AS first_at FROM messaging_conversation c
+           JOIN messaging_message m ON m.conversation_id = c.id AND m.created_at >= e.starts_at
+           JOIN mentoring_participant p ON p.engagement_id = e.id AND p.user_id = m.author_id
+                                        AND p.role = 'mentor'
+           WHERE c.engagement_id = e.id) f
+       WHERE e.organization_id = %(org)s AND e.starts_at >= %(prev)s AND e.starts_at < %(end)s
+             AND f.first_at IS NOT NULL
+       GROUP BY 1""",
+    # feedback averages
+    """SELECT avg(competence) FILTER (WHERE submitted_at >= %(start)s),
+              avg(competence) FILTER (WHERE submitted_at < %(start)s),
+              avg(responsiveness) FILTER (WHERE submitted_at >= %(start)s),
+              avg(responsiveness) FILTER (WHERE submitted_at < %(start)s),
+              avg(would_work_again::int) FILTER (WHERE submitted_at >= %(start)s),
+              avg(would_work_again::int) FILTER (WHERE submitted_at < %(start)s)
+       FROM mentoring_feedback f JOIN mentoring_engagement e ON e.id = f.engagement_id
+       WHERE e.organization_id = %(org)s AND submitted_at >= %(prev)s AND submitted_at < %(end)s""",
+    # commitments kept
+    """SELECT decided_at >= %(start)s, count(*) FILTER (WHERE c.state = 'kept'),
+              count(*) FILTER (WHERE c.state = 'missed')
+       FROM mentoring_commitment c JOIN mentoring_engagement e ON e.id = c.engagement_id
+       WHERE e.organization_id = %(org)s AND decided_at >= %(prev)s AND decided_at < %(end)s
+       GROUP BY 1""",
+    # active members
+    """SELECT current, count(DISTINCT person) FROM (
+           SELECT m.author_id AS person, m.created_at >= %(start)s AS current FROM messaging_message m
+           JOIN messaging_conversation c ON c.id = m.conversation_id
+           WHERE c.organization_id = %(org)s AND m.created_at >= %(prev)s AND m.created_at < %(end)s
+           UNION
+           SELECT p.user_id, p.joined_at >= %(start)s FROM mentoring_participant p
+           JOIN mentoring_engagement e ON e.id = p.engagement_id
+           WHERE e.organization_id = %(org)s AND p.joined_at >= %(prev)s AND p.joined_at < %(end)s
+           UNION
+           SELECT c.owner_id, c.created_at >= %(start)s FROM mentoring_commitment c
+           JOIN mentoring_engagement e ON e.id = c.engagement_id
+           WHERE e.organization_id = %(org)s AND c.created_at >= %(prev)s AND c.created_at < %(end)s
+       ) people GROUP BY current""",
+    # charts: engagements by kind, state and start day; messages per day; trust histogram
+    """SELECT kind, state, date_trunc('day', starts_at), count(*) FROM mentoring_engagement
+       WHERE organization_id = %(org)s AND starts_at < %(end)s AND (ended_at IS NULL OR ended_at > %(start)s)
+       GROUP BY 1, 2, 3""",
+    """SELECT date_trunc('day', m.created_at), count(*) FROM messaging_message m
+       JOIN messaging_conversation c ON c.id = m.conversation_id
+       WHERE c.organization_id = %(org)s AND m.created_at >= %(start)s AND m.created_at < %(end)s
+       GROUP BY 1""",
+    """SELECT dimension, least(floor(mean * 10), 9), count(*), count(*) FILTER (WHERE evidence_weight < 3)
+       FROM trust_trustscore WHERE organization_id = %(org)s AND (skill_key = 0 OR dimension = 'competence')
+       GROUP BY 1, 2""",
+]
+
+
+def raw_overview(params: dict) -> int:
+    from django.db import connection
+
+    rows = 0
+    with connection.cursor() as cursor:
+        for sql in RAW_SQL:
+            cursor.execute(sql, params)
+            rows += len(cursor.fetchall())
+    return rows
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[94]
+
+
+def measure(data: dict, runs: int) -> dict:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from mentoring import clock
+
+    client = Client()
+    client.force_login(data["manager"])
+    end = clock.now()
+    params = {
+        "org": data["org"].pk,
+        "end": end,
+        "start": end - timedelta(days=90),
+        "prev": end - timedelta(days=180),
+    }
+    urls = {"html": "/manage/?period=90", "api": "/api/manage/overview?period=90"}
+    queries = {}
+    for name, url in urls.items():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        queries[name] = len(captured.captured_queries)
+    for _ in range(WARM_UP):
+        for url in urls.values():
+            client.get(url)
+        raw_overview(params)
+    times: dict[str, list[float]] = {"html": [], "api": [], "raw": []}
+    for _ in range(runs):
+        for name, url in urls.items():
+            t0 = time.perf_counter()
+            client.get(url)
+            times[name].append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        raw_overview(params)
+        times["raw"].append((time.perf_counter() - t0) * 1000)
+    return {"times": times, "queries": queries}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the data, fewer runs")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+    size = QUICK if args.quick else FULL
+    base_url = os.environ.get("DATABASE_URL", "")
+    if not base_url.startswith("postgres"):
+        sys.exit("bench/dashboard.py needs DATABASE_URL=postgres://…")
+    admin_url, scratch_url, name = scratch_database(base_url)
+    recreate_database(admin_url, name)
+    try:
+        setup_django(scratch_url)
+        data = build_data(size)
+        result = measure(data, size["runs"])
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            recreate_database(admin_url, name, drop_only=True)
+    times, queries = result["times"], result["queries"]
+    html, api, raw = p95(times["html"]), p95(times["api"]), p95(times["raw"])
+    worst = max(html, api)
+    ratio = worst / raw
+    log(f"p95 ms: html {html:.1f}, api {api:.1f}, raw SQL {raw:.1f}; queries: {queries}")
+    passed = ratio <= TARGET_RATIO and worst <= TARGET_P95_MS and max(queries.values()) <= QUERY_BUDGET
+    print(
+        json.dumps(
+            {
+                "bench": "dashboard",
+                "metric": "p95 ms of the 90-day overview (worst of HTML and API)",
+                "value": round(worst, 1),
+                "baseline": round(raw, 1),
+                "ratio": round(ratio, 2),
+                "target": (
+                    f"ratio <= {TARGET_RATIO}, p95 <= {TARGET_P95_MS:.0f} ms, <= {QUERY_BUDGET} queries"
+                ),
+                "html_p95_ms": round(html, 1),
+                "api_p95_ms": round(api, 1),
+                "queries": queries,
+                "size": {k: v for k, v in size.items() if k != "runs"},
+                "quick": args.quick,
+                "pass": passed,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,616 @@
+"""The talent-manager dashboard: every figure against a hand-computed workspace,
+period validation, access (members 403, other workspaces see nothing), the
+audit trail, the CSV export row by row and the pinned query count."""
+
+import csv
+import io
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import AuditEntry
+from mentoring import clock, dashboard
+from mentoring.errors import PermissionDenied, ValidationFailed
+from mentoring.models import (
+    Commitment,
+    Engagement,
+    EngagementKind,
+    Feedback,
+    Invitation,
+    Participant,
+    Program,
+)
+from messaging.models import Conversation, Message
+from tests.factories import OrganizationFactory, member, talent_manager
+from tests.mentoring.factories import EngagementFactory, MentoringRequestFactory, ProgramFactory, mentor
+from trust.models import TrustScore
+
+pytestmark = pytest.mark.django_db
+
+JUNE = {"start": date(2026, 6, 1), "end": date(2026, 6, 30)}  # previous period: May 2 – May 31
+JUNE_QUERY = "period=custom&start=2026-06-01&end=2026-06-30"
+
+
+def at(month, day, hour=0):
+    return datetime(2026, month, day, hour, tzinfo=UTC)
+
+
+def _request(org, seeker, created, accepted=None, mentor_user=None):
+    request = MentoringRequestFactory(organization=org, seeker=seeker, created_at=created)
+    if mentor_user is not None:
+        Invitation.objects.create(
+            request=request,
+            mentor=mentor_user,
+            rank=1,
+            state=Invitation.State.ACCEPTED if accepted else Invitation.State.DECLINED,
+            responded_at=accepted or created + timedelta(hours=1),
+        )
+    return request
+
+
+def _engagement(org, people, *, starts, ended=None, state=Engagement.State.ACTIVE, **kwargs):
+    kwargs.setdefault("kind", EngagementKind.SITUATIONAL)
+    return EngagementFactory(
+        organization=org,
+        participants=people,
+        starts_at=starts,
+        ends_at=starts + timedelta(days=60),
+        ended_at=ended,
+        state=state,
+        **kwargs,
+    )
+
+
+def _message(engagement, author, when):
+    conversation, _ = Conversation.objects.get_or_create(
+        engagement=engagement, defaults={"organization_id": engagement.organization_id}
+    )
+    conversation.last_seq += 1
+    conversation.save(update_fields=["last_seq"])
+    return Message.objects.create(
+        conversation=conversation,
+        seq=conversation.last_seq,
+        author=author,
+        body="(body never read by the dashboard)",
+        client_id=uuid.uuid4(),
+        created_at=when,
+    )
+
+
+def _commitment(engagement, owner, *, state, created, decided=None, confirmer=None):
+    return Commitment.objects.create(
+        engagement=engagement,
+        owner=owner,
+        text="Review the module",
+        due_at=created + timedelta(days=2),
+        state=state,
+        created_at=created,
+        decided_at=decided,
+        confirmed_by=confirmer if state in (Commitment.State.KEPT, Commitment.State.MISSED) else None,
+    )
+
+
+def _feedback(engagement, rater, ratee, *, competence, responsiveness, again, when):
+    return Feedback.objects.create(
+        engagement=engagement,
+        rater=rater,
+        ratee=ratee,
+        competence=competence,
+        respectful=True,
+        honest=True,
+        responsiveness=responsiveness,
+        would_work_again=again,
+        private_note="never shown on the dashboard",
+        submitted_at=when,
+    )
+
+
+def build_workspace(org):
+    """The hand-computed fixture. Current period: June 2026; previous: May 2 – May 31."""
+    S, M = Participant.Role.SEEKER, Participant.Role.MENTOR
+    s1, s2, s3 = (member(org, full_name=n) for n in ("Sara One", "Sven Two", "Sol Three"))
+    m1, m2 = mentor(org, full_name="Mia Mentor"), mentor(org, full_name="Max Mentor")
+    # requests: June 3 (matched in 6 h), June 10 (matched in 24 h), June 12 (declined);
+    # May 20 (matched in 2 h), May 21 (never answered)
+    _request(org, s1, at(6, 3, 10), accepted=at(6, 3, 16), mentor_user=m1)
+    _request(org, s2, at(6, 10), accepted=at(6, 11), mentor_user=m2)
+    _request(org, s3, at(6, 12), mentor_user=m1)
+    _request(org, s1, at(5, 20), accepted=at(5, 20, 2), mentor_user=m2)
+    _request(org, s2, at(5, 21))
+    # engagements
+    e1 = _engagement(org, [(s1, S), (m1, M)], starts=at(6, 5, 9), title="=Terraform basics")
+    e2 = _engagement(
+        org,
+        [(s2, S), (m2, M)],
+        starts=at(5, 10),
+        ended=at(6, 10),
+        state=Engagement.State.COMPLETED,
+        kind=EngagementKind.ONGOING,
+        title="Ongoing growth",
+        program=Program.objects.get_or_create(organization=org, name="Spring cohort")[0],
+    )
+    e3 = _engagement(org, [(s3, S), (m1, M)], starts=at(6, 15), ended=at(6, 20), state="cancelled")
+    _engagement(org, [(s1, S), (m1, M)], starts=at(4, 1), ended=at(4, 20), state="expired")  # outside both
+    e5 = _engagement(org, [(s1, S), (m2, M)], starts=at(5, 5), ended=at(5, 25), state="completed")
+    _engagement(org, [(s3, S), (m1, M)], starts=at(5, 6), ended=at(5, 26), state="expired")
+    # chat metadata: first mentor answers after 4 h (e1), 8 h (e3); 1 h in May (e2)
+    _message(e2, m2, at(5, 10, 1))
+    _message(e2, s2, at(6, 2, 12))
+    _message(e1, s1, at(6, 5, 10))
+    _message(e1, m1, at(6, 5, 13))
+    _message(e1, m1, at(6, 6, 9))
+    _message(e3, m1, at(6, 15, 8))
+    # commitments: June kept, missed, kept, released; May kept
+    _commitment(e1, s1, state="kept", created=at(6, 6), decided=at(6, 7), confirmer=m1)
+    _commitment(e1, s1, state="missed", created=at(6, 6), decided=at(6, 8), confirmer=m1)
+    _commitment(e1, m1, state="kept", created=at(6, 6), decided=at(6, 9), confirmer=s1)
+    _commitment(e3, s3, state="released", created=at(6, 15), decided=at(6, 16))
+    _commitment(e2, s2, state="kept", created=at(5, 12), decided=at(5, 15), confirmer=m2)
+    # feedback: June (4, 5, yes) and (2, 3, no); May (5, 4, yes)
+    _feedback(e2, s2, m2, competence=4, responsiveness=5, again=True, when=at(6, 11))
+    _feedback(e2, m2, s2, competence=2, responsiveness=3, again=False, when=at(6, 12))
+    _feedback(e5, s1, m2, competence=5, responsiveness=4, again=True, when=at(5, 26))
+    return {"s1": s1, "s2": s2, "s3": s3, "m1": m1, "m2": m2, "e1": e1, "e2": e2, "e3": e3}
+
+
+def build_other_workspace():
+    """Busy data in another workspace, inside the same period: must never be counted."""
+    org = OrganizationFactory()
+    seeker, helper = member(org), mentor(org)
+    _request(org, seeker, at(6, 4), accepted=at(6, 4, 1), mentor_user=helper)
+    engagement = _engagement(org, [(seeker, "seeker"), (helper, "mentor")], starts=at(6, 4, 2))
+    _message(engagement, helper, at(6, 4, 3))
+    _commitment(engagement, seeker, state="missed", created=at(6, 5), decided=at(6, 6), confirmer=helper)
+    return org
+
+
+@pytest.fixture
+def workspace():
+    manager = talent_manager(full_name="Tina Manager")
+    org = manager.membership.organization
+    people = build_workspace(org)
+    other = build_other_workspace()
+    return {"manager": manager, "org": org, "other": other, **people}
+
+
+def june():
+    return dashboard.resolve_period(**JUNE)
+
+
+def figures_of(user):
+    return dashboard.overview(dashboard.require_manager(user), june())
+
+
+# --- periods ---------------------------------------------------------------------------------------
+
+
+def test_a_custom_range_covers_whole_utc_days_and_the_previous_period_has_the_same_length():
+    period = june()
+    assert (period.start, period.end) == (at(6, 1), at(7, 1))
+    assert period.previous_start == at(5, 2)
+    assert period.days == 30
+
+
+def test_a_preset_ends_now_and_defaults_to_thirty_days():
+    with clock.travel_to(at(6, 30, 12)):
+        period = dashboard.resolve_period()
+    assert period.end - at(6, 30, 12) < timedelta(minutes=1)  # now() keeps ticking after travel_to
+    assert period.length == timedelta(days=30)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"start": date(2026, 6, 30), "end": date(2026, 6, 1)}, "end"),
+        ({"start": date(2026, 6, 1), "end": date(2026, 6, 1)}, "end"),
+        ({"start": date(2025, 1, 1), "end": date(2026, 6, 1)}, "end"),
+        ({"start": date(2026, 6, 1)}, "end"),
+        ({"end": date(2026, 6, 1)}, "start"),
+        ({"days": 45}, "period"),
+        ({"days": 30, "start": date(2026, 6, 1), "end": date(2026, 6, 30)}, "period"),
+    ],
+)
+def test_an_invalid_period_names_the_field_to_fix(kwargs, field):
+    with pytest.raises(ValidationFailed) as caught:
+        dashboard.resolve_period(**kwargs)
+    assert field in caught.value.fields
+    assert caught.value.fields[field][0]
+
+
+def test_a_range_of_exactly_366_days_is_accepted():
+    period = dashboard.resolve_period(start=date(2025, 6, 1), end=date(2026, 6, 1))
+    assert period.days == 366
+
+
+# --- figures against the hand-computed workspace ------------------------------------------------
+
+
+def test_active_engagements_count_those_running_in_each_period(workspace):
+    assert figures_of(workspace["manager"])["active_engagements"].as_dict() == {
+        "current": 3,  # e1, e2 (ended June 10), e3
+        "previous": 3,  # e2, e5, e6
+        "direction": "flat",
+        "change_percent": 0.0,
+    }
+
+
+def test_requests_match_rate_and_median_time_to_match(workspace):
+    figures = figures_of(workspace["manager"])
+    assert (figures["new_requests"].current, figures["new_requests"].previous) == (3, 2)
+    assert figures["new_requests"].change_percent == 50.0
+    assert (figures["match_rate"].current, figures["match_rate"].previous) == (0.6667, 0.5)
+    assert figures["match_rate"].direction == "up"
+    # medians of (6 h, 24 h) and (2 h)
+    assert (figures["median_hours_to_match"].current, figures["median_hours_to_match"].previous) == (
+        15.0,
+        2.0,
+    )
+
+
+def test_median_time_to_first_answer_uses_the_first_mentor_message_after_the_start(workspace):
+    figure = figures_of(workspace["manager"])["median_hours_to_first_answer"]
+    # June: e1 answered after 4 h (the seeker's own message does not count), e3 after 8 h; May: e2 after 1 h
+    assert (figure.current, figure.previous) == (6.0, 1.0)
+    assert figure.direction == "up"
+    assert figure.change_percent == 500.0
+
+
+def test_completion_rate_counts_settled_engagements_that_ended_in_the_period(workspace):
+    figure = figures_of(workspace["manager"])["completion_rate"]
+    assert (figure.current, figure.previous) == (0.5, 0.5)  # e2 completed, e3 cancelled; e5 vs e6
+
+
+def test_feedback_averages(workspace):
+    figures = figures_of(workspace["manager"])
+    assert (figures["feedback_competence"].current, figures["feedback_competence"].previous) == (3.0, 5.0)
+    assert (figures["feedback_responsiveness"].current, figures["feedback_responsiveness"].previous) == (
+        4.0,
+        4.0,
+    )
+    assert (figures["feedback_would_work_again"].current, figures["feedback_would_work_again"].previous) == (
+        0.5,
+        1.0,
+    )
+    assert figures["feedback_competence"].direction == "down"
+
+
+def test_commitments_kept_rate_ignores_released_commitments(workspace):
+    figure = figures_of(workspace["manager"])["commitments_kept_rate"]
+    assert (figure.current, figure.previous) == (0.6667, 1.0)
+
+
+def test_active_members_are_distinct_people_who_wrote_joined_or_committed(workspace):
+    figure = figures_of(workspace["manager"])["active_members"]
+    assert (figure.current, figure.previous) == (4, 5)  # s1 s2 s3 m1 | s1 s2 s3 m1 m2
+    assert figure.change_percent == -20.0
+
+
+def test_rates_without_anything_to_divide_by_are_no_data_not_zero():
+    manager = talent_manager()
+    figures = figures_of(manager)
+    assert figures["match_rate"].current is None
+    assert figures["completion_rate"].as_dict()["direction"] == "flat"
+    assert figures["active_members"].current == 0
+    assert figures["median_hours_to_match"].current is None
+
+
+def test_a_manager_of_another_workspace_sees_none_of_these_numbers(workspace):
+    other_manager = talent_manager(workspace["other"])
+    figures = figures_of(other_manager)
+    assert figures["active_engagements"].current == 1
+    assert figures["new_requests"].current == 1
+    assert figures["commitments_kept_rate"].current == 0.0
+    assert figures["feedback_competence"].current is None
+    assert figures["active_members"].current == 2
+
+
+def test_a_member_cannot_read_figures(workspace):
+    with pytest.raises(PermissionDenied):
+        dashboard.require_manager(workspace["s1"])
+
+
+# --- charts ----------------------------------------------------------------------------------------
+
+
+def test_activity_chart_counts_starts_and_messages_per_day(workspace):
+    charts = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())
+    activity = charts["activity"]
+    assert activity["bucket"] == "day"
+    assert len(activity["labels"]) == 30
+    started = dict(zip(activity["labels"], activity["engagements_started"], strict=True))
+    messages = dict(zip(activity["labels"], activity["messages"], strict=True))
+    assert {k: v for k, v in started.items() if v} == {"2026-06-05": 1, "2026-06-15": 1}
+    assert {k: v for k, v in messages.items() if v} == {
+        "2026-06-02": 1,
+        "2026-06-05": 2,
+        "2026-06-06": 1,
+        "2026-06-15": 1,
+    }
+
+
+def test_long_ranges_are_drawn_per_week(workspace):
+    period = dashboard.resolve_period(start=date(2026, 3, 1), end=date(2026, 6, 30))
+    activity = dashboard.charts(dashboard.require_manager(workspace["manager"]), period)["activity"]
+    assert activity["bucket"] == "week"
+    assert sum(activity["engagements_started"]) == 6  # every engagement of the workspace started in the range
+    assert sum(activity["messages"]) == 6
+    assert all(date.fromisoformat(label).weekday() == 0 for label in activity["labels"])
+
+
+def test_engagements_by_kind_and_state(workspace):
+    by_kind_state = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())["by_kind_state"]
+    kinds = by_kind_state["kinds"]
+    counts = {
+        (kinds[i], state): n for state, row in by_kind_state["counts"].items() for i, n in enumerate(row) if n
+    }
+    assert counts == {
+        ("situational", "active"): 1,
+        ("ongoing", "completed"): 1,
+        ("situational", "cancelled"): 1,
+    }
+
+
+def test_trust_histograms_count_established_people_per_tenth_and_new_people_apart(workspace):
+    def score(user, dimension, mean, weight):
+        TrustScore.objects.create(
+            organization=user.membership.organization,
+            subject=user,
+            dimension=dimension,
+            alpha=1,
+            beta=1,
+            mean=mean,
+            lower=0,
+            upper=1,
+            evidence_weight=weight,
+        )
+
+    score(workspace["s1"], "integrity", 0.95, 10)
+    score(workspace["s2"], "integrity", 1.0, 10)  # the top bucket includes 1.0
+    score(workspace["s3"], "integrity", 0.42, 10)
+    score(workspace["m1"], "integrity", 0.5, 0.5)  # still new
+    score(workspace["m1"], "responsiveness", 0.7, 10)
+    score(talent_manager(workspace["other"]), "integrity", 0.1, 10)  # another workspace
+    trust = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())["trust"]
+    rows = {row["dimension"]: row for row in trust["dimensions"]}
+    assert rows["integrity"]["histogram"] == [0, 0, 0, 0, 1, 0, 0, 0, 0, 2]
+    assert (rows["integrity"]["scores"], rows["integrity"]["new"]) == (4, 1)
+    assert rows["responsiveness"]["histogram"][7] == 1
+    assert rows["competence"]["scores"] == 0
+
+
+# --- HTML, API, access and audit ------------------------------------------------------------------
+
+
+def test_the_overview_page_shows_the_figures_and_audits_the_visit(client, workspace):
+    client.force_login(workspace["manager"])
+    response = client.get(reverse("dashboard:overview") + "?" + JUNE_QUERY)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="figure-match_rate"' in html
+    assert "67%" in html
+    assert 'id="dashboard-data"' in html
+    assert "never read by the dashboard" not in html
+    assert "never shown on the dashboard" not in html
+    entry = AuditEntry.objects.get(action="dashboard.view_overview")
+    assert entry.actor == workspace["manager"]
+    assert entry.organization == workspace["org"]
+    assert entry.details == {"from": "2026-06-01T00:00:00+00:00", "to": "2026-07-01T00:00:00+00:00"}
+    # and the workspace's audit page lists it
+    audit_page = client.get(reverse("accounts:workspace_audit")).content.decode()
+    assert "dashboard.view_overview" in audit_page
+
+
+def test_the_overview_page_without_parameters_shows_the_last_thirty_days(client, workspace):
+    client.force_login(workspace["manager"])
+    response = client.get(reverse("dashboard:overview"))
+    assert response.status_code == 200
+    assert "Last 30 days" in response.content.decode()
+
+
+def test_an_inverted_range_on_the_page_is_a_400_with_the_field_error_and_no_audit(client, workspace):
+    client.force_login(workspace["manager"])
+    response = client.get(reverse("dashboard:overview") + "?period=custom&start=2026-06-30&end=2026-06-01")
+    assert response.status_code == 400
+    assert "The end date must be after the start date." in response.content.decode()
+    assert not AuditEntry.objects.filter(action__startswith="dashboard.").exists()
+
+
+def test_the_api_returns_the_same_figures_and_audits_the_call(client, workspace):
+    client.force_login(workspace["manager"])
+    response = client.get("/api/manage/overview", {"start": "2026-06-01", "end": "2026-06-30"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["period"]["days"] == 30
+    assert body["figures"]["new_requests"] == {
+        "current": 3.0,
+        "previous": 2.0,
+        "direction": "up",
+        "change_percent": 50.0,
+    }
+    assert body["figures"]["median_hours_to_first_answer"]["current"] == 6.0
+    assert body["figures"]["active_members"]["current"] == 4.0
+    assert AuditEntry.objects.filter(action="dashboard.api_overview", actor=workspace["manager"]).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"start": "2026-06-30", "end": "2026-06-01"}, "end"),
+        ({"start": "2024-01-01", "end": "2026-06-01"}, "end"),
+        ({"start": "yesterday", "end": "2026-06-01"}, "start"),
+        ({"period": "45"}, "period"),
+        ({"period": "30", "start": "2026-06-01", "end": "2026-06-30"}, "period"),
+    ],
+)
+def test_bad_api_input_is_a_400_naming_the_field(client, workspace, params, field):
+    client.force_login(workspace["manager"])
+    response = client.get("/api/manage/overview", params)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert field in error["fields"]
+    assert error["fields"][field][0]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/manage/", "/manage/?" + JUNE_QUERY, "/manage/export/engagements.csv", "/api/manage/overview"],
+)
+def test_a_member_gets_403_on_every_dashboard_url(client, workspace, url):
+    client.force_login(workspace["s1"])
+    response = client.get(url)
+    assert response.status_code == 403
+    assert not AuditEntry.objects.filter(action__startswith="dashboard.").exists()
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client):
+    response = client.get("/manage/")
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
+    assert client.get("/api/manage/overview").status_code in (401, 403)
+
+
+def test_the_api_of_another_workspace_manager_shows_only_their_workspace(client, workspace):
+    client.force_login(talent_manager(workspace["other"]))
+    body = client.get("/api/manage/overview", {"start": "2026-06-01", "end": "2026-06-30"}).json()
+    assert body["figures"]["new_requests"]["current"] == 1.0
+    assert body["figures"]["active_engagements"]["current"] == 1.0
+    assert body["figures"]["match_rate"]["current"] == 1.0
+
+
+def test_the_nav_shows_the_dashboard_link_to_managers_only(client, workspace):
+    client.force_login(workspace["manager"])
+    assert 'href="/manage/"' in client.get(reverse("home"), follow=True).content.decode()
+    client.force_login(workspace["s1"])
+    assert 'href="/manage/"' not in client.get(reverse("home"), follow=True).content.decode()
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+def _csv(response) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+
+def test_the_engagement_export_lists_every_engagement_of_the_period_row_by_row(client, workspace):
+    client.force_login(workspace["manager"])
+    response = client.get(reverse("dashboard:export_engagements") + "?" + JUNE_QUERY)
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="engagements-20260601-20260701.csv"' in response["Content-Disposition"]
+    e1, e2, e3 = workspace["e1"], workspace["e2"], workspace["e3"]
+    assert _csv(response) == [
+        list(dashboard.EXPORT_HEADER),
+        [
+            str(e2.pk),
+            "ongoing",
+            "completed",
+            "Ongoing growth",
+            "Spring cohort",
+            "2026-05-10T00:00:00+00:00",
+            "2026-07-09T00:00:00+00:00",
+            "2",
+            "Max Mentor",
+            "Sven Two",
+            "1",
+            "0",
+        ],
+        [
+            str(e1.pk),
+            "situational",
+            "active",
+            "'=Terraform basics",  # a formula-looking title is defused, not dropped
+            "",
+            "2026-06-05T09:00:00+00:00",
+            "2026-08-04T09:00:00+00:00",
+            "2",
+            "Mia Mentor",
+            "Sara One",
+            "2",
+            "1",
+        ],
+        [
+            str(e3.pk),
+            "situational",
+            "cancelled",
+            e3.title,
+            "",
+            "2026-06-15T00:00:00+00:00",
+            "2026-08-14T00:00:00+00:00",
+            "2",
+            "Mia Mentor",
+            "Sol Three",
+            "0",
+            "0",
+        ],
+    ]
+    entry = AuditEntry.objects.get(action="dashboard.export_engagements")
+    assert entry.actor == workspace["manager"]
+
+
+def test_the_export_can_be_limited_to_one_program(client, workspace):
+    client.force_login(workspace["manager"])
+    program = workspace["e2"].program
+    response = client.get(reverse("dashboard:export_engagements") + f"?{JUNE_QUERY}&program={program.pk}")
+    rows = _csv(response)
+    assert [row[0] for row in rows[1:]] == [str(workspace["e2"].pk)]
+    assert AuditEntry.objects.get(action="dashboard.export_engagements").details["program"] == program.pk
+
+
+@pytest.mark.parametrize("program", ["other-workspace", "999999", "abc"])
+def test_a_program_of_another_workspace_or_missing_is_a_404(client, workspace, program):
+    if program == "other-workspace":
+        program = str(ProgramFactory(organization=workspace["other"]).pk)
+    client.force_login(workspace["manager"])
+    response = client.get(reverse("dashboard:export_engagements") + f"?{JUNE_QUERY}&program={program}")
+    assert response.status_code == 404
+    assert not AuditEntry.objects.filter(action="dashboard.export_engagements").exists()
+
+
+def test_an_export_with_a_huge_range_is_a_400(client, workspace):
+    client.force_login(workspace["manager"])
+    response = client.get(
+        reverse("dashboard:export_engagements") + "?period=custom&start=2020-01-01&end=2026-06-01"
+    )
+    assert response.status_code == 400
+    assert "at most 366 days" in response.content.decode()
+
+
+# --- query budget ----------------------------------------------------------------------------------
+
+QUERY_BUDGET = 15
+
+
+def test_the_overview_page_stays_within_the_query_budget_whatever_the_data(
+    client, workspace, django_assert_max_num_queries
+):
+    client.force_login(workspace["manager"])
+    url = reverse("dashboard:overview") + "?" + JUNE_QUERY
+    with django_assert_max_num_queries(QUERY_BUDGET) as small:
+        assert client.get(url).status_code == 200
+    build_workspace(workspace["org"])  # twice the data
+    with django_assert_max_num_queries(QUERY_BUDGET) as large:
+        assert client.get(url).status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_the_overview_api_stays_within_the_query_budget(client, workspace, django_assert_max_num_queries):
+    client.force_login(workspace["manager"])
+    with django_assert_max_num_queries(QUERY_BUDGET):
+        assert client.get("/api/manage/overview", {"period": "30"}).status_code == 200
+
+
+def test_the_export_reads_a_fixed_number_of_queries_whatever_the_number_of_engagements(
+    client, workspace, django_assert_max_num_queries
+):
+    client.force_login(workspace["manager"])
+    url = reverse("dashboard:export_engagements") + "?" + JUNE_QUERY
+    with django_assert_max_num_queries(QUERY_BUDGET) as small:
+        rows = _csv(client.get(url))
+    build_workspace(workspace["org"])
+    with django_assert_max_num_queries(QUERY_BUDGET) as large:
+        more_rows = _csv(client.get(url))
+    assert (len(rows), len(more_rows)) == (4, 7)
+    assert len(large.captured_queries) == len(small.captured_queries)
