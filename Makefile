@@ -66,7 +66,7 @@ schema:
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 bench-quick:
-	for b in bench/*.py; do $(BIN)/python $$b --quick || exit 1; done
+	for b in bench/*.py; do [ "$$b" = bench/scratch.py ] || $(BIN)/python $$b --quick || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var db.sqlite3*

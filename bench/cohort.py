@@ -29,10 +29,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from scratch import log, recreate_database, scratch_database, setup_django  # noqa: E402
+
+# The mails are sent (in memory), so their cost is measured, without printing thousands of them.
+MAIL_IN_MEMORY = {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
 
 FULL = {"seekers": 2_000, "mentors": 800, "skills": 200, "capacity": 3}
 QUICK = {"seekers": 400, "mentors": 160, "skills": 60, "capacity": 3}
@@ -51,42 +54,6 @@ ZONES = (
     "America/Chicago",
     "America/Los_Angeles",
 )
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def scratch_postgres(base_url: str) -> tuple[str, str, str]:
-    parts = urlsplit(base_url)
-    name = f"{parts.path.lstrip('/') or 'tandem'}_cohort_bench"
-    return urlunsplit(parts._replace(path="/postgres")), urlunsplit(parts._replace(path=f"/{name}")), name
-
-
-def recreate_postgres(admin_url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(database_url: str) -> None:
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings")
-    os.environ["DJANGO_ENV"] = "development"
-    os.environ["DEBUG"] = "0"
-    os.environ["DB_POOL"] = "0"
-    # The mails are sent (in memory), so their cost is measured, without printing 5,000 of them.
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def build_data(size: dict, rng: random.Random) -> dict:
@@ -294,14 +261,14 @@ def main() -> None:
     postgres = base_url.startswith(("postgres://", "postgresql://"))
     tmp = None
     if postgres:
-        admin_url, scratch_url, name = scratch_postgres(base_url)
-        recreate_postgres(admin_url, name)
+        admin_url, scratch_url, name = scratch_database(base_url, "cohort_bench")
+        recreate_database(admin_url, name)
     else:
         tmp = tempfile.TemporaryDirectory(prefix="tandem-cohort-bench-")
         scratch_url = f"sqlite:///{tmp.name}/bench.sqlite3"
     rng = random.Random(42)
     try:
-        setup_django(scratch_url)
+        setup_django(scratch_url, env=MAIL_IN_MEMORY)
         data = build_data(size, rng)
         measured = run(data)
     finally:
@@ -309,7 +276,7 @@ def main() -> None:
 
         connections.close_all()
         if postgres and not args.keep:
-            recreate_postgres(admin_url, name, drop_only=True)
+            recreate_database(admin_url, name, drop_only=True)
         if tmp is not None:
             tmp.cleanup()
     optimal, greedy = measured["optimal"], measured["greedy_result"]

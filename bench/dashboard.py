@@ -21,15 +21,14 @@ The last line printed is one JSON object (DESIGN §9). Needs PostgreSQL.
 import argparse
 import json
 import os
-import statistics
 import sys
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from scratch import log, p95, recreate_database, scratch_database, setup_django  # noqa: E402
 
 FULL = {"people": 20_000, "engagements": 5_000, "messages": 1_000_000, "events": 1_000_000, "runs": 40}
 QUICK = {"people": 2_000, "engagements": 500, "messages": 100_000, "events": 100_000, "runs": 15}
@@ -37,44 +36,6 @@ WARM_UP = 3
 TARGET_RATIO = 2.0
 TARGET_P95_MS = 300.0
 QUERY_BUDGET = 15
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def scratch_database(base_url: str) -> tuple[str, str, str]:
-    parts = urlsplit(base_url)
-    base_name = parts.path.lstrip("/") or "tandem"
-    name = f"{base_name}_dashboard_bench"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    scratch = urlunsplit(parts._replace(path=f"/{name}"))
-    return admin, scratch, name
-
-
-def recreate_database(admin_url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(scratch_url: str) -> None:
-    os.environ["DATABASE_URL"] = scratch_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings")
-    os.environ["DJANGO_ENV"] = "development"
-    os.environ["DEBUG"] = "0"
-    os.environ["DB_POOL"] = "0"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.pop("REDIS_URL", None)  # reads only: the in-process cache is enough
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def build_data(size: dict) -> dict:
@@ -303,10 +264,6 @@ def raw_overview(params: dict) -> int:
     return rows
 
 
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[94]
-
-
 def measure(data: dict, runs: int) -> dict:
     from django.db import connection
     from django.test import Client
@@ -355,10 +312,10 @@ def main() -> None:
     base_url = os.environ.get("DATABASE_URL", "")
     if not base_url.startswith("postgres"):
         sys.exit("bench/dashboard.py needs DATABASE_URL=postgres://…")
-    admin_url, scratch_url, name = scratch_database(base_url)
+    admin_url, scratch_url, name = scratch_database(base_url, "dashboard_bench")
     recreate_database(admin_url, name)
     try:
-        setup_django(scratch_url)
+        setup_django(scratch_url, env={"REDIS_URL": None})  # reads only: the in-process cache is enough
         data = build_data(size)
         result = measure(data, size["runs"])
     finally:

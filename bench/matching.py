@@ -28,10 +28,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from scratch import log, p95, recreate_database, scratch_database, setup_django  # noqa: E402
 
 FULL = {"people": 20_000, "mentors": 10_000, "skills": 200, "requests": 200, "engagements": 4_000}
 QUICK = {"people": 5_000, "mentors": 2_500, "skills": 50, "requests": 60, "engagements": 1_000}
@@ -98,43 +98,6 @@ ZONES = (
     "America/Chicago",
     "America/Los_Angeles",
 )
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def scratch_database(base_url: str) -> tuple[str, str, str]:
-    parts = urlsplit(base_url)
-    base_name = parts.path.lstrip("/") or "tandem"
-    name = f"{base_name}_matching_bench"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    scratch = urlunsplit(parts._replace(path=f"/{name}"))
-    return admin, scratch, name
-
-
-def recreate_database(admin_url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(scratch_url: str) -> None:
-    os.environ["DATABASE_URL"] = scratch_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings")
-    os.environ["DJANGO_ENV"] = "development"
-    os.environ["DEBUG"] = "0"
-    os.environ["DB_POOL"] = "0"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def _sentence(rng: random.Random, n: int) -> str:
@@ -331,10 +294,6 @@ def baseline_query(request: dict, organization_id: int) -> list:
     )
 
 
-def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[94]
-
-
 def measure(requests: list[dict], organization_id: int) -> dict:
     from mentoring.matching import suggest_mentors
 
@@ -375,7 +334,7 @@ def main() -> None:
         log("DATABASE_URL must point at PostgreSQL (the scratch database is created next to it).")
         print(json.dumps({**result, "value": None, "baseline": None, "ratio": None, "pass": False}))
         sys.exit(1)
-    admin_url, scratch_url, name = scratch_database(base_url)
+    admin_url, scratch_url, name = scratch_database(base_url, "matching_bench")
     recreate_database(admin_url, name)
     rng = random.Random(42)
     try:

@@ -32,52 +32,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from scratch import log, recreate_database, scratch_database, setup_django  # noqa: E402
 
 FULL = {"people": 50_000, "skills": 200, "events": 1_000_000, "latency_seconds": 30}
 QUICK = {"people": 5_000, "skills": 50, "events": 100_000, "latency_seconds": 10}
 SOURCE_KIND = "bench.engagement"
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def scratch_database(base_url: str) -> tuple[str, str, str]:
-    """(admin url, scratch url, scratch name) for a database next to the configured one."""
-    parts = urlsplit(base_url)
-    base_name = parts.path.lstrip("/") or "tandem"
-    name = f"{base_name}_trust_bench"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    scratch = urlunsplit(parts._replace(path=f"/{name}"))
-    return admin, scratch, name
-
-
-def recreate_database(admin_url: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if not drop_only:
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def setup_django(scratch_url: str) -> None:
-    os.environ["DATABASE_URL"] = scratch_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings")
-    os.environ["DJANGO_ENV"] = "development"
-    os.environ["DEBUG"] = "0"
-    os.environ["DB_POOL"] = "0"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", "trust", verbosity=0)
 
 
 def bench_participants(source_id: str) -> set[int]:
@@ -362,10 +324,10 @@ def main() -> None:
         log("DATABASE_URL must point at PostgreSQL (the scratch database is created next to it).")
         print(json.dumps({**result, "value": None, "baseline": None, "ratio": None, "pass": False}))
         sys.exit(1)
-    admin_url, scratch_url, name = scratch_database(base_url)
+    admin_url, scratch_url, name = scratch_database(base_url, "trust_bench")
     recreate_database(admin_url, name)
     try:
-        setup_django(scratch_url)
+        setup_django(scratch_url, migrate=("trust",))
         data = build_data(size)
         recompute = measure_recompute()
         if os.environ.get("REDIS_URL"):
