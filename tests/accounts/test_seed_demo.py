@@ -18,6 +18,11 @@ from accounts.models import (
     WorkspaceDomain,
 )
 from accounts.selectors.profiles import directory_profiles, skills_autocomplete
+from mentoring import clock
+from mentoring.models import Commitment, Engagement, Invitation, MentoringRequest, Participant
+from mentoring.selectors import mentor_load
+from messaging.models import Answer, Conversation, Message, Notification, Question
+from trust.models import TrustEvent, TrustScore
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +136,88 @@ def test_printed_logins_keep_the_format_the_ci_smoke_test_reads():
     manager = re.search(r"talent manager\s+(\S+@\S+)", output)
     assert password and password.group(1) == DEMO_PASSWORD
     assert manager and User.objects.get(email=manager.group(1)).membership.is_talent_manager
+
+
+ACTIVITY_MODELS = [
+    MentoringRequest,
+    Invitation,
+    Engagement,
+    Participant,
+    Commitment,
+    Conversation,
+    Message,
+    Question,
+    Answer,
+    Notification,
+    TrustEvent,
+    TrustScore,
+]
+
+
+def activity_counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in ACTIVITY_MODELS}
+
+
+def test_seed_demo_starts_engagements_through_invitations_with_a_chat_each():
+    seed()
+    engagements = Engagement.objects.filter(organization__slug="acme")
+    assert 4 <= engagements.count() <= 6
+    assert set(engagements.values_list("state", flat=True)) == {Engagement.State.ACTIVE}
+    for engagement in engagements:
+        roles = sorted(engagement.participants.values_list("role", flat=True))
+        assert roles == [Participant.Role.MENTOR, Participant.Role.SEEKER]
+        assert engagement.request.state == MentoringRequest.State.MATCHED
+        assert engagement.request.invitations.get().state == Invitation.State.ACCEPTED
+        assert engagement.starts_at < clock.now() < engagement.ends_at
+        mentor = engagement.participants.get(role=Participant.Role.MENTOR).user
+        assert mentor.profile.open_to_mentor
+        assert mentor_load(mentor) <= mentor.profile.capacity
+        skill = engagement.skills.get()
+        assert mentor.expertise.get(skill=skill).level >= 3
+        assert Message.objects.filter(conversation__engagement=engagement).count() >= 2
+
+
+def test_seed_demo_records_kept_and_missed_commitments_as_trust_evidence():
+    seed()
+    assert Commitment.objects.filter(state=Commitment.State.KEPT).count() >= 3
+    missed = Commitment.objects.get(state=Commitment.State.MISSED)
+    assert missed.decided_at > missed.due_at
+    assert missed.confirmed_by_id != missed.owner_id
+    assert TrustEvent.objects.filter(subject=missed.owner, outcome=0).exists()
+    assert TrustEvent.objects.filter(outcome=1).count() >= 3
+    assert not TrustEvent.objects.filter(occurred_at__gt=clock.now()).exists()
+    # Recomputed at the end, so trust cards explain themselves right away.
+    assert TrustScore.objects.filter(subject=missed.owner).exists()
+
+
+def test_seed_demo_asks_network_questions_with_one_accepted_answer():
+    seed()
+    questions = Question.objects.filter(organization__slug="acme", scope=Question.Scope.NETWORK)
+    assert questions.count() == 2
+    accepted = Answer.objects.get(accepted=True)
+    assert accepted.question.accepted_answer == accepted
+    assert accepted.author != accepted.question.author
+    assert TrustEvent.objects.filter(subject=accepted.author, source_id=str(accepted.pk)).exists()
+    assert questions.filter(accepted_answer__isnull=True).get().answers.count() == 1
+
+
+def test_seed_demo_leaves_an_invitation_for_hiroshi_and_jonas_free_to_find_priya():
+    seed()
+    pending = Invitation.objects.get(state=Invitation.State.PENDING)
+    assert pending.mentor.email == "hiroshi.tanaka@acme.example"
+    assert pending.expires_at > clock.now()
+    assert Notification.objects.filter(recipient=pending.mentor, kind="invitation.received").exists()
+    jonas = User.objects.get(email="jonas.weber@acme.example")
+    priya = User.objects.get(email="priya.raman@acme.example")
+    assert not Participant.objects.filter(user=jonas).exists()
+    assert not MentoringRequest.objects.filter(seeker=jonas).exists()
+    assert mentor_load(priya) == 0 < priya.profile.capacity
+
+
+def test_a_second_seed_demo_adds_no_activity_and_says_so():
+    seed()
+    first = activity_counts()
+    assert all(first.values()), first
+    output = seed()
+    assert activity_counts() == first
+    assert "nothing new" in output
