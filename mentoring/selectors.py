@@ -20,6 +20,7 @@ from mentoring.models import (
     Feedback,
     Invitation,
     MentoringRequest,
+    Milestone,
     Participant,
 )
 
@@ -115,6 +116,20 @@ def access_engagement(user, engagement_id) -> Engagement:
     if not engagement.viewer_is_participant and not membership.is_talent_manager:
         raise NotFound("No such engagement.")
     return engagement
+
+
+def engagement_id_of(user, *, commitment_id=None, milestone_id=None) -> int:
+    """The id of the engagement a commitment or milestone belongs to, if ``user``
+    may read that engagement; NotFound (the same answer) otherwise."""
+    model, pk = (Commitment, commitment_id) if commitment_id is not None else (Milestone, milestone_id)
+    try:
+        engagement_id = model.objects.filter(pk=int(pk)).values_list("engagement_id", flat=True).first()
+    except (TypeError, ValueError):
+        engagement_id = None
+    if engagement_id is None:
+        raise NotFound(f"No such {model._meta.verbose_name}.")
+    access_engagement(user, engagement_id)
+    return engagement_id
 
 
 def engagements_for(user, state: str | None = None) -> QuerySet:

@@ -417,36 +417,47 @@ def _engagement_page(request, engagement_id, *, overrides=None, status=200):
     return render(request, "mentoring/engagement_detail.html", context, status=status)
 
 
-def _error_page(request, engagement_id, error: DomainError, **forms):
-    overrides = {**forms, "error": error.message}
-    return _engagement_page(request, engagement_id, overrides=overrides, status=error.status)
-
-
 @member_page
 def engagement_detail(request, engagement_id):
     """Goal, dates, state, people with trust cards, commitments, milestones, timeline, wrap-up."""
     return _engagement_page(request, engagement_id)
 
 
-def _engagement_action(request, engagement_id, *, form, form_key, call, success):
-    """Shared POST flow: valid form → service → redirect with a message; otherwise the page
-    with the form's errors (and the service's status code)."""
-    if form.is_valid():
-        try:
-            call(form.cleaned_data)
-        except NotFound:
-            raise
-        except DomainError as error:
+def _engagement_action(
+    request,
+    engagement_id,
+    *,
+    call,
+    success,
+    form=None,
+    form_key=None,
+    invalid_message=None,
+    redirect_to="mentoring:engagement_detail",
+):
+    """The one POST flow of the engagement page: a valid form (or none) → the
+    service → redirect with a message; otherwise the page again with the form's
+    errors and the service's status code. ``success`` is a text, or a function
+    of what the service returned. NotFound propagates (one answer for missing
+    and not-yours)."""
+    if form is not None and not form.is_valid():
+        overrides = {form_key: form} if form_key else {}
+        if invalid_message:
+            overrides["error"] = invalid_message
+        return _engagement_page(request, engagement_id, overrides=overrides, status=400)
+    try:
+        result = call(form.cleaned_data if form is not None else {})
+    except NotFound:
+        raise
+    except DomainError as error:
+        overrides = {"error": error.message}
+        if form is not None and form_key:
             apply_domain_error(form, error)
-            return _engagement_page(
-                request,
-                engagement_id,
-                overrides={form_key: form, "error": error.message},
-                status=error.status,
-            )
-        messages.success(request, success)
-        return redirect("mentoring:engagement_detail", engagement_id)
-    return _engagement_page(request, engagement_id, overrides={form_key: form}, status=400)
+            overrides[form_key] = form
+        return _engagement_page(request, engagement_id, overrides=overrides, status=error.status)
+    messages.success(request, success(result) if callable(success) else success)
+    if redirect_to == "mentoring:engagement_detail":
+        return redirect(redirect_to, engagement_id)
+    return redirect(redirect_to)
 
 
 @member_page
@@ -464,53 +475,32 @@ def commitment_add(request, engagement_id):
     )
 
 
-def _commitment_engagement(request, commitment_id) -> int:
-    from mentoring.models import Commitment
-
-    engagement_id = (
-        Commitment.objects.filter(pk=commitment_id).values_list("engagement_id", flat=True).first()
-    )
-    if engagement_id is None:
-        raise NotFound("No such commitment.")
-    selectors.access_engagement(request.user, engagement_id)
-    return engagement_id
-
-
 @member_page
 @require_POST
 def commitment_confirm(request, commitment_id):
-    engagement_id = _commitment_engagement(request, commitment_id)
-    form = ConfirmForm(request.POST)
-    if form.is_valid():
-        try:
-            commitment = commitment_services.commitment_confirm(
-                actor=request.user, commitment_id=commitment_id, kept=form.cleaned_data["kept"]
-            )
-        except NotFound:
-            raise
-        except DomainError as error:
-            return _engagement_page(
-                request, engagement_id, overrides={"error": error.message}, status=error.status
-            )
-        messages.success(request, f"Marked {commitment.state}. Thank you — it counts toward trust.")
-        return redirect("mentoring:engagement_detail", engagement_id)
-    return _engagement_page(request, engagement_id, overrides={"error": "Choose kept or missed."}, status=400)
+    return _engagement_action(
+        request,
+        selectors.engagement_id_of(request.user, commitment_id=commitment_id),
+        form=ConfirmForm(request.POST),
+        invalid_message="Choose kept or missed.",
+        call=lambda d: commitment_services.commitment_confirm(
+            actor=request.user, commitment_id=commitment_id, kept=d["kept"]
+        ),
+        success=lambda commitment: f"Marked {commitment.state}. Thank you — it counts toward trust.",
+    )
 
 
 @member_page
 @require_POST
 def commitment_release(request, commitment_id):
-    engagement_id = _commitment_engagement(request, commitment_id)
-    try:
-        commitment_services.commitment_release(actor=request.user, commitment_id=commitment_id)
-    except NotFound:
-        raise
-    except DomainError as error:
-        return _engagement_page(
-            request, engagement_id, overrides={"error": error.message}, status=error.status
-        )
-    messages.success(request, "Commitment released.")
-    return redirect("mentoring:engagement_detail", engagement_id)
+    return _engagement_action(
+        request,
+        selectors.engagement_id_of(request.user, commitment_id=commitment_id),
+        call=lambda d: commitment_services.commitment_release(
+            actor=request.user, commitment_id=commitment_id
+        ),
+        success="Commitment released.",
+    )
 
 
 @member_page
@@ -531,21 +521,12 @@ def milestone_add(request, engagement_id):
 @member_page
 @require_POST
 def milestone_complete(request, milestone_id):
-    from mentoring.models import Milestone
-
-    engagement_id = Milestone.objects.filter(pk=milestone_id).values_list("engagement_id", flat=True).first()
-    if engagement_id is None:
-        raise NotFound("No such milestone.")
-    try:
-        engagement_services.milestone_complete(actor=request.user, milestone_id=milestone_id)
-    except NotFound:
-        raise
-    except DomainError as error:
-        return _engagement_page(
-            request, engagement_id, overrides={"error": error.message}, status=error.status
-        )
-    messages.success(request, "Milestone done.")
-    return redirect("mentoring:engagement_detail", engagement_id)
+    return _engagement_action(
+        request,
+        selectors.engagement_id_of(request.user, milestone_id=milestone_id),
+        call=lambda d: engagement_services.milestone_complete(actor=request.user, milestone_id=milestone_id),
+        success="Milestone done.",
+    )
 
 
 @member_page
@@ -566,25 +547,17 @@ def engagement_extend(request, engagement_id):
 @member_page
 @require_POST
 def engagement_leave(request, engagement_id):
-    form = ReasonForm(request.POST, prefix="leave")
-    if form.is_valid():
-        try:
-            engagement_services.participant_leave(
-                actor=request.user, engagement_id=engagement_id, reason=form.cleaned_data["reason"]
-            )
-        except NotFound:
-            raise
-        except DomainError as error:
-            apply_domain_error(form, error)
-            return _engagement_page(
-                request,
-                engagement_id,
-                overrides={"leave_form": form, "error": error.message},
-                status=error.status,
-            )
-        messages.success(request, "You left the group engagement.")
-        return redirect("mentoring:engagement_list")
-    return _engagement_page(request, engagement_id, overrides={"leave_form": form}, status=400)
+    return _engagement_action(
+        request,
+        engagement_id,
+        form=ReasonForm(request.POST, prefix="leave"),
+        form_key="leave_form",
+        call=lambda d: engagement_services.participant_leave(
+            actor=request.user, engagement_id=engagement_id, reason=d["reason"]
+        ),
+        success="You left the group engagement.",
+        redirect_to="mentoring:engagement_list",
+    )
 
 
 @member_page

@@ -473,3 +473,29 @@ def test_engagement_list_page_query_count_does_not_grow_with_the_number_of_engag
     for _ in range(5):
         pair_engagement(org, seeker=seeker)
     assert count() == one
+
+
+def test_a_strangers_commitment_and_milestone_actions_read_exactly_like_missing_ones(engagement, seeker, org):
+    from mentoring.services.engagements import milestone_add
+
+    commitment = commitment_record(
+        actor=seeker,
+        engagement_id=engagement.pk,
+        text="Send the draft",
+        due_at=clock.now() + timedelta(days=1),
+    )
+    milestone = milestone_add(actor=seeker, engagement_id=engagement.pk, title="First module")
+    stranger = browser(member(org))
+
+    for path, missing in [
+        (f"/commitments/{commitment.pk}/confirm/", "/commitments/987654/confirm/"),
+        (f"/commitments/{commitment.pk}/release/", "/commitments/987654/release/"),
+        (f"/milestones/{milestone.pk}/complete/", "/milestones/987654/complete/"),
+    ]:
+        assert stranger.post(path, {"kept": "true"}).status_code == 404
+        assert stranger.post(missing, {"kept": "true"}).status_code == 404
+
+    commitment.refresh_from_db()
+    milestone.refresh_from_db()
+    assert commitment.state == Commitment.State.OPEN
+    assert milestone.done_at is None
