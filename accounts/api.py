@@ -6,7 +6,6 @@ serialize with an output serializer. Errors go through mentoring.api_errors.
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -15,6 +14,7 @@ from accounts.pagination import PageNumberPagination
 from accounts.selectors import profiles as profile_selectors
 from accounts.services import profiles as profile_services
 from accounts.services import skills as skill_services
+from accounts.services import tokens as token_services
 
 
 def _me_payload(request) -> dict:
@@ -50,13 +50,12 @@ class MeTokenView(APIView):
 
     @extend_schema(request=None, responses={201: s.TokenOut}, summary="Create or rotate my API token")
     def post(self, request):
-        Token.objects.filter(user=request.user).delete()
-        token = Token.objects.create(user=request.user)
+        token = token_services.api_token_rotate(user=request.user)
         return Response({"token": token.key, "created": token.created}, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={204: None}, summary="Revoke my API token")
     def delete(self, request):
-        Token.objects.filter(user=request.user).delete()
+        token_services.api_token_revoke(user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

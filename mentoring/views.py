@@ -19,7 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.markdown import render_markdown
 from accounts.middleware import membership_of
-from accounts.models import Membership, Skill
+from accounts.selectors import profiles as profile_selectors
+from accounts.selectors import workspaces as workspace_selectors
 from mentoring import clock, selectors
 from mentoring.errors import DomainError, NotFound
 from mentoring.forms import (
@@ -624,13 +625,8 @@ def feedback_submit(request, engagement_id, ratee_id):
 
 def _group_form(request, data=None):
     membership = membership_of(request)
-    people = [
-        m.user
-        for m in Membership.objects.filter(organization_id=membership.organization_id, is_active=True)
-        .select_related("user")
-        .order_by("user__full_name", "user__email")
-    ]
-    skills = Skill.objects.filter(organization_id=membership.organization_id).order_by("name")
+    people = workspace_selectors.active_members(viewer_membership=membership)
+    skills = profile_selectors.workspace_skills(request.user)
     return GroupEngagementForm(data, people=people, skills=skills, tz_name=_tz(request))
 
 

@@ -8,7 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from accounts.models import Skill
+from accounts.selectors.profiles import workspace_skills
 from mentoring.errors import DomainError, NotFound
 from mentoring.forms import apply_domain_error
 from mentoring.views import member_page
@@ -20,8 +20,7 @@ PAGE_SIZE = 20
 
 @member_page
 def question_list(request):
-    membership = request.user.membership
-    skills = Skill.objects.filter(organization_id=membership.organization_id).order_by("name")
+    skills = workspace_skills(request.user)
     form = SearchForm(request.GET or None, skills=skills)
     page = None
     if form.is_bound and not form.is_valid():

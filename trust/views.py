@@ -9,7 +9,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.middleware import membership_of
-from accounts.models import Membership, Skill
+from accounts.models import Skill
+from accounts.selectors.profiles import workspace_skills
+from accounts.selectors.workspaces import active_members
 from mentoring.errors import DomainError, NotFound, PermissionDenied
 from trust import selectors, services
 from trust.models import TrustDispute
@@ -87,19 +89,14 @@ def person_trust(request, user_id: int):
 
 def _queue_page(request, *, errors=None, error_dispute=None, form=None, status=200):
     membership = _manager_or_403(request)
-    members = (
-        Membership.objects.filter(organization_id=membership.organization_id, is_active=True)
-        .select_related("user")
-        .order_by("user__full_name", "user__email")
-    )
     context = {
         "open_disputes": selectors.dispute_queue(request.user),
         "decided": selectors.dispute_queue(request.user, include_decided=True).exclude(
             state=TrustDispute.State.OPEN
         )[:20],
         "distributions": selectors.distributions(request.user),
-        "members": [m.user for m in members],
-        "skills": Skill.objects.filter(organization_id=membership.organization_id).order_by("name"),
+        "members": active_members(viewer_membership=membership),
+        "skills": workspace_skills(request.user),
         "errors": errors or {},
         "error_dispute": error_dispute,
         "form": form or {},

@@ -47,6 +47,18 @@ def joinable_workspaces(user) -> QuerySet[Organization]:
     return Organization.objects.filter(domains__domain__in=domains).distinct().order_by("name")
 
 
+def active_members(*, viewer_membership: Membership) -> list:
+    """The active people of the viewer's workspace (users), by name — for pickers."""
+    return [
+        membership.user
+        for membership in Membership.objects.filter(
+            organization_id=viewer_membership.organization_id, is_active=True
+        )
+        .select_related("user")
+        .order_by("user__full_name", "user__email")
+    ]
+
+
 def member_list(*, viewer_membership: Membership, query: str = "") -> QuerySet[Membership]:
     """Every membership (active or not) of the viewer's workspace, searchable by name/e-mail."""
     qs = Membership.objects.filter(organization_id=viewer_membership.organization_id).select_related(
