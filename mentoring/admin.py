@@ -5,6 +5,7 @@ the audit trail and trust evidence stay complete."""
 from django.contrib import admin
 
 from mentoring.models import (
+    CohortDraft,
     Commitment,
     Engagement,
     EngagementTransition,
@@ -184,3 +185,19 @@ class CommitmentAdmin(ReadOnlyAdmin):
     list_filter = ["state", "engagement__kind"]
     search_fields = ["text", "engagement__title", "owner__email", "owner__full_name"]
     list_select_related = ["engagement", "owner", "confirmed_by"]
+
+
+@admin.register(CohortDraft)
+class CohortDraftAdmin(ReadOnlyAdmin):
+    list_display = [
+        "program",
+        "state",
+        "version",
+        "adjustments",
+        "engagements_created",
+        "created_at",
+        "published_at",
+    ]
+    list_filter = ["state", "program__organization"]
+    search_fields = ["program__name"]
+    list_select_related = ["program"]

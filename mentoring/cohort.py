@@ -230,6 +230,8 @@ class CohortData:
     seeker_styles: list[tuple[str, str, str]] = field(default_factory=list)  # (mode, cadence, feedback)
     mentor_styles: list[tuple[str, str, str]] = field(default_factory=list)
     mentor_problems: dict[int, str] = field(default_factory=dict)  # mentor index → why no slot
+    # The factor weights used for ``fit`` (the program's, else matching_params.WEIGHTS).
+    weights: dict[str, float] = field(default_factory=mp.WEIGHTS.as_dict)
 
 
 def _prior_lower(mean: float | None) -> float:
@@ -250,6 +252,41 @@ def _mask_bits(masks: Sequence[str]) -> np.ndarray:
         .reshape(len(masks), MASK_BYTES * 8)
         .astype(np.float32)
     )
+
+
+# A program's own weights: each factor from 0 to MAX_FACTOR_WEIGHT, at least one above 0.
+MAX_FACTOR_WEIGHT = 1.0
+
+
+def program_weights(rules) -> dict[str, float]:
+    """The factor weights of a program's ``matching_rules["weights"]`` (factors left out
+    keep the default of ``matching_params.WEIGHTS``); ValidationFailed naming
+    ``matching_rules`` when a factor is unknown, a weight is not a number from 0 to
+    ``MAX_FACTOR_WEIGHT`` or all of them are 0."""
+    weights = mp.WEIGHTS.as_dict()
+    given = rules.get("weights") if isinstance(rules, dict) else None
+    if given is None:
+        return weights
+    errors = []
+    if not isinstance(given, dict):
+        errors.append("weights must map factor names to numbers.")
+    else:
+        for key, value in given.items():
+            if key not in weights:
+                errors.append(f"{key} is not a matching factor (use {', '.join(FACTOR_KEYS)}).")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                errors.append(f"The weight of {key} must be a number.")
+            elif not 0 <= value <= MAX_FACTOR_WEIGHT:
+                errors.append(f"The weight of {key} must be from 0 to {MAX_FACTOR_WEIGHT:g}.")
+            else:
+                weights[key] = float(value)
+        if not errors and sum(weights.values()) <= 0:
+            errors.append("At least one weight must be above 0.")
+    if errors:
+        raise ValidationFailed(
+            "The program's matching rules are not valid.", fields={"matching_rules": errors}
+        )
+    return weights
 
 
 def _min_level(program: Program | None) -> int:
@@ -288,6 +325,7 @@ def cohort_fit_matrix(
     if organization is None:
         raise ValueError("Pass a program or an organization.")
     min_level = _min_level(program)
+    weights = program_weights(program.matching_rules) if program is not None else mp.WEIGHTS.as_dict()
     problems: dict[str, list[str]] = {}
     if (seekers is None or mentors is None) and program is None:
         raise ValueError("Without a program, pass seekers and mentors.")
@@ -439,8 +477,7 @@ def cohort_fit_matrix(
         "load": np.broadcast_to(load_fit[None, :], (n_s, n_m)),
         "work_style": style_fit,
     }
-    weights = mp.WEIGHTS.as_dict()
-    score = sum(weights[key] * factors[key] for key in FACTOR_KEYS) / mp.WEIGHTS.total
+    score = sum(weights[key] * factors[key] for key in FACTOR_KEYS) / sum(weights.values())
     allowed = (covered > 0) & eligible[None, :]
     if n_s and n_m:
         same = np.array(seeker_ids)[:, None] == np.array(mentor_ids)[None, :]
@@ -465,6 +502,7 @@ def cohort_fit_matrix(
         seeker_styles=[_style(r) for r in seeker_rows],
         mentor_styles=[_style(r) for r in mentor_rows],
         mentor_problems=mentor_problems,
+        weights=weights,
     )
 
 
@@ -478,11 +516,11 @@ def _style_dict(style: tuple[str, str, str]) -> dict:
 
 def _partial_user(row: dict) -> User:
     # Only what a preview shows; other fields load on access (never a default).
-    return User.from_db(
-        User.objects.db,
-        ["id", "full_name", "email"],
-        [row["user_id"], row["user__full_name"], row["user__email"]],
-    )
+    # from_db pairs the values with the model's concrete fields in their declared
+    # order (email comes before full_name), so the names are given in that order.
+    values = {"id": row["user_id"], "full_name": row["user__full_name"], "email": row["user__email"]}
+    names = [f.attname for f in User._meta.concrete_fields if f.attname in values]
+    return User.from_db(User.objects.db, names, [values[name] for name in names])
 
 
 # --- Preview and save ----------------------------------------------------------
@@ -504,7 +542,8 @@ class CohortPair:
 @dataclass(frozen=True)
 class CohortPreview:
     """What ``cohort_save`` would create, with the greedy pass for comparison.
-    Kept in memory (there is no model for a draft cohort)."""
+    Kept in memory; the programs UI stores a draft's pairs in ``CohortDraft``
+    (``mentoring.programs``) and rebuilds the preview from them."""
 
     organization: Organization
     program: Program | None
@@ -522,7 +561,7 @@ class CohortPreview:
 
 
 def _breakdown(data: CohortData, s: int, m: int) -> tuple[list[Factor], list[tuple[int, str, int]]]:
-    weights = mp.WEIGHTS.as_dict()
+    weights = data.weights
     skills = [
         (data.skill_ids[k], data.skill_names[k], int(data.levels[m, k]))
         for k in np.flatnonzero(data.goals[s]).tolist()
@@ -598,22 +637,24 @@ def cohort_assign(*, actor, program=None, seekers: Iterable | None = None, mento
     return preview_from(data)
 
 
+def cohort_pair(data: CohortData, s: int, m: int) -> CohortPair:
+    """Seeker ``s`` with mentor ``m`` of ``data``: fit, factor breakdown and covered goals
+    (also for a pair placed by hand; the caller checks the pair is allowed)."""
+    factors, skills = _breakdown(data, s, m)
+    return CohortPair(
+        seeker=data.seekers[s],
+        mentor=data.mentors[m],
+        fit=float(data.fit[s, m]),
+        factors=factors,
+        skills=[x for x in skills if x[2] >= data.min_level],
+    )
+
+
 def preview_from(data: CohortData) -> CohortPreview:
     """Both assignments on ``data`` and the explanation of the optimal one."""
     optimal = assign_optimal(data.fit, data.capacity_left)
     greedy = assign_greedy(data.fit, data.capacity_left)
-    pairs = []
-    for s, m, fit in optimal.pairs:
-        factors, skills = _breakdown(data, s, m)
-        pairs.append(
-            CohortPair(
-                seeker=data.seekers[s],
-                mentor=data.mentors[m],
-                fit=fit,
-                factors=factors,
-                skills=[x for x in skills if x[2] >= data.min_level],
-            )
-        )
+    pairs = [cohort_pair(data, s, m) for s, m, _fit in optimal.pairs]
     allowed_any = ~np.isnan(data.fit).all(axis=1) if data.fit.size else np.zeros(len(data.seekers), bool)
     unassigned = []
     for s in optimal.unassigned:
@@ -824,7 +865,9 @@ __all__ = [
     "cohort_announce",
     "cohort_assign",
     "cohort_fit_matrix",
+    "cohort_pair",
     "cohort_save",
     "fit_array",
     "preview_from",
+    "program_weights",
 ]

@@ -47,6 +47,12 @@ class FiguresOut(serializers.Serializer):
     median_hours_to_first_answer = FigureOut(
         help_text="Engagements started in the period: start to a mentor's first chat message."
     )
+    median_hours_to_network_answer = FigureOut(
+        help_text="Network questions asked in the period: question to its first answer (answered ones)."
+    )
+    routed_answered_in_window_rate = FigureOut(
+        help_text="Routed questions with an outcome: answered by a routed person in the window (0–1)."
+    )
     completion_rate = FigureOut(help_text="Completed / settled engagements that ended in the period (0–1).")
     feedback_competence = FigureOut(help_text="Mean 1–5.")
     feedback_responsiveness = FigureOut(help_text="Mean 1–5.")

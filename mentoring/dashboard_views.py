@@ -11,13 +11,17 @@ from functools import wraps
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
+from django.urls import reverse
 
 from accounts.middleware import membership_of
 from mentoring import dashboard
 from mentoring.dashboard_audit import audit_dashboard
 from mentoring.errors import NotFound, ValidationFailed
+from mentoring.models import Engagement, EngagementKind
 
 PERIOD_CHOICES = [
     ("7", "Last 7 days"),
@@ -82,19 +86,86 @@ def _period_query(period: dashboard.Period, form: PeriodForm) -> str:
     )
 
 
+# name → (label, unit, drill-down: (url name, query that filters it))
 FIGURE_LABELS = {
-    "active_engagements": ("Active engagements", "count"),
-    "new_requests": ("New requests", "count"),
-    "match_rate": ("Match rate", "rate"),
-    "median_hours_to_match": ("Median time to match", "hours"),
-    "median_hours_to_first_answer": ("Median time to first answer", "hours"),
-    "completion_rate": ("Completion rate", "rate"),
-    "feedback_competence": ("Feedback: competence (1–5)", "score"),
-    "feedback_responsiveness": ("Feedback: responsiveness (1–5)", "score"),
-    "feedback_would_work_again": ("Would work together again", "rate"),
-    "commitments_kept_rate": ("Commitments kept", "rate"),
-    "active_members": ("Active members", "count"),
+    "active_engagements": ("Active engagements", "count", ("dashboard:drill_engagements", "scope=running")),
+    "new_requests": ("New requests", "count", ("dashboard:drill_requests", "outcome=all")),
+    "match_rate": ("Match rate", "rate", ("dashboard:drill_requests", "outcome=matched")),
+    "median_hours_to_match": (
+        "Median time to match",
+        "hours",
+        ("dashboard:drill_requests", "outcome=matched"),
+    ),
+    "median_hours_to_first_answer": (
+        "Median time to first answer (chats)",
+        "hours",
+        ("dashboard:drill_engagements", "scope=started"),
+    ),
+    "median_hours_to_network_answer": (
+        "Median time to first answer (network questions)",
+        "hours",
+        ("dashboard:drill_questions", "outcome=answered"),
+    ),
+    "routed_answered_in_window_rate": (
+        "Routed questions answered within the window",
+        "rate",
+        ("dashboard:drill_questions", "outcome=routed"),
+    ),
+    "completion_rate": ("Completion rate", "rate", ("dashboard:drill_engagements", "scope=ended")),
+    "feedback_competence": (
+        "Feedback: competence (1–5)",
+        "score",
+        ("dashboard:drill_engagements", "scope=feedback"),
+    ),
+    "feedback_responsiveness": (
+        "Feedback: responsiveness (1–5)",
+        "score",
+        ("dashboard:drill_engagements", "scope=feedback"),
+    ),
+    "feedback_would_work_again": (
+        "Would work together again",
+        "rate",
+        ("dashboard:drill_engagements", "scope=feedback"),
+    ),
+    "commitments_kept_rate": (
+        "Commitments kept",
+        "rate",
+        ("dashboard:drill_engagements", "scope=commitments"),
+    ),
+    "active_members": ("Active members", "count", ("dashboard:drill_people", "")),
 }
+
+
+TRENDS = {"up": ("↑", "up"), "down": ("↓", "down"), "flat": ("→", "no change")}
+
+
+def _display(value: float | None, unit: str) -> str:
+    """A figure as the card shows it (formatted here rather than in a chain of template
+    ifs: the page renders thirteen cards twice over, and the template was its slowest part)."""
+    if value is None:
+        return "—"
+    if unit == "rate":
+        return f"{round(value * 100)}%"
+    if unit == "hours":
+        return f"{floatformat(value, 1)} h"
+    return floatformat(value, 2 if unit == "score" else 0)
+
+
+def _card(name: str, figure: dashboard.Figure, period_query: str) -> dict:
+    label, unit, (url_name, query) = FIGURE_LABELS[name]
+    arrow, trend = TRENDS[figure.direction]
+    if figure.change_percent is not None:
+        trend = f"{trend} {floatformat(figure.change_percent, 1)}%"
+    return {
+        "name": name,
+        "label": label,
+        "figure": figure,
+        "value_text": _display(figure.current, unit),
+        "previous_text": _display(figure.previous, unit),
+        "arrow": arrow,
+        "trend_text": trend,
+        "drill_url": f"{reverse(url_name)}?{period_query}" + (f"&{query}" if query else ""),
+    }
 
 
 @talent_manager_required
@@ -103,13 +174,11 @@ def overview(request, membership):
     period = form.period_or_errors() if request.GET else dashboard.resolve_period()
     if period is None:
         return render(request, "dashboard/overview.html", {"form": form}, status=400)
-    figures = dashboard.overview(membership, period)
-    charts = dashboard.charts(membership, period)
+    figures, charts = dashboard.overview_page(membership, period)
     audit_dashboard(request.user, membership, action="dashboard.view_overview", period=period)
-    cards = [
-        {"name": name, "label": label, "unit": unit, "figure": figures[name]}
-        for name, (label, unit) in FIGURE_LABELS.items()
-    ]
+    period_query = _period_query(period, form) if request.GET else "period=30"
+    cards = [_card(name, figures[name], period_query) for name in FIGURE_LABELS]
+    kinds_url = reverse("dashboard:drill_engagements")
     return render(
         request,
         "dashboard/overview.html",
@@ -126,8 +195,138 @@ def overview(request, membership):
                     strict=True,
                 )
             ),
-            "export_query": _period_query(period, form) if request.GET else "period=30",
+            "kind_state_rows": [
+                {
+                    "state": state,
+                    "label": label,
+                    "cells": [
+                        {"n": n, "url": f"{kinds_url}?{period_query}&scope=running&kind={kind}&state={state}"}
+                        for kind, n in zip(charts["by_kind_state"]["kinds"], counts, strict=True)
+                    ],
+                }
+                for (state, counts), label in zip(
+                    charts["by_kind_state"]["counts"].items(),
+                    charts["by_kind_state"]["state_labels"],
+                    strict=True,
+                )
+            ],
+            "first_answer_rows": list(
+                zip(
+                    charts["first_answer"]["labels"],
+                    charts["first_answer"]["current"],
+                    charts["first_answer"]["previous"],
+                    strict=True,
+                )
+            ),
+            "export_query": period_query,
+            "period_query": period_query,
         },
+    )
+
+
+# --- drill-downs -----------------------------------------------------------------------------------
+
+DRILL_PAGE_SIZE = 50
+
+
+class EngagementDrillForm(PeriodForm):
+    scope = forms.ChoiceField(choices=list(dashboard.DRILL_SCOPES.items()), required=False, label="Which")
+    kind = forms.ChoiceField(choices=[("", "Every kind"), *EngagementKind.choices], required=False)
+    state = forms.ChoiceField(choices=[("", "Every state"), *Engagement.State.choices], required=False)
+
+
+class RequestDrillForm(PeriodForm):
+    outcome = forms.ChoiceField(choices=list(dashboard.REQUEST_OUTCOMES.items()), required=False)
+
+
+class QuestionDrillForm(PeriodForm):
+    outcome = forms.ChoiceField(choices=list(dashboard.QUESTION_OUTCOMES.items()), required=False)
+
+
+def _drill(request, membership, *, form_class, template, action, rows_for):
+    """Shared flow of the drill-down pages: validate the period and the filters (400 with
+    the field errors), read one page of rows, audit, render with links that keep the filters."""
+    form = form_class(request.GET)  # always bound: empty filters mean the defaults
+    period = form.period_or_errors()
+    if period is None:
+        return render(request, template, {"form": form}, status=400)
+    filters = {
+        name: form.cleaned_data.get(name) or "" for name in form.fields if name not in PeriodForm.base_fields
+    }
+    try:
+        rows = rows_for(membership, period, filters)
+    except ValidationFailed as exc:
+        for name, errors in exc.fields.items():
+            for message in errors:
+                form.add_error(name if name in form.fields else None, message)
+        return render(request, template, {"form": form}, status=400)
+    page = Paginator(rows, DRILL_PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_dashboard(
+        request.user, membership, action=action, period=period, extra={k: v for k, v in filters.items() if v}
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "period": period,
+            "page": page,
+            "filters": filters,
+            "query": query.urlencode(),
+            "period_query": _period_query(period, form),
+        },
+    )
+
+
+@talent_manager_required
+def drill_engagements(request, membership):
+    return _drill(
+        request,
+        membership,
+        form_class=EngagementDrillForm,
+        template="dashboard/drilldown_engagements.html",
+        action="dashboard.drill_engagements",
+        rows_for=lambda m, p, f: dashboard.drill_engagements(
+            m, p, scope=f["scope"] or "running", kind=f["kind"], state=f["state"]
+        ),
+    )
+
+
+@talent_manager_required
+def drill_requests(request, membership):
+    return _drill(
+        request,
+        membership,
+        form_class=RequestDrillForm,
+        template="dashboard/drilldown_requests.html",
+        action="dashboard.drill_requests",
+        rows_for=lambda m, p, f: dashboard.drill_requests(m, p, outcome=f["outcome"] or "all"),
+    )
+
+
+@talent_manager_required
+def drill_people(request, membership):
+    return _drill(
+        request,
+        membership,
+        form_class=PeriodForm,
+        template="dashboard/drilldown_people.html",
+        action="dashboard.drill_people",
+        rows_for=lambda m, p, f: dashboard.drill_people(m, p),
+    )
+
+
+@talent_manager_required
+def drill_questions(request, membership):
+    return _drill(
+        request,
+        membership,
+        form_class=QuestionDrillForm,
+        template="dashboard/drilldown_questions.html",
+        action="dashboard.drill_questions",
+        rows_for=lambda m, p, f: dashboard.drill_questions(m, p, outcome=f["outcome"] or "all"),
     )
 
 

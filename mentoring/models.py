@@ -532,3 +532,56 @@ class Feedback(models.Model):
 
     def __str__(self):
         return f"{self.rater} → {self.ratee} in {self.engagement}"
+
+
+class CohortDraft(models.Model):
+    """A bulk-matching result a talent manager is still adjusting before publishing it.
+
+    ``pairs`` is a list of ``{"seeker": user id, "mentor": user id}``; scores are not
+    stored but recomputed from the current profiles whenever the draft is shown, so
+    they never go stale. ``version`` goes up with every change: an edit or a publish
+    made from an older page is refused (two managers at once). ``summary`` keeps the
+    optimal and greedy totals of the run the draft started from. Publishing creates
+    the engagements (``mentoring.cohort.cohort_save``) and keeps the draft, published,
+    as the record of what was created. At most one open draft per program.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cohort_drafts")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
+    pairs = models.JSONField(default=list, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    adjustments = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now)
+    updated_at = models.DateTimeField(default=now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    engagements_created = models.PositiveIntegerField(default=0)
+    people_notified = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["program", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program"], condition=Q(state="draft"), name="cohort_draft_one_open_per_program"
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["draft", "published"]), name="cohort_draft_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="draft") | Q(published_at__isnull=False),
+                name="cohort_draft_published_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.program} cohort ({self.state}, v{self.version})"

@@ -265,6 +265,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RoutingStateEnum": "messaging.models.Question.RoutingState",
+        "RoutingOutcomeEnum": "messaging.models.RoutingAttempt.Outcome",
+        "RoutingViewerRoleEnum": ["asker", "manager", "candidate"],
+        "QuestionStateEnum": "messaging.models.Question.State",
+    },
 }
 
 # --- Internationalization ----------------------------------------------------
@@ -282,6 +288,7 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/pico", NODE_MODULES / "@picocss" / "pico" / "css"),
     ("vendor/chartjs", NODE_MODULES / "chart.js" / "dist"),
+    ("vendor/cytoscape", NODE_MODULES / "cytoscape" / "dist"),
 ]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -336,6 +343,13 @@ TANDEM_DIRECTORY_PAGE_SIZE = 20
 TANDEM_NOTIFICATION_EMAIL_DELAY_MINUTES = env.int(
     "TANDEM_NOTIFICATION_EMAIL_DELAY_MINUTES", default=0 if TESTING else 30
 )
+# "Ask the network" routing (messaging/routing.py, docs/api.md "Routing").
+ROUTING_WAVE_SIZE = env.int("ROUTING_WAVE_SIZE", default=3)  # people notified per wave
+ROUTING_WAVE_DELAY_SECONDS = env.int("ROUTING_WAVE_DELAY_SECONDS", default=600)  # until the next wave
+ROUTING_MAX_WAVES = env.int("ROUTING_MAX_WAVES", default=5)
+ROUTING_DAILY_CAP = env.int("ROUTING_DAILY_CAP", default=3)  # unsolicited requests per person per 24 h
+ROUTING_EXPLORATION_SHARE = env.float("ROUTING_EXPLORATION_SHARE", default=0.1)
+ROUTING_WINDOW_WORKING_MINUTES = env.int("ROUTING_WINDOW_WORKING_MINUTES", default=60)
 
 LOGGING = {
     "version": 1,

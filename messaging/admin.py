@@ -136,3 +136,30 @@ class AnswerAdmin(ReadOnlyAdmin):
 @admin.register(AnswerVote)
 class AnswerVoteAdmin(ReadOnlyAdmin):
     list_display = ("id", "answer", "voter", "created_at")
+
+
+# --- routing ("ask the network"): who was asked, why, and what came of it -------------
+
+from messaging.models import RoutingAttempt  # noqa: E402
+
+
+@admin.register(RoutingAttempt)
+class RoutingAttemptAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "question",
+        "candidate",
+        "wave",
+        "rank",
+        "score",
+        "exploration",
+        "outcome",
+        "notified_at",
+        "window_ends_at",
+        "responded_at",
+    )
+    list_filter = ("outcome", "exploration", "wave")
+    search_fields = ("candidate__email", "candidate__full_name")
+    list_select_related = ("candidate",)
+    raw_id_fields = ("question", "candidate", "referred_by", "answer")
+    date_hierarchy = "notified_at"

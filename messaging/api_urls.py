@@ -54,3 +54,25 @@ urlpatterns += [
     path("answers/<int:answer_id>/accept", qa_api.AnswerAcceptView.as_view(), name="api-answer-accept"),
     path("answers/<int:answer_id>/helpful", qa_api.AnswerHelpfulView.as_view(), name="api-answer-helpful"),
 ]
+
+# ask the network: routing (messaging/routing_api.py)
+from messaging import routing_api  # noqa: E402
+
+urlpatterns += [
+    path(
+        "questions/<int:question_id>/routing",
+        routing_api.RoutingDetailView.as_view(),
+        name="api-question-routing",
+    ),
+    path(
+        "questions/<int:question_id>/routing/pass",
+        routing_api.RoutingPassView.as_view(),
+        name="api-question-routing-pass",
+    ),
+    path(
+        "questions/<int:question_id>/routing/refer",
+        routing_api.RoutingReferView.as_view(),
+        name="api-question-routing-refer",
+    ),
+    path("routing/inbox", routing_api.RoutingInboxView.as_view(), name="api-routing-inbox"),
+]

@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from mentoring import clock
 from mentoring.errors import DomainError
-from messaging import presence, selectors, services
+from messaging import presence, questions, routing, selectors, services
 from messaging.events import conversation_group, frame_to_conversation, message_data
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -22,11 +22,22 @@ CLOSE_SESSION_ENDED = 4403
 MAX_FRAME_BYTES = 64 * 1024
 RESUME_BATCH = 100  # messages replayed per conversation per resume frame
 TYPING_MIN_INTERVAL = 2.0  # seconds; faster typing frames are dropped silently
+# answer.typing: distinct questions per socket within TYPING_MIN_INTERVAL (bounds
+# the memory and the database reads one socket can cause)
+ANSWER_TYPING_MAX_QUESTIONS = 16
 
 
 def user_group(user_id: int) -> str:
     """Every socket of one user joins this group (used to close them all on logout)."""
     return f"user.{user_id}"
+
+
+def answer_typing(*, user, question_id) -> bool:
+    """Sync (a worker thread): the same NotFound for a question that does not exist
+    and one the user may not read; then the routing marks the typing (it counts
+    only for people the question was routed to) and tells the asker."""
+    question = questions.access_question(user, question_id)
+    return routing.answer_typing(user, question.pk)
 
 
 class TandemConsumer(AsyncJsonWebsocketConsumer):
@@ -41,6 +52,7 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.conversation_ids = set(await database_sync_to_async(selectors.conversation_ids_for)(user))
         self.typing_sent_at: dict[int, float] = {}
+        self.answer_typing_sent_at: dict[int, float] = {}
         self.groups_joined = [user_group(user.id)] + [
             conversation_group(c) for c in sorted(self.conversation_ids)
         ]
@@ -300,6 +312,41 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         await self.presence_set(state)
+        # Re-join this socket's groups (idempotent): after a short Redis blip the
+        # layer may have come back empty while this socket stayed open; without
+        # this it would get no live frames until it reconnects.
+        for group in list(self.groups_joined):
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    # --- ask the network: the asker watches routed candidates type -----------------
+    async def handle_answer_typing(self, content):
+        """``{"type": "answer.typing", "question": id}`` from the answer box of a
+        question: marks the person as typing an answer (a short TTL in the cache)
+        and pushes ``question.progress`` to the asker (``routing.answer_typing``).
+        Throttled per question; nothing is sent back on success."""
+        if not await self.require(content, "question"):
+            return
+        question_id = content["question"]
+        if isinstance(question_id, bool) or not isinstance(question_id, int) or question_id < 1:
+            await self.send_error(
+                "invalid_field",
+                "question must be the id of a question (a positive integer).",
+                ref=content.get("ref"),
+                question=question_id,
+                fields={"question": ["Send the question's id as a number."]},
+            )
+            return
+        now = time.monotonic()
+        recent = self.answer_typing_sent_at
+        if now - recent.get(question_id, -TYPING_MIN_INTERVAL) < TYPING_MIN_INTERVAL:
+            return
+        if len(recent) >= ANSWER_TYPING_MAX_QUESTIONS:
+            for stale in [qid for qid, at in recent.items() if now - at >= TYPING_MIN_INTERVAL]:
+                del recent[stale]
+            if len(recent) >= ANSWER_TYPING_MAX_QUESTIONS:
+                return  # a flood over many questions: dropped like any too-fast typing frame
+        recent[question_id] = now
+        await self.call(content, answer_typing, user=self.user, question_id=question_id, echo=("question",))
 
     HANDLERS = {
         "ping": handle_ping,
@@ -310,6 +357,7 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         "typing": handle_typing,
         "resume": handle_resume,
         "presence.heartbeat": handle_presence_heartbeat,
+        "answer.typing": handle_answer_typing,
     }
 
     # --- one error path: domain errors become error frames ---------------------
@@ -364,6 +412,19 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(frame)
 
     # --- channel-layer events (doorbells) -------------------------------------
+    # Events that only forward a frame touch no database. Channels' dispatch hops
+    # to the one sync thread for close_old_connections before *every* event: 200
+    # hops per message in a 200-member chat, queued behind the sends (helper 3's
+    # bench/ws_fanout.py: server CPU per message −40 %). Database work here always
+    # goes through database_sync_to_async, which cleans connections up itself.
+    FORWARD_ONLY_EVENTS = frozenset({"chat.frame", "chat.frames", "notification.new", "notification.count"})
+
+    async def dispatch(self, message):
+        if message.get("type") in self.FORWARD_ONLY_EVENTS:
+            await getattr(self, message["type"].replace(".", "_"))(message)
+            return
+        await super().dispatch(message)
+
     async def session_revoked(self, event):
         """Logout or deactivation: close every socket of this user."""
         await self.close(code=CLOSE_SESSION_ENDED)
@@ -373,6 +434,14 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         if event.get("skip_channel") == self.channel_name:
             return
         await self.send_json(event["frame"])
+
+    async def chat_frames(self, event):
+        """Several frames for everyone in a conversation, in order (a new message
+        and its author's read mark: ``messaging.events.message_new``)."""
+        if event.get("skip_channel") == self.channel_name:
+            return
+        for frame in event["frames"]:
+            await self.send_json(frame)
 
     async def conversation_joined(self, event):
         """The user became a member while connected: subscribe this socket too."""

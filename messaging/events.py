@@ -9,6 +9,8 @@ Channel-layer event types (handled in ``messaging.consumers``):
 
 - ``chat.frame``: ``{"frame": {...}, "skip_channel": "<channel name>"|None}``
   sent to ``conversation.<id>``; the consumer forwards ``frame`` as is.
+- ``chat.frames``: the same with ``"frames": [...]``, forwarded in order (a new
+  message and the author's read mark: one fan-out instead of two).
 - ``conversation.joined`` / ``conversation.left``: ``{"conversation": id}`` sent
   to ``user.<id>``; the consumer subscribes or unsubscribes its socket.
 """
@@ -53,6 +55,34 @@ def _send_now(group: str, event: dict) -> None:
 
 def send_on_commit(group: str, event: dict) -> None:
     transaction.on_commit(lambda: _send_now(group, event))
+
+
+def _send_many_now(sends: list[tuple[str, dict]]) -> None:
+    layer = get_channel_layer()
+    if layer is None or not sends:
+        return
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:
+        logger.warning("%d channel-layer sends skipped: called on an event-loop thread", len(sends))
+        return
+
+    async def send_all():
+        for group, event in sends:
+            await layer.group_send(group, event)
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:  # the layer is down: clients catch up on resume / the bell's next poll
+        logger.exception("%d channel-layer sends failed", len(sends))
+
+
+def send_many_on_commit(sends: list[tuple[str, dict]]) -> None:
+    """Many wake-ups after commit in one trip to the event loop (bulk notifications)."""
+    sends = list(sends)
+    transaction.on_commit(lambda: _send_many_now(sends))
 
 
 def frame_to_conversation_on_commit(conversation_id: int, frame: dict, *, skip_channel=None) -> None:
@@ -100,9 +130,23 @@ def message_data(message) -> dict:
     }
 
 
-def message_new(message) -> None:
-    frame_to_conversation_on_commit(
-        message.conversation_id, {"type": "message.new", "message": message_data(message)}
+def message_new(message, *, read_by: int | None = None) -> None:
+    """``message.new`` to the conversation; with ``read_by`` (the author, whose
+    read mark moved to this message) the ``read.updated`` rides in the same
+    channel-layer event (``chat.frames``): one fan-out per message, not two."""
+    frame = {"type": "message.new", "message": message_data(message)}
+    if read_by is None:
+        frame_to_conversation_on_commit(message.conversation_id, frame)
+        return
+    read = {
+        "type": "read.updated",
+        "conversation": message.conversation_id,
+        "user": read_by,
+        "last_read_seq": message.seq,
+    }
+    send_on_commit(
+        conversation_group(message.conversation_id),
+        {"type": "chat.frames", "frames": [frame, read], "skip_channel": None},
     )
 
 
@@ -134,3 +178,22 @@ def read_updated(*, conversation_id: int, user_id: int, last_read_seq: int) -> N
             "last_read_seq": last_read_seq,
         },
     )
+
+
+def question_progress(question) -> None:
+    """After commit, ``{"type": "question.progress", ...routing_progress}`` to every
+    socket of the asker (a ``chat.frame`` on their user group: forwarded as is).
+    The progress is read after commit, so it shows the committed state."""
+    question_id, author_id = question.pk, question.author_id
+
+    def send():
+        from messaging.models import Question
+        from messaging.routing import routing_progress
+
+        current = Question.objects.filter(pk=question_id).first()
+        if current is None:
+            return
+        frame = {"type": "question.progress", **routing_progress(current)}
+        _send_now(user_group(author_id), {"type": "chat.frame", "frame": frame, "skip_channel": None})
+
+    transaction.on_commit(send, robust=True)  # a failed doorbell must not fail the caller

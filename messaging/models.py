@@ -253,6 +253,12 @@ class Question(models.Model):
         ANSWERED = "answered", "Answered"
         RESOLVED = "resolved", "Resolved"
 
+    class RoutingState(models.TextChoices):
+        IDLE = "idle", "Not routed"  # engagement questions, or not started yet
+        ROUTING = "routing", "Routing"  # waves are being sent
+        DONE = "done", "Done"  # answered by someone routed, or resolved
+        EXHAUSTED = "exhausted", "Exhausted"  # no candidates or waves left
+
     organization = models.ForeignKey(
         "accounts.Organization", on_delete=models.CASCADE, related_name="questions"
     )
@@ -271,6 +277,10 @@ class Question(models.Model):
     )
     created_at = models.DateTimeField(default=now)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # --- routing ("ask the network", messaging/routing.py); idle for engagement questions
+    routing_state = models.CharField(max_length=10, choices=RoutingState.choices, default=RoutingState.IDLE)
+    routing_wave = models.PositiveSmallIntegerField(default=0)  # the last wave sent
+    next_wave_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -293,6 +303,10 @@ class Question(models.Model):
         indexes = [
             models.Index(fields=["organization", "scope", "-created_at"], name="question_org_scope_recent"),
             models.Index(fields=["engagement", "-created_at"], name="question_engagement_recent"),
+            # the beat sweep: questions whose next wave is due
+            models.Index(
+                fields=["next_wave_at"], condition=Q(routing_state="routing"), name="question_routing_due"
+            ),
         ]
 
     def __str__(self):
@@ -343,3 +357,126 @@ class AnswerVote(models.Model):
 
     def __str__(self):
         return f"{self.voter_id} found {self.answer_id} helpful"
+
+
+class RoutingAttempt(models.Model):
+    """One person asked to answer one network question (messaging/routing.py).
+
+    Created when the candidate is notified (a wave, or a referral), with the score
+    and its breakdown at that moment; ``outcome`` moves once from pending to a
+    final value (answered / late / passed / referred / missed / cancelled), except
+    that a missed attempt may still become late when the answer arrives after all.
+    ``window_ends_at`` is the end of the answer window counted in the candidate's
+    working time. One attempt per question and candidate (the database enforces it,
+    so two escalations racing cannot notify anyone twice)."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ANSWERED = "answered", "Answered in time"
+        LATE = "late", "Answered late"
+        PASSED = "passed", "Passed"
+        REFERRED = "referred", "Referred someone"
+        MISSED = "missed", "Missed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="routing_attempts")
+    organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.CASCADE, related_name="routing_attempts"
+    )
+    candidate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="routing_attempts"
+    )
+    wave = models.PositiveSmallIntegerField()
+    rank = models.PositiveSmallIntegerField()
+    score = models.FloatField()
+    breakdown = models.JSONField(default=dict, blank=True)
+    exploration = models.BooleanField(default=False)
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="routing_referrals",
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    notified_at = models.DateTimeField(default=now)
+    window_ends_at = models.DateTimeField()
+    responded_at = models.DateTimeField(null=True, blank=True)
+    answer = models.ForeignKey(
+        Answer, on_delete=models.SET_NULL, null=True, blank=True, related_name="routing_attempts"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "candidate"], name="routing_attempt_once_per_candidate"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    outcome__in=["pending", "answered", "late", "passed", "referred", "missed", "cancelled"]
+                ),
+                name="routing_attempt_outcome_valid",
+            ),
+            models.CheckConstraint(condition=Q(wave__gte=1), name="routing_attempt_wave_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["candidate", "notified_at"], name="routing_attempt_candidate"),
+            models.Index(fields=["organization", "notified_at"], name="routing_attempt_org"),
+            # the miss sweep: pending attempts by window end
+            models.Index(
+                fields=["window_ends_at"], condition=Q(outcome="pending"), name="routing_attempt_pending"
+            ),
+        ]
+        ordering = ["question_id", "wave", "rank"]
+
+    def __str__(self):
+        return f"question {self.question_id} → {self.candidate_id} (wave {self.wave}, {self.outcome})"
+
+
+# --- activity rollup for the talent-manager dashboard (services: messaging/activity.py) ----------
+
+
+class MessageActivityDay(models.Model):
+    """How many chat messages one person sent in one workspace on one UTC day.
+
+    Metadata only (no text). ``message_send`` increments it in the send's own
+    transaction (an atomic upsert); ``activity.activity_rebuild`` recounts it from
+    the messages (the nightly repair and the backfill). Deleted messages keep
+    counting — the send happened; a tombstone only removes the text — and edits
+    change nothing. Messages whose author was erased are not counted (the row goes
+    with the person)."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    messages = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # the upsert's conflict target, and the dashboard's index (workspace, day range, authors)
+            models.UniqueConstraint(
+                fields=["organization", "day", "author"], name="message_activity_day_key"
+            ),
+            models.CheckConstraint(condition=Q(messages__gte=1), name="message_activity_day_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.author_id}: {self.messages}"
+
+
+class ChatFirstReply(models.Model):
+    """When a mentor of an engagement first wrote in its chat (at or after the
+    engagement's start): the dashboard's "time to first answer". Written once by
+    ``message_send`` (insert, conflict = already answered), repaired from the
+    messages by ``activity.first_replies_rebuild``."""
+
+    conversation = models.OneToOneField(
+        Conversation, on_delete=models.CASCADE, primary_key=True, related_name="first_reply"
+    )
+    engagement = models.OneToOneField(
+        "mentoring.Engagement", on_delete=models.CASCADE, related_name="chat_first_reply"
+    )
+    replied_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"engagement {self.engagement_id} answered at {self.replied_at:%Y-%m-%d %H:%M}"

@@ -21,7 +21,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from mentoring import clock
 from mentoring.errors import NotFound, ValidationFailed
@@ -59,6 +59,8 @@ MAX_DELAY_MINUTES = 1440
 # missed, and bounded, so rows of people who turned e-mail off are not rescanned forever.
 EMAIL_SWEEP_WINDOW = timedelta(minutes=MAX_DELAY_MINUTES * 2)
 SWEEP_BATCH = 500
+# Above this many e-mail-wanting recipients in one call, the sweep sends the e-mails.
+SCHEDULE_EMAILS_UP_TO = 50
 
 
 def group_of(kind: str) -> str:
@@ -237,27 +239,41 @@ def notification_create(
     preferences = _preferences_for(people)
     organizations = _organizations_of(people)
     moment = clock.now()
-    created = []
     with transaction.atomic():
-        for user_id in sorted(people):
-            notification = Notification.objects.create(
-                recipient_id=user_id,
-                organization_id=organizations.get(user_id),
-                kind=kind,
-                title=title,
-                body=body,
-                link=link,
-                payload=payload or {},
-                created_at=moment,
+        created = Notification.objects.bulk_create(
+            [
+                Notification(
+                    recipient_id=user_id,
+                    organization_id=organizations.get(user_id),
+                    kind=kind,
+                    title=title,
+                    body=body,
+                    link=link,
+                    payload=payload or {},
+                    created_at=moment,
+                )
+                for user_id in sorted(people)
+            ]
+        )
+        unread = dict(
+            Notification.objects.filter(recipient_id__in=list(people), read_at__isnull=True)
+            .values_list("recipient_id")
+            .annotate(count=Count("pk"))
+        )
+        events.send_many_on_commit(
+            (
+                events.user_group(n.recipient_id),
+                {"type": "notification.new", "frame": _frame_new(n, unread.get(n.recipient_id, 1))},
             )
-            created.append(notification)
-            count = Notification.objects.filter(recipient_id=user_id, read_at__isnull=True).count()
-            events.send_on_commit(
-                events.user_group(user_id),
-                {"type": "notification.new", "frame": _frame_new(notification, count)},
-            )
-            if preferences[user_id].wants(kind, "email_when_unread"):
-                _schedule_email(notification.pk, preferences[user_id].unread_email_delay_minutes)
+            for n in created
+        )
+        wanted = [n for n in created if preferences[n.recipient_id].wants(kind, "email_when_unread")]
+        # Each e-mail gets its own countdown task; a big fan-out (a cohort announcement)
+        # leaves them to the beat sweep (notifications_email_due, every few minutes)
+        # rather than queueing thousands of timers from one request.
+        if len(wanted) <= SCHEDULE_EMAILS_UP_TO:
+            for n in wanted:
+                _schedule_email(n.pk, preferences[n.recipient_id].unread_email_delay_minutes)
     return created
 
 
@@ -368,31 +384,37 @@ def notification_email_if_unread(*, notification_id: int) -> bool:
 
 def notifications_email_due() -> int:
     """Beat sweep: e-mail every notification whose delay has passed (each in its own
-    transaction, so one failure does not block the rest). Returns how many sent."""
+    transaction, so one failure does not block the rest). Walks every unread, un-mailed
+    notification of the window in batches (keyset on ``(created_at, pk)``), so rows
+    that are not due or not wanted never starve the rest. Returns how many sent."""
     moment = clock.now()
-    candidates = list(
-        Notification.objects.filter(
-            read_at__isnull=True,
-            emailed_at__isnull=True,
-            created_at__gte=moment - EMAIL_SWEEP_WINDOW,
-            created_at__lte=moment,
-        )
-        .order_by("created_at")
-        .values_list("pk", "recipient_id", "kind", "created_at")[:SWEEP_BATCH]
-    )
-    preferences = _preferences_for(recipient for _, recipient, _, _ in candidates)
+    pending = Notification.objects.filter(
+        read_at__isnull=True,
+        emailed_at__isnull=True,
+        created_at__gte=moment - EMAIL_SWEEP_WINDOW,
+        created_at__lte=moment,
+    ).order_by("created_at", "pk")
     sent = 0
-    for pk, recipient_id, kind, created_at in candidates:
-        wanted = preferences[recipient_id]
-        if not wanted.wants(kind, "email_when_unread"):
-            continue
-        if created_at + timedelta(minutes=wanted.unread_email_delay_minutes) > moment:
-            continue
-        try:
-            sent += notification_email_if_unread(notification_id=pk)
-        except Exception:
-            logger.exception("could not e-mail notification %s", pk)
-    return sent
+    after = None
+    while True:
+        batch = pending
+        if after is not None:
+            batch = batch.filter(Q(created_at__gt=after[0]) | Q(created_at=after[0], pk__gt=after[1]))
+        candidates = list(batch.values_list("pk", "recipient_id", "kind", "created_at")[:SWEEP_BATCH])
+        if not candidates:
+            return sent
+        after = (candidates[-1][3], candidates[-1][0])
+        preferences = _preferences_for(recipient for _, recipient, _, _ in candidates)
+        for pk, recipient_id, kind, created_at in candidates:
+            wanted = preferences[recipient_id]
+            if not wanted.wants(kind, "email_when_unread"):
+                continue
+            if created_at + timedelta(minutes=wanted.unread_email_delay_minutes) > moment:
+                continue
+            try:
+                sent += notification_email_if_unread(notification_id=pk)
+            except Exception:
+                logger.exception("could not e-mail notification %s", pk)
 
 
 def notifications_digest_send(*, user_id: int) -> bool:

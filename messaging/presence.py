@@ -5,11 +5,24 @@ One cache entry per user holds the live sockets (``{channel_name: [state,
 expires_at]}``), so a person with two tabs stays online when one closes, and a
 socket whose process died simply expires. Writes are read-modify-write; a lost
 race is repaired by the next heartbeat, which is good enough for presence.
+
+If the cache is unreachable (a Redis outage) presence degrades instead of
+failing: nobody's state changes and everyone reads as offline, last seen
+unknown, until it is back (a warning is logged). Sockets must not die, nor a
+resume go unanswered, because presence could not be read.
 """
 
+import functools
+import logging
+
 from django.core.cache import cache
+from redis.exceptions import RedisError
 
 from mentoring import clock
+
+logger = logging.getLogger("messaging.presence")
+# What the cache raises when its server is down or does not answer in time.
+CACHE_ERRORS = (RedisError, OSError)
 
 HEARTBEAT_SECONDS = 25  # the client sends presence.heartbeat this often
 SOCKET_TTL_SECONDS = 60  # a socket not heard from for this long is gone
@@ -47,6 +60,35 @@ def _write(user_id: int, sockets: dict, moment) -> None:
     cache.set(_last_seen_key(user_id), moment.isoformat(), timeout=LAST_SEEN_TTL_SECONDS)
 
 
+def _degrade(fallback):
+    """Run a presence function; if the cache is unreachable, log it and return
+    ``fallback(*args, **kwargs)`` instead."""
+
+    def wrap(function):
+        @functools.wraps(function)
+        def inner(*args, **kwargs):
+            try:
+                return function(*args, **kwargs)
+            except CACHE_ERRORS:
+                logger.warning(
+                    "presence: the cache is unreachable; %s degraded", function.__name__, exc_info=True
+                )
+                return fallback(*args, **kwargs)
+
+        return inner
+
+    return wrap
+
+
+def _unchanged(user_id, channel_name, state=ONLINE):
+    return state, state  # equal: nothing to broadcast
+
+
+def _nobody_known(user_ids):
+    return {user_id: {"state": OFFLINE, "last_seen": None} for user_id in user_ids}
+
+
+@_degrade(_unchanged)
 def heartbeat(user_id: int, channel_name: str, state: str = ONLINE) -> tuple[str, str]:
     """Mark one socket alive in ``state``; returns (state before, state after) for the user."""
     moment = clock.now()
@@ -58,6 +100,7 @@ def heartbeat(user_id: int, channel_name: str, state: str = ONLINE) -> tuple[str
     return before, _state_of(sockets)
 
 
+@_degrade(lambda user_id, channel_name: (OFFLINE, OFFLINE))
 def socket_gone(user_id: int, channel_name: str) -> tuple[str, str]:
     moment = clock.now()
     now_ts = moment.timestamp()
@@ -71,6 +114,14 @@ def socket_gone(user_id: int, channel_name: str) -> tuple[str, str]:
 def presence_of(user_ids) -> dict[int, dict]:
     """``{user_id: {"state": ..., "last_seen": iso or None}}`` in two cache round trips."""
     user_ids = list(user_ids)
+    try:
+        return _presence_of(user_ids)
+    except CACHE_ERRORS:
+        logger.warning("presence: the cache is unreachable; everyone reads as offline", exc_info=True)
+        return _nobody_known(user_ids)
+
+
+def _presence_of(user_ids: list) -> dict[int, dict]:
     now_ts = clock.now().timestamp()
     sockets = cache.get_many([_sockets_key(user_id) for user_id in user_ids])
     seen = cache.get_many([_last_seen_key(user_id) for user_id in user_ids])

@@ -69,10 +69,17 @@ def question_ask(request):
 
 def _detail(request, question_id, *, answer_form=None, status=200):
     page = qa.question_detail(request.user, question_id)
+    from messaging.routing_views import question_page_context  # the routing part of the page
+
     return render(
         request,
         "messaging/questions/detail.html",
-        {"qa": page, "question": page.question, "answer_form": answer_form or AnswerForm()},
+        {
+            "qa": page,
+            "question": page.question,
+            "answer_form": answer_form or AnswerForm(),
+            **question_page_context(request.user, page.question),
+        },
         status=status,
     )
 

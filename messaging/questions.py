@@ -322,6 +322,9 @@ def question_ask(*, author, title: str, body: str, scope: str, engagement_id=Non
             engagement=engagement,
         )
         question.skills.set(skills)
+        from messaging.routing import routing_start_on_commit
+
+        routing_start_on_commit(question)  # network questions: ask the network after commit
     return question
 
 
@@ -350,6 +353,9 @@ def answer_post(*, author, question_id, body: str) -> Answer:
         if question.state == Question.State.OPEN:
             question.state = Question.State.ANSWERED
             question.save(update_fields=["state"])
+        from messaging.routing import routing_on_answer
+
+        routing_on_answer(question, answer)  # the author's routed request: answered or late
         notify(
             recipients=[question.author],
             kind="question.answered",
@@ -409,6 +415,9 @@ def answer_accept(*, actor, answer_id) -> Answer:
         question.accepted_answer = answer
         question.state = Question.State.ANSWERED
         question.save(update_fields=["accepted_answer", "state"])
+        from messaging.routing import routing_on_settled
+
+        routing_on_settled(question)  # pending routed requests are cancelled
         _record_competence(
             question,
             answer,
@@ -471,6 +480,9 @@ def question_resolve(*, actor, question_id) -> Question:
         question.state = Question.State.RESOLVED
         question.resolved_at = clock.now()
         question.save(update_fields=["state", "resolved_at"])
+        from messaging.routing import routing_on_settled
+
+        routing_on_settled(question)  # pending routed requests are cancelled
         for answer in Answer.objects.filter(question=question, first_accepted_at__isnull=True).select_related(
             "author"
         ):

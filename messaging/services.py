@@ -9,20 +9,22 @@ Locking: ``message_send`` locks the conversation row to hand out the next
 visits create one conversation.
 """
 
+import logging
 import re
 import time
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Subquery
 
 from accounts.markdown import render_markdown
 from mentoring import clock
 from mentoring.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from mentoring.models import Engagement, Participant
-from messaging import events
+from messaging import activity, events
 from messaging.models import (
     MAX_BODY_CHARS,
     Conversation,
@@ -31,7 +33,10 @@ from messaging.models import (
     MessageMention,
     ReadState,
 )
+from messaging.presence import CACHE_ERRORS
 from messaging.selectors import MESSAGE_JOINS, access_conversation
+
+logger = logging.getLogger("messaging.services")
 
 # Sends per user per window; override with TANDEM_MESSAGE_RATE = (count, seconds).
 DEFAULT_MESSAGE_RATE = (20, 10)
@@ -151,16 +156,23 @@ def _clean_body(value) -> str:
 
 
 def _check_rate(user) -> None:
-    """A fixed window per user in the shared cache (every process sees it)."""
+    """A fixed window per user in the shared cache (every process sees it).
+
+    If the cache is unreachable (a Redis outage) the limit is not enforced and a
+    warning is logged: the message is still stored — the database is the record,
+    and a chat must not stop working, over REST or the socket, while Redis
+    restarts."""
     count, seconds = getattr(settings, "TANDEM_MESSAGE_RATE", DEFAULT_MESSAGE_RATE)
     window = int(time.time() // seconds)
     key = f"messaging:rate:{user.pk}:{window}"
-    cache.add(key, 0, timeout=seconds + 1)
     try:
-        sent = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=seconds + 1)
-        sent = 1
+        try:  # the window's counter usually exists already: one incr
+            sent = cache.incr(key)
+        except ValueError:  # the first send of this window (or another process just opened it)
+            sent = 1 if cache.add(key, 1, timeout=seconds + 1) else cache.incr(key)
+    except CACHE_ERRORS:
+        logger.warning("message rate limit not checked: the cache is unreachable", exc_info=True)
+        return
     if sent > count:
         retry_after = max(1, int((window + 1) * seconds - time.time()) + 1)
         raise RateLimited(
@@ -205,11 +217,16 @@ def _mentioned_user_ids(conversation: Conversation, body: str, *, author_id: int
     return found
 
 
-def _record_mentions(message: Message) -> None:
+def _record_mentions(message: Message) -> set[int]:
+    """Store who ``message`` @mentions; returns their ids (no query when the body
+    names nobody)."""
     ids = _mentioned_user_ids(message.conversation, message.body, author_id=message.author_id)
-    MessageMention.objects.bulk_create(
-        [MessageMention(message=message, user_id=user_id) for user_id in sorted(ids)], ignore_conflicts=True
-    )
+    if ids:
+        MessageMention.objects.bulk_create(
+            [MessageMention(message=message, user_id=user_id) for user_id in sorted(ids)],
+            ignore_conflicts=True,
+        )
+    return ids
 
 
 def _notify_mentions(message: Message) -> None:
@@ -219,8 +236,16 @@ def _notify_mentions(message: Message) -> None:
     notify_mentions(message)
 
 
+# A busy chat touches its engagement's last_activity_at at most this often (an
+# UPDATE per message otherwise); readers only ask "ever active?" and "how long ago?".
+ENGAGEMENT_TOUCH_EVERY = timedelta(minutes=1)
+
+
 def _touch_engagement(conversation: Conversation, moment) -> None:
     if not conversation.engagement_id:
+        return
+    last = conversation.engagement.last_activity_at
+    if last is not None and timedelta(0) <= moment - last < ENGAGEMENT_TOUCH_EVERY:
         return
     from mentoring.services import engagements as engagement_services
 
@@ -245,6 +270,42 @@ def _existing(author, client_id: uuid.UUID, conversation_id: int) -> Message | N
     return message
 
 
+def _conversation_for_send(
+    author, conversation_id, client_id: uuid.UUID
+) -> tuple[Conversation, Message | None]:
+    """``(conversation, message already stored for client_id or None)`` in one query
+    on the hot path: the membership check of ``access_conversation`` with the
+    idempotency lookup as a subquery. The full stored message is loaded only for
+    a retry, and anything unusual (a malformed id, not a member) goes through
+    ``access_conversation`` itself, so the NotFound answer is the same."""
+    try:
+        pk = int(conversation_id)
+    except (TypeError, ValueError):
+        pk = 0
+    row = None
+    if pk >= 1 and not isinstance(conversation_id, bool) and getattr(author, "is_authenticated", False):
+        stored = Message.objects.filter(author=author, client_id=client_id).values("pk")[:1]
+        row = (
+            Conversation.objects.select_related("engagement")
+            .annotate(stored_message_id=Subquery(stored))
+            .filter(pk=pk, members__user=author, members__left_at__isnull=True)
+            .first()
+        )
+    if row is None:
+        conversation = access_conversation(author, conversation_id)  # NotFound, unless we raced a join
+        return conversation, _existing(author, client_id, conversation.pk)
+    if row.stored_message_id is None:
+        return row, None
+    return row, _existing(author, client_id, row.pk)
+
+
+# One statement hands out the next seq and takes the conversation's row lock.
+_NEXT_SEQ_SQL = (
+    f"UPDATE {Conversation._meta.db_table} SET last_seq = last_seq + 1, last_message_at = %s "  # noqa: S608
+    "WHERE id = %s RETURNING last_seq"
+)
+
+
 def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None) -> Message:
     """Persist a message from ``author`` (a current member) and fan out
     ``message.new`` after commit.
@@ -256,8 +317,7 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
     """
     client_id = _clean_client_id(client_id)
     body = _clean_body(body)
-    conversation = access_conversation(author, conversation_id)
-    existing = _existing(author, client_id, conversation.pk)
+    conversation, existing = _conversation_for_send(author, conversation_id, client_id)
     if existing is not None:
         existing.created = False
         return existing
@@ -278,15 +338,14 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
             # The UPDATE takes the conversation's row lock (like select_for_update,
             # and on SQLite the database write lock) until commit: the next sender
             # waits here, so seqs are handed out one by one, and a rollback gives
-            # the number back — no gaps, no duplicates.
-            Conversation.objects.filter(pk=conversation.pk).update(
-                last_seq=F("last_seq") + 1, last_message_at=moment
-            )
-            conversation.last_seq = (
-                Conversation.objects.select_for_update()
-                .values_list("last_seq", flat=True)
-                .get(pk=conversation.pk)
-            )
+            # the number back — no gaps, no duplicates. RETURNING reads the new
+            # value in the same statement (PostgreSQL; SQLite ≥ 3.35).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    _NEXT_SEQ_SQL, [connection.ops.adapt_datetimefield_value(moment), conversation.pk]
+                )
+                conversation.last_seq = cursor.fetchone()[0]
+            conversation.last_message_at = moment
             message = Message.objects.create(
                 conversation=conversation,
                 seq=conversation.last_seq,
@@ -297,18 +356,17 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
                 reply_to=reply_to,
                 created_at=moment,
             )
-            _record_mentions(message)
-            _notify_mentions(message)
+            # The dashboard's rollup (counts and first reply only), in this transaction.
+            activity.record_message(message, conversation)
+            if _record_mentions(message):
+                _notify_mentions(message)
             # Writing means having read everything up to here.
             moved = ReadState.objects.filter(
                 conversation=conversation, member__user=author, last_read_seq__lt=message.seq
             ).update(last_read_seq=message.seq, updated_at=moment)
             _touch_engagement(conversation, moment)
-            events.message_new(message)
-            if moved:
-                events.read_updated(
-                    conversation_id=conversation.pk, user_id=author.pk, last_read_seq=message.seq
-                )
+            # One fan-out: message.new, then the author's read.updated if it moved.
+            events.message_new(message, read_by=author.pk if moved else None)
     except IntegrityError:
         # The same (author, client_id) committed between our check and our insert.
         existing = _existing(author, client_id, conversation.pk)

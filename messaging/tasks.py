@@ -85,3 +85,65 @@ def notifications_daily_digest() -> int:
         except Exception:
             logger.exception("could not send the notification digest of user %s", user_id)
     return sent
+
+
+# --- dashboard activity rollup (messaging/activity.py) -------------------------------------
+
+
+@shared_task(name="messaging.activity_repair", ignore_result=True, time_limit=1800, soft_time_limit=1700)
+def activity_repair() -> dict:
+    """Beat, nightly: recount the message-activity rollup of the last days and the first
+    replies of the chats written in since, from the messages. Idempotent (a recount
+    replaces what it covers), so a retry or a second run changes nothing."""
+    from messaging import activity
+
+    return activity.activity_repair()
+
+
+# --- routing ("ask the network", messaging/routing.py) --------------------------------
+
+
+@shared_task(
+    name="messaging.routing_start",
+    ignore_result=True,
+    acks_late=True,
+    time_limit=120,
+    soft_time_limit=100,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def routing_start(question_id: int) -> None:
+    """Enqueued on commit of ``question_ask`` (network scope): rank and notify wave 1.
+    Idempotent (only an unrouted open network question starts); a missing question
+    is done. The beat sweep starts any question whose task was lost."""
+    from messaging import routing
+
+    routing.routing_start(question_id)
+
+
+@shared_task(
+    name="messaging.routing_escalate",
+    ignore_result=True,
+    acks_late=True,
+    time_limit=120,
+    soft_time_limit=100,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def routing_escalate(question_id: int, wave: int) -> None:
+    """Scheduled with ``ROUTING_WAVE_DELAY_SECONDS`` as countdown after wave ``wave``:
+    send the next wave if it is due and nobody escalated since (idempotent; an early
+    or repeated run does nothing)."""
+    from messaging import routing
+
+    routing.routing_next_wave(question_id, expected_wave=wave)
+
+
+@shared_task(name="messaging.routing_sweep", ignore_result=True, time_limit=300, soft_time_limit=240)
+def routing_sweep() -> dict:
+    """Beat safety net: due waves, ended answer windows (missed), lost starts."""
+    from messaging import routing
+
+    return routing.routing_sweep()

@@ -52,3 +52,8 @@ def register() -> None:
         label="An answer that was not accepted",
     )
     register_source(SOURCE_HELPFUL, participants=vote_participants, is_rating=True)
+
+    from messaging import routing
+
+    # a routed question answered (or passed/referred) within the window, or not: an observed fact
+    register_source(routing.SOURCE_KIND, participants=routing.attempt_participants, is_rating=False)

@@ -9,6 +9,7 @@ app_name = "messaging"
 urlpatterns = [
     path("conversations/<int:conversation_id>/", views.conversation_page, name="conversation"),
     path("conversations/<int:conversation_id>/send/", views.message_send, name="send"),
+    path("engagements/<int:engagement_id>/chat/", views.engagement_chat_open, name="engagement_chat_open"),
 ]
 
 # notifications (messaging/notification_views.py)
@@ -42,4 +43,16 @@ urlpatterns += [
         qa_views.answer_vote,
         name="answer_vote",
     ),
+]
+
+# ask the network: the asker's progress, the candidate's inbox (messaging/routing_views.py)
+from messaging import routing_views  # noqa: E402
+
+urlpatterns += [
+    path("questions/for-you/", routing_views.routed_inbox, name="routed_inbox"),
+    path("questions/for-you/count/", routing_views.routed_count, name="routed_count"),
+    path("questions/people/", routing_views.people_autocomplete, name="people_autocomplete"),
+    path("questions/<int:question_id>/routing/", routing_views.question_routing, name="question_routing"),
+    path("questions/<int:question_id>/pass/", routing_views.routed_pass, name="routed_pass"),
+    path("questions/<int:question_id>/refer/", routing_views.routed_refer, name="routed_refer"),
 ]

@@ -102,3 +102,16 @@ def message_send(request, conversation_id):
         next_url = reverse("messaging:conversation", args=[conversation.pk])
     flash.success(request, "Message sent.")
     return redirect(next_url.split("#")[0] + "#chat-panel")
+
+
+@member_page
+@require_POST
+def engagement_chat_open(request, engagement_id):
+    """The lazy path for an engagement that has no conversation yet (older
+    engagements; new ones get theirs on creation): a participant's POST creates
+    it, or brings its members in line, then back to the engagement's chat."""
+    from mentoring.services.engagements import participant_engagement
+
+    engagement = participant_engagement(request.user, engagement_id)
+    services.conversation_for_engagement(engagement=engagement)
+    return redirect(reverse("mentoring:engagement_detail", args=[engagement.pk]) + "#chat-panel")

@@ -156,6 +156,11 @@ class TrustPrior(models.Model):
 class TrustScore(models.Model):
     """Materialized Beta belief per (subject, dimension, skill). Derived; rebuilt from the ledger.
 
+    Two parts: the tally (``evidence_count``, ``distinct_raters``, ``last_evidence_at``,
+    ``good_at_last``, ``bad_at_last``: the live evidence of the key, independent of time)
+    and the belief at ``computed_at`` (``alpha`` … ``evidence_weight``). A row exists exactly
+    for the keys that have live evidence.
+
     ``skill_key`` is the skill id or 0 ("no skill"): the unique key is then a plain,
     non-null triple that both SQLite and PostgreSQL can upsert on (ON CONFLICT).
     """
@@ -188,6 +193,13 @@ class TrustScore(models.Model):
     distinct_raters = models.PositiveIntegerField(default=0)
     last_evidence_at = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField(default=now)
+    # The tally: Σ w·x·2^(−(last_evidence_at − t)/h) and Σ w·(1−x)·2^(−(last_evidence_at − t)/h)
+    # over the live evidence of this key — a pure function of the ledger, kept current in the
+    # same transaction as every ledger write (record_evidence, voids, recompute_subject).
+    # Decay is one factor per dimension, so the nightly refresh derives every score at any
+    # later moment from these two numbers without reading the ledger (docs/trust.md §5).
+    good_at_last = models.FloatField(default=0.0, db_default=0.0)
+    bad_at_last = models.FloatField(default=0.0, db_default=0.0)
 
     class Meta:
         ordering = ["subject", "dimension", "skill_key"]

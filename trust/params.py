@@ -53,19 +53,20 @@ NEWCOMER_EVIDENCE = 3.0
 
 # --- Evidence weights and anti-gaming ----------------------------------------
 MAX_WEIGHT = 5.0  # a single piece of evidence never counts more than this
-# The k-th rating from the same rater about the same subject within this window
-# weighs 1/k (k counts distinct sources: one feedback = one rating, whatever
-# the number of dimensions it touches).
+# The k-th rating of one kind (source kind) from the same rater about the same
+# subject within this window weighs 1/k (k counts distinct sources of that kind:
+# one feedback = one rating, whatever the number of dimensions it touches).
 REPEAT_RATER_WINDOW = timedelta(days=90)
-# Reciprocal praise: if B praises A within this window of A praising B, both
-# pieces of praise are multiplied by RECIPROCAL_PRAISE_FACTOR (the earlier one
-# through a compensating void + discounted re-record: the ledger stays
-# append-only). It compounds: praise that follows n earlier praises in the other
-# direction is multiplied by RECIPROCAL_PRAISE_FACTOR ** n, so a pair (or a ring)
-# trading praise week after week quickly stops counting, while a single honest
-# exchange at the end of an engagement still counts at 0.2. Tuned with
-# bench/trust_quality.py (a ring of 5 moves at most one decile at 0.2; at 0.5
-# without compounding it moved up to 4 deciles).
+# Reciprocal praise: if B praises A for a quality (dimension) within this window of
+# A praising B for the same quality, both pieces of praise are multiplied by
+# RECIPROCAL_PRAISE_FACTOR (the earlier one through a compensating void +
+# discounted re-record: the ledger stays append-only). It compounds: praise that
+# follows n earlier praises in the other direction is multiplied by
+# RECIPROCAL_PRAISE_FACTOR ** n, so a pair (or a ring) trading praise week after
+# week quickly stops counting, while a single honest exchange at the end of an
+# engagement still counts at 0.2. Tuned with bench/trust_quality.py (a ring of 5
+# moves at most one decile at 0.2; at 0.5 without compounding it moved up to 4
+# deciles).
 RECIPROCAL_WINDOW = timedelta(days=90)
 RECIPROCAL_PRAISE_FACTOR = 0.2
 # Closed circles: praise from A about B is multiplied by CLOSED_CIRCLE_FACTOR for

@@ -33,6 +33,9 @@ class Belief:
     evidence_count: int
     distinct_raters: int
     last_evidence_at: datetime | None
+    # The stored tally (see ``tally``): the decayed sums referenced to last_evidence_at.
+    good_at_last: float = 0.0
+    bad_at_last: float = 0.0
 
 
 def decay(age_days: float, half_life_days: float) -> float:
@@ -76,6 +79,7 @@ def belief(evidence: Iterable[Evidence], *, dimension: str, prior_mean: float, a
     prior_a, prior_b = prior(prior_mean)
     alpha, beta = prior_a + good, prior_b + bad
     lower, upper = quantiles(alpha, beta)
+    good_at_last, bad_at_last = tally(items, dimension=dimension, last=last)
     return Belief(
         alpha=alpha,
         beta=beta,
@@ -86,7 +90,38 @@ def belief(evidence: Iterable[Evidence], *, dimension: str, prior_mean: float, a
         evidence_count=len(items),
         distinct_raters=len(raters),
         last_evidence_at=last,
+        good_at_last=good_at_last,
+        bad_at_last=bad_at_last,
     )
+
+
+def tally(evidence: Iterable[Evidence], *, dimension: str, last: datetime | None) -> tuple[float, float]:
+    """The decayed sums referenced to the newest evidence ``last``:
+
+        good_at_last = Σ w · x       · 2^(−(last − t) / h)
+        bad_at_last  = Σ w · (1 − x) · 2^(−(last − t) / h)
+
+    Every factor is ≤ 1 (no overflow, whatever the dates). Because decay is the
+    same factor for every item of a dimension, the decayed sums at any moment
+    ``as_of ≥ last`` are these times 2^(−(as_of − last) / h) (``decayed``): the
+    nightly refresh needs the tally, not the ledger. ``evidence`` in canonical
+    order (see ``belief``) so floating point cannot tell the order it was recorded in."""
+    if last is None:
+        return 0.0, 0.0
+    half_life = params.HALF_LIFE_DAYS[dimension]
+    good = bad = 0.0
+    for item in evidence:
+        w = item.weight * decay(age_days(item.occurred_at, last), half_life)
+        good += w * item.outcome
+        bad += w * (1.0 - item.outcome)
+    return good, bad
+
+
+def decayed(good_at_last: float, bad_at_last: float, *, last: datetime, dimension: str, as_of: datetime):
+    """(good, bad) decayed sums at ``as_of`` from a tally; exact only when ``as_of ≥ last``
+    (younger evidence than ``as_of`` counts as fresh in ``belief``: recompute those from the ledger)."""
+    factor = decay(age_days(last, as_of), params.HALF_LIFE_DAYS[dimension])
+    return good_at_last * factor, bad_at_last * factor
 
 
 def workspace_mean(weighted_good: float, weighted_total: float) -> float:

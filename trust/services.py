@@ -15,7 +15,7 @@ from numbers import Real
 import numpy as np
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from accounts.models import AuditEntry, Membership, Skill
 from mentoring import clock
@@ -164,13 +164,18 @@ def record_evidence(
         raise ValidationFailed("The evidence is invalid: " + ", ".join(sorted(errors)) + ".", fields=errors)
 
     source = sources.get_source(source_kind)
-    subject_membership = _active_membership(subject)
-    if subject_membership is None:
+    # one query for both people's active workspaces (record_evidence runs for every fact)
+    workspaces = dict(
+        Membership.objects.filter(
+            user_id__in=[subject.pk] + ([actor.pk] if actor is not None else []), is_active=True
+        ).values_list("user_id", "organization_id")
+    )
+    organization_id = workspaces.get(subject.pk)
+    if organization_id is None:
         raise ValidationFailed(
             "The subject is not an active member of a workspace.",
             fields={"subject": ["Evidence can only be recorded about active members."]},
         )
-    organization = subject_membership.organization
     if actor is not None:
         if actor.pk == subject.pk:
             raise ValidationFailed(
@@ -178,15 +183,14 @@ def record_evidence(
                 fields={"actor": ["The actor and the subject are the same person."]},
                 code="self_evidence",
             )
-        actor_membership = _active_membership(actor)
-        if actor_membership is None or actor_membership.organization_id != organization.pk:
+        if workspaces.get(actor.pk) != organization_id:
             raise ValidationFailed(
                 "The actor and the subject are not in the same workspace.",
                 fields={
                     "actor": ["Evidence can only come from an active member of the subject's workspace."]
                 },
             )
-    if skill is not None and skill.organization_id != organization.pk:
+    if skill is not None and skill.organization_id != organization_id:
         raise ValidationFailed(
             "The skill belongs to another workspace.",
             fields={"skill": ["Use a skill from the subject's workspace."]},
@@ -235,7 +239,9 @@ def record_evidence(
                 effective /= k
                 notes.append(f"rating {k} from the same person within 90 days: ×1/{k}")
             if outcome_value >= params.PRAISE_THRESHOLD:
-                reverse = _reciprocal_praise(actor_id=actor_id, subject_id=subject.pk, moment=moment)
+                reverse = _reciprocal_praise(
+                    actor_id=actor_id, subject_id=subject.pk, dimension=dimension, moment=moment
+                )
                 # compounding: every earlier exchange of praise in the pair halves (or less) the next
                 exchanges = len({(e.source_kind, e.source_id) for e in reverse})
                 if exchanges:
@@ -251,7 +257,7 @@ def record_evidence(
         try:
             with transaction.atomic():
                 event = TrustEvent.objects.create(
-                    organization=organization,
+                    organization_id=organization_id,
                     subject=subject,
                     actor=actor,
                     dimension=dimension,
@@ -274,18 +280,26 @@ def record_evidence(
             ) from None
         for earlier in discounted_pairs:
             _rerecord_discounted(earlier)
+        # the touched keys' tallies (and beliefs) follow the ledger in the same transaction
+        refresh_keys(
+            {(subject.pk, dimension, key["skill_key"])}
+            | {(e.subject_id, e.dimension, e.skill_key) for e in discounted_pairs}
+        )
         schedule_recompute(subject.pk)
     return event
 
 
 def _earlier_ratings(*, actor_id: int, subject_id: int, moment: datetime, key: dict) -> int:
-    """Distinct sources through which ``actor`` rated ``subject`` in the window before ``moment``."""
+    """Distinct sources of the same kind through which ``actor`` rated ``subject`` in the window
+    before ``moment``. Per kind: the pattern 1/k stops is one rater repeating the same judgement
+    (feedback after feedback, acceptance after acceptance); an end-of-engagement feedback after
+    the same person accepted two answers is a different judgement, not a third rating."""
     earlier = (
         TrustEvent.objects.live()
         .filter(
             actor_id=actor_id,
             subject_id=subject_id,
-            source_kind__in=sources.rating_kinds(),
+            source_kind=key["source_kind"],
             occurred_at__gte=moment - params.REPEAT_RATER_WINDOW,
             occurred_at__lte=moment,
         )
@@ -296,13 +310,20 @@ def _earlier_ratings(*, actor_id: int, subject_id: int, moment: datetime, key: d
     return len(set(earlier))
 
 
-def _reciprocal_praise(*, actor_id: int, subject_id: int, moment: datetime) -> list[TrustEvent]:
-    """Live praise the subject gave the actor within the window of ``moment``."""
+def _reciprocal_praise(
+    *, actor_id: int, subject_id: int, dimension: str, moment: datetime
+) -> list[TrustEvent]:
+    """Live praise the subject gave the actor for the same quality (dimension) within the
+    window of ``moment``. Praise for different qualities is not an exchange: a seeker whose
+    mentor's answers they accept (competence) and who is thanked for keeping their word
+    (integrity) has not traded praise; two people praising each other's integrity — or
+    each other's competence, in any skills — have."""
     return list(
         TrustEvent.objects.live()
         .filter(
             actor_id=subject_id,
             subject_id=actor_id,
+            dimension=dimension,
             source_kind__in=sources.rating_kinds(),
             outcome__gte=params.PRAISE_THRESHOLD,
             occurred_at__gte=moment - params.RECIPROCAL_WINDOW,
@@ -319,19 +340,22 @@ def _closed_circle(*, actor_id: int, subject_id: int, moment: datetime) -> int:
     A ring rating each other perfectly is a closed circle of mutual praise: for
     any two members, every other member is a mutual partner of both. Honest
     colleagues share such partners rarely (mutual praise needs engagements)."""
-    praise = TrustEvent.objects.live().filter(
-        source_kind__in=sources.rating_kinds(),
-        outcome__gte=params.PRAISE_THRESHOLD,
-        actor_id__isnull=False,
-        occurred_at__gte=moment - params.RECIPROCAL_WINDOW,
-        occurred_at__lte=moment + params.RECIPROCAL_WINDOW,
-    )
+    pairs = set(
+        TrustEvent.objects.live()
+        .filter(
+            Q(actor_id__in=(actor_id, subject_id)) | Q(subject_id__in=(actor_id, subject_id)),
+            source_kind__in=sources.rating_kinds(),
+            outcome__gte=params.PRAISE_THRESHOLD,
+            actor_id__isnull=False,
+            occurred_at__gte=moment - params.RECIPROCAL_WINDOW,
+            occurred_at__lte=moment + params.RECIPROCAL_WINDOW,
+        )
+        .values_list("actor_id", "subject_id")
+    )  # one query: every praise given or received by either of the two
 
     def mutual_partners(person_id: int) -> set[int]:
-        praised = set(praise.filter(actor_id=person_id).values_list("subject_id", flat=True))
-        if not praised:
-            return set()
-        return praised & set(praise.filter(subject_id=person_id).values_list("actor_id", flat=True))
+        praised = {s for a, s in pairs if a == person_id}
+        return {a for a, s in pairs if s == person_id and a in praised}
 
     subject_partners = mutual_partners(subject_id) - {actor_id}
     if not subject_partners:
@@ -399,7 +423,9 @@ def void_event(*, event: TrustEvent, reason: str, voided_by) -> TrustEvent:
             )
         if TrustEvent.objects.filter(voids_id=event.pk).exists():
             raise Conflict("This evidence was already voided.", fields={"event": ["Already voided."]})
-        return _void(event, reason=reason, voided_by=voided_by)
+        void = _void(event, reason=reason, voided_by=voided_by)
+        refresh_keys({(event.subject_id, event.dimension, event.skill_key)})
+        return void
 
 
 # --- vouching --------------------------------------------------------------------------
@@ -601,6 +627,14 @@ def dispute_decide(*, manager, dispute_id, decision: str, note: str) -> TrustDis
 
 
 # --- recompute -----------------------------------------------------------------------
+#
+# A TrustScore row holds two things (trust/models.py): the key's *tally* — a pure
+# function of its live evidence (count, distinct raters, newest evidence, and the
+# decayed sums referenced to that newest evidence) — and the *belief* at computed_at.
+# Every ledger write rebuilds the tallies of the keys it touched, in its own
+# transaction (``refresh_keys``); the nightly refresh derives every belief from the
+# tallies without reading the ledger; ``recompute_all(from_ledger=True)`` rebuilds
+# everything from the ledger (the repair path, and what a change of a half-life needs).
 
 
 def prior_means(organization_id: int) -> dict[str, float]:
@@ -621,82 +655,125 @@ _SCORE_FIELDS = [
     "distinct_raters",
     "last_evidence_at",
     "computed_at",
+    "good_at_last",
+    "bad_at_last",
 ]
 
 
+def _rebuild_subject(user_id: int, *, as_of: datetime, keys: set[tuple[str, int]] | None = None) -> int:
+    """Rebuild tally and belief of ``keys`` (every key of the subject when None) from the
+    live ledger: upsert the keys with evidence, delete the others. The caller holds the
+    subject's lock (``lock_subjects``) inside a transaction."""
+    events = TrustEvent.objects.live().filter(subject_id=user_id)
+    if keys is not None:
+        if not keys:
+            return 0
+        wanted = Q()
+        for dimension, skill_key in keys:
+            wanted |= Q(dimension=dimension, skill_key=skill_key)
+        events = events.filter(wanted)
+    rows = events.values_list(
+        "organization_id", "dimension", "skill_key", "outcome", "weight", "occurred_at", "actor_id"
+    )
+    groups: dict[tuple[str, int], list[scoring.Evidence]] = defaultdict(list)
+    organization_id = None
+    for org_id, dimension, skill_key, outcome, weight, occurred_at, actor_id in rows:
+        organization_id = org_id
+        groups[(dimension, skill_key)].append(scoring.Evidence(outcome, weight, occurred_at, actor_id))
+    scores = []
+    if groups:
+        priors = prior_means(organization_id)
+        for (dimension, skill_key), evidence in groups.items():
+            b = scoring.belief(evidence, dimension=dimension, prior_mean=priors[dimension], as_of=as_of)
+            scores.append(
+                TrustScore(
+                    organization_id=organization_id,
+                    subject_id=user_id,
+                    dimension=dimension,
+                    skill_id=skill_key or None,
+                    skill_key=skill_key,
+                    alpha=b.alpha,
+                    beta=b.beta,
+                    mean=b.mean,
+                    lower=b.lower,
+                    upper=b.upper,
+                    evidence_weight=b.evidence_weight,
+                    evidence_count=b.evidence_count,
+                    distinct_raters=b.distinct_raters,
+                    last_evidence_at=b.last_evidence_at,
+                    computed_at=as_of,
+                    good_at_last=b.good_at_last,
+                    bad_at_last=b.bad_at_last,
+                )
+            )
+        TrustScore.objects.bulk_create(
+            scores,
+            update_conflicts=True,
+            unique_fields=["subject", "dimension", "skill_key"],
+            update_fields=_SCORE_FIELDS,
+        )
+    existing = TrustScore.objects.filter(subject_id=user_id)
+    if keys is not None:
+        for dimension, skill_key in keys - set(groups):
+            existing.filter(dimension=dimension, skill_key=skill_key).delete()
+    else:
+        stale = [
+            pk for pk, d, k in existing.values_list("pk", "dimension", "skill_key") if (d, k) not in groups
+        ]
+        if stale:
+            TrustScore.objects.filter(pk__in=stale).delete()
+    return len(scores)
+
+
+def refresh_keys(touched: set[tuple[int, str, int]], *, as_of: datetime | None = None) -> None:
+    """Bring the tallies (and beliefs) of the touched (subject, dimension, skill_key) keys
+    in line with the ledger. Called inside the transaction of every ledger write, with
+    the subjects locked, so a committed ledger always has matching tallies."""
+    as_of = as_of or clock.now()
+    by_subject: dict[int, set[tuple[str, int]]] = defaultdict(set)
+    for subject_id, dimension, skill_key in touched:
+        by_subject[subject_id].add((dimension, skill_key))
+    for subject_id, keys in sorted(by_subject.items()):
+        _rebuild_subject(subject_id, as_of=as_of, keys=keys)
+
+
 def recompute_subject(user_id: int, *, as_of: datetime | None = None) -> int:
-    """Rebuild all of one subject's scores from the ledger. Returns the number of scores.
+    """Rebuild all of one subject's scores (tallies and beliefs) from the ledger.
+    Returns the number of scores.
 
     Idempotent and safe to run concurrently: it holds the subject's lock while it
     reads the ledger and upserts, and every run computes the whole state."""
     as_of = as_of or clock.now()
     with transaction.atomic():
         lock_subjects(user_id)
-        rows = list(
-            TrustEvent.objects.live()
-            .filter(subject_id=user_id)
-            .values_list(
-                "organization_id", "dimension", "skill_key", "outcome", "weight", "occurred_at", "actor_id"
-            )
-        )
-        groups: dict[tuple[str, int], list[scoring.Evidence]] = defaultdict(list)
-        organization_id = None
-        for org_id, dimension, skill_key, outcome, weight, occurred_at, actor_id in rows:
-            organization_id = org_id
-            groups[(dimension, skill_key)].append(scoring.Evidence(outcome, weight, occurred_at, actor_id))
-        scores = []
-        if groups:
-            priors = prior_means(organization_id)
-            for (dimension, skill_key), evidence in groups.items():
-                b = scoring.belief(evidence, dimension=dimension, prior_mean=priors[dimension], as_of=as_of)
-                scores.append(
-                    TrustScore(
-                        organization_id=organization_id,
-                        subject_id=user_id,
-                        dimension=dimension,
-                        skill_id=skill_key or None,
-                        skill_key=skill_key,
-                        alpha=b.alpha,
-                        beta=b.beta,
-                        mean=b.mean,
-                        lower=b.lower,
-                        upper=b.upper,
-                        evidence_weight=b.evidence_weight,
-                        evidence_count=b.evidence_count,
-                        distinct_raters=b.distinct_raters,
-                        last_evidence_at=b.last_evidence_at,
-                        computed_at=as_of,
-                    )
-                )
-            TrustScore.objects.bulk_create(
-                scores,
-                update_conflicts=True,
-                unique_fields=["subject", "dimension", "skill_key"],
-                update_fields=_SCORE_FIELDS,
-            )
-        stale = TrustScore.objects.filter(subject_id=user_id)
-        keep = {(s.dimension, s.skill_key) for s in scores}
-        for pk, dimension, skill_key in stale.values_list("pk", "dimension", "skill_key"):
-            if (dimension, skill_key) not in keep:
-                TrustScore.objects.filter(pk=pk).delete()
-    return len(scores)
+        return _rebuild_subject(user_id, as_of=as_of)
 
 
-def _aggregate_sql(*, vendor: str, organization_id: int | None) -> str:
-    event = TrustEvent._meta.db_table
-    half_life = (
-        "CASE e.dimension "
+def _half_life_sql(column: str) -> str:
+    return (
+        f"CASE {column} "
         + " ".join(f"WHEN '{dimension}' THEN {days!r}" for dimension, days in params.HALF_LIFE_DAYS.items())
         + " END"
     )
+
+
+def _aggregate_sql(*, vendor: str, organization_id: int | None) -> str:
+    """The GROUP BY over the live ledger behind ``recompute_all(from_ledger=True)``."""
+    event = TrustEvent._meta.db_table
+    half_life = _half_life_sql("e.dimension")
     if vendor == "postgresql":
         # date_part (float8), not EXTRACT (numeric since PostgreSQL 14): numeric math is slow
-        age = "GREATEST(date_part('epoch', %(as_of)s::timestamptz - e.occurred_at) / 86400.0, 0.0)"
+        signed = "date_part('epoch', %(as_of)s::timestamptz - e.occurred_at) / 86400.0"
         two = "2.0::float8"
     else:
-        age = "MAX(julianday(%(as_of)s) - julianday(e.occurred_at), 0.0)"
+        signed = "(julianday(%(as_of)s) - julianday(e.occurred_at))"
         two = "2.0"
-    decay = f"POWER({two}, -({age}) / ({half_life}))"
+    # Per event, once: ref = 2^((t − as_of)/h), unclamped — times 2^((as_of − last)/h) it is the
+    # tally's factor — and the decay at as_of, which is ref except for evidence younger than
+    # as_of (counts as fresh: 1). OFFSET 0 keeps the subquery from being flattened, so POWER
+    # runs once per event instead of once per reference.
+    ref = f"POWER({two}, -({signed}) / ({half_life}))"
+    fence = "OFFSET 0" if vendor == "postgresql" else "LIMIT -1 OFFSET 0"
     where = "" if organization_id is None else "AND e.organization_id = %(org)s"
     # Two-level aggregation: (key, actor) first, then key; counting distinct raters
     # this way stays a hash aggregate instead of a sort per group. The void set is
@@ -704,31 +781,45 @@ def _aggregate_sql(*, vendor: str, organization_id: int | None) -> str:
     # Identifiers come from model metadata and params, every value is a query parameter.
     return f"""
         SELECT organization_id, subject_id, dimension, skill_key,
-               SUM(good), SUM(bad), SUM(n), COUNT(actor_id), MAX(last_at)
+               SUM(good), SUM(bad), SUM(n), COUNT(actor_id), MAX(last_at), SUM(good_ref), SUM(bad_ref)
         FROM (
-            SELECT e.organization_id, e.subject_id, e.dimension, e.skill_key, e.actor_id,
-                   SUM(e.weight * e.outcome * {decay}) AS good,
-                   SUM(e.weight * (1.0 - e.outcome) * {decay}) AS bad,
+            SELECT organization_id, subject_id, dimension, skill_key, actor_id,
+                   SUM(wg * decay) AS good,
+                   SUM(wb * decay) AS bad,
                    COUNT(*) AS n,
-                   MAX(e.occurred_at) AS last_at
-            FROM {event} e
-            WHERE e.voids_id IS NULL
-              AND e.id NOT IN (SELECT v.voids_id FROM {event} v WHERE v.voids_id IS NOT NULL)
-              {where}
-            GROUP BY e.organization_id, e.subject_id, e.dimension, e.skill_key, e.actor_id
+                   MAX(occurred_at) AS last_at,
+                   SUM(wg * ref) AS good_ref,
+                   SUM(wb * ref) AS bad_ref
+            FROM (
+                SELECT organization_id, subject_id, dimension, skill_key, actor_id, occurred_at, wg, wb, ref,
+                       CASE WHEN age > 0.0 THEN ref ELSE 1.0 END AS decay
+                FROM (
+                    SELECT e.organization_id, e.subject_id, e.dimension, e.skill_key, e.actor_id,
+                           e.occurred_at, e.weight * e.outcome AS wg, e.weight * (1.0 - e.outcome) AS wb,
+                           {signed} AS age, {ref} AS ref
+                    FROM {event} e
+                    WHERE e.voids_id IS NULL
+                      AND e.id NOT IN (SELECT v.voids_id FROM {event} v WHERE v.voids_id IS NOT NULL)
+                      {where}
+                    {fence}
+                ) per_event_raw
+            ) per_event
+            GROUP BY organization_id, subject_id, dimension, skill_key, actor_id
         ) per_actor
         GROUP BY organization_id, subject_id, dimension, skill_key
     """  # noqa: S608
 
 
+def _sqlite_moment(as_of: datetime) -> str:
+    # SQLite stores naive UTC text; julianday() wants the same shape.
+    return as_of.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+
+
 def aggregate_ledger(*, as_of: datetime, organization_id: int | None = None) -> list[tuple]:
-    """One GROUP BY over the live ledger, decay in SQL:
-    (org, subject, dimension, skill_key, good, bad, count, distinct raters, last)."""
+    """One GROUP BY over the live ledger, decay in SQL: (org, subject, dimension, skill_key,
+    good, bad, count, distinct raters, last, good·2^(as_of−…), bad·2^(as_of−…))."""
     sql = _aggregate_sql(vendor=connection.vendor, organization_id=organization_id)
-    moment = as_of
-    if connection.vendor != "postgresql":
-        # SQLite stores naive UTC text; julianday() wants the same shape.
-        moment = as_of.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+    moment = as_of if connection.vendor == "postgresql" else _sqlite_moment(as_of)
     with connection.cursor() as cursor:
         cursor.execute(sql, {"as_of": moment, "org": organization_id})
         return cursor.fetchall()
@@ -754,25 +845,324 @@ def _refresh_priors(totals: dict[tuple[int, str], tuple[float, float]], *, as_of
         )
 
 
-def recompute_all(*, organization_id: int | None = None, as_of: datetime | None = None) -> int:
-    """Nightly, set-based: refresh workspace priors and every score from one GROUP BY.
+def recompute_all(
+    *, organization_id: int | None = None, as_of: datetime | None = None, from_ledger: bool = False
+) -> int:
+    """Nightly, set-based: refresh workspace priors and every score as of ``as_of``.
 
-    No per-person queries. On PostgreSQL the aggregate stays in the database (a
-    temporary table); only two float arrays (alpha, beta) travel to Python for
-    the vectorized Beta quantiles and two come back, then one INSERT … ON
-    CONFLICT DO UPDATE writes every score. Rows whose evidence disappeared (all
-    voided) are deleted. A per-subject recompute that finished later than
-    ``as_of`` is not overwritten. Returns the number of scores written."""
+    Default (the nightly job): derive every belief from the stored tallies — the
+    ledger is not read, except for the rare keys whose newest evidence is younger
+    than ``as_of`` (clock skew, or ``as_of`` in the past), which are recomputed from
+    their events. On PostgreSQL the tallies travel out and the results back with
+    binary COPY, the Beta quantiles are vectorized, and one UPDATE writes the
+    beliefs; a row written by anyone else since it was read (its ``xmin`` changed)
+    or computed later than ``as_of`` is left alone.
+
+    ``from_ledger=True`` (the repair path): one GROUP BY over the whole live ledger
+    rebuilds tallies and beliefs of every key, inserts missing rows and deletes rows
+    without live evidence. Needed after a change of ``params.HALF_LIFE_DAYS`` and to
+    repair tallies; gives the same scores as the default path.
+
+    Returns the number of scores written."""
     as_of = as_of or clock.now()
+    if from_ledger:
+        if connection.vendor == "postgresql":
+            return _rebuild_all_postgres(as_of=as_of, organization_id=organization_id)
+        return _rebuild_all_portable(as_of=as_of, organization_id=organization_id)
     if connection.vendor == "postgresql":
-        count = _recompute_all_postgres(as_of=as_of, organization_id=organization_id)
-    else:
-        count = _recompute_all_portable(as_of=as_of, organization_id=organization_id)
-    stale = TrustScore.objects.filter(computed_at__lt=as_of)
-    if organization_id is not None:
-        stale = stale.filter(organization_id=organization_id)
-    stale.delete()
-    return count
+        return _refresh_all_postgres(as_of=as_of, organization_id=organization_id)
+    return _refresh_all_portable(as_of=as_of, organization_id=organization_id)
+
+
+# The nightly refresh --------------------------------------------------------------------
+
+
+def _ahead_sums(keys: list[tuple[int, int, str, int]], *, as_of: datetime) -> dict[int, tuple]:
+    """Exact decayed (good, bad) at ``as_of`` from the ledger for the keys whose newest evidence
+    is younger than ``as_of``: keys are (score id, subject id, dimension, skill_key)."""
+    if not keys:
+        return {}
+    wanted = Q()
+    for _pk, subject_id, dimension, skill_key in keys:
+        wanted |= Q(subject_id=subject_id, dimension=dimension, skill_key=skill_key)
+    groups: dict[tuple[int, str, int], list[scoring.Evidence]] = defaultdict(list)
+    for subject_id, dimension, skill_key, outcome, weight, occurred_at in (
+        TrustEvent.objects.live()
+        .filter(wanted)
+        .values_list("subject_id", "dimension", "skill_key", "outcome", "weight", "occurred_at")
+    ):
+        groups[(subject_id, dimension, skill_key)].append(scoring.Evidence(outcome, weight, occurred_at))
+    sums = {}
+    for pk, subject_id, dimension, skill_key in keys:
+        b = scoring.belief(
+            groups[(subject_id, dimension, skill_key)], dimension=dimension, prior_mean=0.5, as_of=as_of
+        )
+        prior_a, prior_b = scoring.prior(0.5)
+        sums[pk] = (b.alpha - prior_a, b.beta - prior_b)
+    return sums
+
+
+def _dimension_codes(dimensions) -> np.ndarray:
+    index = {dimension: i for i, dimension in enumerate(params.DIMENSIONS)}
+    return np.asarray([index[d] for d in dimensions], dtype=np.int64)
+
+
+def _group_sums(org_ids: np.ndarray, dim_codes: np.ndarray, good: np.ndarray, bad: np.ndarray) -> dict:
+    """{(organization, dimension): (Σ good, Σ good + bad)} — the inputs of the workspace priors."""
+    if not len(org_ids):
+        return {}
+    keys = org_ids.astype(np.int64) * len(params.DIMENSIONS) + dim_codes
+    unique, inverse = np.unique(keys, return_inverse=True)
+    good_sum = np.bincount(inverse, weights=good, minlength=len(unique))
+    total_sum = np.bincount(inverse, weights=good + bad, minlength=len(unique))
+    return {
+        (int(key) // len(params.DIMENSIONS), params.DIMENSIONS[int(key) % len(params.DIMENSIONS)]): (
+            float(g),
+            float(t),
+        )
+        for key, g, t in zip(unique.tolist(), good_sum, total_sum, strict=True)
+    }
+
+
+def _beliefs_from_sums(org_ids, dim_codes, good, bad, priors: dict[tuple[int, str], float]):
+    """Vectorized: alpha, beta, mean, lower, upper from decayed sums and the workspace priors."""
+    org_ids = np.asarray(org_ids, dtype=np.int64)
+    dim_codes = np.asarray(dim_codes, dtype=np.int64)
+    keys = org_ids * len(params.DIMENSIONS) + dim_codes
+    unique, inverse = np.unique(keys, return_inverse=True)
+    table = np.asarray(
+        [
+            priors.get(
+                (int(key) // len(params.DIMENSIONS), params.DIMENSIONS[int(key) % len(params.DIMENSIONS)]),
+                params.DEFAULT_PRIOR_MEAN,
+            )
+            for key in unique.tolist()
+        ],
+        dtype=np.float64,
+    )
+    low, high = params.PRIOR_MEAN_BOUNDS
+    mu = np.clip(table, low, high)[inverse] if len(keys) else np.zeros(0)
+    alpha = params.PRIOR_STRENGTH * mu + good
+    beta = params.PRIOR_STRENGTH * (1.0 - mu) + bad
+    lower, upper = scoring.quantiles(alpha, beta)
+    return alpha, beta, alpha / (alpha + beta), lower, upper
+
+
+def _stored_priors() -> dict[tuple[int, str], float]:
+    return {
+        (org_id, dimension): mean
+        for org_id, dimension, mean in TrustPrior.objects.values_list("organization_id", "dimension", "mean")
+    }
+
+
+def _refresh_all_postgres(*, as_of: datetime, organization_id: int | None) -> int:
+    # Identifiers below come from model metadata and params; every value is a query parameter.
+    score = TrustScore._meta.db_table
+    factor = (
+        "POWER(2.0::float8, -(date_part('epoch', %(as_of)s::timestamptz - s.last_evidence_at) / 86400.0) / "
+        f"({_half_life_sql('s.dimension')}))"
+    )
+    org = "" if organization_id is None else " AND s.organization_id = %(org)s"
+    dimension_code = (
+        "CASE s.dimension "
+        + " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(params.DIMENSIONS))
+        + " END"
+    )
+    args = {"as_of": as_of, "org": organization_id}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{params.RECOMPUTE_WORK_MEM}'")
+        cursor.execute("SET LOCAL jit = off")
+        # 1. One scan of the scores: every key's decayed sums at as_of, from its tally, as one
+        # row of packed big-endian columns (a per-row result costs more on the client than
+        # the whole query).
+        rows = _fetch_packed(
+            cursor,
+            {
+                "id": "int8send(s.id)",
+                "xmin": "xidsend(s.xmin)",
+                "org": "int8send(s.organization_id)",
+                "dim": f"int4send({dimension_code})",
+                # 1: evidence younger than as_of; 2: no tally (a row no ledger write produced)
+                "ahead": "int4send(CASE WHEN s.evidence_count = 0 OR s.last_evidence_at IS NULL THEN 2 "
+                "WHEN s.last_evidence_at > %(as_of)s THEN 1 ELSE 0 END)",
+                # never NULL: string_agg would skip it and misalign the columns
+                "good": f"float8send(COALESCE(s.good_at_last * {factor}, 0.0))",
+                "bad": f"float8send(COALESCE(s.bad_at_last * {factor}, 0.0))",
+            },
+            f"FROM {score} s WHERE TRUE{org}",
+            args,
+        )
+        orphans = rows["ahead"] == 2
+        if orphans.any():
+            # rows without a tally: no live evidence, as in the repair path
+            cursor.execute(f"DELETE FROM {score} WHERE id = ANY(%s)", [rows["id"][orphans].tolist()])  # noqa: S608
+            rows = {name: column[~orphans] for name, column in rows.items()}
+        ids, xmins, good, bad = rows["id"], rows["xmin"], rows["good"], rows["bad"]
+        org_ids, dim_codes = rows["org"], rows["dim"].astype(np.int64)
+        # 2. Keys with evidence younger than as_of (clock skew, as_of in the past): the tally
+        # cannot say "counts as fresh", so those few come from their events.
+        ahead = np.flatnonzero(rows["ahead"] == 1)
+        if len(ahead):
+            keys = TrustScore.objects.filter(pk__in=ids[ahead].tolist()).values_list(
+                "pk", "subject_id", "dimension", "skill_key"
+            )
+            sums = _ahead_sums(list(keys), as_of=as_of)
+            good[ahead] = [sums[pk][0] for pk in ids[ahead].tolist()]
+            bad[ahead] = [sums[pk][1] for pk in ids[ahead].tolist()]
+        # 3. Workspace priors from the same sums; then every belief, vectorized.
+        _refresh_priors(_group_sums(org_ids, dim_codes, good, bad), as_of=as_of)
+        written = 0
+        if len(ids):
+            alpha, beta, mean, lower, upper = _beliefs_from_sums(
+                org_ids, dim_codes, good, bad, _stored_priors()
+            )
+            # 4. Beliefs back in (binary COPY into a temporary table), one UPDATE of the scores:
+            # HOT (no indexed column changes), and only where the row is still the version read.
+            # ON COMMIT DROP, but a caller's outer transaction may run this twice
+            cursor.execute("DROP TABLE IF EXISTS pg_temp.trust_refresh")
+            cursor.execute(
+                "CREATE TEMPORARY TABLE trust_refresh (id bigint, x xid, a float8, b float8, m float8, "
+                "lo float8, up float8, w float8) ON COMMIT DROP"
+            )
+            _copy_in(
+                cursor,
+                "trust_refresh",
+                {
+                    "id": ids,
+                    "xmin": xmins,
+                    "alpha": alpha,
+                    "beta": beta,
+                    "mean": mean,
+                    "lower": lower,
+                    "upper": upper,
+                    "weight": good + bad,
+                },
+            )
+            cursor.execute("ANALYZE trust_refresh")  # a hash join on id, not a nested loop
+            cursor.execute(
+                f"UPDATE {score} s SET alpha = t.a, beta = t.b, mean = t.m, lower = t.lo, "  # noqa: S608
+                "upper = t.up, evidence_weight = t.w, computed_at = %(as_of)s "
+                "FROM trust_refresh t WHERE s.id = t.id AND s.xmin = t.x",
+                args,
+            )
+            written = cursor.rowcount
+        return written
+
+
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
+_COPY_TRAILER = b"\xff\xff"
+# What the nightly refresh reads per score: id, xmin, organization, dimension (index into
+# params.DIMENSIONS) and the decayed sums at as_of, as big-endian binary.
+_PACKED_FIELDS = {
+    "id": ">i8",
+    "xmin": ">u4",
+    "org": ">i8",
+    "dim": ">i4",
+    "ahead": ">i4",
+    "good": ">f8",
+    "bad": ">f8",
+}
+# What it writes back (binary COPY): id, xmin and the belief.
+_IN_FIELDS = (
+    ("id", ">i8"),
+    ("xmin", ">u4"),
+    *((name, ">f8") for name in ("alpha", "beta", "mean", "lower", "upper", "weight")),
+)
+
+
+def _fetch_packed(cursor, columns: dict[str, str], from_where: str, args: dict) -> dict[str, np.ndarray]:
+    """Each column aggregated server-side into one bytea of its binary send format
+    (``string_agg`` of ``*send()``; every aggregate of one query sees the rows in the same
+    order), read by numpy without a per-row step."""
+    select = ", ".join(f"string_agg({expression}, ''::bytea)" for expression in columns.values())
+    raw = cursor.cursor
+    raw.execute("SET LOCAL max_parallel_workers_per_gather = 0")  # one ordered stream of rows
+    raw.execute(f"SELECT {select} {from_where}", args)  # bytea arrives hex-encoded, decoded in C
+    values = raw.fetchone()
+    return {
+        name: np.frombuffer(value or b"", dtype=_PACKED_FIELDS[name]).astype(
+            _PACKED_FIELDS[name].replace(">", "=")
+        )
+        for name, value in zip(columns, values, strict=True)
+    }
+
+
+def _binary_row_dtype(fields) -> np.dtype:
+    """A binary COPY row of non-null fixed-width fields: int16 field count, then per field an
+    int32 length and the big-endian value."""
+    layout = [("n", ">i2")]
+    for name, kind in fields:
+        layout += [(f"l_{name}", ">i4"), (name, kind)]
+    return np.dtype(layout)
+
+
+def _copy_in(cursor, table: str, columns: dict[str, np.ndarray]) -> None:
+    """``COPY table FROM STDIN (FORMAT BINARY)`` of numpy columns (in ``_IN_FIELDS`` order)."""
+    dtype = _binary_row_dtype(_IN_FIELDS)
+    out = np.empty(len(columns["id"]), dtype=dtype)
+    out["n"] = len(_IN_FIELDS)
+    for name, _ in _IN_FIELDS:
+        out[f"l_{name}"] = dtype[name].itemsize
+        out[name] = columns[name]
+    with cursor.cursor.copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(_COPY_HEADER + out.tobytes() + _COPY_TRAILER)
+
+
+def _refresh_all_portable(*, as_of: datetime, organization_id: int | None) -> int:
+    """SQLite (development, tests): the same refresh through the ORM, in one write transaction
+    (SQLite serializes writers, so nothing changes between the read and the write)."""
+    with transaction.atomic():
+        scores = TrustScore.objects.filter(evidence_count__gt=0, last_evidence_at__isnull=False)
+        if organization_id is not None:
+            scores = scores.filter(organization_id=organization_id)
+        rows = list(
+            scores.values_list(
+                "id", "subject_id", "dimension", "skill_key", "organization_id", "last_evidence_at",
+                "good_at_last", "bad_at_last",
+            )
+        )  # fmt: skip
+        ahead_sums = _ahead_sums([row[:4] for row in rows if row[5] > as_of], as_of=as_of)
+        good = np.zeros(len(rows))
+        bad = np.zeros(len(rows))
+        for i, (pk, _subject, dimension, _skill, _org, last, good_at_last, bad_at_last) in enumerate(rows):
+            if pk in ahead_sums:
+                good[i], bad[i] = ahead_sums[pk]
+            else:
+                good[i], bad[i] = scoring.decayed(
+                    good_at_last, bad_at_last, last=last, dimension=dimension, as_of=as_of
+                )
+        org_ids = np.asarray([row[4] for row in rows], dtype=np.int64)
+        dim_codes = _dimension_codes([row[2] for row in rows])
+        _refresh_priors(_group_sums(org_ids, dim_codes, good, bad), as_of=as_of)
+        if rows:
+            alpha, beta, mean, lower, upper = _beliefs_from_sums(
+                org_ids, dim_codes, good, bad, _stored_priors()
+            )
+            TrustScore.objects.bulk_update(
+                [
+                    TrustScore(
+                        pk=row[0],
+                        alpha=float(alpha[i]),
+                        beta=float(beta[i]),
+                        mean=float(mean[i]),
+                        lower=float(lower[i]),
+                        upper=float(upper[i]),
+                        evidence_weight=float(good[i] + bad[i]),
+                        computed_at=as_of,
+                    )
+                    for i, row in enumerate(rows)
+                ],
+                ["alpha", "beta", "mean", "lower", "upper", "evidence_weight", "computed_at"],
+                batch_size=500,
+            )
+        orphans = TrustScore.objects.filter(Q(evidence_count=0) | Q(last_evidence_at__isnull=True))
+        if organization_id is not None:
+            orphans = orphans.filter(organization_id=organization_id)
+        orphans.delete()
+        return len(rows)
+
+
+# The repair path: everything from the ledger ----------------------------------------------
 
 
 def _float_csv(values: np.ndarray) -> str:
@@ -780,30 +1170,41 @@ def _float_csv(values: np.ndarray) -> str:
     return ",".join(map(repr, values.tolist()))
 
 
-def _recompute_all_postgres(*, as_of: datetime, organization_id: int | None) -> int:
+def _rebuild_all_postgres(*, as_of: datetime, organization_id: int | None) -> int:
     score = TrustScore._meta.db_table
     prior = TrustPrior._meta.db_table
     aggregate = _aggregate_sql(vendor="postgresql", organization_id=organization_id)
     low, high = params.PRIOR_MEAN_BOUNDS
     mu = f"LEAST(GREATEST(COALESCE(p.mean, {params.DEFAULT_PRIOR_MEAN!r}), {low!r}), {high!r})"
     m = repr(params.PRIOR_STRENGTH)
+    to_last = (
+        "POWER(2.0::float8, date_part('epoch', %(as_of)s::timestamptz - t.last_at) / 86400.0 / "
+        f"({_half_life_sql('t.dimension')}))"
+    )
+    outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
+        if outermost:
+            # One snapshot for the ledger read and the writes: a score a ledger write changes
+            # meanwhile makes the MERGE fail with a serialization error (the task retries)
+            # instead of overwriting a newer tally with an older one.
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         # A batch job: enough memory for the hash aggregates not to spill, and no JIT
         # (compiling the plan costs more than it saves at this size).
         cursor.execute(f"SET LOCAL work_mem = '{params.RECOMPUTE_WORK_MEM}'")
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("DROP TABLE IF EXISTS pg_temp.trust_recompute_agg")
         cursor.execute(
             """
             CREATE TEMPORARY TABLE trust_recompute_agg (
                 rid bigint GENERATED ALWAYS AS IDENTITY, organization_id bigint, subject_id bigint,
                 dimension varchar(20), skill_key bigint, good float8, bad float8, n int, raters int,
-                last_at timestamptz
+                last_at timestamptz, good_ref float8, bad_ref float8
             ) ON COMMIT DROP
             """
         )
         cursor.execute(
             "INSERT INTO trust_recompute_agg (organization_id, subject_id, dimension, skill_key, good, bad, "
-            f"n, raters, last_at) {aggregate}",
+            f"n, raters, last_at, good_ref, bad_ref) {aggregate}",
             {"as_of": as_of, "org": organization_id},
         )
         cursor.execute(
@@ -822,50 +1223,74 @@ def _recompute_all_postgres(*, as_of: datetime, organization_id: int | None) -> 
             """  # noqa: S608 (identifiers from model metadata and params)
         )
         count, alpha_csv, beta_csv = cursor.fetchone()
-        if not count:
-            return 0
-        alpha = np.array(alpha_csv.split(","), dtype=np.float64)
-        beta = np.array(beta_csv.split(","), dtype=np.float64)
-        lower, upper = scoring.quantiles(alpha, beta)
-        # MERGE joins the new rows to the scores in one hash join (no per-row conflict
-        # probe); the updated columns are not indexed, so updates stay HOT.
+        if count:
+            alpha = np.array(alpha_csv.split(","), dtype=np.float64)
+            beta = np.array(beta_csv.split(","), dtype=np.float64)
+            lower, upper = scoring.quantiles(alpha, beta)
+            # MERGE joins the new rows to the scores in one hash join (no per-row conflict
+            # probe); the updated columns are not indexed, so updates stay HOT.
+            cursor.execute(
+                f"""
+                MERGE INTO {score} s
+                USING (
+                    SELECT t.*, {m} * {mu} + t.good AS a, {m} * (1.0 - {mu}) + t.bad AS b, q.lo, q.up,
+                           t.good_ref * {to_last} AS good_last, t.bad_ref * {to_last} AS bad_last
+                    FROM trust_recompute_agg t
+                    LEFT JOIN {prior} p ON p.organization_id = t.organization_id AND p.dimension = t.dimension
+                    JOIN unnest(string_to_array(%(lower)s, ',')::float8[],
+                                string_to_array(%(upper)s, ',')::float8[]) WITH ORDINALITY AS q(lo, up, rid)
+                         ON q.rid = t.rid
+                ) n
+                ON s.subject_id = n.subject_id AND s.dimension = n.dimension AND s.skill_key = n.skill_key
+                WHEN MATCHED THEN UPDATE SET
+                    organization_id = n.organization_id, alpha = n.a, beta = n.b, mean = n.a / (n.a + n.b),
+                    lower = n.lo, upper = n.up, evidence_weight = n.good + n.bad, evidence_count = n.n,
+                    distinct_raters = n.raters, last_evidence_at = n.last_at, computed_at = %(as_of)s,
+                    good_at_last = n.good_last, bad_at_last = n.bad_last
+                WHEN NOT MATCHED THEN INSERT (organization_id, subject_id, dimension, skill_id, skill_key,
+                    alpha, beta, mean, lower, upper, evidence_weight, evidence_count, distinct_raters,
+                    last_evidence_at, computed_at, good_at_last, bad_at_last)
+                VALUES (n.organization_id, n.subject_id, n.dimension, NULLIF(n.skill_key, 0), n.skill_key,
+                    n.a, n.b, n.a / (n.a + n.b), n.lo, n.up, n.good + n.bad, n.n, n.raters, n.last_at,
+                    %(as_of)s, n.good_last, n.bad_last)
+                """,  # noqa: S608 (identifiers from model metadata and params; values are parameters)
+                {"as_of": as_of, "lower": _float_csv(lower), "upper": _float_csv(upper)},
+            )
+        # keys without live evidence (all voided) lose their score
         cursor.execute(
-            f"""
-            MERGE INTO {score} s
-            USING (
-                SELECT t.*, {m} * {mu} + t.good AS a, {m} * (1.0 - {mu}) + t.bad AS b, q.lo, q.up
-                FROM trust_recompute_agg t
-                LEFT JOIN {prior} p ON p.organization_id = t.organization_id AND p.dimension = t.dimension
-                JOIN unnest(string_to_array(%(lower)s, ',')::float8[],
-                            string_to_array(%(upper)s, ',')::float8[]) WITH ORDINALITY AS q(lo, up, rid)
-                     ON q.rid = t.rid
-            ) n
-            ON s.subject_id = n.subject_id AND s.dimension = n.dimension AND s.skill_key = n.skill_key
-            WHEN MATCHED AND s.computed_at <= %(as_of)s THEN UPDATE SET
-                organization_id = n.organization_id, alpha = n.a, beta = n.b, mean = n.a / (n.a + n.b),
-                lower = n.lo, upper = n.up, evidence_weight = n.good + n.bad, evidence_count = n.n,
-                distinct_raters = n.raters, last_evidence_at = n.last_at, computed_at = %(as_of)s
-            WHEN NOT MATCHED THEN INSERT (organization_id, subject_id, dimension, skill_id, skill_key, alpha,
-                beta, mean, lower, upper, evidence_weight, evidence_count, distinct_raters, last_evidence_at,
-                computed_at)
-            VALUES (n.organization_id, n.subject_id, n.dimension, NULLIF(n.skill_key, 0), n.skill_key, n.a,
-                n.b, n.a / (n.a + n.b), n.lo, n.up, n.good + n.bad, n.n, n.raters, n.last_at, %(as_of)s)
-            """,  # noqa: S608 (identifiers from model metadata and params; values are parameters)
-            {"as_of": as_of, "lower": _float_csv(lower), "upper": _float_csv(upper)},
+            f"DELETE FROM {score} s WHERE NOT EXISTS (SELECT 1 FROM trust_recompute_agg t "  # noqa: S608
+            "WHERE t.subject_id = s.subject_id AND t.dimension = s.dimension AND t.skill_key = s.skill_key)"
+            + ("" if organization_id is None else " AND s.organization_id = %(org)s"),
+            {"org": organization_id},
         )
-        return count
+        return count or 0
 
 
-def _recompute_all_portable(*, as_of: datetime, organization_id: int | None) -> int:
+def _rebuild_all_portable(*, as_of: datetime, organization_id: int | None) -> int:
     """SQLite (development, tests): the same aggregate, fetched; the same upsert through the ORM."""
+    with transaction.atomic():
+        return _rebuild_all_portable_locked(as_of=as_of, organization_id=organization_id)
+
+
+def _rebuild_all_portable_locked(*, as_of: datetime, organization_id: int | None) -> int:
     rows = aggregate_ledger(as_of=as_of, organization_id=organization_id)
     totals: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
     for org_id, _subject, dimension, _skill, good, bad, *_ in rows:
         acc = totals[(org_id, dimension)]
         acc[0] += good
         acc[1] += good + bad
-    with transaction.atomic():
-        _refresh_priors(totals, as_of=as_of)
+    _refresh_priors(totals, as_of=as_of)
+    keep = {(row[1], row[2], row[3]) for row in rows}
+    existing = TrustScore.objects.all()
+    if organization_id is not None:
+        existing = existing.filter(organization_id=organization_id)
+    stale = [
+        pk
+        for pk, *key in existing.values_list("pk", "subject_id", "dimension", "skill_key")
+        if tuple(key) not in keep
+    ]
+    if stale:
+        TrustScore.objects.filter(pk__in=stale).delete()
     if not rows:
         return 0
     priors = {
@@ -876,43 +1301,42 @@ def _recompute_all_portable(*, as_of: datetime, organization_id: int | None) -> 
     org_ids, subject_ids, dimensions, skill_keys = columns[0], columns[1], columns[2], columns[3]
     good = np.asarray(columns[4], dtype=float)
     bad = np.asarray(columns[5], dtype=float)
-    mu = np.asarray(
-        [priors.get((o, d), params.DEFAULT_PRIOR_MEAN) for o, d in zip(org_ids, dimensions, strict=True)]
+    alpha, beta, mean, lower, upper = _beliefs_from_sums(
+        np.asarray(org_ids, dtype=np.int64), _dimension_codes(dimensions), good, bad, priors
     )
-    low, high = params.PRIOR_MEAN_BOUNDS
-    mu = np.clip(mu, low, high)
-    alpha = params.PRIOR_STRENGTH * mu + good
-    beta = params.PRIOR_STRENGTH * (1.0 - mu) + bad
-    lower, upper = scoring.quantiles(alpha, beta)
-    mean = alpha / (alpha + beta)
-    objs = [
-        TrustScore(
-            organization_id=org_ids[i],
-            subject_id=subject_ids[i],
-            dimension=dimensions[i],
-            skill_id=int(skill_keys[i]) or None,
-            skill_key=int(skill_keys[i]),
-            alpha=float(alpha[i]),
-            beta=float(beta[i]),
-            mean=float(mean[i]),
-            lower=float(lower[i]),
-            upper=float(upper[i]),
-            evidence_weight=float(good[i] + bad[i]),
-            evidence_count=int(columns[6][i]),
-            distinct_raters=int(columns[7][i]),
-            last_evidence_at=_parse_dt(columns[8][i]),
-            computed_at=as_of,
+    objs = []
+    for i in range(len(rows)):
+        last = _parse_dt(columns[8][i])
+        # the ledger sums were referenced to as_of; the tally is referenced to the newest evidence
+        back = 2.0 ** (scoring.age_days(last, as_of) / params.HALF_LIFE_DAYS[dimensions[i]])
+        objs.append(
+            TrustScore(
+                organization_id=org_ids[i],
+                subject_id=subject_ids[i],
+                dimension=dimensions[i],
+                skill_id=int(skill_keys[i]) or None,
+                skill_key=int(skill_keys[i]),
+                alpha=float(alpha[i]),
+                beta=float(beta[i]),
+                mean=float(mean[i]),
+                lower=float(lower[i]),
+                upper=float(upper[i]),
+                evidence_weight=float(good[i] + bad[i]),
+                evidence_count=int(columns[6][i]),
+                distinct_raters=int(columns[7][i]),
+                last_evidence_at=last,
+                computed_at=as_of,
+                good_at_last=float(columns[9][i]) * back,
+                bad_at_last=float(columns[10][i]) * back,
+            )
         )
-        for i in range(len(rows))
-    ]
-    with transaction.atomic():
-        TrustScore.objects.bulk_create(
-            objs,
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=["subject", "dimension", "skill_key"],
-            update_fields=_SCORE_FIELDS,
-        )
+    TrustScore.objects.bulk_create(
+        objs,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["subject", "dimension", "skill_key"],
+        update_fields=_SCORE_FIELDS,
+    )
     return len(rows)
 
 

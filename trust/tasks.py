@@ -30,9 +30,10 @@ def recompute_subject(user_id: int) -> int:
 
 
 @shared_task(name="trust.recompute_all", soft_time_limit=1700, time_limit=1800, **_COMMON)
-def recompute_all(organization_id: int | None = None) -> int:
-    """Nightly set-based recompute of every score (one workspace, or all)."""
-    return services.recompute_all(organization_id=organization_id)
+def recompute_all(organization_id: int | None = None, from_ledger: bool = False) -> int:
+    """Nightly set-based refresh of every score from the stored tallies (one workspace, or
+    all); ``from_ledger=True`` rebuilds everything from the ledger (the repair path)."""
+    return services.recompute_all(organization_id=organization_id, from_ledger=bool(from_ledger))
 
 
 @shared_task(name="trust.snapshot_daily", soft_time_limit=600, time_limit=660, **_COMMON)

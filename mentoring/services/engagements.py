@@ -168,7 +168,16 @@ def _engagement_create(
     EngagementTransition.objects.create(
         engagement=engagement, from_state="", to_state=State.ACTIVE, actor=created_by, reason="created"
     )
+    _create_chat(engagement)
     return engagement
+
+
+def _create_chat(engagement: Engagement) -> None:
+    """Every engagement has its conversation from the start (in the same
+    transaction), so pages only ever read it."""
+    from messaging.services import conversation_for_engagement  # messaging builds on mentoring
+
+    conversation_for_engagement(engagement=engagement)
 
 
 def _clean_text(value, *, field: str, label: str, max_length: int, required: bool) -> str:

@@ -31,6 +31,10 @@ class Connection {
     this.ready = false;
     window.addEventListener("online", () => this.reconnectNow());
     document.addEventListener("visibilitychange", () => this.heartbeat());
+    // Other modules (routing.js) share this socket: see notifications.js.
+    document.addEventListener("tandem:send", (event) => {
+      if (event.detail && event.detail.frame && this.send(event.detail.frame)) event.detail.sent = true;
+    });
   }
 
   // Ready once the server said hello: the session was accepted and the socket
@@ -45,6 +49,7 @@ class Connection {
 
   emit(frame) {
     for (const listener of this.listeners) listener(frame);
+    document.dispatchEvent(new CustomEvent("tandem:frame", { detail: frame }));
   }
 
   connect() {

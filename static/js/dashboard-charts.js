@@ -80,6 +80,52 @@ function drawTrust(Chart, canvas, trust) {
   });
 }
 
+function drawFirstAnswer(Chart, canvas, firstAnswer) {
+  return new Chart(canvas, {
+    type: "bar",
+    data: {
+      labels: firstAnswer.labels,
+      datasets: [
+        { label: "This period", data: firstAnswer.current, backgroundColor: COLORS[0] },
+        { label: "Period before", data: firstAnswer.previous, backgroundColor: COLORS[3] },
+      ],
+    },
+    options: {
+      animation: false,
+      scales: { y: { beginAtZero: true, title: { display: true, text: "Engagements" } } },
+    },
+  });
+}
+
+function drawTrustMovement(Chart, canvas, trust, movement) {
+  // One pair of bars per dimension and tenth would be unreadable: draw each dimension's
+  // distribution at the start (dashed line) and at the end (solid line) of the period.
+  const datasets = [];
+  movement.dimensions.forEach((row, index) => {
+    const color = COLORS[index % COLORS.length];
+    if (movement.then_date) {
+      datasets.push({
+        label: `${row.dimension} (${movement.then_date})`,
+        data: row.then,
+        borderColor: color,
+        backgroundColor: color,
+        borderDash: [6, 4],
+      });
+    }
+    datasets.push({
+      label: `${row.dimension} (${movement.now_date})`,
+      data: row.now,
+      borderColor: color,
+      backgroundColor: color,
+    });
+  });
+  return new Chart(canvas, {
+    type: "line",
+    data: { labels: trust.labels, datasets },
+    options: { animation: false, scales: { y: { beginAtZero: true, title: { display: true, text: "People" } } } },
+  });
+}
+
 function start() {
   const Chart = window.Chart;
   const data = readData();
@@ -88,6 +134,8 @@ function start() {
     ["chart-activity", (canvas) => drawActivity(Chart, canvas, data.activity)],
     ["chart-kinds", (canvas) => drawKinds(Chart, canvas, data.by_kind_state)],
     ["chart-trust", (canvas) => drawTrust(Chart, canvas, data.trust)],
+    ["chart-first-answer", (canvas) => drawFirstAnswer(Chart, canvas, data.first_answer)],
+    ["chart-trust-movement", (canvas) => drawTrustMovement(Chart, canvas, data.trust, data.trust_movement)],
   ];
   for (const [id, draw] of charts) {
     const canvas = document.getElementById(id);

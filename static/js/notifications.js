@@ -6,6 +6,11 @@
 // On pages with a chat panel, chat.js already owns the tab's one socket, so the
 // bell re-reads the count over REST instead (when the tab becomes visible and
 // every minute).
+//
+// The tab's one socket is shared with other modules (routing.js) through two
+// DOM events, whichever module owns it (this one or chat.js): every frame is
+// re-dispatched as `tandem:frame` (detail: the frame), and a module sends with
+// `tandem:send` (detail: {frame, sent: false}; `sent` becomes true if it went out).
 
 const bell = document.querySelector("[data-notification-bell]");
 
@@ -34,6 +39,14 @@ async function refresh() {
   }
 }
 
+let current = null; // the open socket, once the server said hello
+
+function sendShared(event) {
+  if (!current || current.readyState !== WebSocket.OPEN || !event.detail || !event.detail.frame) return;
+  current.send(JSON.stringify(event.detail.frame));
+  event.detail.sent = true;
+}
+
 function connect(attempt = 0) {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
   const socket = new WebSocket(`${scheme}//${window.location.host}${bell.dataset.wsPath}`);
@@ -42,6 +55,8 @@ function connect(attempt = 0) {
   socket.addEventListener("message", (event) => {
     let frame;
     try { frame = JSON.parse(event.data); } catch { return; }
+    if (frame.type === "hello") current = socket;
+    document.dispatchEvent(new CustomEvent("tandem:frame", { detail: frame }));
     if (frame.type === "hello") {
       refresh(); // anything that arrived while disconnected
     } else if (frame.type === "notification") {
@@ -52,6 +67,7 @@ function connect(attempt = 0) {
     }
   });
   socket.addEventListener("close", (event) => {
+    if (current === socket) current = null;
     if (event.code === 4401 || event.code === 4403) return; // signed out: nothing to show
     const next = opened ? 0 : attempt + 1;
     const cap = Math.min(30000, 500 * 2 ** next);
@@ -68,6 +84,7 @@ if (bell) {
     if (document.visibilityState === "visible") refresh();
   });
   if (!document.querySelector("[data-chat]")) {
+    document.addEventListener("tandem:send", sendShared);
     connect();
   }
 }

@@ -11,7 +11,7 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from mentoring import clock, dashboard
+from mentoring import clock, dashboard, dashboard_views
 from mentoring.errors import PermissionDenied, ValidationFailed
 from mentoring.models import (
     Commitment,
@@ -22,10 +22,11 @@ from mentoring.models import (
     Participant,
     Program,
 )
-from messaging.models import Conversation, Message
+from messaging import activity
+from messaging.models import Answer, Conversation, Message, Question, RoutingAttempt
 from tests.factories import OrganizationFactory, member, talent_manager
 from tests.mentoring.factories import EngagementFactory, MentoringRequestFactory, ProgramFactory, mentor
-from trust.models import TrustScore
+from trust.models import TrustScore, TrustSnapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,7 @@ def _message(engagement, author, when):
     )
     conversation.last_seq += 1
     conversation.save(update_fields=["last_seq"])
-    return Message.objects.create(
+    message = Message.objects.create(
         conversation=conversation,
         seq=conversation.last_seq,
         author=author,
@@ -77,6 +78,11 @@ def _message(engagement, author, when):
         client_id=uuid.uuid4(),
         created_at=when,
     )
+    # what message_send does in its transaction: the dashboard reads the rollup
+    activity.record_message(
+        message, Conversation.objects.select_related("engagement").get(pk=conversation.pk)
+    )
+    return message
 
 
 def _commitment(engagement, owner, *, state, created, decided=None, confirmer=None):
@@ -152,7 +158,64 @@ def build_workspace(org):
     _feedback(e2, s2, m2, competence=4, responsiveness=5, again=True, when=at(6, 11))
     _feedback(e2, m2, s2, competence=2, responsiveness=3, again=False, when=at(6, 12))
     _feedback(e5, s1, m2, competence=5, responsiveness=4, again=True, when=at(5, 26))
-    return {"s1": s1, "s2": s2, "s3": s3, "m1": m1, "m2": m2, "e1": e1, "e2": e2, "e3": e3}
+    # network questions. June: q1 answered after 2 h by a routed person in the window (decided);
+    # q2 answered after 24 h by someone not routed, both routed people missed or passed (decided,
+    # not in the window); q3 still waiting (every attempt pending: not decided). May: q4 answered
+    # after 6 h in the window. An engagement question in June counts nowhere.
+    q1 = _question(org, s1, at(6, 2, 10), answers=[(m1, at(6, 2, 12)), (m2, at(6, 3))])
+    _attempt(q1, m1, "answered", at(6, 2, 10))
+    _attempt(q1, m2, "missed", at(6, 2, 10))
+    q2 = _question(org, s2, at(6, 4), answers=[(s3, at(6, 5))])
+    _attempt(q2, m1, "missed", at(6, 4))
+    _attempt(q2, m2, "passed", at(6, 4))
+    q3 = _question(org, s3, at(6, 20))
+    _attempt(q3, m1, "pending", at(6, 20))
+    q4 = _question(org, s1, at(5, 10), answers=[(m2, at(5, 10, 6))])
+    _attempt(q4, m2, "answered", at(5, 10))
+    _question(org, s1, at(6, 6), answers=[(m1, at(6, 6, 1))], engagement=e1)
+    return {
+        "s1": s1,
+        "s2": s2,
+        "s3": s3,
+        "m1": m1,
+        "m2": m2,
+        "e1": e1,
+        "e2": e2,
+        "e3": e3,
+        "q1": q1,
+        "q2": q2,
+        "q3": q3,
+    }
+
+
+def _question(org, author, asked, *, answers=(), engagement=None):
+    question = Question.objects.create(
+        organization=org,
+        author=author,
+        title=f"How do I … ({asked:%m-%d})",
+        body="(question text)",
+        scope=Question.Scope.ENGAGEMENT if engagement else Question.Scope.NETWORK,
+        engagement=engagement,
+        state=Question.State.ANSWERED if answers else Question.State.OPEN,
+        created_at=asked,
+    )
+    for person, when in answers:
+        Answer.objects.create(question=question, author=person, body="(answer text)", created_at=when)
+    return question
+
+
+def _attempt(question, candidate, outcome, notified):
+    return RoutingAttempt.objects.create(
+        question=question,
+        organization=question.organization,
+        candidate=candidate,
+        wave=1,
+        rank=1,
+        score=0.5,
+        outcome=outcome,
+        notified_at=notified,
+        window_ends_at=notified + timedelta(hours=4),
+    )
 
 
 def build_other_workspace():
@@ -163,6 +226,8 @@ def build_other_workspace():
     engagement = _engagement(org, [(seeker, "seeker"), (helper, "mentor")], starts=at(6, 4, 2))
     _message(engagement, helper, at(6, 4, 3))
     _commitment(engagement, seeker, state="missed", created=at(6, 5), decided=at(6, 6), confirmer=helper)
+    question = _question(org, seeker, at(6, 7), answers=[(helper, at(6, 7, 1))])
+    _attempt(question, helper, "answered", at(6, 7))
     return org
 
 
@@ -193,11 +258,13 @@ def test_a_custom_range_covers_whole_utc_days_and_the_previous_period_has_the_sa
     assert period.days == 30
 
 
-def test_a_preset_ends_now_and_defaults_to_thirty_days():
+def test_a_preset_covers_whole_utc_days_up_to_today_and_defaults_to_thirty_days():
     with clock.travel_to(at(6, 30, 12)):
         period = dashboard.resolve_period()
-    assert period.end - at(6, 30, 12) < timedelta(minutes=1)  # now() keeps ticking after travel_to
+    # the daily rollup counts whole days: today (June 30) and the 29 days before
+    assert (period.start, period.end) == (at(6, 1), at(7, 1))
     assert period.length == timedelta(days=30)
+    assert period.label == "Last 30 days"
 
 
 @pytest.mark.parametrize(
@@ -210,6 +277,9 @@ def test_a_preset_ends_now_and_defaults_to_thirty_days():
         ({"end": date(2026, 6, 1)}, "start"),
         ({"days": 45}, "period"),
         ({"days": 30, "start": date(2026, 6, 1), "end": date(2026, 6, 30)}, "period"),
+        ({"start": date(1, 1, 1), "end": date(1, 1, 31)}, "start"),  # the period before would overflow
+        ({"start": date(9999, 12, 1), "end": date(9999, 12, 31)}, "end"),  # its end would overflow
+        ({"start": date(2030, 1, 1), "end": date(2030, 1, 31)}, "end"),  # years ahead
     ],
 )
 def test_an_invalid_period_names_the_field_to_fix(kwargs, field):
@@ -287,6 +357,70 @@ def test_active_members_are_distinct_people_who_wrote_joined_or_committed(worksp
     assert figure.change_percent == -20.0
 
 
+def test_network_questions_median_time_to_first_answer_and_routed_share_answered_in_the_window(workspace):
+    figures = figures_of(workspace["manager"])
+    median = figures["median_hours_to_network_answer"]
+    # June: q1 after 2 h, q2 after 24 h (q3 unanswered, the engagement question left out); May: q4 after 6 h
+    assert (median.current, median.previous) == (13.0, 6.0)
+    share = figures["routed_answered_in_window_rate"]
+    # June: q1 in the window, q2 not, q3 undecided (every attempt pending); May: q4 in the window
+    assert (share.current, share.previous) == (0.5, 1.0)
+    assert share.direction == "down"
+
+
+def test_the_first_answer_chart_bins_engagements_by_hours_until_a_mentor_wrote(workspace):
+    first_answer = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())["first_answer"]
+    assert first_answer["labels"][2] == "4–12 h"
+    # June: e1 after 4 h and e3 after 8 h; May: e2 after 1 h, e5 and e6 never answered
+    assert first_answer["current"] == [0, 0, 2, 0, 0, 0, 0]
+    assert first_answer["previous"] == [0, 1, 0, 0, 0, 0, 0]
+    assert (first_answer["unanswered"], first_answer["unanswered_before"]) == (0, 2)
+
+
+def _snapshot(user, dimension, day, mean, evidence):
+    TrustSnapshot.objects.create(
+        organization=user.membership.organization,
+        subject=user,
+        dimension=dimension,
+        date=day,
+        mean=mean,
+        lower=0,
+        evidence_count=evidence,
+    )
+
+
+def test_trust_movement_compares_the_snapshots_at_the_start_and_the_end_of_the_period(workspace):
+    s1, s2, m1 = workspace["s1"], workspace["s2"], workspace["m1"]
+    _snapshot(s1, "integrity", date(2026, 5, 20), 0.1, 9)  # older than the latest before June 1
+    _snapshot(s1, "integrity", date(2026, 5, 31), 0.55, 5)
+    _snapshot(s1, "integrity", date(2026, 6, 28), 0.75, 6)
+    _snapshot(s1, "integrity", date(2026, 7, 2), 0.2, 7)  # after the period
+    _snapshot(s2, "integrity", date(2026, 5, 31), 0.58, 2)  # still new: not counted
+    _snapshot(s2, "integrity", date(2026, 6, 28), 0.62, 4)
+    _snapshot(m1, "responsiveness", date(2026, 5, 31), 0.9, 10)
+    _snapshot(m1, "responsiveness", date(2026, 6, 28), 0.8, 10)
+    _snapshot(talent_manager(workspace["other"]), "integrity", date(2026, 6, 28), 0.05, 10)
+
+    movement = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())["trust_movement"]
+
+    assert (movement["then_date"], movement["now_date"]) == ("2026-05-31", "2026-06-28")
+    rows = {row["dimension"]: row for row in movement["dimensions"]}
+    assert rows["integrity"]["then"] == [0, 0, 0, 0, 0, 1, 0, 0, 0, 0]
+    assert rows["integrity"]["now"] == [0, 0, 0, 0, 0, 0, 1, 1, 0, 0]
+    assert (rows["integrity"]["mean_then"], rows["integrity"]["mean_now"]) == (0.55, 0.685)
+    assert rows["responsiveness"]["then"][9] == rows["responsiveness"]["now"][8] == 1
+    assert (rows["responsiveness"]["mean_then"], rows["responsiveness"]["mean_now"]) == (0.9, 0.8)
+    assert rows["competence"]["mean_now"] is None
+
+
+def test_trust_movement_without_a_snapshot_from_before_the_period_has_no_start(workspace):
+    _snapshot(workspace["s1"], "integrity", date(2026, 6, 10), 0.55, 5)
+    movement = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())["trust_movement"]
+    assert (movement["then_date"], movement["now_date"]) == (None, "2026-06-10")
+    integrity = movement["dimensions"][0]
+    assert (sum(integrity["then"]), sum(integrity["now"])) == (0, 1)
+
+
 def test_rates_without_anything_to_divide_by_are_no_data_not_zero():
     manager = talent_manager()
     figures = figures_of(manager)
@@ -304,6 +438,8 @@ def test_a_manager_of_another_workspace_sees_none_of_these_numbers(workspace):
     assert figures["commitments_kept_rate"].current == 0.0
     assert figures["feedback_competence"].current is None
     assert figures["active_members"].current == 2
+    assert figures["median_hours_to_network_answer"].current == 1.0
+    assert figures["routed_answered_in_window_rate"].current == 1.0
 
 
 def test_a_member_cannot_read_figures(workspace):
@@ -402,6 +538,42 @@ def test_the_overview_page_shows_the_figures_and_audits_the_visit(client, worksp
     assert "dashboard.view_overview" in audit_page
 
 
+def test_every_figure_card_links_to_the_rows_behind_it_for_the_same_period(client, workspace):
+    client.force_login(workspace["manager"])
+    html = client.get(reverse("dashboard:overview") + "?" + JUNE_QUERY).content.decode()
+    period = "period=custom&amp;start=2026-06-01&amp;end=2026-06-30"
+    for url, query in [
+        ("/manage/engagements/", "scope=running"),
+        ("/manage/engagements/", "scope=ended"),
+        ("/manage/engagements/", "scope=started"),
+        ("/manage/engagements/", "scope=commitments"),
+        ("/manage/requests/", "outcome=matched"),
+        ("/manage/questions/", "outcome=routed"),
+    ]:
+        assert f'href="{url}?{period}&amp;{query}"' in html
+    assert html.count('class="dashboard-card"') == len(dashboard_views.FIGURE_LABELS)
+    # the kinds table drills into one kind and state
+    assert f"/manage/engagements/?{period}&amp;scope=running&amp;kind=ongoing&amp;state=completed" in html
+
+
+def test_the_overview_page_draws_the_first_answer_and_trust_movement_charts(client, workspace):
+    _snapshot(workspace["s1"], "integrity", date(2026, 5, 31), 0.55, 5)
+    _snapshot(workspace["s1"], "integrity", date(2026, 6, 28), 0.75, 6)
+    client.force_login(workspace["manager"])
+    html = client.get(reverse("dashboard:overview") + "?" + JUNE_QUERY).content.decode()
+    assert 'id="chart-first-answer"' in html
+    assert 'id="chart-trust-movement"' in html
+    assert "Routed questions answered within the window" in html
+    assert "2026-05-31" in html
+
+
+def test_without_snapshots_the_page_says_when_the_trust_movement_will_show(client, workspace):
+    client.force_login(workspace["manager"])
+    html = client.get(reverse("dashboard:overview") + "?" + JUNE_QUERY).content.decode()
+    assert 'id="chart-trust-movement"' not in html
+    assert "once the nightly snapshot has run" in html
+
+
 def test_the_overview_page_without_parameters_shows_the_last_thirty_days(client, workspace):
     client.force_login(workspace["manager"])
     response = client.get(reverse("dashboard:overview"))
@@ -431,6 +603,13 @@ def test_the_api_returns_the_same_figures_and_audits_the_call(client, workspace)
     }
     assert body["figures"]["median_hours_to_first_answer"]["current"] == 6.0
     assert body["figures"]["active_members"]["current"] == 4.0
+    assert body["figures"]["median_hours_to_network_answer"]["current"] == 13.0
+    assert body["figures"]["routed_answered_in_window_rate"] == {
+        "current": 0.5,
+        "previous": 1.0,
+        "direction": "down",
+        "change_percent": -50.0,
+    }
     assert AuditEntry.objects.filter(action="dashboard.api_overview", actor=workspace["manager"]).count() == 1
 
 
@@ -442,6 +621,8 @@ def test_the_api_returns_the_same_figures_and_audits_the_call(client, workspace)
         ({"start": "yesterday", "end": "2026-06-01"}, "start"),
         ({"period": "45"}, "period"),
         ({"period": "30", "start": "2026-06-01", "end": "2026-06-30"}, "period"),
+        ({"start": "0001-01-01", "end": "0001-01-31"}, "start"),
+        ({"start": "9999-12-01", "end": "9999-12-31"}, "end"),
     ],
 )
 def test_bad_api_input_is_a_400_naming_the_field(client, workspace, params, field):

@@ -259,3 +259,60 @@ def test_workers_racing_on_one_due_notification_send_one_email():
 
     assert sum(sent) == 1
     assert [m.to for m in mail.outbox] == [[ana.email]]
+
+
+def test_a_large_fan_out_is_one_insert_its_frames_go_out_together_and_the_sweep_mails_everyone(
+    org, settings, monkeypatch, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    """A cohort announcement: bulk rows, one batch of wake-ups after commit, no per-row
+    e-mail timers; the beat sweep then mails every unread one (walking past a batch of
+    rows whose owners turned e-mail off, so they cannot starve the rest)."""
+    monkeypatch.setattr(notifications, "SWEEP_BATCH", 7)
+    monkeypatch.setattr(notifications, "SCHEDULE_EMAILS_UP_TO", 5)
+    scheduled, frames = [], []
+    monkeypatch.setattr(notifications, "_schedule_email", lambda pk, delay: scheduled.append(pk))
+    monkeypatch.setattr(
+        notifications.events, "_send_many_now", lambda sends: frames.extend(group for group, _ in sends)
+    )
+    quiet = [member(org) for _ in range(9)]
+    for person in quiet:
+        notifications.notification_preferences_update(
+            user=person,
+            groups={"invitations": {"email_when_unread": False, "daily_digest": True}},
+            unread_email_delay_minutes=30,
+        )
+    people = [member(org) for _ in range(12)]
+    Notification.objects.all().delete()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with django_assert_max_num_queries(8):
+            created = notifications.notification_create(
+                recipients=quiet + people, kind="invitation.received", title="You have a new match"
+            )
+
+    assert len(created) == 21 and all(n.pk for n in created)
+    assert sorted(frames) == sorted(f"user.{p.pk}" for p in quiet + people)
+    assert scheduled == []  # 12 wanted e-mails > 5: the sweep sends them
+    with clock.travel_by(timedelta(minutes=31)):
+        assert tasks.notifications_email_due() == 12
+        assert tasks.notifications_email_due() == 0
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(p.email for p in people)
+
+
+def test_a_small_fan_out_schedules_each_email_and_counts_unread_per_person(
+    ana, ben, monkeypatch, django_capture_on_commit_callbacks
+):
+    invite(ana, capture=django_capture_on_commit_callbacks)  # ana: one unread already
+    scheduled, sent = [], []
+    monkeypatch.setattr(notifications, "_schedule_email", lambda pk, delay: scheduled.append((pk, delay)))
+    monkeypatch.setattr(notifications.events, "_send_many_now", lambda sends: sent.extend(sends))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = notifications.notification_create(
+            recipients=[ana, ben], kind="invitation.received", title="Hi"
+        )
+
+    assert sorted(scheduled) == sorted((n.pk, 30) for n in created)
+    counts = {group: event["frame"]["unread_count"] for group, event in sent}
+    assert counts == {f"user.{ana.pk}": 2, f"user.{ben.pk}": 1}
+    assert {event["frame"]["id"] for _, event in sent} == {n.pk for n in created}

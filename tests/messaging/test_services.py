@@ -405,11 +405,15 @@ def test_frames_go_out_only_after_commit(chat, django_capture_on_commit_callback
     for callback in callbacks:
         callback()
 
-    assert [(group, event["frame"]["type"]) for group, event in sent] == [
-        (f"conversation.{conversation.pk}", "message.new"),
-        (f"conversation.{conversation.pk}", "read.updated"),  # the sender has read their own message
+    # One channel-layer event: the message, then the sender's read mark (they have
+    # read their own message), in that order.
+    assert [(group, event["type"]) for group, event in sent] == [
+        (f"conversation.{conversation.pk}", "chat.frames")
     ]
-    assert sent[0][1]["frame"]["message"]["seq"] == 1
+    frames = sent[0][1]["frames"]
+    assert [frame["type"] for frame in frames] == ["message.new", "read.updated"]
+    assert frames[0]["message"]["seq"] == 1
+    assert (frames[1]["user"], frames[1]["last_read_seq"]) == (seeker.pk, 1)
 
 
 def test_a_failed_send_fans_out_nothing(chat, django_capture_on_commit_callbacks):

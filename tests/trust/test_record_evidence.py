@@ -8,7 +8,7 @@ from mentoring import clock
 from mentoring.errors import Conflict, ValidationFailed
 from tests.factories import OrganizationFactory, SkillFactory, member
 from tests.trust.factories import observe, rate
-from tests.trust.shared_sources import TEST_FEEDBACK_KIND, shared_context
+from tests.trust.shared_sources import TEST_FEEDBACK_KIND, TEST_KIND, shared_context
 from trust import params, services
 from trust.models import TrustEvent, TrustScore
 
@@ -129,6 +129,16 @@ def test_the_kth_rating_from_the_same_rater_within_90_days_weighs_one_over_k(ali
     assert "1/4" in TrustEvent.objects.filter(subject=bob).first().weight_note
 
 
+def test_repeat_ratings_are_counted_per_kind(alice, bob, skill):
+    # two accepted answers from Alice: the second is a repeat of the same judgement
+    first = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_KIND)
+    second = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_KIND)
+    # her end-of-engagement feedback is another kind of judgement: her first feedback
+    feedback = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_FEEDBACK_KIND)
+    again = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_FEEDBACK_KIND)
+    assert [e.weight for e in (first, second, feedback, again)] == pytest.approx([1.0, 1 / 2, 1.0, 1 / 2])
+
+
 def test_ratings_more_than_90_days_apart_are_not_discounted(alice, bob):
     first = rate(alice, bob, occurred_at=clock.now() - timedelta(days=120))
     second = rate(alice, bob)
@@ -185,6 +195,19 @@ def test_praise_between_people_without_shared_mutual_partners_is_not_a_circle(or
     rate(carol, alice, outcome=1.0)
     rate(carol, bob, outcome=1.0)
     assert rate(alice, bob, outcome=1.0).weight == 1.0
+
+
+def test_praise_for_a_different_quality_in_return_is_not_reciprocal(alice, bob, skill):
+    # Alice accepted Bob's answer (competence); Bob thanks her for keeping her word (integrity)
+    rate(alice, bob, dimension="competence", skill=skill, outcome=1.0)
+    back = rate(bob, alice, dimension="integrity", outcome=1.0)
+    assert back.weight == 1.0
+    assert TrustEvent.objects.live().get(subject=bob).weight == 1.0
+    # competence praise in return — in any skill — is an exchange (and Bob's second feedback: ×1/2)
+    other = SkillFactory(organization=skill.organization, name="Go")
+    assert rate(bob, alice, dimension="competence", skill=other, outcome=1.0).weight == pytest.approx(
+        0.5 * params.RECIPROCAL_PRAISE_FACTOR
+    )
 
 
 def test_criticism_in_return_is_not_reciprocal_praise(alice, bob):

@@ -16,6 +16,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from mentoring import clock
 from mentoring.celery import app
 from tests.trust.factories import observe
 from trust.models import TrustScore
@@ -82,9 +83,14 @@ def test_a_committed_event_reaches_the_score_through_a_real_worker(real_worker, 
     # when: five events are committed (no eager Celery: they go through Redis)
     for _ in range(5):
         observe(bob, dimension="integrity", outcome=1.0)
-    # then: the worker process recomputes and the score becomes visible
+    committed_at = clock.now()
+    # the touched key's tally and belief are current at commit (record_evidence keeps them) ...
+    assert TrustScore.objects.get(subject=bob, dimension="integrity").evidence_count == 5
+    # then: the worker process recomputes the whole subject after the commit
     deadline = time.monotonic() + DEADLINE_SECONDS
-    while not TrustScore.objects.filter(subject=bob, dimension="integrity", evidence_count=5).exists():
+    while not TrustScore.objects.filter(
+        subject=bob, dimension="integrity", evidence_count=5, computed_at__gte=committed_at
+    ).exists():
         assert worker.poll() is None, f"the worker exited early:\n{log_path.read_text()}"
         assert time.monotonic() < deadline, f"no recompute arrived:\n{log_path.read_text()}"
         time.sleep(0.2)

@@ -1,0 +1,614 @@
+"""Benchmark: does "ask the network" reach someone who answers well and soon?
+
+    python bench/routing_sim.py [--quick] [--seed N] [--keep]
+
+A simulated workspace of 500 people (quick: 120) with HIDDEN traits: per skill a
+true competence (declared levels are noisy, 15 % overclaim by two levels, 10 %
+have an undeclared skill that only their headline mentions), a time zone and
+weekday working hours (seven zones from Los Angeles to Sydney), and response
+behaviour tied to a hidden responsiveness r: a routed person responds with
+probability r, after an exponential delay of working minutes (mean 2 + 12·(1 − r));
+they answer when truly competent, else pass or (30 %) refer a colleague they know.
+
+300 network questions (quick: 50) are asked over five simulated weekdays (quick: two) by
+random people during their own working hours, and driven THROUGH THE REAL
+SERVICES: ``questions.question_ask`` → ``routing.routing_start`` (what the Celery
+task runs after commit) → the simulated people answer (``questions.answer_post``),
+pass or refer (``routing.routing_respond``) when their time comes → the escalation
+countdowns (``messaging.routing_escalate``, captured with their ETA and run when
+the simulated clock reaches it) and the beat sweep every 5 simulated minutes (quick: 15) →
+askers accept the first truly good answer after 20 minutes and resolve after a
+day (competence evidence) → the nightly ``trust.services.recompute_all``. Time
+moves with ``mentoring.clock.travel_to``. Presence is simulated (no sockets):
+people are online during their working hours with probability 0.75 per hour;
+the channel-layer doorbells are skipped (nobody is connected).
+
+Baseline in the same run: a second, identical workspace where routing picks
+three RANDOM eligible members per wave (same hard filters, waves, cap, people).
+
+Targets (routing): ≥ 90 % of questions answered, median time to first answer
+≤ 10 working minutes (in the first answerer's working time), nobody above the
+daily cap in any 24 hours, and wave 1 holding a truly competent person
+(true competence ≥ 0.7 in the question's skill) for ≥ 80 % of questions.
+
+Database: a scratch PostgreSQL database next to DATABASE_URL when it points at
+PostgreSQL, otherwise a temporary SQLite file. The last line printed is one
+JSON object (DESIGN §9).
+"""
+
+import argparse
+import heapq
+import itertools
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from scratch import log, recreate_database, scratch_database, setup_django  # noqa: E402
+
+FULL = {"people": 500, "skills": 20, "questions": 300, "days": 5, "tail_days": 2, "sweep_minutes": 5}
+QUICK = {"people": 120, "skills": 8, "questions": 50, "days": 2, "tail_days": 1, "sweep_minutes": 15}
+ZONES = [
+    "America/Los_Angeles",
+    "America/New_York",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+]
+SKILL_NAMES = [
+    "Terraform",
+    "Kubernetes",
+    "Python",
+    "Django",
+    "PostgreSQL",
+    "React",
+    "TypeScript",
+    "Rust",
+    "Kafka",
+    "Spark",
+    "Figma",
+    "Accessibility",
+    "Security",
+    "Networking",
+    "Golang",
+    "Swift",
+    "Kotlin",
+    "Pricing",
+    "Negotiation",
+    "Statistics",
+]
+COMPETENT = 0.7  # "truly competent" in a skill
+ANSWERS_IF = 0.45  # a routed person answers (rather than passes) at this true competence
+GOOD_ANSWER = 0.6  # the asker accepts an answer from someone this competent
+ACCEPT_AFTER = timedelta(minutes=20)
+RESOLVE_AFTER = timedelta(days=1)
+ONLINE_SHARE = 0.75
+REFER_SHARE = 0.3
+TARGETS = {"answered": 0.90, "median_working_minutes": 10.0, "competent_in_wave1": 0.80}
+
+
+# --- the hidden world ----------------------------------------------------------------
+
+
+@dataclass
+class Person:
+    index: int
+    zone: str
+    start_hour: int
+    responsiveness: float
+    competence: dict[int, float]  # skill index -> true competence
+    declared: dict[int, int]  # skill index -> declared level
+    headline_skill: int | None = None
+    user_id: int = 0
+    mask: int = 0
+
+
+def make_world(size: dict, rng: random.Random) -> list[Person]:
+    people = []
+    skills = list(range(size["skills"]))
+    for index in range(size["people"]):
+        person = Person(
+            index=index,
+            zone=rng.choice(ZONES),
+            start_hour=rng.choice([8, 9, 9, 10]),
+            responsiveness=rng.betavariate(4, 1.8),
+            competence={},
+            declared={},
+        )
+        for skill in rng.sample(skills, rng.choice([1, 2, 2, 3])):
+            truth = min(max(rng.gauss(0.55, 0.22), 0.02), 0.99)
+            level = min(max(round(truth * 5 + rng.gauss(0, 0.5)), 1), 5)
+            if rng.random() < 0.15:
+                level = min(level + 2, 5)  # overclaims
+            person.competence[skill] = truth
+            person.declared[skill] = level
+        if rng.random() < 0.10:
+            hidden = rng.choice([s for s in skills if s not in person.competence])
+            person.competence[hidden] = rng.uniform(0.72, 0.95)
+            person.headline_skill = hidden
+        people.append(person)
+    return people
+
+
+def make_questions(size: dict, people: list[Person], rng: random.Random, start: datetime) -> list[dict]:
+    """(asker, skill, moment) — asked during the asker's own working hours on a weekday."""
+    from zoneinfo import ZoneInfo
+
+    plan = []
+    for _ in range(size["questions"]):
+        asker = rng.choice(people)
+        skill = rng.randrange(size["skills"])
+        day = rng.randrange(size["days"])
+        tz = ZoneInfo(asker.zone)
+        local_day = (start + timedelta(days=day)).astimezone(tz).date()
+        if local_day.weekday() >= 5:
+            local_day -= timedelta(days=local_day.weekday() - 4)
+        local = datetime(local_day.year, local_day.month, local_day.day, asker.start_hour, tzinfo=tz)
+        moment = (local + timedelta(minutes=rng.randrange(8 * 60))).astimezone(UTC)
+        plan.append({"asker": asker.index, "skill": skill, "at": max(moment, start)})
+    plan.sort(key=lambda q: q["at"])
+    return plan
+
+
+# --- the database side -----------------------------------------------------------------
+
+
+def build_workspace(label: str, people: list[Person], size: dict, start: datetime):
+    from accounts import working_hours as wh
+    from accounts.models import Expertise, Membership, Organization, Profile, Skill, User
+
+    org = Organization.objects.create(name=f"Routing sim {label}", slug=f"routing-sim-{label.lower()}")
+    skills = [
+        Skill.objects.create(organization=org, name=SKILL_NAMES[i], slug=SKILL_NAMES[i].lower())
+        for i in range(size["skills"])
+    ]
+    expertise = []
+    for person in people:
+        user = User.objects.create(
+            email=f"p{person.index}@{label.lower()}.sim", full_name=f"Person {person.index}"
+        )
+        Membership.objects.create(user=user, organization=org)
+        hours = [
+            {"day": d, "start": f"{person.start_hour:02d}:00", "end": f"{person.start_hour + 8:02d}:00"}
+            for d in range(5)
+        ]
+        mask = wh.utc_week_mask(hours, person.zone, reference=start + timedelta(days=2))
+        headline = (
+            f"Also into {SKILL_NAMES[person.headline_skill]}" if person.headline_skill is not None else ""
+        )
+        Profile.objects.filter(user=user).update(
+            timezone=person.zone,
+            working_hours=hours,
+            utc_week_mask=wh.mask_to_hex(mask),
+            headline=headline,
+            open_to_mentor=True,
+            onboarded_at=start,
+        )
+        person.user_id, person.mask = user.pk, mask
+        for skill, level in person.declared.items():
+            expertise.append(Expertise(user=user, skill=skills[skill], level=level, years=level))
+    Expertise.objects.bulk_create(expertise)
+    return org, skills
+
+
+@dataclass(order=True)
+class Event:
+    at: datetime
+    seq: int
+    kind: str = field(compare=False)
+    data: dict = field(compare=False, default_factory=dict)
+
+
+class Simulation:
+    """One workspace driven through the real services; ``mode``: routing | random."""
+
+    def __init__(self, mode, people, plan, size, start, seed):
+        self.mode, self.people, self.plan, self.size, self.start = mode, people, plan, size, start
+        self.rng = random.Random(seed)
+        self.by_user = {}
+        self.heap: list[Event] = []
+        self.seq = itertools.count()
+        self.questions = {}  # question id -> {"skill", "asker", "at"}
+        self.last_attempt = 0
+        self.seconds: dict[str, list] = {}  # event kind -> [count, seconds]
+        self.accept_planned: set[int] = set()
+        self.resolve_planned: set[int] = set()
+
+    def push(self, at, kind, **data):
+        heapq.heappush(self.heap, Event(at, next(self.seq), kind, data))
+
+    # presence: online during working hours with probability ONLINE_SHARE per hour
+    def presence_of(self, user_ids):
+        from accounts.working_hours import is_working_at
+        from mentoring import clock
+
+        now = clock.now()
+        hour = int(now.timestamp() // 3600)
+        result = {}
+        for user_id in user_ids:
+            person = self.by_user.get(user_id)
+            online = (
+                person is not None
+                and is_working_at(person.mask, now)
+                and random.Random(f"{user_id}:{hour}").random() < ONLINE_SHARE
+            )
+            result[user_id] = {"state": "online" if online else "offline", "last_seen": None}
+        return result
+
+    def install(self):
+        from messaging import events, routing, tasks
+
+        sim = self
+        routing.presence.presence_of = self.presence_of
+        events._send_now = lambda group, event: None  # no sockets here: skip the doorbells
+        tasks.routing_start.delay = lambda question_id: routing.routing_start(question_id)
+
+        def escalate_later(args, countdown=0, **kwargs):
+            from mentoring import clock
+
+            sim.push(clock.now() + timedelta(seconds=countdown), "escalate", question=args[0], wave=args[1])
+
+        tasks.routing_escalate.apply_async = escalate_later
+        if self.mode == "random":
+
+            def random_candidates(question, *, now=None):
+                from mentoring import clock
+
+                now = now or clock.now()
+                rows = list(
+                    routing._eligible_profiles(question, now).values(
+                        "user_id", "user__full_name", "utc_week_mask"
+                    )
+                )
+                rng = random.Random(f"random:{question.pk}:{question.routing_wave}")
+                rng.shuffle(rows)
+                return [
+                    routing.Candidate(
+                        user_id=row["user_id"],
+                        name=row["user__full_name"],
+                        score=0.0,
+                        breakdown={"random": True, "exploration": False},
+                        mask=row["utc_week_mask"],
+                    )
+                    for row in rows
+                ]
+
+            routing.rank_candidates = random_candidates
+
+    def run(self, org, skills):
+        from accounts.models import User
+        from mentoring import clock
+        from mentoring.errors import DomainError
+        from messaging import questions, routing
+        from messaging.models import RoutingAttempt
+        from trust import services as trust
+
+        self.org, self.skills = org, skills
+        self.by_user = {p.user_id: p for p in self.people}
+        self.users = {u.pk: u for u in User.objects.filter(membership__organization=org)}
+        for number, item in enumerate(self.plan):
+            self.push(item["at"], "ask", number=number)
+        end = self.start + timedelta(days=self.size["days"] + self.size["tail_days"])
+        sweep_every = timedelta(minutes=self.size["sweep_minutes"])
+        moment = self.start + sweep_every
+        while moment < end:
+            self.push(moment, "sweep")
+            moment += sweep_every
+        day = self.start + timedelta(days=1)
+        while day <= end:
+            self.push(day, "nightly")
+            day += timedelta(days=1)
+
+        while self.heap:
+            event = heapq.heappop(self.heap)
+            if event.at > end:
+                break
+            began = time.perf_counter()
+            with clock.travel_to(event.at):
+                try:
+                    if event.kind == "ask":
+                        item = self.plan[event.data["number"]]
+                        asker = self.users[self.people[item["asker"]].user_id]
+                        name = SKILL_NAMES[item["skill"]]
+                        question = questions.question_ask(
+                            author=asker,
+                            title=f"How do I get unstuck with {name}?",
+                            body=f"A {name} problem at work: what would you check first?",
+                            scope="network",
+                            skill_ids=[skills[item["skill"]].pk],
+                        )
+                        self.questions[question.pk] = {
+                            "skill": item["skill"],
+                            "asker": asker.pk,
+                            "at": event.at,
+                        }
+                    elif event.kind == "escalate":
+                        routing.routing_next_wave(event.data["question"], expected_wave=event.data["wave"])
+                    elif event.kind == "sweep":
+                        routing.routing_sweep()
+                    elif event.kind == "nightly":
+                        trust.recompute_all(organization_id=org.pk)
+                    elif event.kind == "respond":
+                        self.respond(event.data)
+                    elif event.kind == "accept":
+                        questions.answer_accept(
+                            actor=self.users[event.data["asker"]], answer_id=event.data["answer"]
+                        )
+                    elif event.kind == "resolve":
+                        questions.question_resolve(
+                            actor=self.users[event.data["asker"]], question_id=event.data["question"]
+                        )
+                except DomainError:
+                    pass  # e.g. responding to a question resolved meanwhile: the product says no
+                # new attempts since the last event: the notified people decide what to do
+                fresh = RoutingAttempt.objects.filter(organization=org, pk__gt=self.last_attempt).order_by(
+                    "pk"
+                )
+                for attempt in fresh.values("pk", "question_id", "candidate_id", "notified_at"):
+                    self.last_attempt = attempt["pk"]
+                    self.plan_response(attempt)
+            spent = self.seconds.setdefault(event.kind, [0, 0.0])
+            spent[0] += 1
+            spent[1] += time.perf_counter() - began
+
+    def plan_response(self, attempt):
+        from messaging.routing import working_deadline
+
+        person = self.by_user[attempt["candidate_id"]]
+        info = self.questions.get(attempt["question_id"])
+        if info is None:
+            return
+        if self.rng.random() >= person.responsiveness:
+            return  # ignores it: the sweep will mark it missed
+        delay = self.rng.expovariate(1.0 / (2 + 12 * (1 - person.responsiveness)))
+        at = working_deadline(person.mask, attempt["notified_at"], delay)
+        truth = person.competence.get(info["skill"], 0.0)
+        if truth >= ANSWERS_IF:
+            action = "answer"
+        elif self.rng.random() < REFER_SHARE:
+            action = "refer"
+        else:
+            action = "pass"
+        self.push(at, "respond", question=attempt["question_id"], user=person.user_id, action=action)
+
+    def respond(self, data):
+        from mentoring import clock
+        from messaging import questions, routing
+
+        user = self.users[data["user"]]
+        info = self.questions[data["question"]]
+        if data["action"] == "answer":
+            answer = questions.answer_post(
+                author=user, question_id=data["question"], body="Here is what I would do."
+            )
+            person = self.by_user[user.pk]
+            if (
+                person.competence.get(info["skill"], 0.0) >= GOOD_ANSWER
+                and data["question"] not in self.accept_planned
+            ):
+                self.accept_planned.add(data["question"])
+                self.push(clock.now() + ACCEPT_AFTER, "accept", asker=info["asker"], answer=answer.pk)
+            if data["question"] not in self.resolve_planned:
+                self.resolve_planned.add(data["question"])
+                self.push(
+                    clock.now() + RESOLVE_AFTER, "resolve", asker=info["asker"], question=data["question"]
+                )
+        elif data["action"] == "refer":
+            known = [
+                p
+                for p in self.people
+                if p.competence.get(info["skill"], 0) >= COMPETENT
+                and p.user_id not in (user.pk, info["asker"])
+            ]
+            target = (
+                self.rng.choice(known) if known and self.rng.random() < 0.5 else self.rng.choice(self.people)
+            )
+            if target.user_id in (user.pk, info["asker"]):
+                routing.routing_respond(user=user, question_id=data["question"], action="pass")
+            else:
+                routing.routing_respond(
+                    user=user, question_id=data["question"], action="refer", refer_to_id=target.user_id
+                )
+        else:
+            routing.routing_respond(user=user, question_id=data["question"], action="pass")
+
+    def measure(self) -> dict:
+        from django.db.models import Count
+
+        from messaging.models import Answer, RoutingAttempt
+        from messaging.routing import daily_cap, working_minutes_between
+
+        answered, working, wall, competent = 0, [], [], 0
+        first_answers = {}
+        for answer in Answer.objects.filter(question_id__in=self.questions).order_by("created_at", "pk"):
+            first_answers.setdefault(answer.question_id, answer)
+        wave1: dict[int, list[int]] = {}
+        for question_id, candidate_id in RoutingAttempt.objects.filter(
+            question_id__in=self.questions, wave=1, referred_by__isnull=True
+        ).values_list("question_id", "candidate_id"):
+            wave1.setdefault(question_id, []).append(candidate_id)
+        for question_id, info in self.questions.items():
+            answer = first_answers.get(question_id)
+            if answer is not None:
+                answered += 1
+                person = self.by_user[answer.author_id]
+                working.append(working_minutes_between(person.mask, info["at"], answer.created_at))
+                wall.append((answer.created_at - info["at"]).total_seconds() / 60)
+            if any(
+                self.by_user[c].competence.get(info["skill"], 0) >= COMPETENT
+                for c in wave1.get(question_id, [])
+            ):
+                competent += 1
+        # the cap: most requests anyone got in any 24 hours
+        times: dict[int, list[datetime]] = {}
+        for candidate_id, notified_at in RoutingAttempt.objects.filter(organization=self.org).values_list(
+            "candidate_id", "notified_at"
+        ):
+            times.setdefault(candidate_id, []).append(notified_at)
+        most = 0
+        for moments in times.values():
+            moments.sort()
+            left = 0
+            for right, moment in enumerate(moments):
+                while moment - moments[left] >= timedelta(hours=24):
+                    left += 1
+                most = max(most, right - left + 1)
+        outcomes = dict(
+            RoutingAttempt.objects.filter(organization=self.org)
+            .values("outcome")
+            .annotate(n=Count("id"))
+            .values_list("outcome", "n")
+        )
+        n = len(self.questions)
+        return {
+            "questions": n,
+            "answered": round(answered / n, 3) if n else 0.0,
+            "median_working_minutes": round(statistics.median(working), 1) if working else None,
+            "median_wall_minutes": round(statistics.median(wall), 1) if wall else None,
+            "competent_in_wave1": round(competent / n, 3) if n else 0.0,
+            "max_requests_per_person_24h": most,
+            "daily_cap": daily_cap(),
+            "attempts": sum(outcomes.values()),
+            "outcomes": outcomes,
+        }
+
+
+# --- setup and main ---------------------------------------------------------------------
+
+
+def setup_database(keep: bool):
+    base_url = os.environ.get("DATABASE_URL", "")
+    env = {"CELERY_BROKER_URL": "memory://", "REDIS_URL": None, "CELERY_TASK_ALWAYS_EAGER": "0"}
+    if base_url.startswith(("postgres://", "postgresql://")):
+        admin_url, scratch_url, name = scratch_database(base_url, "routing_sim")
+        recreate_database(admin_url, name)
+        setup_django(scratch_url, env=env)
+
+        def cleanup():
+            from django.db import connections
+
+            connections.close_all()
+            if not keep:
+                recreate_database(admin_url, name, drop_only=True)
+
+        return "postgresql", cleanup
+    folder = tempfile.mkdtemp(prefix="routing-sim-")
+    setup_django(f"sqlite:///{folder}/sim.sqlite3", env=env)
+
+    def cleanup():
+        from django.db import connections
+
+        connections.close_all()
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return "sqlite", cleanup
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="120 people, 50 questions: about a minute")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    args = parser.parse_args()
+    size = QUICK if args.quick else FULL
+    started = time.perf_counter()
+    db_kind, cleanup = setup_database(args.keep)
+    try:
+        result = run(size, args.seed, db_kind)
+    finally:
+        cleanup()
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(result))
+
+
+def run(size: dict, seed: int, db_kind: str) -> dict:
+    import copy
+
+    from django.conf import settings
+
+    from messaging import routing, tasks
+
+    rng = random.Random(seed)
+    # a Monday, four weeks back: the simulation stays in the past of the real clock
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = today - timedelta(days=today.weekday() + 28)
+    world = make_world(size, rng)
+    plan = make_questions(size, world, rng, start)
+    log(f"{db_kind}: {size['people']} people, {size['questions']} questions from {start:%Y-%m-%d}")
+
+    from messaging import events
+
+    real = (
+        events._send_now,
+        routing.rank_candidates,
+        routing.presence.presence_of,
+        tasks.routing_start.delay,
+        tasks.routing_escalate.apply_async,
+    )
+    results = {}
+    for mode in ("routing", "random"):
+        t = time.perf_counter()
+        people = copy.deepcopy(world)
+        org, skills = build_workspace(mode, people, size, start)
+        sim = Simulation(mode, people, plan, size, start, seed)
+        sim.install()
+        try:
+            sim.run(org, skills)
+        finally:
+            (
+                events._send_now,
+                routing.rank_candidates,
+                routing.presence.presence_of,
+                tasks.routing_start.delay,
+                tasks.routing_escalate.apply_async,
+            ) = real
+        results[mode] = sim.measure()
+        log(
+            f"{mode} time per event kind: "
+            + ", ".join(f"{k} {n}× {sec:.1f}s" for k, (n, sec) in sim.seconds.items())
+        )
+        log(f"{mode}: {results[mode]} ({time.perf_counter() - t:.1f}s)")
+
+    ours, base = results["routing"], results["random"]
+    checks = {
+        "answered": ours["answered"] >= TARGETS["answered"],
+        "median_working_minutes": ours["median_working_minutes"] is not None
+        and ours["median_working_minutes"] <= TARGETS["median_working_minutes"],
+        "daily_cap": ours["max_requests_per_person_24h"] <= settings.ROUTING_DAILY_CAP,
+        "competent_in_wave1": ours["competent_in_wave1"] >= TARGETS["competent_in_wave1"],
+    }
+    return {
+        "bench": "routing_sim",
+        "metric": "share of questions whose wave 1 holds a truly competent person",
+        "value": ours["competent_in_wave1"],
+        "baseline": base["competent_in_wave1"],
+        "ratio": round(ours["competent_in_wave1"] / base["competent_in_wave1"], 2)
+        if base["competent_in_wave1"]
+        else None,
+        "target": {**TARGETS, "max_requests_per_person_24h": settings.ROUTING_DAILY_CAP},
+        "pass": all(checks.values()),
+        "checks": checks,
+        "routing": ours,
+        "random_baseline": base,
+        "database": db_kind,
+        "size": size,
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""What the socket benchmarks (bench/ws_*.py) changed in the send path: fewer
+queries per send, the same answers for bad ids, and a chat that keeps working
+while the cache (Redis) is unreachable."""
+
+import logging
+import uuid
+from datetime import timedelta
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from mentoring import clock
+from mentoring.errors import NotFound
+from mentoring.models import Engagement
+from messaging import presence, services
+from messaging.models import Conversation, Message, MessageMention
+from tests.factories import member
+from tests.messaging.factories import engagement_chat, send
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def chat():
+    conversation, (seeker, ana) = engagement_chat()
+    return conversation, seeker, ana
+
+
+class DeadCache:
+    """A cache whose server is down: every call raises like django's RedisCache does."""
+
+    def __getattr__(self, name):
+        def fail(*args, **kwargs):
+            raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+        return fail
+
+
+def test_a_plain_send_costs_a_fixed_number_of_queries(chat, django_assert_num_queries):
+    conversation, seeker, ana = chat
+    send(conversation, seeker, "warm-up")
+    Engagement.objects.filter(pk=conversation.engagement_id).update(
+        last_activity_at=clock.now() - timedelta(minutes=5)
+    )
+    # conversation + membership + stored client_id (1), savepoint, seq UPDATE … RETURNING,
+    # message INSERT, activity rollup (2), read mark, engagement touch, release savepoint.
+    with django_assert_num_queries(9):
+        message = send(conversation, ana, "no mentions here")
+    assert message.created is True
+    assert message.seq == 2
+    # touched a moment ago: the next send skips the engagement UPDATE
+    with django_assert_num_queries(8):
+        send(conversation, seeker, "and another")
+
+
+def test_a_busy_chat_touches_its_engagement_at_most_once_a_minute(chat):
+    conversation, seeker, ana = chat
+    start = clock.now()
+    with clock.travel_to(start):
+        first = send(conversation, seeker, "one")
+    with clock.travel_to(start + timedelta(seconds=30)):
+        send(conversation, ana, "two")
+    assert Engagement.objects.get(pk=conversation.engagement_id).last_activity_at == first.created_at
+    with clock.travel_to(start + timedelta(seconds=61)):
+        third = send(conversation, seeker, "three")
+    assert Engagement.objects.get(pk=conversation.engagement_id).last_activity_at == third.created_at
+
+
+def test_the_rate_limit_counts_every_send_of_a_window_across_first_and_later_sends(chat, settings):
+    conversation, seeker, _ = chat
+    settings.TANDEM_MESSAGE_RATE = (3, 600)
+    for i in range(3):
+        send(conversation, seeker, f"m{i}")
+    with pytest.raises(services.RateLimited) as caught:
+        send(conversation, seeker, "one too many")
+    assert caught.value.retry_after >= 1
+    assert Message.objects.filter(conversation=conversation).count() == 3
+
+
+def test_seqs_come_from_the_one_update_and_the_conversation_records_the_last(chat):
+    conversation, seeker, ana = chat
+    moment = clock.now()
+
+    seqs = [send(conversation, author, f"m{i}").seq for i, author in enumerate([seeker, ana, seeker])]
+
+    assert seqs == [1, 2, 3]
+    conversation.refresh_from_db()
+    assert conversation.last_seq == 3
+    assert conversation.last_message_at >= moment
+    assert list(Message.objects.filter(conversation=conversation).values_list("seq", flat=True)) == [1, 2, 3]
+
+
+def test_a_retry_is_found_by_the_same_query_and_stores_nothing(chat, django_assert_max_num_queries):
+    conversation, seeker, _ = chat
+    client_id = uuid.uuid4()
+    first = send(conversation, seeker, "once", client_id=client_id)
+
+    with django_assert_max_num_queries(2):  # the conversation with the stored id, then the message
+        again = send(conversation, seeker, "once (retried)", client_id=client_id)
+
+    assert again.created is False
+    assert (again.pk, again.seq, again.body) == (first.pk, first.seq, "once")
+    assert Message.objects.filter(conversation=conversation).count() == 1
+
+
+@pytest.mark.parametrize("bad_id", ["abc", True, -1, 0, None, 10**9])
+def test_malformed_missing_and_not_mine_ids_get_the_same_not_found(chat, bad_id):
+    conversation, seeker, _ = chat
+    outsider = member(conversation.organization)
+    for person, conversation_id in ((seeker, bad_id), (outsider, conversation.pk)):
+        with pytest.raises(NotFound) as caught:
+            services.message_send(
+                conversation_id=conversation_id, author=person, client_id=uuid.uuid4(), body="hi"
+            )
+        assert caught.value.message == "No such conversation."
+    assert not Message.objects.exists()
+
+
+def test_a_mention_is_still_recorded_and_notified(chat):
+    conversation, seeker, ana = chat
+    message = send(conversation, seeker, "thanks @Ana Mentor")
+    assert list(MessageMention.objects.filter(message=message).values_list("user_id", flat=True)) == [ana.pk]
+    assert ana.notifications.filter(kind="mention").count() == 1
+
+
+def test_sending_works_while_the_cache_is_down_and_the_outage_is_logged(chat, monkeypatch, caplog):
+    conversation, seeker, _ = chat
+    monkeypatch.setattr(services, "cache", DeadCache())
+
+    with caplog.at_level(logging.WARNING, logger="messaging.services"):
+        message = send(conversation, seeker, "Redis is restarting")
+
+    assert message.created is True
+    assert Conversation.objects.get(pk=conversation.pk).last_seq == 1
+    assert "rate limit not checked" in caplog.text
+
+
+def test_presence_degrades_instead_of_failing_while_the_cache_is_down(monkeypatch, caplog):
+    monkeypatch.setattr(presence, "cache", DeadCache())
+
+    with caplog.at_level(logging.WARNING, logger="messaging.presence"):
+        assert presence.heartbeat(7, "chan-a", presence.AWAY) == (presence.AWAY, presence.AWAY)
+        assert presence.socket_gone(7, "chan-a") == (presence.OFFLINE, presence.OFFLINE)
+        assert presence.presence_of([7, 8]) == {
+            7: {"state": presence.OFFLINE, "last_seen": None},
+            8: {"state": presence.OFFLINE, "last_seen": None},
+        }
+    assert "cache is unreachable" in caplog.text
+
+
+def test_presence_still_works_with_a_live_cache():
+    before, after = presence.heartbeat(41, "chan-b")
+    assert (before, after) == (presence.OFFLINE, presence.ONLINE)
+    assert presence.presence_of([41])[41]["state"] == presence.ONLINE
+    assert presence.socket_gone(41, "chan-b") == (presence.ONLINE, presence.OFFLINE)
