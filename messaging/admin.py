@@ -163,3 +163,25 @@ class RoutingAttemptAdmin(ReadOnlyAdmin):
     list_select_related = ("candidate",)
     raw_id_fields = ("question", "candidate", "referred_by", "answer")
     date_hierarchy = "notified_at"
+
+
+# --- activity rollup (dashboard metadata: counts and times, never content) ------------
+
+from messaging.models import ChatFirstReply, MessageActivityDay  # noqa: E402
+
+
+@admin.register(MessageActivityDay)
+class MessageActivityDayAdmin(ReadOnlyAdmin):
+    list_display = ("day", "organization", "author", "messages")
+    list_filter = ("day",)
+    search_fields = ("author__email", "author__full_name")
+    list_select_related = ("organization", "author")
+    raw_id_fields = ("organization", "author")
+    date_hierarchy = "day"
+
+
+@admin.register(ChatFirstReply)
+class ChatFirstReplyAdmin(ReadOnlyAdmin):
+    list_display = ("engagement", "conversation", "replied_at")
+    raw_id_fields = ("conversation", "engagement")
+    date_hierarchy = "replied_at"

@@ -417,10 +417,14 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
     # hops per message in a 200-member chat, queued behind the sends (helper 3's
     # bench/ws_fanout.py: server CPU per message −40 %). Database work here always
     # goes through database_sync_to_async, which cleans connections up itself.
+    # The same holds for client frames (``websocket.receive``): every handler that
+    # touches the database does so through database_sync_to_async, so the extra hop
+    # only queued each frame behind other sockets' sends on the sync thread.
     FORWARD_ONLY_EVENTS = frozenset({"chat.frame", "chat.frames", "notification.new", "notification.count"})
+    NO_CONNECTION_CLEANUP = FORWARD_ONLY_EVENTS | {"websocket.receive"}
 
     async def dispatch(self, message):
-        if message.get("type") in self.FORWARD_ONLY_EVENTS:
+        if message.get("type") in self.NO_CONNECTION_CLEANUP:
             await getattr(self, message["type"].replace(".", "_"))(message)
             return
         await super().dispatch(message)
