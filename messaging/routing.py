@@ -755,6 +755,7 @@ def routing_on_answer(question: Question, answer: Answer) -> None:
         attempt.answer = answer
         attempt.save(update_fields=["outcome", "responded_at", "answer"])
         _record_responsiveness(attempt, in_time=in_time)
+        _typing_stop(question.pk, answer.author_id)  # the progress frame below already says 0
         changed = True
     if question.routing_state == Question.RoutingState.ROUTING:
         question.routing_state = Question.RoutingState.DONE
@@ -1000,6 +1001,16 @@ def _typing_now(question_id: int) -> dict:
     now_ts = clock.now().timestamp()
     markers = cache.get(_typing_key(question_id)) or {}
     return {int(user_id): expires for user_id, expires in markers.items() if expires > now_ts}
+
+
+def _typing_stop(question_id: int, user_id: int) -> None:
+    markers = _typing_now(question_id)
+    if markers.pop(user_id, None) is None:
+        return
+    if markers:
+        cache.set(_typing_key(question_id), markers, timeout=TYPING_SECONDS + 5)
+    else:
+        cache.delete(_typing_key(question_id))
 
 
 def answer_typing(user, question_id, typing: bool = True) -> bool:

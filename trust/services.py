@@ -836,13 +836,21 @@ def _parse_dt(value):
 
 
 def _refresh_priors(totals: dict[tuple[int, str], tuple[float, float]], *, as_of: datetime) -> None:
-    """Swift-trust priors: the decayed workspace mean per (workspace, dimension)."""
-    for (org_id, dimension), (good, total) in totals.items():
-        TrustPrior.objects.update_or_create(
-            organization_id=org_id,
-            dimension=dimension,
-            defaults={"mean": scoring.workspace_mean(good, total), "evidence": total, "computed_at": as_of},
-        )
+    """Swift-trust priors: the decayed workspace mean per (workspace, dimension), one upsert."""
+    if not totals:
+        return
+    TrustPrior.objects.bulk_create(
+        [
+            TrustPrior(
+                organization_id=org_id, dimension=dimension, mean=scoring.workspace_mean(good, total),
+                evidence=total, computed_at=as_of,
+            )
+            for (org_id, dimension), (good, total) in totals.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["organization", "dimension"],
+        update_fields=["mean", "evidence", "computed_at"],
+    )  # fmt: skip
 
 
 def recompute_all(

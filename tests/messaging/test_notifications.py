@@ -284,11 +284,10 @@ def test_a_large_fan_out_is_one_insert_its_frames_go_out_together_and_the_sweep_
     people = [member(org) for _ in range(12)]
     Notification.objects.all().delete()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        with django_assert_max_num_queries(8):
-            created = notifications.notification_create(
-                recipients=quiet + people, kind="invitation.received", title="You have a new match"
-            )
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(8):
+        created = notifications.notification_create(
+            recipients=quiet + people, kind="invitation.received", title="You have a new match"
+        )
 
     assert len(created) == 21 and all(n.pk for n in created)
     assert sorted(frames) == sorted(f"user.{p.pk}" for p in quiet + people)

@@ -691,3 +691,17 @@ def test_someone_who_reached_the_cap_since_the_ranking_is_replaced_by_the_next(
 
     assert star.pk not in asked(question)
     assert len(asked(question)) == 3 and set(asked(question)) <= {o.pk for o in others}
+
+
+def test_posting_the_answer_ends_that_persons_typing_in_the_progress(routed):
+    question, _asker, experts = routed
+    assert routing.answer_typing(experts[1], question.pk) is True
+    question.refresh_from_db()
+    assert routing.routing_progress(question)["typing"] == 1
+
+    questions.answer_post(author=experts[1], question_id=question.pk, body="Use remote state.")
+
+    question.refresh_from_db()
+    progress = routing.routing_progress(question)
+    assert (progress["typing"], progress["answered"]) == (0, 1)
+    cache.clear()
