@@ -136,6 +136,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, channel layer, Celery broker -------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+CHANNEL_LAYER_READ_TIMEOUT_SECONDS = 15  # > channels-redis's brpop_timeout (5 s)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -148,7 +149,17 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, the same as
+                # channels-redis's 5 s BZPOPMIN: an idle socket's receive could time
+                # out just as the server answered "nothing yet", killing the consumer.
+                # The read timeout must be longer than the blocking pop.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": CHANNEL_LAYER_READ_TIMEOUT_SECONDS,
+                        "socket_connect_timeout": 5,
+                    }
+                ],
                 "prefix": env.str("CHANNEL_PREFIX", default="tandem"),
                 "capacity": 1000,
                 "expiry": 60,

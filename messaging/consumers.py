@@ -6,6 +6,7 @@ an error frame and the socket stays open.
 """
 
 import json
+import logging
 import time
 
 from channels.db import database_sync_to_async
@@ -16,6 +17,8 @@ from mentoring import clock
 from mentoring.errors import DomainError
 from messaging import presence, questions, routing, selectors, services
 from messaging.events import conversation_group, frame_to_conversation, message_data
+
+logger = logging.getLogger("messaging.consumers")
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
@@ -65,12 +68,28 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
-        if hasattr(self, "user"):
-            before, after = await database_sync_to_async(presence.socket_gone)(
-                self.user.id, self.channel_name
-            )
-            if before != after:
-                await self.broadcast_presence()
+        await self.leave_presence()
+
+    async def leave_presence(self):
+        """This socket is gone: drop it from the person's presence (once)."""
+        if not hasattr(self, "user") or getattr(self, "presence_left", False):
+            return
+        self.presence_left = True
+        before, after = await database_sync_to_async(presence.socket_gone)(self.user.id, self.channel_name)
+        if before != after:
+            await self.broadcast_presence()
+
+    async def __call__(self, scope, receive, send):
+        """If the consumer dies (an error in a handler or in the channel layer's
+        receive), ``disconnect`` never runs: still take the socket out of presence,
+        or the person would read as online until the entry's TTL ran out."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            try:
+                await self.leave_presence()
+            except Exception:  # the layer or cache is down too: the TTL expires it
+                logger.warning("presence not cleared for a dead socket", exc_info=True)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if bytes_data is not None or text_data is None:

@@ -53,9 +53,9 @@ NEWCOMER_EVIDENCE = 3.0
 
 # --- Evidence weights and anti-gaming ----------------------------------------
 MAX_WEIGHT = 5.0  # a single piece of evidence never counts more than this
-# The k-th rating of one kind (source kind) from the same rater about the same
-# subject within this window weighs 1/k (k counts distinct sources of that kind:
-# one feedback = one rating, whatever the number of dimensions it touches).
+# The k-th rating from the same rater about the same subject within this window
+# weighs 1/k (k counts distinct sources: one feedback = one rating, whatever
+# the number of dimensions it touches).
 REPEAT_RATER_WINDOW = timedelta(days=90)
 # Reciprocal praise: if B praises A for a quality (dimension) within this window of
 # A praising B for the same quality, both pieces of praise are multiplied by

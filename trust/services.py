@@ -290,16 +290,15 @@ def record_evidence(
 
 
 def _earlier_ratings(*, actor_id: int, subject_id: int, moment: datetime, key: dict) -> int:
-    """Distinct sources of the same kind through which ``actor`` rated ``subject`` in the window
-    before ``moment``. Per kind: the pattern 1/k stops is one rater repeating the same judgement
-    (feedback after feedback, acceptance after acceptance); an end-of-engagement feedback after
-    the same person accepted two answers is a different judgement, not a third rating."""
+    """Distinct sources through which ``actor`` rated ``subject`` in the window before ``moment``.
+    (Counting per source kind instead lifted honest competence at small sizes but let a ring
+    member climb two deciles at full size in bench/trust_quality.py: kept across kinds.)"""
     earlier = (
         TrustEvent.objects.live()
         .filter(
             actor_id=actor_id,
             subject_id=subject_id,
-            source_kind=key["source_kind"],
+            source_kind__in=sources.rating_kinds(),
             occurred_at__gte=moment - params.REPEAT_RATER_WINDOW,
             occurred_at__lte=moment,
         )

@@ -182,3 +182,31 @@ async def test_the_socket_runs_on_the_redis_channel_layer_when_redis_is_configur
 
     assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "ref": "redis"}
     await socket.disconnect()
+
+
+async def test_a_consumer_that_dies_still_takes_its_socket_out_of_presence(
+    person, logged_in_headers, monkeypatch
+):
+    """An error inside the consumer (or in the layer's receive) skips ``disconnect``;
+    the person must not stay "online" until the presence entry expires."""
+    from channels.db import database_sync_to_async
+
+    from messaging import presence
+    from messaging.consumers import TandemConsumer
+
+    socket, connected, _ = await open_socket(logged_in_headers)
+    assert connected
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["type"] == "hello"
+    state = await database_sync_to_async(presence.presence_of)([person.id])
+    assert state[person.id]["state"] == presence.ONLINE
+
+    async def broken(self, content):
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setitem(TandemConsumer.HANDLERS, "ping", broken)
+    await socket.send_json_to({"type": "ping"})
+    with pytest.raises(RuntimeError):
+        await socket.receive_output(timeout=TIMEOUT)
+
+    state = await database_sync_to_async(presence.presence_of)([person.id])
+    assert state[person.id]["state"] == presence.OFFLINE

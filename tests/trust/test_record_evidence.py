@@ -129,14 +129,11 @@ def test_the_kth_rating_from_the_same_rater_within_90_days_weighs_one_over_k(ali
     assert "1/4" in TrustEvent.objects.filter(subject=bob).first().weight_note
 
 
-def test_repeat_ratings_are_counted_per_kind(alice, bob, skill):
-    # two accepted answers from Alice: the second is a repeat of the same judgement
+def test_repeat_ratings_count_across_kinds(alice, bob, skill):
+    # an accepted answer, then the end-of-engagement feedback from the same person: the 2nd rating
     first = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_KIND)
-    second = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_KIND)
-    # her end-of-engagement feedback is another kind of judgement: her first feedback
     feedback = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_FEEDBACK_KIND)
-    again = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_FEEDBACK_KIND)
-    assert [e.weight for e in (first, second, feedback, again)] == pytest.approx([1.0, 1 / 2, 1.0, 1 / 2])
+    assert [e.weight for e in (first, feedback)] == pytest.approx([1.0, 1 / 2])
 
 
 def test_ratings_more_than_90_days_apart_are_not_discounted(alice, bob):
