@@ -18,4 +18,3 @@ def test_the_layer_reads_longer_than_its_blocking_pop():
     for host in layer.hosts:
         timeout = create_pool(host).connection_kwargs["socket_timeout"]
         assert timeout is not None and timeout > layer.brpop_timeout + 5
-
