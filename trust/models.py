@@ -242,6 +242,8 @@ class TrustSnapshot(models.Model):
                 fields=["subject", "dimension", "skill_key", "date"], name="trust_snapshot_key"
             ),
         ]
+        # The dashboard's trust movement reads one workspace's snapshots by date.
+        indexes = [models.Index(fields=["organization", "date"], name="trust_snapshot_org_date")]
 
     def __str__(self):
         return f"{self.date} {self.subject_id} {self.dimension}/{self.skill_key}: {self.mean:.2f}"
