@@ -361,8 +361,11 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
             if _record_mentions(message):
                 _notify_mentions(message)
             # Writing means having read everything up to here.
+            # (by the member's id from the unique (conversation, user) index: a join in
+            # the filter would make Django write UPDATE … WHERE id IN (SELECT … JOIN …))
+            own_member = ConversationMember.objects.filter(conversation_id=conversation.pk, user_id=author.pk)
             moved = ReadState.objects.filter(
-                conversation=conversation, member__user=author, last_read_seq__lt=message.seq
+                member_id=Subquery(own_member.values("pk")[:1]), last_read_seq__lt=message.seq
             ).update(last_read_seq=message.seq, updated_at=moment)
             _touch_engagement(conversation, moment)
             # One fan-out: message.new, then the author's read.updated if it moved.
