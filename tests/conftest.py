@@ -38,6 +38,19 @@ def _celery_eager():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """A new channel-layer instance per test. pytest-asyncio gives every test its own
+    event loop; channels-redis binds its receive lock to the loop of the first
+    receive, so a consumer still receiving when one test's loop closed made the next
+    test's receive fail ("bound to a different event loop")."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache():
     from django.core.cache import cache
 
