@@ -2,14 +2,12 @@
 message_send in its transaction, recounted by the backfill and the nightly
 repair, always equal to counting the messages themselves."""
 
-import threading
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 
@@ -17,6 +15,7 @@ from mentoring import clock
 from mentoring.models import Participant
 from messaging import activity, services
 from messaging.models import ChatFirstReply, Conversation, Message, MessageActivityDay
+from tests.concurrency import run_together
 from tests.factories import OrganizationFactory, member
 from tests.mentoring.factories import EngagementFactory, mentor
 from tests.messaging.factories import engagement_chat, send
@@ -250,27 +249,6 @@ def test_the_rebuild_command_refuses_bad_arguments(args, message):
 # --- concurrency (PostgreSQL) -----------------------------------------------------------------------
 
 
-def _in_threads(count, target):
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def run(index):
-        try:
-            barrier.wait()
-            target(index)
-        except Exception as error:  # surfaced below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_person_sending_in_many_chats_at_once_is_counted_exactly(settings):
@@ -280,7 +258,7 @@ def test_one_person_sending_in_many_chats_at_once_is_counted_exactly(settings):
     chats = [engagement_chat(org, people=[(member(org), "seeker"), (helper, "mentor")])[0] for _ in range(6)]
     per_chat = 5
 
-    _in_threads(len(chats), lambda i: [send(chats[i], helper, f"{i}-{n}") for n in range(per_chat)])
+    run_together(len(chats), lambda i: [send(chats[i], helper, f"{i}-{n}") for n in range(per_chat)])
 
     day = activity.utc_day(clock.now())
     assert rollup() == {(org.pk, day, helper.pk): len(chats) * per_chat}
@@ -303,7 +281,7 @@ def test_a_rebuild_running_while_people_send_neither_loses_nor_doubles_a_message
         for n in range(10):
             send(chats[index], senders[index], f"{index}-{n}")
 
-    _in_threads(len(chats) + 1, work)
+    run_together(len(chats) + 1, work)
 
     assert rollup() == counted_from_messages()
     assert sum(rollup().values()) == 40

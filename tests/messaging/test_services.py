@@ -2,17 +2,16 @@
 sends, edit/delete rules, read marks, rate limit, mentions, sanitizing, and the
 after-commit fan-out."""
 
-import threading
 import uuid
 
 import pytest
-from django.db import connection
 
 from mentoring import clock
 from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from mentoring.models import Engagement, Participant
 from messaging import selectors, services
 from messaging.models import Conversation, ConversationMember, Message, MessageMention, ReadState
+from tests.concurrency import run_together
 from tests.factories import OrganizationFactory, member
 from tests.mentoring.factories import EngagementFactory, mentor
 from tests.messaging.factories import engagement_chat, send
@@ -428,27 +427,6 @@ def test_a_failed_send_fans_out_nothing(chat, django_capture_on_commit_callbacks
 # --- concurrency on PostgreSQL ------------------------------------------------------------
 
 
-def _in_threads(count, target):
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def run(index):
-        try:
-            barrier.wait()
-            target(index)
-        except Exception as error:  # surfaced below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not errors, errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_senders_get_gap_free_unique_seqs(settings):
@@ -462,7 +440,7 @@ def test_concurrent_senders_get_gap_free_unique_seqs(settings):
         for i in range(per_person):
             send(conversation, users[index], f"{index}-{i}")
 
-    _in_threads(len(users), send_many)
+    run_together(len(users), send_many)
 
     seqs = list(Message.objects.filter(conversation=conversation).values_list("seq", flat=True))
     conversation.refresh_from_db()
@@ -480,7 +458,7 @@ def test_concurrent_retries_of_one_client_id_store_one_message():
     client_id = uuid.uuid4()
     results = []
 
-    _in_threads(6, lambda i: results.append(send(conversation, seeker, "same", client_id=client_id)))
+    run_together(6, lambda i: results.append(send(conversation, seeker, "same", client_id=client_id)))
 
     assert Message.objects.filter(conversation=conversation).count() == 1
     assert {message.pk for message in results} == {Message.objects.get().pk}
