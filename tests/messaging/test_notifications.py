@@ -241,7 +241,7 @@ def test_preferences_keep_groups_that_were_not_sent(ana):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_workers_racing_on_one_due_notification_send_one_email():
-    from tests.messaging.test_services import _in_threads
+    from tests.concurrency import run_together
 
     ana = member(OrganizationFactory(), full_name="Ana Mentor")
     [notification] = notifications.notification_create(
@@ -250,7 +250,7 @@ def test_workers_racing_on_one_due_notification_send_one_email():
     sent = []
 
     with clock.travel_by(timedelta(minutes=31)):
-        _in_threads(
+        run_together(
             6,
             lambda i: sent.append(
                 notifications.notification_email_if_unread(notification_id=notification.pk)
