@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class MentoringConfig(AppConfig):
@@ -7,5 +8,7 @@ class MentoringConfig(AppConfig):
 
     def ready(self):
         from mentoring import trust_sources
+        from mentoring.aggregates import register_sqlite_functions
 
         trust_sources.register()
+        connection_created.connect(register_sqlite_functions, dispatch_uid="mentoring.sqlite_functions")

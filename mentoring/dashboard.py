@@ -16,23 +16,19 @@ a second query for the same rows would only cost time.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
 
 from django.db import connections
 from django.db.models import (
-    Avg,
     Case,
     Count,
     DateField,
+    DateTimeField,
     Exists,
     F,
     FloatField,
-    Func,
     IntegerField,
-    Min,
     OuterRef,
     Prefetch,
     Q,
@@ -42,11 +38,11 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Floor, Least, TruncWeek
+from django.db.models.functions import Cast, Coalesce, Floor, Least, TruncDay, TruncWeek
 
 from accounts.models import Membership
 from accounts.selectors.workspaces import require_talent_manager
-from mentoring import clock
+from mentoring import clock, dashboard_sql
 from mentoring.errors import NotFound, ValidationFailed
 from mentoring.models import (
     Commitment,
@@ -60,7 +56,7 @@ from mentoring.models import (
 )
 from messaging.models import Answer, MessageActivityDay, Question, RoutingAttempt
 from trust import params as trust_params
-from trust.models import TrustScore, TrustSnapshot
+from trust.models import TrustDistribution, TrustScore
 
 PRESET_DAYS = (7, 30, 90)
 DEFAULT_DAYS = 30
@@ -204,29 +200,20 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _median_hours(seconds: list[float]) -> float | None:
-    if not seconds:
-        return None
-    return round(statistics.median(seconds) / 3600, 2)
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 2)
 
 
-class Epoch(Func):
-    """A timestamp as float seconds since 1970 (UTC). The figures that split rows in Python
-    read timestamps this way: a float loads about ten times faster than an aware datetime,
-    which at a few thousand rows is most of the page's time."""
-
-    output_field = FloatField()
-
-    def as_sql(self, compiler, connection, **extra_context):
-        if connection.vendor == "postgresql":
-            extra_context["template"] = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
-        else:  # SQLite keeps UTC text; julianday reads it (to ~50 µs: rounded to the millisecond)
-            extra_context["template"] = "ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0, 3)"
-        return super().as_sql(compiler, connection, **extra_context)
+def _rate_figure(row: dict, part: str, whole: str) -> Figure:
+    """``row[now_<part>] / row[now_<whole>]`` against the same for ``before_``."""
+    return Figure(
+        _rate(row[f"now_{part}"], row[f"now_{whole}"]), _rate(row[f"before_{part}"], row[f"before_{whole}"])
+    )
 
 
-def _epoch(moment: datetime) -> float:
-    return moment.timestamp()
+def _hours_figure(row: dict, name: str) -> Figure:
+    """``row[now_<name>]`` and ``row[before_<name>]``, seconds, as hours."""
+    return Figure(_hours(row[f"now_{name}"]), _hours(row[f"before_{name}"]))
 
 
 def _round(value) -> float | None:
@@ -251,131 +238,8 @@ def _overlapping(start: datetime, end: datetime) -> Q:
     return Q(starts_at__lt=end) & (Q(ended_at__isnull=True) | Q(ended_at__gt=start))
 
 
-class EngagementRow(NamedTuple):
-    """One engagement as the figures need it; times are epoch seconds (see ``Epoch``)."""
-
-    kind: str
-    state: str
-    starts_at: float
-    ended_at: float | None
-    first_reply_at: float | None
-
-
-def engagement_rows(membership: Membership, period: Period) -> list[EngagementRow]:
-    """The workspace's engagements that touch the period or the one before (running at some
-    moment of either, or ended in either), with the first mentor chat message from the
-    ``ChatFirstReply`` rollup. ONE bounded query that the engagement figures, the first
-    answers and the engagement charts all split in Python (metadata only)."""
-    rows = (
-        Engagement.objects.filter(organization_id=membership.organization_id)
-        .filter(
-            Q(starts_at__lt=period.end) & (Q(ended_at__isnull=True) | Q(ended_at__gte=period.previous_start))
-        )
-        .order_by()
-        .values_list(
-            "kind", "state", Epoch("starts_at"), Epoch("ended_at"), Epoch("chat_first_reply__replied_at")
-        )
-    )
-    return [EngagementRow._make(row) for row in rows]
-
-
-def _runs_during(row: EngagementRow, start: float, end: float) -> bool:
-    return row.starts_at < end and (row.ended_at is None or row.ended_at > start)
-
-
 SETTLED_STATES = (Engagement.State.COMPLETED, Engagement.State.CANCELLED, Engagement.State.EXPIRED)
-
-
-def engagement_figures(
-    membership: Membership, period: Period, *, rows: list[EngagementRow] | None = None
-) -> dict[str, Figure]:
-    """Two figures from the engagement rows:
-
-    - ``active_engagements``: running at some moment of the period (started before its
-      end, not ended before its start);
-    - ``completion_rate``: of the engagements that ended in the period and are settled
-      (completed, cancelled or expired), the share that completed. Wrapping-up ones are
-      not settled yet, so they count in neither part.
-    """
-    rows = engagement_rows(membership, period) if rows is None else rows
-    before, start, end = _epoch(period.previous_start), _epoch(period.start), _epoch(period.end)
-    active = {True: 0, False: 0}
-    ended = {True: 0, False: 0}
-    completed = {True: 0, False: 0}
-    for row in rows:
-        active[True] += _runs_during(row, start, end)
-        active[False] += _runs_during(row, before, start)
-        if row.ended_at is None or row.state not in SETTLED_STATES:
-            continue
-        if before <= row.ended_at < end:
-            current = row.ended_at >= start
-            ended[current] += 1
-            completed[current] += row.state == Engagement.State.COMPLETED
-    return {
-        "active_engagements": Figure(active[True], active[False]),
-        "completion_rate": Figure(_rate(completed[True], ended[True]), _rate(completed[False], ended[False])),
-    }
-
-
-def request_figures(membership: Membership, period: Period) -> dict[str, Figure]:
-    """From the requests created in each period: how many (``new_requests``), the share
-    that reached an accepted invitation (``match_rate``) and the median hours from the
-    request to that acceptance (``median_hours_to_match``). One bounded query."""
-    accepted_at = Subquery(
-        Invitation.objects.filter(request_id=OuterRef("pk"), state=Invitation.State.ACCEPTED)
-        .order_by("responded_at")
-        .values("responded_at")[:1]
-    )
-    rows = (
-        MentoringRequest.objects.filter(organization_id=membership.organization_id)
-        .filter(_in("created_at", period.previous_start, period.end))
-        .annotate(accepted_at=accepted_at)
-        .order_by()
-        .values_list(Epoch("created_at"), Epoch("accepted_at"))
-    )
-    start = _epoch(period.start)
-    counts = {True: 0, False: 0}
-    waits: dict[bool, list[float]] = {True: [], False: []}
-    for created_at, accepted in rows:
-        current = created_at >= start
-        counts[current] += 1
-        if accepted is not None:
-            waits[current].append(accepted - created_at)
-    return {
-        "new_requests": Figure(counts[True], counts[False]),
-        "match_rate": Figure(_rate(len(waits[True]), counts[True]), _rate(len(waits[False]), counts[False])),
-        "median_hours_to_match": Figure(_median_hours(waits[True]), _median_hours(waits[False])),
-    }
-
-
-def first_answer_waits(
-    membership: Membership, period: Period, *, rows: list[EngagementRow] | None = None
-) -> dict[bool, list[float | None]]:
-    """For engagements that started in each period (True = current): the time from the
-    start to the first message a mentor of the engagement wrote in its chat in seconds, or
-    ``None`` while nobody has. From the ``ChatFirstReply`` rollup that ``message_send`` keeps."""
-    rows = engagement_rows(membership, period) if rows is None else rows
-    before, start, end = _epoch(period.previous_start), _epoch(period.start), _epoch(period.end)
-    waits: dict[bool, list[float | None]] = {True: [], False: []}
-    for row in rows:
-        if before <= row.starts_at < end:
-            waits[row.starts_at >= start].append(
-                None if row.first_reply_at is None else row.first_reply_at - row.starts_at
-            )
-    return waits
-
-
-def median_hours_to_first_answer(
-    membership: Membership, period: Period, *, rows: list[EngagementRow] | None = None
-) -> Figure:
-    """Engagements that started in the period: median hours from the start to a mentor's
-    first chat message (the ones nobody answered yet are left out)."""
-    waits = first_answer_waits(membership, period, rows=rows)
-    return Figure(
-        _median_hours([w for w in waits[True] if w is not None]),
-        _median_hours([w for w in waits[False] if w is not None]),
-    )
-
+PARTS = (("now", True), ("before", False))  # aggregate-name prefix, "is the current period"
 
 # Bins of the time-to-first-answer chart: (label, upper bound in hours; None = no bound).
 FIRST_ANSWER_BINS = (
@@ -389,35 +253,90 @@ FIRST_ANSWER_BINS = (
 )
 
 
-def first_answer_distribution(waits: dict[bool, list[float | None]]) -> dict:
+def _bounds(membership: Membership, period: Period) -> dict:
+    return dashboard_sql.bounds(
+        organization_id=membership.organization_id,
+        before=period.previous_start,
+        start=period.start,
+        end=period.end,
+    )
+
+
+def engagement_summary(membership: Membership, period: Period) -> dict:
+    """Everything the overview reads from the engagements, for the period and the one
+    before, in ONE statement (a single row back, whatever the workspace's size):
+
+    - running at some moment of the period (started before its end, not ended before its
+      start): ``<part>_active``;
+    - ended in the period and settled (completed, cancelled or expired): ``<part>_ended``,
+      of them completed: ``<part>_completed`` (wrapping-up ones are not settled yet);
+    - started in the period: the median seconds from the start to a mentor's first chat
+      message (``ChatFirstReply``, which ``message_send`` keeps) over the answered ones,
+      ``<part>_first_median``; how many fall in each ``FIRST_ANSWER_BINS`` bin,
+      ``<part>_bin<i>``; and how many nobody answered yet, ``<part>_unanswered``.
+
+    ``<part>`` is ``now`` (the period) or ``before`` (the previous one). Metadata only."""
+    bins, lower = [], None
+    for _, upper in FIRST_ANSWER_BINS:
+        bins.append((lower, upper))
+        lower = upper
+    return dashboard_sql.engagement_summary(
+        _bounds(membership, period),
+        settled=tuple(str(state) for state in SETTLED_STATES),
+        completed=str(Engagement.State.COMPLETED),
+        bins=bins,
+    )
+
+
+def engagement_figures(
+    membership: Membership, period: Period, *, summary: dict | None = None
+) -> dict[str, Figure]:
+    """``active_engagements`` (running at some moment of the period) and
+    ``completion_rate`` (of the settled engagements that ended in the period, the share
+    that completed). ``summary``: ``engagement_summary`` when the caller has it."""
+    s = engagement_summary(membership, period) if summary is None else summary
+    return {
+        "active_engagements": Figure(s["now_active"], s["before_active"]),
+        "completion_rate": _rate_figure(s, "completed", "ended"),
+    }
+
+
+def median_hours_to_first_answer(
+    membership: Membership, period: Period, *, summary: dict | None = None
+) -> Figure:
+    """Engagements that started in the period: median hours from the start to a mentor's
+    first chat message (the ones nobody answered yet are left out)."""
+    s = engagement_summary(membership, period) if summary is None else summary
+    return _hours_figure(s, "first_median")
+
+
+def first_answer_distribution(summary: dict) -> dict:
     """How many engagements of the period got their first mentor message within each
     bin (and how many not yet), for the period and the one before."""
-
-    def histogram(values: list[float | None]) -> tuple[list[int], int]:
-        counts = [0] * len(FIRST_ANSWER_BINS)
-        for value in values:
-            if value is None:
-                continue
-            hours = value / 3600
-            for index, (_, bound) in enumerate(FIRST_ANSWER_BINS):
-                if bound is None or hours < bound:
-                    counts[index] += 1
-                    break
-        return counts, sum(1 for v in values if v is None)
-
-    current, unanswered = histogram(waits[True])
-    previous, unanswered_before = histogram(waits[False])
+    bins = range(len(FIRST_ANSWER_BINS))
     return {
         "labels": [label for label, _ in FIRST_ANSWER_BINS],
-        "current": current,
-        "previous": previous,
-        "unanswered": unanswered,
-        "unanswered_before": unanswered_before,
+        "current": [summary[f"now_bin{i}"] for i in bins],
+        "previous": [summary[f"before_bin{i}"] for i in bins],
+        "unanswered": summary["now_unanswered"],
+        "unanswered_before": summary["before_unanswered"],
+    }
+
+
+def request_figures(membership: Membership, period: Period) -> dict[str, Figure]:
+    """From the requests created in each period: how many (``new_requests``), the share
+    that reached an accepted invitation (``match_rate``) and the median hours from the
+    request to that acceptance (``median_hours_to_match``). One statement."""
+    row = dashboard_sql.request_summary(_bounds(membership, period), accepted=str(Invitation.State.ACCEPTED))
+    return {
+        "new_requests": Figure(row["now_requests"], row["before_requests"]),
+        "match_rate": _rate_figure(row, "matched", "requests"),
+        "median_hours_to_match": _hours_figure(row, "median"),
     }
 
 
 def network_question_figures(membership: Membership, period: Period) -> dict[str, Figure]:
-    """Network questions asked in each period, one bounded query:
+    """Network questions asked in each period, one statement:
 
     - ``median_hours_to_network_answer``: median hours from the question to its first
       answer (anyone's), over the questions answered so far;
@@ -425,38 +344,15 @@ def network_question_figures(membership: Membership, period: Period) -> dict[str
       ``RoutingAttempt``) whose routing has an outcome (not every attempt still pending),
       the share answered by a routed person within their window.
     """
-    # Grouped LEFT JOINs rather than a subquery per question: the same result, and a plan
-    # cheap enough that PostgreSQL does not spend ~100 ms JIT-compiling it. Joining answers
-    # and attempts multiplies rows, which neither the minimum nor "any?" counts mind.
-    outcome = "routing_attempts__outcome"
-    rows = (
-        Question.objects.filter(organization_id=membership.organization_id, scope=Question.Scope.NETWORK)
-        .filter(_in("created_at", period.previous_start, period.end))
-        .annotate(
-            first_answer_at=Min("answers__created_at"),
-            routed=Count("routing_attempts"),
-            decided=Count("routing_attempts", filter=~Q(**{outcome: RoutingAttempt.Outcome.PENDING})),
-            in_window=Count("routing_attempts", filter=Q(**{outcome: RoutingAttempt.Outcome.ANSWERED})),
-        )
-        .order_by()
-        .values_list(Epoch("created_at"), Epoch("first_answer_at"), "routed", "decided", "in_window")
+    row = dashboard_sql.question_summary(
+        _bounds(membership, period),
+        network=str(Question.Scope.NETWORK),
+        pending=str(RoutingAttempt.Outcome.PENDING),
+        answered=str(RoutingAttempt.Outcome.ANSWERED),
     )
-    start = _epoch(period.start)
-    waits: dict[bool, list[float]] = {True: [], False: []}
-    decided = {True: 0, False: 0}
-    in_window = {True: 0, False: 0}
-    for created_at, answered_at, was_routed, was_decided, was_in_window in rows:
-        current = created_at >= start
-        if answered_at is not None:
-            waits[current].append(answered_at - created_at)
-        if was_routed and was_decided:
-            decided[current] += 1
-            in_window[current] += bool(was_in_window)
     return {
-        "median_hours_to_network_answer": Figure(_median_hours(waits[True]), _median_hours(waits[False])),
-        "routed_answered_in_window_rate": Figure(
-            _rate(in_window[True], decided[True]), _rate(in_window[False], decided[False])
-        ),
+        "median_hours_to_network_answer": _hours_figure(row, "median"),
+        "routed_answered_in_window_rate": _rate_figure(row, "in_window", "decided"),
     }
 
 
@@ -466,16 +362,7 @@ FEEDBACK_FIGURES = ("competence", "responsiveness", "would_work_again")
 def feedback_averages(membership: Membership, period: Period) -> dict[str, Figure]:
     """Feedback submitted in the period: mean competence and responsiveness (1–5) and the
     share who would work with the other person again (0–1). Private notes are never read."""
-    now_q, before_q = _both("submitted_at", period)
-    again = Cast("would_work_again", IntegerField())
-    row = Feedback.objects.filter(engagement__organization_id=membership.organization_id).aggregate(
-        now_competence=Avg("competence", filter=now_q),
-        before_competence=Avg("competence", filter=before_q),
-        now_responsiveness=Avg("responsiveness", filter=now_q),
-        before_responsiveness=Avg("responsiveness", filter=before_q),
-        now_would_work_again=Avg(again, filter=now_q, output_field=FloatField()),
-        before_would_work_again=Avg(again, filter=before_q, output_field=FloatField()),
-    )
+    row = dashboard_sql.feedback_summary(_bounds(membership, period))
     return {
         name: Figure(_round(row[f"now_{name}"]), _round(row[f"before_{name}"])) for name in FEEDBACK_FIGURES
     }
@@ -483,17 +370,12 @@ def feedback_averages(membership: Membership, period: Period) -> dict[str, Figur
 
 def commitments_kept_rate(membership: Membership, period: Period) -> Figure:
     """Commitments decided in the period: kept / (kept + missed). Released ones do not count."""
-    now_q, before_q = _both("decided_at", period)
-    kept, missed = Q(state=Commitment.State.KEPT), Q(state=Commitment.State.MISSED)
-    row = Commitment.objects.filter(engagement__organization_id=membership.organization_id).aggregate(
-        kept=Count("id", filter=now_q & kept),
-        missed=Count("id", filter=now_q & missed),
-        kept_before=Count("id", filter=before_q & kept),
-        missed_before=Count("id", filter=before_q & missed),
+    row = dashboard_sql.commitment_summary(
+        _bounds(membership, period), kept=str(Commitment.State.KEPT), missed=str(Commitment.State.MISSED)
     )
     return Figure(
-        _rate(row["kept"], row["kept"] + row["missed"]),
-        _rate(row["kept_before"], row["kept_before"] + row["missed_before"]),
+        _rate(row["now_kept"], row["now_kept"] + row["now_missed"]),
+        _rate(row["before_kept"], row["before_kept"] + row["before_missed"]),
     )
 
 
@@ -542,12 +424,10 @@ def active_members(membership: Membership, period: Period) -> Figure:
     return Figure(counts.get(1, 0), counts.get(0, 0))
 
 
-def overview(
-    membership: Membership, period: Period, *, rows: list[EngagementRow] | None = None
-) -> dict[str, Figure]:
-    """Every overview figure, keyed by name (the API's field names). ``rows``: see ``charts``."""
-    rows = engagement_rows(membership, period) if rows is None else rows
-    engagements = engagement_figures(membership, period, rows=rows)
+def overview(membership: Membership, period: Period, *, summary: dict | None = None) -> dict[str, Figure]:
+    """Every overview figure, keyed by name (the API's field names). ``summary``: see ``charts``."""
+    summary = engagement_summary(membership, period) if summary is None else summary
+    engagements = engagement_figures(membership, period, summary=summary)
     requests = request_figures(membership, period)
     feedback = feedback_averages(membership, period)
     questions = network_question_figures(membership, period)
@@ -556,7 +436,7 @@ def overview(
         "new_requests": requests["new_requests"],
         "match_rate": requests["match_rate"],
         "median_hours_to_match": requests["median_hours_to_match"],
-        "median_hours_to_first_answer": median_hours_to_first_answer(membership, period, rows=rows),
+        "median_hours_to_first_answer": median_hours_to_first_answer(membership, period, summary=summary),
         "median_hours_to_network_answer": questions["median_hours_to_network_answer"],
         "routed_answered_in_window_rate": questions["routed_answered_in_window_rate"],
         "completion_rate": engagements["completion_rate"],
@@ -569,9 +449,9 @@ def overview(
 
 
 def overview_page(membership: Membership, period: Period) -> tuple[dict[str, Figure], dict]:
-    """The figures and the charts of the overview page, reading the engagements once."""
-    rows = engagement_rows(membership, period)
-    return overview(membership, period, rows=rows), charts(membership, period, rows=rows)
+    """The figures and the charts of the overview page, reading the engagement summary once."""
+    summary = engagement_summary(membership, period)
+    return overview(membership, period, summary=summary), charts(membership, period, summary=summary)
 
 
 # --- charts ----------------------------------------------------------------------------------------
@@ -602,30 +482,37 @@ class EngagementBreakdown:
     by_kind_state: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
-def engagement_breakdown(
-    membership: Membership, period: Period, *, rows: list[EngagementRow] | None = None
-) -> EngagementBreakdown:
+def engagement_breakdown(membership: Membership, period: Period) -> EngagementBreakdown:
     """Engagements running in the period, counted by kind and state, and the ones that
-    started in it per UTC day (or week, from Monday)."""
-    rows = engagement_rows(membership, period) if rows is None else rows
+    started in it per UTC day (or week, from Monday). One grouped query: a row per kind,
+    state and start bucket (the ones that started before the period share one bucket)."""
     states = Engagement.State.values  # a property that rebuilds the list: read it once
     result = EngagementBreakdown(
         started_per_bucket=dict.fromkeys(_bucket_starts(period), 0),
         by_kind_state={kind: dict.fromkeys(states, 0) for kind in EngagementKind.values},
     )
-    start, end = _epoch(period.start), _epoch(period.end)
-    for row in rows:
-        if not _runs_during(row, start, end):
-            continue
-        counts = result.by_kind_state.get(row.kind)
+    trunc = TruncWeek if period.weekly else TruncDay
+    rows = (
+        Engagement.objects.filter(organization_id=membership.organization_id)
+        .filter(_overlapping(period.start, period.end))
+        .annotate(
+            bucket=Case(
+                When(starts_at__gte=period.start, then=trunc("starts_at", tzinfo=UTC)),
+                output_field=DateTimeField(),
+            )
+        )
+        .order_by()
+        .values_list("kind", "state", "bucket")
+        .annotate(n=Count("id"))
+    )
+    for kind, state, bucket, n in rows:
+        counts = result.by_kind_state.get(kind)
         if counts is None:  # a kind no longer offered still counts
-            counts = result.by_kind_state[row.kind] = dict.fromkeys(states, 0)
-        counts[row.state] = counts.get(row.state, 0) + 1
-        if row.starts_at >= start:
-            key = datetime.fromtimestamp(row.starts_at, UTC).date()
-            if period.weekly:
-                key -= timedelta(days=key.weekday())
-            result.started_per_bucket[key] = result.started_per_bucket.get(key, 0) + 1
+            counts = result.by_kind_state[kind] = dict.fromkeys(states, 0)
+        counts[state] = counts.get(state, 0) + n
+        if bucket is not None:
+            key = _as_date(bucket)
+            result.started_per_bucket[key] = result.started_per_bucket.get(key, 0) + n
     return result
 
 
@@ -671,24 +558,25 @@ def _current_score_rows(membership: Membership) -> QuerySet:
 
 
 def _snapshot_rows(membership: Membership, period: Period) -> QuerySet:
-    """The established people of the snapshots at the period's start and end, grouped by
-    day, dimension and tenth: ``n`` people, ``x`` the sum of their means."""
-    snapshots = TrustSnapshot.objects.filter(organization_id=membership.organization_id)
+    """The established people of the snapshots at the period's start and end, by day,
+    dimension and tenth — ``n`` people, ``x`` the sum of their means — from the
+    ``TrustDistribution`` the nightly snapshot writes (a few dozen rows, not every
+    snapshot)."""
+    distributions = TrustDistribution.objects.filter(organization_id=membership.organization_id)
     first_day, last_day = _day(period.start), _day(period.end - timedelta(microseconds=1))
 
     def latest_on_or_before(day: date) -> Subquery:
         return Subquery(
-            snapshots.filter(date__lte=day).order_by("-date").values("date")[:1], output_field=DateField()
+            distributions.filter(date__lte=day).order_by("-date").values("date")[:1], output_field=DateField()
         )
 
     return (
-        snapshots.filter(Q(date=latest_on_or_before(first_day)) | Q(date=latest_on_or_before(last_day)))
-        .filter(Q(skill_key=0) | Q(dimension=trust_params.COMPETENCE))
-        .filter(evidence_count__gte=trust_params.NEWCOMER_EVIDENCE)
-        .annotate(bucket=_score_bucket(), tag=Value("snapshot"), day=F("date"))
+        distributions.filter(Q(date=latest_on_or_before(first_day)) | Q(date=latest_on_or_before(last_day)))
+        # the same columns, in the same order, as _current_score_rows (the UNION ALL's shape)
+        .annotate(bucket=Cast("tenth", FloatField()), tag=Value("snapshot"), day=F("date"))
         .order_by()
         .values("dimension", "bucket", "tag", "day")
-        .annotate(n=Count("id"), x=Sum("mean", output_field=FloatField()))
+        .annotate(n=F("scores"), x=F("mean_sum"))
     )
 
 
@@ -762,13 +650,12 @@ def trust_movement(membership: Membership, period: Period, *, rows: list[dict] |
     }
 
 
-def charts(membership: Membership, period: Period, *, rows: list[EngagementRow] | None = None) -> dict:
-    """Everything the overview's charts draw, as plain JSON-ready data. ``rows`` is
-    ``engagement_rows`` when the caller already read them (the page shares them with the
+def charts(membership: Membership, period: Period, *, summary: dict | None = None) -> dict:
+    """Everything the overview's charts draw, as plain JSON-ready data. ``summary`` is
+    ``engagement_summary`` when the caller already read it (the page shares it with the
     figures)."""
-    rows = engagement_rows(membership, period) if rows is None else rows
-    waits = first_answer_waits(membership, period, rows=rows)
-    breakdown = engagement_breakdown(membership, period, rows=rows)
+    summary = engagement_summary(membership, period) if summary is None else summary
+    breakdown = engagement_breakdown(membership, period)
     messages = messages_per_bucket(membership, period)
     buckets = sorted(set(breakdown.started_per_bucket) | set(messages))
     trust = trust_rows(membership, period)
@@ -795,7 +682,7 @@ def charts(membership: Membership, period: Period, *, rows: list[EngagementRow] 
             "dimensions": [{"dimension": d, **histograms[d]} for d in TRUST_DIMENSIONS],
         },
         "trust_movement": trust_movement(membership, period, rows=trust),
-        "first_answer": first_answer_distribution(waits),
+        "first_answer": first_answer_distribution(summary),
     }
 
 

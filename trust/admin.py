@@ -5,7 +5,7 @@ disputes are decided on the talent manager's dispute page, which calls it."""
 
 from django.contrib import admin
 
-from trust.models import TrustDispute, TrustEvent, TrustPrior, TrustScore, TrustSnapshot
+from trust.models import TrustDispute, TrustDistribution, TrustEvent, TrustPrior, TrustScore, TrustSnapshot
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -67,6 +67,13 @@ class TrustSnapshotAdmin(ReadOnlyAdmin):
     list_display = ("date", "subject", "dimension", "skill", "mean", "lower", "evidence_count")
     list_filter = ("dimension", "date")
     list_select_related = ("subject", "skill")
+
+
+@admin.register(TrustDistribution)
+class TrustDistributionAdmin(ReadOnlyAdmin):
+    list_display = ("date", "organization", "dimension", "tenth", "scores", "mean_sum")
+    list_filter = ("dimension", "date")
+    list_select_related = ("organization",)
 
 
 @admin.register(TrustPrior)

@@ -249,6 +249,33 @@ class TrustSnapshot(models.Model):
         return f"{self.date} {self.subject_id} {self.dimension}/{self.skill_key}: {self.mean:.2f}"
 
 
+class TrustDistribution(models.Model):
+    """How one workspace's established scores were spread on one snapshot day: per dimension
+    and tenth of 0–1 (``tenth`` 0–9), how many scores (competence: one per person and
+    skill) had at least ``NEWCOMER_EVIDENCE`` pieces of evidence, and the sum of their
+    means. Written from that day's ``TrustSnapshot`` rows by ``services.snapshot_daily``
+    (and ``distribution_rebuild``) in the same transaction, so it always matches them;
+    the dashboard's trust movement reads these few rows instead of every snapshot."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    dimension = models.CharField(max_length=20, choices=Dimension.choices)
+    tenth = models.PositiveSmallIntegerField()
+    scores = models.PositiveIntegerField()
+    mean_sum = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "date", "dimension", "tenth"], name="trust_distribution_key"
+            ),
+            models.CheckConstraint(condition=Q(tenth__lte=9), name="trust_distribution_tenth_0_9"),
+        ]
+
+    def __str__(self):
+        return f"{self.date} {self.dimension} {self.tenth / 10:.1f}: {self.scores}"
+
+
 class TrustDispute(models.Model):
     """A subject's challenge of one evidence item; decided by a talent manager."""
 

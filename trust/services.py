@@ -21,7 +21,7 @@ from accounts.models import AuditEntry, Membership, Skill
 from mentoring import clock
 from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from trust import params, scoring, sources
-from trust.models import TrustDispute, TrustEvent, TrustPrior, TrustScore, TrustSnapshot
+from trust.models import TrustDispute, TrustDistribution, TrustEvent, TrustPrior, TrustScore, TrustSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -1348,7 +1348,8 @@ def _rebuild_all_portable_locked(*, as_of: datetime, organization_id: int | None
 
 
 def snapshot_daily(*, day: date | None = None) -> int:
-    """Copy every current score into that day's snapshot (set-based; re-running the day overwrites)."""
+    """Copy every current score into that day's snapshot (set-based; re-running the day
+    overwrites) and recount that day's ``TrustDistribution`` from it, in one transaction."""
     day = day or clock.now().date()
     score, snapshot = TrustScore._meta.db_table, TrustSnapshot._meta.db_table
     sql = f"""
@@ -1361,6 +1362,39 @@ def snapshot_daily(*, day: date | None = None) -> int:
     """  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [day])
+        copied = cursor.rowcount
+        distribution_rebuild(day=day)
+        return copied
+
+
+def _bucket_sql(column: str) -> str:
+    """The tenth of 0–1 a score falls in (0–9; 1.0 counts in the top tenth)."""
+    if connection.vendor == "postgresql":
+        return f"LEAST(FLOOR({column} * 10), 9)::int"
+    return f"MIN(CAST({column} * 10 AS INTEGER), 9)"  # SQLite: CAST truncates (means are >= 0)
+
+
+def distribution_rebuild(*, day: date | None = None, organization_id: int | None = None) -> int:
+    """Recount ``TrustDistribution`` from the snapshots: of one day (or every day), of one
+    workspace (or all). Idempotent; one transaction. Returns how many rows it wrote."""
+    distribution, snapshot = TrustDistribution._meta.db_table, TrustSnapshot._meta.db_table
+    scope, args = ["1 = 1"], []
+    if day is not None:
+        scope.append("date = %s")
+        args.append(connection.ops.adapt_datefield_value(day))
+    if organization_id is not None:
+        scope.append("organization_id = %s")
+        args.append(organization_id)
+    where = " AND ".join(scope)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {distribution} WHERE {where}", args)  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {distribution} (organization_id, date, dimension, tenth, scores, mean_sum) "  # noqa: S608
+            f"SELECT organization_id, date, dimension, {_bucket_sql('mean')}, COUNT(*), SUM(mean) "
+            f"FROM {snapshot} WHERE {where} AND (skill_key = 0 OR dimension = %s) AND evidence_count >= %s "
+            "GROUP BY 1, 2, 3, 4",
+            [*args, params.COMPETENCE, params.NEWCOMER_EVIDENCE],
+        )
         return cursor.rowcount
 
 

@@ -26,6 +26,7 @@ from messaging import activity
 from messaging.models import Answer, Conversation, Message, Question, RoutingAttempt
 from tests.factories import OrganizationFactory, member, talent_manager
 from tests.mentoring.factories import EngagementFactory, MentoringRequestFactory, ProgramFactory, mentor
+from trust import services as trust_services
 from trust.models import TrustScore, TrustSnapshot
 
 pytestmark = pytest.mark.django_db
@@ -378,6 +379,7 @@ def test_the_first_answer_chart_bins_engagements_by_hours_until_a_mentor_wrote(w
 
 
 def _snapshot(user, dimension, day, mean, evidence):
+    """A snapshot row as the nightly job leaves it, with that day's distribution recounted."""
     TrustSnapshot.objects.create(
         organization=user.membership.organization,
         subject=user,
@@ -387,6 +389,7 @@ def _snapshot(user, dimension, day, mean, evidence):
         lower=0,
         evidence_count=evidence,
     )
+    trust_services.distribution_rebuild(day=day)
 
 
 def test_trust_movement_compares_the_snapshots_at_the_start_and_the_end_of_the_period(workspace):
