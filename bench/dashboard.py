@@ -329,12 +329,20 @@ RAW_SQL = [
        FROM mentoring_commitment c JOIN mentoring_engagement e ON e.id = c.engagement_id
        WHERE e.organization_id = %(org)s AND decided_at >= %(prev)s AND decided_at < %(end)s
        GROUP BY 1""",
-    # active members (messages from the daily rollup)
+    # active members (messages from the monthly activity bitmaps: the months each period
+    # touches, the partial first and last month masked; see ``month_bits``)
     # (UNION removes duplicate (person, period) pairs, so count(*) counts people: faster than
     # count(DISTINCT), which sorts)
     """SELECT current, count(*) FROM (
-           SELECT a.author_id AS person, a.day >= %(start_day)s AS current FROM messaging_messageactivityday a
-           WHERE a.organization_id = %(org)s AND a.day >= %(prev_day)s AND a.day < %(end_day)s
+           SELECT author_id AS person, true AS current FROM messaging_memberactivitymonth
+           WHERE organization_id = %(org)s AND month >= %(cur_m0)s AND month <= %(cur_m1)s
+                 AND days & CASE month WHEN %(cur_m0)s THEN %(cur_b0)s WHEN %(cur_m1)s THEN %(cur_b1)s
+                                       ELSE 2147483647 END <> 0
+           UNION
+           SELECT author_id, false FROM messaging_memberactivitymonth
+           WHERE organization_id = %(org)s AND month >= %(prev_m0)s AND month <= %(prev_m1)s
+                 AND days & CASE month WHEN %(prev_m0)s THEN %(prev_b0)s WHEN %(prev_m1)s THEN %(prev_b1)s
+                                       ELSE 2147483647 END <> 0
            UNION
            SELECT p.user_id, p.joined_at >= %(start)s FROM mentoring_participant p
            JOIN mentoring_engagement e ON e.id = p.engagement_id
@@ -363,6 +371,24 @@ RAW_SQL = [
 ]
 
 
+def month_bits(prefix: str, first_day, end_day) -> dict:
+    """The raw SQL's month parameters for the UTC days [first_day, end_day): the first and
+    last month the range touches and the bits of each (bit 0 = the 1st) inside the range."""
+    import calendar
+    from datetime import timedelta
+
+    last_day = end_day - timedelta(days=1)
+    months = [first_day.replace(day=1), last_day.replace(day=1)]
+    result = {}
+    for index, month in enumerate(months):
+        days_in_month = calendar.monthrange(month.year, month.month)[1]
+        low = max(first_day, month)
+        high = min(last_day, month.replace(day=days_in_month))
+        bits = sum(1 << (day - 1) for day in range(low.day, high.day + 1))
+        result[f"{prefix}_m{index}"], result[f"{prefix}_b{index}"] = month, bits
+    return result
+
+
 def raw_overview(params: dict) -> int:
     from django.db import connection
 
@@ -372,6 +398,34 @@ def raw_overview(params: dict) -> int:
             cursor.execute(sql, params)
             rows += len(cursor.fetchall())
     return rows
+
+
+def check_same_figures(data: dict, params: dict) -> None:
+    """The baseline must compute what the product computes: compare the figures the raw SQL
+    returns with the overview's before timing anything (a mismatch stops the run)."""
+    from django.db import connection
+
+    from mentoring import dashboard
+
+    period = dashboard.resolve_period(days=90)
+    figures = dashboard.overview(dashboard.require_manager(data["manager"]), period)
+    with connection.cursor() as cursor:
+        cursor.execute(RAW_SQL[0], params)
+        active_now, active_before, *_ = cursor.fetchone()
+        cursor.execute(RAW_SQL[1], params)
+        requests = {current: (n, matched, wait) for current, n, matched, wait in cursor.fetchall()}
+        cursor.execute(RAW_SQL[6], params)
+        people = dict(cursor.fetchall())
+    expected = {
+        "active_engagements": (active_now, active_before),
+        "new_requests": (requests[True][0], requests[False][0]),
+        "median_hours_to_match": (round(requests[True][2] / 3600, 2), round(requests[False][2] / 3600, 2)),
+        "active_members": (people.get(True, 0), people.get(False, 0)),
+    }
+    for name, (current, previous) in expected.items():
+        figure = figures[name]
+        assert (figure.current, figure.previous) == (current, previous), (name, figure, current, previous)
+    log(f"figures agree with the raw SQL: {expected}")
 
 
 def measure(data: dict, runs: int) -> dict:
@@ -392,7 +446,10 @@ def measure(data: dict, runs: int) -> dict:
         "end_day": period.end.date(),
         "start_day": period.start.date(),
         "prev_day": period.previous_start.date(),
+        **month_bits("cur", period.start.date(), period.end.date()),
+        **month_bits("prev", period.previous_start.date(), period.start.date()),
     }
+    check_same_figures(data, params)
     urls = {"html": "/manage/?period=90", "api": "/api/manage/overview?period=90"}
     queries = {}
     for name, url in urls.items():

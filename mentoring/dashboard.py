@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db import connections
 from django.db.models import (
     Case,
     Count,
@@ -382,7 +381,8 @@ def commitments_kept_rate(membership: Membership, period: Period) -> Figure:
 def _active_pairs(membership: Membership, start: datetime, end: datetime, current_from: datetime) -> QuerySet:
     """(person, is_current) pairs of everyone who sent a message (the daily rollup), joined an
     engagement or recorded a commitment in ``[start, end)``; ``is_current`` = from
-    ``current_from`` on. A UNION (not ALL): each pair once."""
+    ``current_from`` on. A UNION (not ALL): each pair once. The people drill-down pages
+    through it (the overview's count reads the monthly bitmaps instead)."""
     org = membership.organization_id
 
     def flag(field_name: str, since):
@@ -413,15 +413,14 @@ def _active_pairs(membership: Membership, start: datetime, end: datetime, curren
 
 def active_members(membership: Membership, period: Period) -> Figure:
     """Distinct people who sent a message, joined an engagement or recorded a commitment in
-    the period. The ORM builds a UNION of (person, is-current-period) pairs — the messages
-    from the daily ``MessageActivityDay`` rollup (periods are whole UTC days) — and the
-    database counts them: two rows come back, not one per person."""
-    people = _active_pairs(membership, period.previous_start, period.end, period.start)
-    sql, params = people.query.get_compiler(using=people.db).as_sql()
-    with connections[people.db].cursor() as cursor:
-        cursor.execute(f"SELECT is_current, COUNT(*) FROM ({sql}) pairs GROUP BY is_current", params)  # noqa: S608
-        counts = dict(cursor.fetchall())
-    return Figure(counts.get(1, 0), counts.get(0, 0))
+    the period (``dashboard_sql.active_member_counts``: one statement, two rows back)."""
+    counts = dashboard_sql.active_member_counts(
+        organization_id=membership.organization_id,
+        before=period.previous_start,
+        start=period.start,
+        end=period.end,
+    )
+    return Figure(counts["now"], counts["before"])
 
 
 def overview(membership: Membership, period: Period, *, summary: dict | None = None) -> dict[str, Figure]:

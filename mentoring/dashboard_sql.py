@@ -23,7 +23,8 @@ from datetime import datetime
 from django.db import connection
 
 from mentoring.aggregates import epoch_sql, median_sql
-from mentoring.models import Commitment, Engagement, Feedback, Invitation, MentoringRequest
+from mentoring.models import Commitment, Engagement, Feedback, Invitation, MentoringRequest, Participant
+from messaging import activity
 from messaging.models import Answer, ChatFirstReply, Question, RoutingAttempt
 
 ENGAGEMENT = Engagement._meta.db_table
@@ -35,6 +36,7 @@ ANSWER = Answer._meta.db_table
 ATTEMPT = RoutingAttempt._meta.db_table
 FEEDBACK = Feedback._meta.db_table
 COMMITMENT = Commitment._meta.db_table
+PARTICIPANT = Participant._meta.db_table
 
 # (column prefix, lower bound parameter, upper bound parameter): the period, the one before
 PARTS = (("now", "start", "end"), ("before", "before", "start"))
@@ -188,3 +190,30 @@ def commitment_summary(params: dict, *, kept: str, missed: str) -> dict:
         "WHERE e.organization_id = %(org)s AND c.decided_at >= %(before)s AND c.decided_at < %(end)s"
     )
     return _fetch_one(sql, {**params, "kept": kept, "missed": missed})
+
+
+def active_member_counts(*, organization_id: int, before: datetime, start: datetime, end: datetime) -> dict:
+    """Distinct people who sent a chat message (the monthly activity bitmaps,
+    ``messaging.activity.active_authors_sql``; periods are whole UTC days), joined an
+    engagement or recorded a commitment, in each period: ``{"now": n, "before": n}``.
+    A UNION (not ALL) of (person, is-current) pairs, counted by the database: two rows
+    come back, not one per person."""
+    current_sql, current_params = activity.active_authors_sql(organization_id, start.date(), end.date())
+    previous_sql, previous_params = activity.active_authors_sql(organization_id, before.date(), start.date())
+    sql = (
+        "SELECT is_current, COUNT(*) FROM ("  # noqa: S608 - fixed text, parameters
+        f"SELECT author_id AS person, 1 AS is_current FROM ({current_sql}) now_authors "
+        f"UNION SELECT author_id, 0 FROM ({previous_sql}) before_authors "
+        "UNION SELECT p.user_id, CASE WHEN p.joined_at >= %s THEN 1 ELSE 0 END "
+        f"FROM {PARTICIPANT} p JOIN {ENGAGEMENT} e ON e.id = p.engagement_id "
+        "WHERE e.organization_id = %s AND p.joined_at >= %s AND p.joined_at < %s "
+        "UNION SELECT c.owner_id, CASE WHEN c.created_at >= %s THEN 1 ELSE 0 END "
+        f"FROM {COMMITMENT} c JOIN {ENGAGEMENT} e ON e.id = c.engagement_id "
+        "WHERE e.organization_id = %s AND c.created_at >= %s AND c.created_at < %s"
+        ") pairs GROUP BY is_current"
+    )
+    window = [_dt(start), organization_id, _dt(before), _dt(end)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*current_params, *previous_params, *window, *window])
+        counts = dict(cursor.fetchall())
+    return {"now": counts.get(1, 0), "before": counts.get(0, 0)}

@@ -167,7 +167,7 @@ class RoutingAttemptAdmin(ReadOnlyAdmin):
 
 # --- activity rollup (dashboard metadata: counts and times, never content) ------------
 
-from messaging.models import ChatFirstReply, MessageActivityDay  # noqa: E402
+from messaging.models import ChatFirstReply, MemberActivityMonth, MessageActivityDay  # noqa: E402
 
 
 @admin.register(MessageActivityDay)
@@ -178,6 +178,16 @@ class MessageActivityDayAdmin(ReadOnlyAdmin):
     list_select_related = ("organization", "author")
     raw_id_fields = ("organization", "author")
     date_hierarchy = "day"
+
+
+@admin.register(MemberActivityMonth)
+class MemberActivityMonthAdmin(ReadOnlyAdmin):
+    list_display = ("month", "organization", "author", "days")
+    list_filter = ("month",)
+    search_fields = ("author__email", "author__full_name")
+    list_select_related = ("organization", "author")
+    raw_id_fields = ("organization", "author")
+    date_hierarchy = "month"
 
 
 @admin.register(ChatFirstReply)

@@ -480,3 +480,34 @@ class ChatFirstReply(models.Model):
 
     def __str__(self):
         return f"engagement {self.engagement_id} answered at {self.replied_at:%Y-%m-%d %H:%M}"
+
+
+class MemberActivityMonth(models.Model):
+    """On which UTC days of one month one person sent at least one chat message in
+    one workspace: ``days`` is a bitmap (bit 0 = the 1st, bit 30 = the 31st), the
+    ``MessageActivityDay`` rows of that month folded into one row, so the dashboard's
+    "active members" reads a dozen rows per person a year instead of one per day.
+
+    Metadata only (no text, no counts). ``message_send`` sets the day's bit in the
+    send's own transaction, only on the person's first message of that day (an
+    atomic ``days = days | bit`` upsert); ``activity.activity_rebuild`` recomputes the
+    months it touches from ``MessageActivityDay`` (the nightly repair and the
+    backfill). Always equal to ``MessageActivityDay`` folded per month; rows go with
+    the person (erased) and the workspace."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The 1st of the month (UTC).")
+    days = models.IntegerField(help_text="Bitmap of the days with a message: bit 0 = the 1st.")
+
+    class Meta:
+        constraints = [
+            # the upsert's conflict target, and the dashboard's index (workspace, month range, authors)
+            models.UniqueConstraint(
+                fields=["organization", "month", "author"], name="member_activity_month_key"
+            ),
+            models.CheckConstraint(condition=Q(days__gte=1), name="member_activity_month_nonempty"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.author_id}: {self.days:031b}"

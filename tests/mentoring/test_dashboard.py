@@ -358,6 +358,24 @@ def test_active_members_are_distinct_people_who_wrote_joined_or_committed(worksp
     assert figure.change_percent == -20.0
 
 
+def test_the_active_members_figure_agrees_with_the_people_drill_down_for_any_range(workspace):
+    """Two independent reads: the figure (monthly bitmaps, one statement) and the drill-down
+    (the daily rollup, paged), over ranges that start and end inside months."""
+    manager = dashboard.require_manager(workspace["manager"])
+    ranges = [(date(2026, 6, 1), date(2026, 6, 30)), (date(2026, 5, 15), date(2026, 6, 14))]
+    ranges += [(date(2026, 5, day), date(2026, 6, min(day, 30))) for day in (1, 10, 20, 31)]
+    ranges += [(date(2026, 6, day), date(2026, 6, day + 1)) for day in range(1, 29, 3)]
+    for start, end in ranges:
+        period = dashboard.resolve_period(start=start, end=end)
+        assert (
+            dashboard.active_members(manager, period).current
+            == dashboard.drill_people(manager, period).count()
+        ), (
+            start,
+            end,
+        )
+
+
 def test_network_questions_median_time_to_first_answer_and_routed_share_answered_in_the_window(workspace):
     figures = figures_of(workspace["manager"])
     median = figures["median_hours_to_network_answer"]

@@ -43,12 +43,14 @@ def test_a_plain_send_costs_a_fixed_number_of_queries(chat, django_assert_num_qu
         last_activity_at=clock.now() - timedelta(minutes=5)
     )
     # conversation + membership + stored client_id (1), savepoint, seq UPDATE … RETURNING,
-    # message INSERT, activity rollup (2), read mark, engagement touch, release savepoint.
-    with django_assert_num_queries(9):
+    # message INSERT, activity rollup (3: the day, ana's first of the day so her month
+    # bitmap, the first reply), read mark, engagement touch, release savepoint.
+    with django_assert_num_queries(10):
         message = send(conversation, ana, "no mentions here")
     assert message.created is True
     assert message.seq == 2
-    # touched a moment ago: the next send skips the engagement UPDATE
+    # touched a moment ago: the next send skips the engagement UPDATE; not the seeker's
+    # first message of the day (the warm-up was): no month bitmap upsert either
     with django_assert_num_queries(8):
         send(conversation, seeker, "and another")
 
