@@ -62,6 +62,20 @@ def _in(column: str, low: str, high: str) -> str:
     return f"{column} >= %({low})s AND {column} < %({high})s"
 
 
+def _per_part(column: str, build) -> str:
+    """The select list for both parts: ``build(part, condition)`` gives one part's columns,
+    ``condition`` being "``column`` falls in that part's period"."""
+    columns = []
+    for part, low, high in PARTS:
+        columns += build(part, _in(column, low, high))
+    return ", ".join(columns)
+
+
+def _summarize(select: str, rows_sql: str, params: dict) -> dict:
+    """``SELECT <select> FROM (<rows_sql>) t``: one row, as a dict."""
+    return _fetch_one(f"SELECT {select} FROM ({rows_sql}) t", params)  # noqa: S608 - fixed text
+
+
 def engagement_summary(params: dict, *, settled: tuple[str, ...], completed: str, bins: list[tuple]) -> dict:
     """Engagements touching either period, with the wait from the start to a mentor's first
     chat message (``ChatFirstReply``) computed once per engagement in the inner query.
@@ -106,42 +120,40 @@ def engagement_summary(params: dict, *, settled: tuple[str, ...], completed: str
 def request_summary(params: dict, *, accepted: str) -> dict:
     """Requests created in either period with the wait to their first accepted invitation.
     Columns per part: ``requests``, ``matched``, ``median``."""
-    columns = []
-    for part, low, high in PARTS:
-        created = _in("created_at", low, high)
-        columns += [
+    select = _per_part(
+        "created_at",
+        lambda part, created: [
             f"COUNT(*) FILTER (WHERE {created}) AS {part}_requests",
             f"COUNT(*) FILTER (WHERE {created} AND wait IS NOT NULL) AS {part}_matched",
             f"{median_sql('wait')} FILTER (WHERE {created}) AS {part}_median",
-        ]
-    sql = (
-        f"SELECT {', '.join(columns)} FROM ("  # noqa: S608 - fixed text, named parameters
-        "SELECT r.created_at AS created_at, "
+        ],
+    )
+    rows = (
+        "SELECT r.created_at AS created_at, "  # noqa: S608 - fixed text, named parameters
         f"{epoch_sql('MIN(i.responded_at)')} - {epoch_sql('r.created_at')} AS wait "
         f"FROM {REQUEST} r LEFT JOIN {INVITATION} i ON i.request_id = r.id AND i.state = %(accepted)s "
         "WHERE r.organization_id = %(org)s AND r.created_at >= %(before)s AND r.created_at < %(end)s "
-        "GROUP BY r.id, r.created_at) t"
+        "GROUP BY r.id, r.created_at"
     )
-    return _fetch_one(sql, {**params, "accepted": accepted})
+    return _summarize(select, rows, {**params, "accepted": accepted})
 
 
 def question_summary(params: dict, *, network: str, pending: str, answered: str) -> dict:
     """Network questions asked in either period: the wait to the first answer (anyone's),
     and per question how many routing attempts have an outcome and how many were answered
     in their window. Columns per part: ``median``, ``decided``, ``in_window``."""
-    columns = []
-    for part, low, high in PARTS:
-        asked = _in("created_at", low, high)
-        columns += [
+    select = _per_part(
+        "created_at",
+        lambda part, asked: [
             f"{median_sql('wait')} FILTER (WHERE {asked}) AS {part}_median",
             f"COUNT(*) FILTER (WHERE {asked} AND decided > 0) AS {part}_decided",
             f"COUNT(*) FILTER (WHERE {asked} AND decided > 0 AND in_window > 0) AS {part}_in_window",
-        ]
+        ],
+    )
     # Joining answers and attempts multiplies rows, which neither the minimum nor the
     # "any?" counts mind.
-    sql = (
-        f"SELECT {', '.join(columns)} FROM ("  # noqa: S608 - fixed text, named parameters
-        "SELECT q.created_at AS created_at, "
+    rows = (
+        "SELECT q.created_at AS created_at, "  # noqa: S608 - fixed text, named parameters
         f"{epoch_sql('MIN(a.created_at)')} - {epoch_sql('q.created_at')} AS wait, "
         "COUNT(r.id) FILTER (WHERE r.outcome <> %(pending)s) AS decided, "
         "COUNT(r.id) FILTER (WHERE r.outcome = %(answered)s) AS in_window "
@@ -149,47 +161,48 @@ def question_summary(params: dict, *, network: str, pending: str, answered: str)
         f"LEFT JOIN {ATTEMPT} r ON r.question_id = q.id "
         "WHERE q.organization_id = %(org)s AND q.scope = %(network)s "
         "AND q.created_at >= %(before)s AND q.created_at < %(end)s "
-        "GROUP BY q.id, q.created_at) t"
+        "GROUP BY q.id, q.created_at"
     )
-    return _fetch_one(sql, {**params, "network": network, "pending": pending, "answered": answered})
+    return _summarize(select, rows, {**params, "network": network, "pending": pending, "answered": answered})
 
 
 def feedback_summary(params: dict) -> dict:
     """Feedback submitted in either period: mean competence and responsiveness (1–5) and the
     share who would work with the other person again. Columns per part: ``competence``,
     ``responsiveness``, ``would_work_again``. Private notes are never read."""
-    columns = []
-    for part, low, high in PARTS:
-        submitted = _in("f.submitted_at", low, high)
-        columns += [
-            f"AVG(f.competence) FILTER (WHERE {submitted}) AS {part}_competence",
-            f"AVG(f.responsiveness) FILTER (WHERE {submitted}) AS {part}_responsiveness",
-            f"AVG(CASE WHEN f.would_work_again THEN 1.0 ELSE 0.0 END) FILTER (WHERE {submitted})"
+    select = _per_part(
+        "submitted_at",
+        lambda part, submitted: [
+            f"AVG(competence) FILTER (WHERE {submitted}) AS {part}_competence",
+            f"AVG(responsiveness) FILTER (WHERE {submitted}) AS {part}_responsiveness",
+            f"AVG(CASE WHEN would_work_again THEN 1.0 ELSE 0.0 END) FILTER (WHERE {submitted})"
             f" AS {part}_would_work_again",
-        ]
-    sql = (
-        f"SELECT {', '.join(columns)} "  # noqa: S608 - fixed text, named parameters
+        ],
+    )
+    rows = (
+        "SELECT f.submitted_at AS submitted_at, f.competence AS competence, "  # noqa: S608 - fixed text
+        "f.responsiveness AS responsiveness, f.would_work_again AS would_work_again "
         f"FROM {FEEDBACK} f JOIN {ENGAGEMENT} e ON e.id = f.engagement_id "
         "WHERE e.organization_id = %(org)s AND f.submitted_at >= %(before)s AND f.submitted_at < %(end)s"
     )
-    return _fetch_one(sql, params)
+    return _summarize(select, rows, params)
 
 
 def commitment_summary(params: dict, *, kept: str, missed: str) -> dict:
     """Commitments decided in either period. Columns per part: ``kept``, ``missed``."""
-    columns = []
-    for part, low, high in PARTS:
-        decided = _in("c.decided_at", low, high)
-        columns += [
-            f"COUNT(*) FILTER (WHERE {decided} AND c.state = %(kept)s) AS {part}_kept",
-            f"COUNT(*) FILTER (WHERE {decided} AND c.state = %(missed)s) AS {part}_missed",
-        ]
-    sql = (
-        f"SELECT {', '.join(columns)} "  # noqa: S608 - fixed text, named parameters
+    select = _per_part(
+        "decided_at",
+        lambda part, decided: [
+            f"COUNT(*) FILTER (WHERE {decided} AND state = %(kept)s) AS {part}_kept",
+            f"COUNT(*) FILTER (WHERE {decided} AND state = %(missed)s) AS {part}_missed",
+        ],
+    )
+    rows = (
+        "SELECT c.decided_at AS decided_at, c.state AS state "  # noqa: S608 - fixed text, named parameters
         f"FROM {COMMITMENT} c JOIN {ENGAGEMENT} e ON e.id = c.engagement_id "
         "WHERE e.organization_id = %(org)s AND c.decided_at >= %(before)s AND c.decided_at < %(end)s"
     )
-    return _fetch_one(sql, {**params, "kept": kept, "missed": missed})
+    return _summarize(select, rows, {**params, "kept": kept, "missed": missed})
 
 
 def active_member_counts(*, organization_id: int, before: datetime, start: datetime, end: datetime) -> dict:
