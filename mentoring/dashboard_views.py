@@ -12,13 +12,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import floatformat
 from django.urls import reverse
 
 from accounts.middleware import membership_of
 from mentoring import dashboard
+from mentoring.csv_stream import csv_response
 from mentoring.dashboard_audit import audit_dashboard
 from mentoring.errors import NotFound, ValidationFailed
 from mentoring.models import Engagement, EngagementKind
@@ -364,8 +365,4 @@ def export_engagements(request, membership):
         for engagement in rows.iterator(chunk_size=500):
             yield writer.writerow(dashboard.export_row(engagement))
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="engagements-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv"'
-    )
-    return response
+    return csv_response(request, lines(), f"engagements-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv")

@@ -7,20 +7,18 @@ render. Ids from another workspace are a 404. Attention actions are POST forms t
 go through ``mentoring.services.dashboard_actions``.
 """
 
-import itertools
 from datetime import timedelta
 
-from asgiref.sync import sync_to_async
 from django import forms
 from django.contrib import messages
-from django.core.handlers.asgi import ASGIRequest
 from django.core.paginator import Paginator
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from mentoring import dashboard, dashboard_attention, dashboard_exports, dashboard_network, dashboard_skills
+from mentoring.csv_stream import csv_response
 from mentoring.dashboard_views import PeriodForm, talent_manager_required
 from mentoring.errors import DomainError, NotFound
 from mentoring.services import dashboard_actions
@@ -240,32 +238,6 @@ def exports(request, membership):
     )
 
 
-STREAM_BATCH_LINES = 500
-
-
-def _next_batch(lines) -> str:
-    """Up to ``STREAM_BATCH_LINES`` CSV lines joined ("" when the iterator is done)."""
-    return "".join(itertools.islice(lines, STREAM_BATCH_LINES))
-
-
-async def _async_batches(lines):
-    # Under ASGI, Django buffers a *synchronous* streaming iterator whole before sending
-    # it (with a warning), which would hold a large workspace's CSV in memory. Reading it
-    # here in batches, each in the request's sync thread (the database connection and
-    # the server-side cursor of ``iterator()`` live there), keeps the stream streaming.
-    lines = iter(lines)
-    read = sync_to_async(_next_batch, thread_sensitive=True)
-    while batch := await read(lines):
-        yield batch
-
-
-def _stream(request, lines, filename: str) -> StreamingHttpResponse:
-    content = _async_batches(lines) if isinstance(request, ASGIRequest) else lines
-    response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 def _export_period_or_400(request):
     form, period = _period(request)
     if period is None:
@@ -280,7 +252,7 @@ def export_participation(request, membership):
     if failed:
         return failed
     _audit_period(request, membership, "dashboard.export_participation", period)
-    return _stream(
+    return csv_response(
         request,
         dashboard_exports.participation_csv(membership, period),
         f"participation-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv",
@@ -298,7 +270,7 @@ def export_kpis(request, membership):
         form.add_error(None, "Choose KPI buckets per week or per month.")
         return render(request, "dashboard/exports.html", {"form": form, "bucket_error": True}, status=400)
     _audit_period(request, membership, "dashboard.export_kpis", period, extra={"bucket": bucket})
-    return _stream(
+    return csv_response(
         request,
         dashboard_exports.kpi_csv(membership, period, bucket),
         f"kpis-{bucket}-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv",
@@ -312,7 +284,7 @@ def export_skills(request, membership):
     if failed:
         return failed
     _audit_period(request, membership, "dashboard.export_skills", period)
-    return _stream(
+    return csv_response(
         request,
         dashboard_exports.skills_csv(membership, period),
         f"skills-gaps-{period.start:%Y%m%d}-{period.end:%Y%m%d}.csv",

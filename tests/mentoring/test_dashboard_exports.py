@@ -305,9 +305,9 @@ async def test_under_asgi_the_csv_streams_in_batches_instead_of_being_buffered(w
     from asgiref.sync import sync_to_async
     from django.test import AsyncClient
 
-    from mentoring import insight_views
+    from mentoring import csv_stream
 
-    monkeypatch.setattr(insight_views, "STREAM_BATCH_LINES", 2)
+    monkeypatch.setattr(csv_stream, "STREAM_BATCH_LINES", 2)
     client = AsyncClient()
     await client.aforce_login(ws["manager"])
     response = await client.get(reverse("dashboard:export_participation"), {"period": "30"})
@@ -320,4 +320,32 @@ async def test_under_asgi_the_csv_streams_in_batches_instead_of_being_buffered(w
     members = await sync_to_async(list)(ws["org"].memberships.values_list("user_id", flat=True))
     assert {row[0] for row in rows[1:]} == {str(pk) for pk in members}
     # the request's sync thread keeps its own connection: close it so the test database can go
+    await sync_to_async(connections.close_all)()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_the_engagements_csv_streams_too(ws, monkeypatch):
+    from asgiref.sync import sync_to_async
+    from django.test import AsyncClient
+
+    from mentoring import csv_stream
+
+    monkeypatch.setattr(csv_stream, "STREAM_BATCH_LINES", 1)
+    client = AsyncClient()
+    await client.aforce_login(ws["manager"])
+    response = await client.get(reverse("dashboard:export_engagements"), {"period": "90"})
+    assert response.status_code == 200
+    assert response.is_async
+    chunks = [chunk async for chunk in response.streaming_content]
+    rows = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
+    assert rows[0] == list(dashboard.EXPORT_HEADER)
+
+    def expected_ids():
+        membership = dashboard.require_manager(ws["manager"])
+        rows = dashboard.engagements_for_export(membership, dashboard.resolve_period(days=90))
+        return sorted(str(pk) for pk in rows.values_list("pk", flat=True))
+
+    assert len(rows) > 2  # the header and engagements of the workspace
+    assert len(chunks) == len(rows)  # one line per batch: nothing was buffered into one
+    assert sorted(row[0] for row in rows[1:]) == await sync_to_async(expected_ids)()
     await sync_to_async(connections.close_all)()
