@@ -34,7 +34,7 @@ import numpy as np
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Lower
 
 from accounts.models import AuditEntry, Membership, User
@@ -52,7 +52,6 @@ from mentoring.models import (
     Program,
     ProgramParticipant,
 )
-from messaging.models import Conversation, Message
 
 # CSV upload limits: checked before anything is parsed (size) and while reading (rows).
 CSV_MAX_BYTES = 1_000_000
@@ -270,8 +269,8 @@ def program_kpis(programs: list[Program]) -> dict[int, ProgramKpis]:
     - feedback average: mean of every competence and responsiveness rating (1–5)
       given in the program's engagements;
     - median hours to first answer: per engagement, from its start to the first
-      message a mentor of it wrote in its chat (metadata only), median over the
-      engagements that have one.
+      message a mentor of it wrote in its chat (``ChatFirstReply``, metadata only),
+      median over the engagements that have one.
 
     Five queries whatever the number of programs."""
     ids = [p.pk for p in programs]
@@ -312,27 +311,15 @@ def program_kpis(programs: list[Program]) -> dict[int, ProgramKpis]:
         .values("engagement__program_id")
         .annotate(n=Count("id"), competence=Sum("competence"), responsiveness=Sum("responsiveness"))
     }
-    mentors = Participant.objects.filter(
-        engagement_id=OuterRef(OuterRef("engagement_id")), role=Participant.Role.MENTOR
-    ).values("user_id")
-    first_answer = Subquery(
-        Message.objects.filter(
-            conversation_id=OuterRef("pk"),
-            created_at__gte=OuterRef("engagement__starts_at"),
-            author_id__in=mentors,
-        )
-        .order_by("seq")
-        .values("created_at")[:1]
-    )
+    # the first mentor message of each engagement's chat, from the rollup message_send keeps
+    # (``messaging.activity``: the same definition as the overview's time to first answer)
     waits: dict[int, list[timedelta]] = {}
     for program_id, starts_at, answered_at in (
-        Conversation.objects.filter(kind=Conversation.Kind.ENGAGEMENT, engagement__program_id__in=ids)
-        .annotate(first_answer_at=first_answer)
+        Engagement.objects.filter(program_id__in=ids, chat_first_reply__isnull=False)
         .order_by()
-        .values_list("engagement__program_id", "engagement__starts_at", "first_answer_at")
+        .values_list("program_id", "starts_at", "chat_first_reply__replied_at")
     ):
-        if answered_at is not None:
-            waits.setdefault(program_id, []).append(answered_at - starts_at)
+        waits.setdefault(program_id, []).append(answered_at - starts_at)
     result = {}
     for pk in ids:
         e = engagements.get(pk, {})

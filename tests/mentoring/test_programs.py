@@ -15,6 +15,7 @@ from accounts.models import AuditEntry
 from mentoring import programs
 from mentoring.errors import NotFound, ValidationFailed
 from mentoring.models import Commitment, Engagement, Feedback, Participant, Program, ProgramParticipant
+from messaging import activity
 from messaging.models import Conversation, Message
 from tests.factories import OrganizationFactory, member, talent_manager
 from tests.mentoring.factories import EngagementFactory, ProgramFactory, mentor
@@ -381,6 +382,9 @@ def build_program(org):
     rating = {"respectful": True, "honest": True, "would_work_again": True}
     Feedback.objects.create(engagement=e2, rater=s2, ratee=m2, competence=4, responsiveness=5, **rating)
     Feedback.objects.create(engagement=e2, rater=m2, ratee=s2, competence=3, responsiveness=2, **rating)
+    # the messages were written directly, not through message_send: recount the activity
+    # rollup (first replies included) as the nightly repair would
+    activity.rebuild_all(organization_id=org.pk)
     return program
 
 
