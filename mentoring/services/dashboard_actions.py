@@ -32,8 +32,12 @@ from mentoring.errors import Conflict, NotFound, ValidationFailed
 from mentoring.models import Engagement, Invitation, MentoringRequest, Participant
 from mentoring.notifications import notify, page_link
 from mentoring.selectors import mentor_load
-from mentoring.services.engagements import engagement_cancel, engagement_link, validate_span
-from mentoring.services.invitations import _send_next, invitation_expire, notify_invitation_withdrawn
+from mentoring.services.engagements import engagement_cancel, engagement_link, extension_apply
+from mentoring.services.invitations import (
+    invitation_expire,
+    invitation_send_next,
+    notify_invitation_withdrawn,
+)
 from messaging.models import Question, RoutingAttempt
 
 logger = logging.getLogger("mentoring.dashboard_actions")
@@ -257,23 +261,8 @@ def attention_extend(*, manager, engagement_id, days, reason: str) -> Engagement
     reason = _text(reason, field="reason", label="A reason", max_length=REASON_MAX, required=True)
     with transaction.atomic():
         engagement = _engagement_of(membership, engagement_id, lock=True)
-        if engagement.state != Engagement.State.ACTIVE:
-            raise Conflict(
-                "Only an active engagement can be extended.", fields={"engagement_id": ["It already ended."]}
-            )
-        if engagement.extended_once:
-            raise Conflict(
-                "This engagement was already extended once.",
-                fields={"days": ["An engagement can be extended only once; start a new one to continue."]},
-            )
-        previous = engagement.ends_at
-        ends_at = previous + timedelta(days=days)
-        validate_span(kind=engagement.kind, starts_at=engagement.starts_at, ends_at=ends_at, field="days")
-        engagement.ends_at = ends_at
-        engagement.extended_once = True
-        engagement.extension_reason = reason
-        engagement.reminder_sent_at = None
-        engagement.save(update_fields=["ends_at", "extended_once", "extension_reason", "reminder_sent_at"])
+        ends_at = engagement.ends_at + timedelta(days=days)
+        previous = extension_apply(engagement, ends_at=ends_at, reason=reason, field="days")
         people = [
             p.user
             for p in Participant.objects.filter(engagement=engagement, left_at__isnull=True).select_related(
@@ -353,7 +342,7 @@ def attention_reassign(*, manager, invitation_id, reason: str = "") -> Mentoring
             invitation.responded_at = clock.now()
             invitation.save(update_fields=["state", "responded_at"])
             notify_invitation_withdrawn(invitation, because="a talent manager passed the request on")
-            _send_next(request)
+            invitation_send_next(request)
         request.refresh_from_db()
         next_live = Invitation.objects.filter(request=request, state__in=Invitation.LIVE_STATES).first()
         audit_manager(

@@ -412,32 +412,45 @@ def _notify_participants(engagement: Engagement, *, exclude=None, kind: str, sub
 # --- Moves requested by people ------------------------------------------------
 
 
+def extension_apply(
+    engagement: Engagement, *, ends_at: datetime, reason: str, field: str = "ends_at"
+) -> datetime:
+    """The extension rules, on an engagement locked by the caller's transaction: active,
+    not extended before, a later end within its kind's maximum (counted from the start).
+    Moves the end, keeps the reason, re-arms the end reminder; returns the previous end.
+    ``field`` names the form field an error points at. Participants
+    (``engagement_extend``) and talent managers (``dashboard_actions.attention_extend``)
+    both go through here."""
+    if engagement.state != State.ACTIVE:
+        raise Conflict("Only an active engagement can be extended.", fields={field: ["It already ended."]})
+    if engagement.extended_once:
+        raise Conflict(
+            "This engagement was already extended once.",
+            fields={field: ["An engagement can be extended only once; start a new one to continue."]},
+        )
+    if ends_at <= engagement.ends_at:
+        raise ValidationFailed(
+            "An extension must move the end later.",
+            fields={field: [f"Choose a date after the current end ({engagement.ends_at:%Y-%m-%d})."]},
+        )
+    validate_span(kind=engagement.kind, starts_at=engagement.starts_at, ends_at=ends_at, field=field)
+    previous = engagement.ends_at
+    engagement.ends_at = ends_at
+    engagement.extended_once = True
+    engagement.extension_reason = reason
+    engagement.reminder_sent_at = None  # remind again before the new end
+    engagement.save(update_fields=["ends_at", "extended_once", "extension_reason", "reminder_sent_at"])
+    logger.info("engagement %s extended from %s to %s", engagement.pk, previous, ends_at)
+    return previous
+
+
 def engagement_extend(*, actor, engagement_id, ends_at: datetime, reason: str) -> Engagement:
     """Extend an active engagement once, with a reason, to a later end date within
     its kind's maximum (counted from the start). Participants only."""
     reason = _clean_text(reason, field="reason", label="A reason", max_length=1000, required=True)
     with transaction.atomic():
         engagement = participant_engagement(actor, engagement_id, lock=True)
-        if engagement.state != State.ACTIVE:
-            raise Conflict("Only an active engagement can be extended.")
-        if engagement.extended_once:
-            raise Conflict(
-                "This engagement was already extended once.",
-                fields={"ends_at": ["An engagement can be extended only once; start a new one to continue."]},
-            )
-        if ends_at <= engagement.ends_at:
-            raise ValidationFailed(
-                "An extension must move the end later.",
-                fields={"ends_at": [f"Choose a date after the current end ({engagement.ends_at:%Y-%m-%d})."]},
-            )
-        validate_span(kind=engagement.kind, starts_at=engagement.starts_at, ends_at=ends_at)
-        previous = engagement.ends_at
-        engagement.ends_at = ends_at
-        engagement.extended_once = True
-        engagement.extension_reason = reason
-        engagement.reminder_sent_at = None  # remind again before the new end
-        engagement.save(update_fields=["ends_at", "extended_once", "extension_reason", "reminder_sent_at"])
-        logger.info("engagement %s extended from %s to %s", engagement.pk, previous, ends_at)
+        extension_apply(engagement, ends_at=ends_at, reason=reason)
         _notify_participants(
             engagement,
             exclude=actor,

@@ -120,11 +120,11 @@ def invitations_send(*, seeker, request_id, mentors: Sequence) -> list[Invitatio
         request.state = MentoringRequest.State.INVITING
         request.updated_at = clock.now()
         request.save(update_fields=["state", "updated_at"])
-        _send_next(request)
+        invitation_send_next(request)
     return list(Invitation.objects.filter(request=request).select_related("mentor").order_by("rank"))
 
 
-def _send_next(request: MentoringRequest) -> Invitation | None:
+def invitation_send_next(request: MentoringRequest) -> Invitation | None:
     """Make the best-ranked queued invitation pending, or mark the request exhausted.
     The request row must be locked by the caller."""
     invitation = (
@@ -292,7 +292,7 @@ def invitation_decline(*, mentor, invitation_id, reason: str) -> Invitation:
             subject=f"{mentor.display_name} cannot help with “{request.title}”",
             body=f"Their reason: {reason}\n\nWe are asking your next choice.",
         )
-        _send_next(request)
+        invitation_send_next(request)
     return invitation
 
 
@@ -386,7 +386,7 @@ def invitation_expire(*, invitation_id: int) -> Invitation | None:
             subject=f"The invitation “{request.title}” timed out",
             body="It has been passed to someone else. No action needed.",
         )
-        _send_next(request)
+        invitation_send_next(request)
     return invitation
 
 
