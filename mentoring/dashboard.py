@@ -7,11 +7,12 @@ a person wrote in a private conversation.
 
 Every selector takes the acting manager's ``Membership`` (from
 ``require_manager``) and a ``Period``; each runs ONE query that covers the
-current and the previous period together (conditional aggregation, or a
-bounded ``values_list`` split in Python for medians), so the overview stays at
-a small, fixed number of queries whatever the size of the workspace. Figures
-that come out of the same rows share a selector (``request_figures``), because
-a second query for the same rows would only cost time.
+current and the previous period together and returns the figures already
+aggregated — the overview's statements are in ``dashboard_sql`` (FILTERed
+counts, medians in the database), so the page stays at a small, fixed number
+of queries and rows whatever the size of the workspace. Figures that come out
+of the same rows share a statement (``engagement_summary``, ``request_figures``),
+because a second query for the same rows would only cost time.
 """
 
 from __future__ import annotations
@@ -226,10 +227,6 @@ def _day(moment: datetime) -> date:
 
 def _in(field_name: str, start: datetime, end: datetime) -> Q:
     return Q(**{f"{field_name}__gte": start, f"{field_name}__lt": end})
-
-
-def _both(field_name: str, period: Period) -> tuple[Q, Q]:
-    return _in(field_name, period.start, period.end), _in(field_name, period.previous_start, period.start)
 
 
 def _overlapping(start: datetime, end: datetime) -> Q:
