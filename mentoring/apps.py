@@ -8,7 +8,7 @@ class MentoringConfig(AppConfig):
 
     def ready(self):
         from mentoring import trust_sources
-        from mentoring.aggregates import register_sqlite_functions
+        from mentoring.sql_dialect import register_sqlite_functions
 
         trust_sources.register()
         connection_created.connect(register_sqlite_functions, dispatch_uid="mentoring.sqlite_functions")

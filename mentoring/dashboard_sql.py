@@ -9,7 +9,7 @@ workspace: ~45 ms of query building against ~12 ms of execution for the engageme
 summary); the statements are fixed text with named parameters, never user input.
 
 Both databases: PostgreSQL and SQLite (3.30+: ``FILTER``). The two differences
-are in ``aggregates.epoch_sql`` and ``aggregates.median_sql``. Timestamps are
+are in ``sql_dialect.epoch_sql`` and ``sql_dialect.median_sql``. Timestamps are
 compared as the ORM compares them (parameters adapted by the backend's
 ``adapt_datetimefield_value``).
 
@@ -22,8 +22,8 @@ from datetime import datetime
 
 from django.db import connection
 
-from mentoring.aggregates import epoch_sql, median_sql
 from mentoring.models import Commitment, Engagement, Feedback, Invitation, MentoringRequest, Participant
+from mentoring.sql_dialect import epoch_sql, median_sql
 from messaging import activity
 from messaging.models import Answer, ChatFirstReply, Question, RoutingAttempt
 
