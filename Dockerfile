@@ -26,5 +26,5 @@ RUN SECRET_KEY=collectstatic-only-build-step-not-used-at-runtime-0123456789abcde
  && chown -R tandem:tandem /app/var
 USER tandem
 EXPOSE 8000
-CMD ["uvicorn", "mentoring.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
+CMD ["uvicorn", "mentoring.config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
      "--ws", "websockets-sansio", "--proxy-headers", "--forwarded-allow-ips", "*"]

@@ -23,7 +23,7 @@ class AccountAdapter(DefaultAccountAdapter):
             return
         from accounts.selectors.workspaces import active_membership
         from accounts.services.workspaces import invite_accept
-        from mentoring.errors import DomainError
+        from core.errors import DomainError
 
         if active_membership(user) is not None:
             return  # already somewhere; the invite page explains it if they open the link again

@@ -1,7 +1,7 @@
 """REST API for accounts: me, profiles (the directory), skills, expertise, goals, tokens.
 
 Adapters only: parse with an input serializer, call one selector or service,
-serialize with an output serializer. Errors go through mentoring.api_errors.
+serialize with an output serializer. Errors go through core.api_errors.
 """
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,11 +10,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import serializers as s
-from accounts.pagination import PageNumberPagination
 from accounts.selectors import profiles as profile_selectors
 from accounts.services import profiles as profile_services
 from accounts.services import skills as skill_services
 from accounts.services import tokens as token_services
+from core.pagination import PageNumberPagination
 
 
 def _me_payload(request) -> dict:

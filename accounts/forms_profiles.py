@@ -15,7 +15,7 @@ from django.urls import reverse
 from accounts import working_hours as wh
 from accounts.models import Expertise, Profile
 from accounts.services.profiles import BIO_MAX_CHARS, GOAL_NOTE_MAX_CHARS, HEADLINE_MAX_CHARS
-from mentoring.errors import DomainError
+from core.errors import DomainError
 
 DAY_CHOICES = [("", "—")] + [(str(i), name) for i, name in enumerate(wh.DAY_NAMES)]
 LEVEL_CHOICES = [(str(value), label) for value, label in Expertise.Level.choices]

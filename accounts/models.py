@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
-from mentoring.clock import now
+from core.clock import now
 
 
 class UserManager(BaseUserManager):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.core.exceptions import ValidationError
 
-from mentoring.clock import now
+from core.clock import now
 
 HOURS_PER_WEEK = 168
 MASK_HEX_DIGITS = 42

@@ -59,7 +59,7 @@ ZONES = (
 def build_data(size: dict, rng: random.Random) -> dict:
     from accounts import working_hours as wh
     from accounts.models import Expertise, LearningGoal, Membership, Organization, Profile, Skill, User
-    from mentoring import clock
+    from core import clock
     from mentoring.models import Program, ProgramParticipant
     from trust.models import TrustScore
 
@@ -196,8 +196,8 @@ def run(data: dict) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from mentoring import cohort
     from mentoring.models import Engagement
+    from mentoring.programs import cohorts as cohort
 
     baseline_reads(data["program"].pk)  # warm the caches for both
     baseline = min(baseline_reads(data["program"].pk) for _ in range(3))

@@ -10,7 +10,7 @@
    5,000 routed network questions with answers (quick: 2,000 / 500 / 100,000 /
    100,000 / 500). Bulk rows are made with ``generate_series`` in SQL; the message
    rollup the dashboard reads is then built by the product's own backfill
-   (``messaging.activity.rebuild_all``); only the measured reads go through Django.
+   (``messaging.chat.activity.rebuild_all``); only the measured reads go through Django.
    ``--reuse`` measures again on the database a ``--keep`` run left.
 2. Times, for the 90-day period, the whole request through Django's test client
    (middleware, session, the selectors, template or serializer, the audit row) for
@@ -227,7 +227,7 @@ def build_data(size: dict) -> dict:
             cursor.execute(f"ANALYZE {table}")
     # The rollup as a deployment builds it: the product's own backfill (the 0006 migration and
     # ``manage.py rebuild_activity`` run the same recount); message_send keeps it from then on.
-    from messaging import activity
+    from messaging.chat import activity
 
     rollup = activity.rebuild_all()
     # The trust movement's per-day distributions, as the nightly snapshot writes them with
@@ -405,7 +405,7 @@ def check_same_figures(data: dict, params: dict) -> None:
     returns with the overview's before timing anything (a mismatch stops the run)."""
     from django.db import connection
 
-    from mentoring import dashboard
+    from dashboard import overview as dashboard
 
     period = dashboard.resolve_period(days=90)
     figures = dashboard.overview(dashboard.require_manager(data["manager"]), period)
@@ -433,7 +433,7 @@ def measure(data: dict, runs: int) -> dict:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from mentoring import dashboard
+    from dashboard import overview as dashboard
 
     client = Client()
     client.force_login(data["manager"])

@@ -10,7 +10,7 @@
    responsiveness) for 60 % of the mentors, and 4,000 active engagements that
    occupy capacity. Quick: 5,000 people / 2,500 mentors / 50 skills.
 2. For 200 different requests (1–3 skills and a need text; quick: 60), times
-   ``mentoring.matching.suggest_mentors(limit=10)`` — every query, the Python
+   ``mentoring.engagements.matching.suggest_mentors(limit=10)`` — every query, the Python
    scoring and the users of the top 10 — and, for the same requests in the
    same run, the bare indexed query that fetches 10 candidate profiles (same
    workspace, open, not away, expertise in a requested skill). After a warm-up;
@@ -111,7 +111,7 @@ def build_data(size: dict, rng: random.Random) -> dict:
 
     from accounts import working_hours as wh
     from accounts.models import Expertise, Membership, Organization, Profile, Skill, User
-    from mentoring import clock
+    from core import clock
     from mentoring.models import Engagement, Participant
     from trust.models import TrustScore
 
@@ -295,7 +295,7 @@ def baseline_query(request: dict, organization_id: int) -> list:
 
 
 def measure(requests: list[dict], organization_id: int) -> dict:
-    from mentoring.matching import suggest_mentors
+    from mentoring.engagements.matching import suggest_mentors
 
     def suggest(r):
         return suggest_mentors(seeker=r["seeker"], skills=r["skills"], need_text=r["need_text"], limit=10)

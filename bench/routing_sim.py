@@ -19,7 +19,7 @@ countdowns (``messaging.routing_escalate``, captured with their ETA and run when
 the simulated clock reaches it) and the beat sweep every 5 simulated minutes (quick: 15) →
 askers accept the first truly good answer after 20 minutes and resolve after a
 day (competence evidence) → the nightly ``trust.services.recompute_all``. Time
-moves with ``mentoring.clock.travel_to``. Presence is simulated (no sockets):
+moves with ``core.clock.travel_to``. Presence is simulated (no sockets):
 people are online during their working hours with probability 0.75 per hour;
 the channel-layer doorbells are skipped (nobody is connected).
 
@@ -232,7 +232,7 @@ class Simulation:
     # presence: online during working hours with probability ONLINE_SHARE per hour
     def presence_of(self, user_ids):
         from accounts.working_hours import is_working_at
-        from mentoring import clock
+        from core import clock
 
         now = clock.now()
         hour = int(now.timestamp() // 3600)
@@ -248,7 +248,9 @@ class Simulation:
         return result
 
     def install(self):
-        from messaging import events, routing, tasks
+        from messaging import tasks
+        from messaging.routing import engine as routing
+        from messaging.sockets import events
 
         sim = self
         routing.presence.presence_of = self.presence_of
@@ -256,7 +258,7 @@ class Simulation:
         tasks.routing_start.delay = lambda question_id: routing.routing_start(question_id)
 
         def escalate_later(args, countdown=0, **kwargs):
-            from mentoring import clock
+            from core import clock
 
             sim.push(clock.now() + timedelta(seconds=countdown), "escalate", question=args[0], wave=args[1])
 
@@ -264,7 +266,7 @@ class Simulation:
         if self.mode == "random":
 
             def random_candidates(question, *, now=None):
-                from mentoring import clock
+                from core import clock
 
                 now = now or clock.now()
                 rows = list(
@@ -289,10 +291,11 @@ class Simulation:
 
     def run(self, org, skills):
         from accounts.models import User
-        from mentoring import clock
-        from mentoring.errors import DomainError
-        from messaging import questions, routing
+        from core import clock
+        from core.errors import DomainError
         from messaging.models import RoutingAttempt
+        from messaging.qa import services as questions
+        from messaging.routing import engine as routing
         from trust import services as trust
 
         self.org, self.skills = org, skills
@@ -364,7 +367,7 @@ class Simulation:
             spent[1] += time.perf_counter() - began
 
     def plan_response(self, attempt):
-        from messaging.routing import working_deadline
+        from messaging.routing.engine import working_deadline
 
         person = self.by_user[attempt["candidate_id"]]
         info = self.questions.get(attempt["question_id"])
@@ -384,8 +387,9 @@ class Simulation:
         self.push(at, "respond", question=attempt["question_id"], user=person.user_id, action=action)
 
     def respond(self, data):
-        from mentoring import clock
-        from messaging import questions, routing
+        from core import clock
+        from messaging.qa import services as questions
+        from messaging.routing import engine as routing
 
         user = self.users[data["user"]]
         info = self.questions[data["question"]]
@@ -428,7 +432,7 @@ class Simulation:
         from django.db.models import Count
 
         from messaging.models import Answer, RoutingAttempt
-        from messaging.routing import daily_cap, working_minutes_between
+        from messaging.routing.engine import daily_cap, working_minutes_between
 
         answered, working, wall, competent = 0, [], [], 0
         first_answers = {}
@@ -541,7 +545,8 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
 
     from django.conf import settings
 
-    from messaging import routing, tasks
+    from messaging import tasks
+    from messaging.routing import engine as routing
 
     rng = random.Random(seed)
     # a Monday, four weeks back: the simulation stays in the past of the real clock
@@ -551,7 +556,7 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
     plan = make_questions(size, world, rng, start)
     log(f"{db_kind}: {size['people']} people, {size['questions']} questions from {start:%Y-%m-%d}")
 
-    from messaging import events
+    from messaging.sockets import events
 
     real = (
         events._send_now,

@@ -38,7 +38,7 @@ def setup_django(database_url: str, *, migrate: tuple[str, ...] = (), env: dict 
     """Point Django at ``database_url`` (no pool, no debug) and migrate it
     (``migrate`` names apps to migrate; all of them when empty)."""
     os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.config.settings")
     os.environ["DJANGO_ENV"] = "development"
     os.environ["DEBUG"] = "0"
     os.environ["DB_POOL"] = "0"

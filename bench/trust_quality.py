@@ -292,7 +292,7 @@ def ring_facts(plan: Plan, ring: list[Person], size: dict) -> list[Fact]:
 
 def setup_database() -> tuple[str, callable]:
     base_url = os.environ.get("DATABASE_URL", "")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "mentoring.settings"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "mentoring.config.settings"
     os.environ["DJANGO_ENV"] = "development"
     os.environ["DEBUG"] = "0"
     os.environ["DB_POOL"] = "0"
@@ -441,7 +441,7 @@ def main() -> None:
 
 
 def run(size: dict, seed: int, db_kind: str) -> dict:
-    from mentoring import clock
+    from core import clock
     from trust import services
 
     rng = random.Random(seed)

@@ -17,7 +17,7 @@
    baseline stays the ledger GROUP BY it replaces. Target: ratio ≤ 2.0. The
    repair path is timed too (reported, no target), and the two paths must agree
    at the same moment (max relative difference < 1e-9) for the run to pass.
-3. Starts a real ``celery -A mentoring worker`` against the scratch database
+3. Starts a real ``celery -A mentoring.config worker`` against the scratch database
    and Redis, records evidence through ``record_evidence`` at 10 events/s for
    random people, and measures commit → the new score visible in the database.
    Target: p95 ≤ 1 s.
@@ -179,7 +179,7 @@ def _score_columns() -> dict:
 
 
 def measure_recompute(runs: int = 3) -> dict:
-    from mentoring import clock
+    from core import clock
     from trust import services
     from trust.models import TrustScore
 
@@ -234,7 +234,7 @@ def start_worker(scratch_url: str, tmp: Path) -> tuple[subprocess.Popen, Path]:
     with open(log_path, "w") as out:
         worker = subprocess.Popen(
             [
-                *(sys.executable, "-m", "celery", "-A", "mentoring", "worker"),
+                *(sys.executable, "-m", "celery", "-A", "mentoring.config", "worker"),
                 *("--pool", "threads", "--concurrency", "4", "--loglevel", "WARNING"),
                 *("--queues", "trust-bench", "--without-gossip", "--without-mingle", "--without-heartbeat"),
             ],
@@ -264,7 +264,7 @@ def measure_latency(scratch_url: str, data: dict, seconds: int, rate: float = 10
     from django.utils import timezone
 
     from accounts.models import User
-    from mentoring.celery import app
+    from mentoring.config.celery import app
     from trust import services, sources
     from trust.models import TrustScore
 

@@ -3,7 +3,7 @@ workspaces, group engagements and their chats made through the real services,
 real session cookies, uvicorn processes started and stopped by the benchmark,
 and a small socket client.
 
-Every server runs ``uvicorn mentoring.asgi:application`` the way the Procfile
+Every server runs ``uvicorn mentoring.config.asgi:application`` the way the Procfile
 does (``--ws websockets-sansio``), one process per port (the benchmark is the
 load balancer: it spreads clients over the ports), with production settings
 (``DJANGO_ENV=production``, ``DEBUG`` off) except ``SECURE_SSL_REDIRECT`` (plain
@@ -90,7 +90,7 @@ class Bench:
         }
         env.update(
             {
-                "DJANGO_SETTINGS_MODULE": "mentoring.settings",
+                "DJANGO_SETTINGS_MODULE": "mentoring.config.settings",
                 "DJANGO_ENV": "production",
                 "SECRET_KEY": self.secret,
                 "ALLOWED_HOSTS": f"{HOST},localhost",
@@ -326,8 +326,8 @@ def make_workspace(n_people: int):
 def make_group_chat(manager, people: list, title: str):
     """A group engagement (first person mentor, the rest seekers) started by the
     talent manager, and its conversation. Returns the Conversation."""
-    from mentoring.services.engagements import group_engagement_create
-    from messaging.services import conversation_for_engagement
+    from mentoring.engagements.services.engagements import group_engagement_create
+    from messaging.chat.services import conversation_for_engagement
 
     engagement = group_engagement_create(actor=manager, title=title, mentors=people[:1], seekers=people[1:])
     return conversation_for_engagement(engagement=engagement)

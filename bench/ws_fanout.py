@@ -12,7 +12,7 @@
    no database) that ``group_send``s each frame to one group of all 200 over the
    same Redis channel layer; every socket forwards it. Same uvicorn setup.
 3. Product phase: the 200 members' sockets (session cookie, Origin) on
-   ``uvicorn mentoring.asgi:application`` (--processes processes, clients spread
+   ``uvicorn mentoring.config.asgi:application`` (--processes processes, clients spread
    round-robin). One member after another (a different one each time, so
    nobody comes near the rate limit) sends a ``message.send``; measured: send →
    the moment the last of the 200 sockets (the sender's included) has the
@@ -205,7 +205,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--processes", type=int, default=2, help="uvicorn processes per server (default 2)")
     parser.add_argument("--messages", type=int, help="measured messages (after 5 warm-up ones)")
-    parser.add_argument("--app", default="mentoring.asgi:application", help="the ASGI app to measure")
+    parser.add_argument("--app", default="mentoring.config.asgi:application", help="the ASGI app to measure")
     args = parser.parse_args()
     size = dict(QUICK if args.quick else FULL)
     if args.messages:

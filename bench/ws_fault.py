@@ -5,7 +5,7 @@ process dies.
 
 1. Starts its own ``redis-server`` (port 18399, no persistence) — cache, channel
    layer and rate-limit counters of the web processes — and two web processes
-   ``uvicorn mentoring.asgi:application`` (ports 18340/18341). A scratch
+   ``uvicorn mentoring.config.asgi:application`` (ports 18340/18341). A scratch
    database ``<db>_ws_fault``: 50 people in 5 group engagements of 10 made
    through the real services, one real session each.
 2. 50 clients that behave like ``static/js/chat.js``: one socket each (half on
@@ -75,7 +75,7 @@ WEB_PORTS = [PORT_BASE + 40, PORT_BASE + 41]
 REDIS_AT, WEB_AT, OUTAGE_SECONDS = 0.3, 0.6, 2.0
 BACKOFF_BASE, BACKOFF_MAX = 0.5, 5.0
 RETRY_UNACKED_AFTER = 5.0
-HEARTBEAT_SECONDS = 25.0  # static/js/chat.js and messaging.presence.HEARTBEAT_SECONDS
+HEARTBEAT_SECONDS = 25.0  # static/js/chat.js and messaging.sockets.presence.HEARTBEAT_SECONDS
 DRAIN_TIMEOUT = 120.0
 
 
@@ -457,7 +457,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        web = bench.start_servers("mentoring.asgi:application", WEB_PORTS)
+        web = bench.start_servers("mentoring.config.asgi:application", WEB_PORTS)
         rng = random.Random(args.seed)
         clients = [
             ChatClient(user.pk, cookies[user.pk], chats[i // per_chat].pk, web, i % len(web), rng)

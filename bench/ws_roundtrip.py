@@ -13,7 +13,7 @@
    channel layer) served by uvicorn the same way, and send the same frames at
    the same rate; latency = send → the echo back.
 3. Product phase: 200 sockets (each with its session cookie and the right
-   Origin) on ``uvicorn mentoring.asgi:application`` (--processes separate
+   Origin) on ``uvicorn mentoring.config.asgi:application`` (--processes separate
    processes, clients spread round-robin, the channel layer on Redis), sending
    ``message.send`` frames at 20 messages/s in total (a random person each
    time) for 60 s; latency = send → the sender receives its own ``message.new``
@@ -244,7 +244,7 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="uvicorn processes per server (default 2)")
     parser.add_argument("--seconds", type=float, help="override the duration of each phase")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--app", default="mentoring.asgi:application", help="the ASGI app to measure")
+    parser.add_argument("--app", default="mentoring.config.asgi:application", help="the ASGI app to measure")
     args = parser.parse_args()
     size = dict(QUICK if args.quick else FULL)
     if args.seconds:

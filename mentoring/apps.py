@@ -7,8 +7,8 @@ class MentoringConfig(AppConfig):
     verbose_name = "Mentoring"
 
     def ready(self):
-        from mentoring import trust_sources
-        from mentoring.sql_dialect import register_sqlite_functions
+        from core.sql_dialect import register_sqlite_functions
+        from mentoring.engagements import trust_sources
 
         trust_sources.register()
         connection_created.connect(register_sqlite_functions, dispatch_uid="mentoring.sqlite_functions")

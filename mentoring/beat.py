@@ -1,4 +1,4 @@
-"""Periodic tasks of the mentoring app (merged into beat by mentoring/celery.py)."""
+"""Periodic tasks of the mentoring app (merged into beat by mentoring/config/celery.py)."""
 
 from datetime import timedelta
 

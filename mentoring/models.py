@@ -1,7 +1,7 @@
 """The engagement domain: programs, requests, invitations, engagements,
 participants, commitments, milestones and wrap-up feedback.
 
-Writes go through ``mentoring.services``; reads through ``mentoring.selectors``.
+Writes go through ``mentoring.services``; reads through ``mentoring.engagements.selectors``.
 Invariants that can live in the database do (see each model's ``Meta``); the
 rest (workspace scoping, who may do what, the engagement state machine) are in
 the services. See docs/engagements.md.
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from mentoring.clock import now
+from core.clock import now
 
 
 class EngagementKind(models.TextChoices):
@@ -267,7 +267,7 @@ class Engagement(models.Model):
     """A bounded piece of mentoring between participants.
 
     State machine (the only way to change ``state`` is
-    ``mentoring.services.engagements.engagement_transition``)::
+    ``mentoring.engagements.services.engagements.engagement_transition``)::
 
         active ──► wrapping_up ──► completed
           │  │          │
@@ -542,7 +542,7 @@ class CohortDraft(models.Model):
     they never go stale. ``version`` goes up with every change: an edit or a publish
     made from an older page is refused (two managers at once). ``summary`` keeps the
     optimal and greedy totals of the run the draft started from. Publishing creates
-    the engagements (``mentoring.cohort.cohort_save``) and keeps the draft, published,
+    the engagements (``mentoring.programs.cohorts.cohort_save``) and keeps the draft, published,
     as the record of what was created. At most one open draft per program.
     """
 

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from mentoring import clock
+from core import clock
 
 
 @shared_task(name="mentoring.clear_expired_sessions", ignore_result=True, time_limit=300)
@@ -58,7 +58,7 @@ def invitation_timeout(invitation_id: int) -> None:
     Scheduled on commit with a countdown to the deadline; does nothing if the
     invitation was answered meanwhile or its window moved (the beat sweep and a
     later countdown cover that)."""
-    from mentoring.services.invitations import invitation_expire
+    from mentoring.engagements.services.invitations import invitation_expire
 
     invitation_expire(invitation_id=invitation_id)
 
@@ -66,8 +66,8 @@ def invitation_timeout(invitation_id: int) -> None:
 @shared_task(name="mentoring.expire_invitations", **_ENGAGEMENT_TASK)
 def expire_invitations() -> int:
     """Beat sweep: expire every live invitation past its deadline (catches lost countdowns)."""
-    from mentoring.selectors import invitations_due_to_expire
-    from mentoring.services.invitations import invitation_expire
+    from mentoring.engagements.selectors import invitations_due_to_expire
+    from mentoring.engagements.services.invitations import invitation_expire
 
     ids = list(invitations_due_to_expire().order_by("expires_at").values_list("pk", flat=True)[:_SWEEP_BATCH])
     for invitation_id in ids:
@@ -82,8 +82,8 @@ def expire_invitations() -> int:
 def move_engagements() -> int:
     """Beat: active engagements past their end wrap up (or expire if nobody engaged);
     wrapping-up ones complete when the feedback window closed. Returns moves tried."""
+    from mentoring.engagements.services.engagements import engagement_close_wrap_up, engagement_reach_end
     from mentoring.models import FEEDBACK_WINDOW, Engagement
-    from mentoring.services.engagements import engagement_close_wrap_up, engagement_reach_end
 
     at = clock.now()
     due = list(
@@ -113,8 +113,8 @@ def move_engagements() -> int:
 def remind_engagements_ending() -> int:
     """Beat: remind participants of active engagements ending within
     TANDEM_ENGAGEMENT_REMINDER_HOURS (default 48), once per end date."""
+    from mentoring.engagements.services.engagements import engagement_send_end_reminder
     from mentoring.models import Engagement
-    from mentoring.services.engagements import engagement_send_end_reminder
 
     at = clock.now()
     lead = _reminder_lead()
@@ -138,8 +138,8 @@ def remind_engagements_ending() -> int:
 @shared_task(name="mentoring.prompt_overdue_commitments", **_ENGAGEMENT_TASK)
 def prompt_overdue_commitments() -> int:
     """Beat: ask counterparts to confirm overdue open commitments, once each."""
-    from mentoring.selectors import overdue_commitments
-    from mentoring.services.commitments import commitment_prompt_overdue
+    from mentoring.engagements.selectors import overdue_commitments
+    from mentoring.engagements.services.commitments import commitment_prompt_overdue
 
     ids = list(overdue_commitments().order_by("due_at").values_list("pk", flat=True)[:_SWEEP_BATCH])
     prompted = 0
@@ -154,8 +154,8 @@ def prompt_overdue_commitments() -> int:
 @shared_task(name="mentoring.record_revealed_feedback", **_ENGAGEMENT_TASK)
 def record_revealed_feedback() -> int:
     """Beat: turn feedback whose double blind lifted (7 days after the end) into trust evidence."""
-    from mentoring.selectors import feedback_awaiting_evidence
-    from mentoring.services.feedback import feedback_record_evidence
+    from mentoring.engagements.selectors import feedback_awaiting_evidence
+    from mentoring.engagements.services.feedback import feedback_record_evidence
 
     ids = list(feedback_awaiting_evidence().order_by("pk").values_list("pk", flat=True)[:_SWEEP_BATCH])
     recorded = 0

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from messaging import api, notification_api
+from messaging.chat import api
+from messaging.notifications import api as notification_api
 
 urlpatterns = [
     path("conversations", api.ConversationListView.as_view(), name="api-conversation-list"),
@@ -22,7 +23,7 @@ urlpatterns = [
     path("conversations/<int:conversation_id>/read", api.ReadView.as_view(), name="api-conversation-read"),
 ]
 
-# notifications (messaging/notification_api.py)
+# notifications (messaging/notifications/api.py)
 
 urlpatterns += [
     path("notifications", notification_api.NotificationListView.as_view(), name="api-notification-list"),
@@ -39,8 +40,8 @@ urlpatterns += [
     ),
 ]
 
-# questions and answers (messaging/qa_api.py)
-from messaging import qa_api  # noqa: E402
+# questions and answers (messaging/qa/api.py)
+from messaging.qa import api as qa_api  # noqa: E402
 
 urlpatterns += [
     path("questions", qa_api.QuestionListView.as_view(), name="api-question-list"),
@@ -55,8 +56,8 @@ urlpatterns += [
     path("answers/<int:answer_id>/helpful", qa_api.AnswerHelpfulView.as_view(), name="api-answer-helpful"),
 ]
 
-# ask the network: routing (messaging/routing_api.py)
-from messaging import routing_api  # noqa: E402
+# ask the network: routing (messaging/routing/api.py)
+from messaging.routing import api as routing_api  # noqa: E402
 
 urlpatterns += [
     path(

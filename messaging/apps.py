@@ -6,6 +6,6 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self):
-        from messaging import trust_sources
+        from messaging.qa import trust_sources
 
         trust_sources.register()

@@ -3,7 +3,7 @@
 A conversation belongs to an engagement today (one per engagement) and to a
 question later (``Kind.QUESTION``, its own nullable foreign key then). Every
 message gets a per-conversation ``seq`` that is gap-free and monotonic: it is
-assigned while the conversation row is locked (``messaging.services``), and a
+assigned while the conversation row is locked (``messaging.chat.services``), and a
 deleted message stays as a tombstone so the numbering never has holes. Clients
 resume from the last ``seq`` they saw.
 """
@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from mentoring.clock import now
+from core.clock import now
 
 MAX_BODY_CHARS = 10_000
 
@@ -150,7 +150,7 @@ class ReadState(models.Model):
         return f"member {self.member_id} read to {self.last_read_seq}"
 
 
-# --- notifications (services: messaging/notifications.py) ----------------------------
+# --- notifications (services: messaging/notifications/services.py) ----------------------------
 
 NOTIFICATION_TITLE_CHARS = 200
 NOTIFICATION_BODY_CHARS = 500
@@ -209,7 +209,7 @@ class Notification(models.Model):
 
 class NotificationPreference(models.Model):
     """One row per person (absent = the defaults). In-app is always on; per kind
-    group (``messaging.notifications.GROUPS``) ``groups`` holds
+    group (``messaging.notifications.services.GROUPS``) ``groups`` holds
     ``{"<group>": {"email_when_unread": bool, "daily_digest": bool}}``."""
 
     user = models.OneToOneField(
@@ -231,7 +231,7 @@ class NotificationPreference(models.Model):
         return f"notification preferences of {self.user_id}"
 
 
-# --- questions and answers (services and selectors: messaging/questions.py) -----------
+# --- questions and answers (services and selectors: messaging/qa/services.py) -----------
 
 QUESTION_TITLE_CHARS = 200
 
@@ -277,7 +277,7 @@ class Question(models.Model):
     )
     created_at = models.DateTimeField(default=now)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    # --- routing ("ask the network", messaging/routing.py); idle for engagement questions
+    # --- routing ("ask the network", messaging/routing/engine.py); idle for engagement questions
     routing_state = models.CharField(max_length=10, choices=RoutingState.choices, default=RoutingState.IDLE)
     routing_wave = models.PositiveSmallIntegerField(default=0)  # the last wave sent
     next_wave_at = models.DateTimeField(null=True, blank=True)
@@ -360,7 +360,7 @@ class AnswerVote(models.Model):
 
 
 class RoutingAttempt(models.Model):
-    """One person asked to answer one network question (messaging/routing.py).
+    """One person asked to answer one network question (messaging/routing/engine.py).
 
     Created when the candidate is notified (a wave, or a referral), with the score
     and its breakdown at that moment; ``outcome`` moves once from pending to a
@@ -433,7 +433,7 @@ class RoutingAttempt(models.Model):
         return f"question {self.question_id} → {self.candidate_id} (wave {self.wave}, {self.outcome})"
 
 
-# --- activity rollup for the talent-manager dashboard (services: messaging/activity.py) ----------
+# --- activity rollup for the talent-manager dashboard (services: messaging/chat/activity.py) ----------
 
 
 class MessageActivityDay(models.Model):

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from messaging import selectors, services
+from messaging.chat import selectors, services
 
 logger = logging.getLogger("messaging.tasks")
 
@@ -40,7 +40,7 @@ def sync_conversation_members() -> int:
     return fixed
 
 
-# --- notifications (messaging/notifications.py) --------------------------------------
+# --- notifications (messaging/notifications/services.py) --------------------------------------
 
 
 @shared_task(
@@ -57,7 +57,7 @@ def notification_email_if_unread(notification_id: int) -> None:
     """Scheduled with the recipient's delay as countdown: e-mail the notification if
     it is still unread. Idempotent (``emailed_at`` under a row lock); a missing,
     read or already e-mailed row is done."""
-    from messaging import notifications
+    from messaging.notifications import services as notifications
 
     notifications.notification_email_if_unread(notification_id=notification_id)
 
@@ -66,7 +66,7 @@ def notification_email_if_unread(notification_id: int) -> None:
 def notifications_email_due() -> int:
     """Beat safety net for lost countdown tasks: e-mail every notification whose
     unread delay has passed. Returns how many were sent."""
-    from messaging import notifications
+    from messaging.notifications import services as notifications
 
     return notifications.notifications_email_due()
 
@@ -76,7 +76,7 @@ def notifications_daily_digest() -> int:
     """Beat, daily: one digest e-mail per person with unread notifications not yet
     in a digest. Each person separately (one failure does not block the rest);
     re-running the same day sends nothing new. Returns how many were sent."""
-    from messaging import notifications
+    from messaging.notifications import services as notifications
 
     sent = 0
     for user_id in notifications.users_with_undigested():
@@ -87,7 +87,7 @@ def notifications_daily_digest() -> int:
     return sent
 
 
-# --- dashboard activity rollup (messaging/activity.py) -------------------------------------
+# --- dashboard activity rollup (messaging/chat/activity.py) -------------------------------------
 
 
 @shared_task(name="messaging.activity_repair", ignore_result=True, time_limit=1800, soft_time_limit=1700)
@@ -95,12 +95,12 @@ def activity_repair() -> dict:
     """Beat, nightly: recount the message-activity rollup of the last days and the first
     replies of the chats written in since, from the messages. Idempotent (a recount
     replaces what it covers), so a retry or a second run changes nothing."""
-    from messaging import activity
+    from messaging.chat import activity
 
     return activity.activity_repair()
 
 
-# --- routing ("ask the network", messaging/routing.py) --------------------------------
+# --- routing ("ask the network", messaging/routing/engine.py) --------------------------------
 
 
 @shared_task(
@@ -117,7 +117,7 @@ def routing_start(question_id: int) -> None:
     """Enqueued on commit of ``question_ask`` (network scope): rank and notify wave 1.
     Idempotent (only an unrouted open network question starts); a missing question
     is done. The beat sweep starts any question whose task was lost."""
-    from messaging import routing
+    from messaging.routing import engine as routing
 
     routing.routing_start(question_id)
 
@@ -136,7 +136,7 @@ def routing_escalate(question_id: int, wave: int) -> None:
     """Scheduled with ``ROUTING_WAVE_DELAY_SECONDS`` as countdown after wave ``wave``:
     send the next wave if it is due and nobody escalated since (idempotent; an early
     or repeated run does nothing)."""
-    from messaging import routing
+    from messaging.routing import engine as routing
 
     routing.routing_next_wave(question_id, expected_wave=wave)
 
@@ -144,6 +144,6 @@ def routing_escalate(question_id: int, wave: int) -> None:
 @shared_task(name="messaging.routing_sweep", ignore_result=True, time_limit=300, soft_time_limit=240)
 def routing_sweep() -> dict:
     """Beat safety net: due waves, ended answer windows (missed), lost starts."""
-    from messaging import routing
+    from messaging.routing import engine as routing
 
     return routing.routing_sweep()

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from messaging import notification_views, views
+from messaging.chat import views
+from messaging.notifications import views as notification_views
 
 app_name = "messaging"
 
@@ -12,7 +13,7 @@ urlpatterns = [
     path("engagements/<int:engagement_id>/chat/", views.engagement_chat_open, name="engagement_chat_open"),
 ]
 
-# notifications (messaging/notification_views.py)
+# notifications (messaging/notifications/views.py)
 urlpatterns += [
     path("notifications/", notification_views.notification_list, name="notifications"),
     path("notifications/read/", notification_views.mark_read, name="notifications_read"),
@@ -24,8 +25,8 @@ urlpatterns += [
     ),
 ]
 
-# questions and answers (messaging/qa_views.py)
-from messaging import qa_views  # noqa: E402
+# questions and answers (messaging/qa/views.py)
+from messaging.qa import views as qa_views  # noqa: E402
 
 urlpatterns += [
     path("questions/", qa_views.question_list, name="questions"),
@@ -45,8 +46,8 @@ urlpatterns += [
     ),
 ]
 
-# ask the network: the asker's progress, the candidate's inbox (messaging/routing_views.py)
-from messaging import routing_views  # noqa: E402
+# ask the network: the asker's progress, the candidate's inbox (messaging/routing/views.py)
+from messaging.routing import views as routing_views  # noqa: E402
 
 urlpatterns += [
     path("questions/for-you/", routing_views.routed_inbox, name="routed_inbox"),

@@ -30,7 +30,7 @@ def _require_services(request):
 
 @pytest.fixture(autouse=True, scope="session")
 def _celery_eager():
-    from mentoring.celery import app
+    from mentoring.config.celery import app
 
     app.conf.task_always_eager = True
     app.conf.task_eager_propagates = True

@@ -52,7 +52,7 @@ def member(organization=None, *, role=Membership.Role.MEMBER, onboarded=True, ve
     """A user with an active membership (and a verified primary e-mail), ready to use the product."""
     from allauth.account.models import EmailAddress
 
-    from mentoring.clock import now
+    from core.clock import now
 
     organization = organization or OrganizationFactory()
     user = UserFactory(**user_kwargs)

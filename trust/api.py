@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Skill
 from accounts.permissions import IsTalentManager, IsWorkspaceMember
-from mentoring.errors import NotFound
+from core.errors import NotFound
 from trust import selectors, services
 
 # --- output ----------------------------------------------------------------------------

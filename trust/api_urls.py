@@ -1,4 +1,4 @@
-"""REST routes for trust, mounted under /api/trust/ by mentoring/urls.py:
+"""REST routes for trust, mounted under /api/trust/ by mentoring/config/urls.py:
 ``path("trust/", include("trust.api_urls"))`` in ``api_patterns``."""
 
 from django.urls import path

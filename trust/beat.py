@@ -1,4 +1,4 @@
-"""Periodic trust tasks; merged into Celery beat by mentoring/celery.py."""
+"""Periodic trust tasks; merged into Celery beat by mentoring/config/celery.py."""
 
 from celery.schedules import crontab
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from accounts.models import Skill
-from mentoring import clock
+from core import clock
 from trust import params, scoring, sources
 from trust.models import TrustEvent, TrustScore, TrustSnapshot
 

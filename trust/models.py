@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from mentoring.clock import now
+from core.clock import now
 from trust import params
 
 

@@ -10,7 +10,7 @@ from django.db.models import Count, F, FloatField, Prefetch, Q
 from django.db.models.functions import Cast, Floor, Least
 
 from accounts.models import Membership, User
-from mentoring.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied
 from trust import params, sources
 from trust.explain import DimensionExplanation, explain_subject
 from trust.models import TrustDispute, TrustEvent, TrustScore

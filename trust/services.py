@@ -18,8 +18,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 
 from accounts.models import AuditEntry, Membership, Skill
-from mentoring import clock
-from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core import clock
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from trust import params, scoring, sources
 from trust.models import TrustDispute, TrustDistribution, TrustEvent, TrustPrior, TrustScore, TrustSnapshot
 

@@ -15,7 +15,7 @@ mutable state.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mentoring.errors import ValidationFailed
+from core.errors import ValidationFailed
 from trust import params
 
 Participants = Callable[[str], set[int]]

@@ -1,4 +1,4 @@
-"""HTML routes for trust. Mounted by mentoring/urls.py: path("trust/", include("trust.urls"))."""
+"""HTML routes for trust. Mounted by mentoring/config/urls.py: path("trust/", include("trust.urls"))."""
 
 from django.urls import path
 

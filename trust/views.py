@@ -12,7 +12,7 @@ from accounts.middleware import membership_of
 from accounts.models import Skill
 from accounts.selectors.profiles import workspace_skills
 from accounts.selectors.workspaces import active_members
-from mentoring.errors import DomainError, NotFound, PermissionDenied
+from core.errors import DomainError, NotFound, PermissionDenied
 from trust import selectors, services
 from trust.models import TrustDispute
 

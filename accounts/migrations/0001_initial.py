@@ -4,7 +4,7 @@ import accounts.models
 import django.core.validators
 import django.db.models.deletion
 import django.db.models.functions.text
-import mentoring.clock
+import core.clock
 from django.conf import settings
 from django.db import migrations, models
 
@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ('full_name', models.CharField(blank=True, max_length=150)),
                 ('is_active', models.BooleanField(default=True)),
                 ('is_staff', models.BooleanField(default=False)),
-                ('date_joined', models.DateTimeField(default=mentoring.clock.now)),
+                ('date_joined', models.DateTimeField(default=core.clock.now)),
                 ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
                 ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
             ],
@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=120)),
                 ('slug', models.SlugField(max_length=60, unique=True)),
-                ('created_at', models.DateTimeField(default=mentoring.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
@@ -59,7 +59,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('token', models.CharField(default=accounts.models._invite_token, editable=False, max_length=64, unique=True)),
                 ('note', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=mentoring.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('expires_at', models.DateTimeField(default=accounts.models._invite_expiry)),
                 ('revoked_at', models.DateTimeField(blank=True, null=True)),
                 ('max_uses', models.PositiveIntegerField(blank=True, null=True)),
@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=80)),
                 ('slug', models.SlugField(max_length=90)),
                 ('description', models.CharField(blank=True, max_length=300)),
-                ('created_at', models.DateTimeField(default=mentoring.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='skills', to='accounts.organization')),
             ],
             options={
@@ -90,7 +90,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('note', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(default=mentoring.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='learning_goals', to=settings.AUTH_USER_MODEL)),
                 ('skill', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='learners', to='accounts.skill')),
             ],
@@ -130,7 +130,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('domain', models.CharField(max_length=253)),
-                ('created_at', models.DateTimeField(default=mentoring.clock.now)),
+                ('created_at', models.DateTimeField(default=core.clock.now)),
                 ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='domains', to='accounts.organization')),
             ],
             options={
@@ -143,7 +143,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('role', models.CharField(choices=[('member', 'Member'), ('talent_manager', 'Talent manager')], default='member', max_length=20)),
                 ('is_active', models.BooleanField(default=True)),
-                ('joined_at', models.DateTimeField(default=mentoring.clock.now)),
+                ('joined_at', models.DateTimeField(default=core.clock.now)),
                 ('deactivated_at', models.DateTimeField(blank=True, null=True)),
                 ('invited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='membership', to=settings.AUTH_USER_MODEL)),
@@ -162,7 +162,7 @@ class Migration(migrations.Migration):
                 ('target_type', models.CharField(blank=True, max_length=60)),
                 ('target_id', models.CharField(blank=True, max_length=64)),
                 ('details', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(db_index=True, default=mentoring.clock.now)),
+                ('created_at', models.DateTimeField(db_index=True, default=core.clock.now)),
                 ('actor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
                 ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='audit_entries', to='accounts.organization')),
             ],

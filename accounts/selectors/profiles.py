@@ -19,7 +19,7 @@ from accounts.models import (
     User,
 )
 from accounts.working_hours import hex_to_mask
-from mentoring.errors import NotFound
+from core.errors import NotFound
 
 AUTOCOMPLETE_LIMIT = 10
 SEARCH_MAX_TERMS = 8

@@ -15,7 +15,7 @@ from accounts.models import (
     Organization,
     WorkspaceDomain,
 )
-from mentoring.errors import NotFound, PermissionDenied
+from core.errors import NotFound, PermissionDenied
 
 
 def active_membership(user) -> Membership | None:

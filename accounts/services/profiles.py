@@ -1,7 +1,7 @@
 """Profiles, working hours, onboarding, expertise and learning goals (writes).
 
 Every function here validates all of its input before writing, raises
-``mentoring.errors.ValidationFailed`` (with ``fields``) or ``NotFound``, and
+``core.errors.ValidationFailed`` (with ``fields``) or ``NotFound``, and
 writes in one transaction, so a rejected call leaves nothing half-saved.
 Skills are always resolved inside the caller's own workspace: a skill id that
 does not exist and one from another workspace get the same "not found".
@@ -15,11 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts import working_hours as wh
-from accounts.markdown import render_markdown
 from accounts.models import Expertise, LearningGoal, Membership, Organization, Profile, Skill, User
 from accounts.services.skills import skill_get_or_create
-from mentoring.clock import now
-from mentoring.errors import NotFound, PermissionDenied, ValidationFailed
+from core.clock import now
+from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.markdown import render_markdown
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils.text import slugify
 
 from accounts.models import Organization, Skill, SkillAlias
-from mentoring.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 SKILL_NAME_MAX = 80
 

@@ -29,8 +29,8 @@ from accounts.models import (
     WorkspaceDomain,
 )
 from accounts.selectors import workspaces as selectors
-from mentoring.clock import now
-from mentoring.errors import Conflict, NotFound, ValidationFailed
+from core.clock import now
+from core.errors import Conflict, NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -543,7 +543,7 @@ def send_session_revoked(user_id) -> None:
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
-    from messaging.consumers import user_group
+    from messaging.sockets.consumers import user_group
 
     layer = get_channel_layer()
     if layer is None:

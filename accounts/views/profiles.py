@@ -34,8 +34,8 @@ from accounts.forms_profiles import (
 from accounts.middleware import membership_of
 from accounts.selectors import profiles as selectors
 from accounts.services import profiles as services
-from mentoring.clock import now
-from mentoring.errors import DomainError, NotFound
+from core.clock import now
+from core.errors import DomainError, NotFound
 
 ONBOARDING_STEPS = [
     (1, "About you"),

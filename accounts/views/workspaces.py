@@ -26,7 +26,7 @@ from accounts.forms_workspaces import (
 )
 from accounts.selectors import workspaces as selectors
 from accounts.services import workspaces as services
-from mentoring.errors import DomainError, NotFound, PermissionDenied
+from core.errors import DomainError, NotFound, PermissionDenied
 
 MEMBERS_PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import mentoring.clock
+import core.clock
 
 
 class Migration(migrations.Migration):
@@ -35,8 +35,8 @@ class Migration(migrations.Migration):
                 ("summary", models.JSONField(blank=True, default=dict)),
                 ("version", models.PositiveIntegerField(default=1)),
                 ("adjustments", models.PositiveIntegerField(default=0)),
-                ("created_at", models.DateTimeField(default=mentoring.clock.now)),
-                ("updated_at", models.DateTimeField(default=mentoring.clock.now)),
+                ("created_at", models.DateTimeField(default=core.clock.now)),
+                ("updated_at", models.DateTimeField(default=core.clock.now)),
                 ("published_at", models.DateTimeField(blank=True, null=True)),
                 ("engagements_created", models.PositiveIntegerField(default=0)),
                 ("people_notified", models.PositiveIntegerField(default=0)),

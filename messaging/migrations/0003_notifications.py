@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import mentoring.clock
+import core.clock
 
 
 class Migration(migrations.Migration):
@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
                 ("body", models.CharField(blank=True, max_length=500)),
                 ("link", models.CharField(blank=True, max_length=500)),
                 ("payload", models.JSONField(blank=True, default=dict)),
-                ("created_at", models.DateTimeField(default=mentoring.clock.now)),
+                ("created_at", models.DateTimeField(default=core.clock.now)),
                 ("read_at", models.DateTimeField(blank=True, null=True)),
                 ("emailed_at", models.DateTimeField(blank=True, null=True)),
                 ("digested_at", models.DateTimeField(blank=True, null=True)),
@@ -88,7 +88,7 @@ class Migration(migrations.Migration):
                 ),
                 ("groups", models.JSONField(blank=True, default=dict)),
                 ("unread_email_delay_minutes", models.PositiveSmallIntegerField(default=30)),
-                ("updated_at", models.DateTimeField(default=mentoring.clock.now)),
+                ("updated_at", models.DateTimeField(default=core.clock.now)),
                 (
                     "user",
                     models.OneToOneField(

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import mentoring.clock
+import core.clock
 
 
 class Migration(migrations.Migration):
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 ),
                 ("body", models.TextField(max_length=10000)),
                 ("body_html", models.TextField(blank=True)),
-                ("created_at", models.DateTimeField(default=mentoring.clock.now)),
+                ("created_at", models.DateTimeField(default=core.clock.now)),
                 ("edited_at", models.DateTimeField(blank=True, null=True)),
                 ("accepted", models.BooleanField(default=False)),
                 ("first_accepted_at", models.DateTimeField(blank=True, null=True)),
@@ -70,7 +70,7 @@ class Migration(migrations.Migration):
                         max_length=10,
                     ),
                 ),
-                ("created_at", models.DateTimeField(default=mentoring.clock.now)),
+                ("created_at", models.DateTimeField(default=core.clock.now)),
                 ("resolved_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "accepted_answer",
@@ -127,7 +127,7 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("created_at", models.DateTimeField(default=mentoring.clock.now)),
+                ("created_at", models.DateTimeField(default=core.clock.now)),
                 (
                     "answer",
                     models.ForeignKey(

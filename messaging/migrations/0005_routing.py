@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import mentoring.clock
+import core.clock
 
 
 class Migration(migrations.Migration):
@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                         max_length=10,
                     ),
                 ),
-                ("notified_at", models.DateTimeField(default=mentoring.clock.now)),
+                ("notified_at", models.DateTimeField(default=core.clock.now)),
                 ("window_ends_at", models.DateTimeField()),
                 ("responded_at", models.DateTimeField(blank=True, null=True)),
             ],

@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-# The backfill: the same recount as messaging.activity.rebuild_all, inlined so this
+# The backfill: the same recount as messaging.chat.activity.rebuild_all, inlined so this
 # migration does not depend on code that may change later. The tables are new and
 # empty; on PostgreSQL sends wait for the migration's lock on them.
 BACKFILL = {

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 # The backfill: MessageActivityDay folded per (workspace, author, month) into a bitmap of
-# the days (bit 0 = the 1st) — the same SQL as messaging.activity's month recount,
+# the days (bit 0 = the 1st) — the same SQL as messaging.chat.activity's month recount,
 # inlined so this migration does not depend on code that may change later. Each (org,
 # day, author) is unique, so SUM of the day bits == their bitwise OR (SUM is portable).
 # On PostgreSQL sends wait for the migration's lock on the new table.

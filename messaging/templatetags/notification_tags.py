@@ -4,7 +4,7 @@ live). One COUNT query per page for signed-in people, none for anyone else."""
 
 from django import template
 
-from messaging import notifications
+from messaging.notifications import services as notifications
 
 register = template.Library()
 

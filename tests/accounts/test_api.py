@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import Expertise, Profile, Skill
-from mentoring.throttling import WriteRateThrottle
+from core.throttling import WriteRateThrottle
 from tests.factories import ExpertiseFactory, OrganizationFactory, SkillFactory, member
 
 pytestmark = pytest.mark.django_db

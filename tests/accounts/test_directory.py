@@ -11,7 +11,7 @@ from accounts.models import Membership, User
 from accounts.selectors.profiles import directory_profiles
 from accounts.services.profiles import expertise_set, profile_update
 from accounts.services.skills import skill_create
-from mentoring import clock
+from core import clock
 from tests.factories import OrganizationFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from accounts.markdown import render_markdown
+from core.markdown import render_markdown
 
 
 def test_markdown_formatting_is_rendered():

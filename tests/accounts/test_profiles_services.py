@@ -6,8 +6,8 @@ import pytest
 from accounts import working_hours as wh
 from accounts.models import Expertise, LearningGoal, Profile, Skill
 from accounts.services import profiles as services
-from mentoring import clock
-from mentoring.errors import NotFound, PermissionDenied, ValidationFailed
+from core import clock
+from core.errors import NotFound, PermissionDenied, ValidationFailed
 from tests.factories import OrganizationFactory, SkillFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db

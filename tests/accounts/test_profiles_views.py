@@ -11,7 +11,7 @@ from accounts import working_hours as wh
 from accounts.models import Expertise, LearningGoal, Membership, Profile, Skill
 from accounts.services.profiles import expertise_set, learning_goal_add, profile_update
 from accounts.services.skills import skill_create
-from mentoring import clock
+from core import clock
 from tests.factories import OrganizationFactory, SkillFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db

@@ -18,9 +18,9 @@ from accounts.models import (
     WorkspaceDomain,
 )
 from accounts.selectors.profiles import directory_profiles, skills_autocomplete
-from mentoring import clock
+from core import clock
+from mentoring.engagements.selectors import mentor_load
 from mentoring.models import Commitment, Engagement, Invitation, MentoringRequest, Participant
-from mentoring.selectors import mentor_load
 from messaging.models import Answer, Conversation, Message, Notification, Question
 from trust.models import TrustEvent, TrustScore
 

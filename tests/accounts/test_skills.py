@@ -3,7 +3,7 @@ import pytest
 from accounts.models import Skill, SkillAlias
 from accounts.selectors.profiles import skills_autocomplete
 from accounts.services.skills import skill_alias_add, skill_create, skill_find, skill_get_or_create
-from mentoring.errors import ValidationFailed
+from core.errors import ValidationFailed
 from tests.factories import OrganizationFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db

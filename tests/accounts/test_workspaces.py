@@ -10,8 +10,8 @@ from django.urls import reverse
 from accounts.adapters import PENDING_INVITE_SESSION_KEY
 from accounts.models import AuditEntry, InviteLink, Membership, Organization, WorkspaceDomain
 from accounts.services import workspaces as services
-from mentoring import clock
-from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core import clock
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests.factories import InviteLinkFactory, OrganizationFactory, UserFactory, member, talent_manager
 
 pytestmark = pytest.mark.django_db

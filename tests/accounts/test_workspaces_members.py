@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import AuditEntry, Membership, UserSession
 from accounts.services import workspaces as services
-from messaging.consumers import CLOSE_SESSION_ENDED
+from messaging.sockets.consumers import CLOSE_SESSION_ENDED
 from tests.factories import OrganizationFactory, member, talent_manager
 
 MEMBERS = reverse("accounts:workspace_members")
@@ -245,7 +245,7 @@ class TestSockets:
     async def _connect(self, user):
         client = await sync_to_async(logged_in_client)(user)
         cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-        from mentoring.asgi import application
+        from mentoring.config.asgi import application
 
         communicator = WebsocketCommunicator(
             application,
@@ -292,7 +292,7 @@ def test_pruning_forgets_only_sessions_that_have_ended():
     from importlib import import_module
 
     from accounts.tasks import prune_user_sessions
-    from mentoring import clock
+    from core import clock
 
     user = member()
     ended_client, live_client = logged_in_client(user), logged_in_client(user)

@@ -2,7 +2,7 @@
 a live uvicorn server that speaks HTTP and WebSockets, an axe-core check, and
 helpers for e-mail links and several people at once.
 
-- The server runs ``mentoring.asgi.application`` in uvicorn in a background
+- The server runs ``mentoring.config.asgi.application`` in uvicorn in a background
   thread of the test process, so it shares the test database. Tests that use
   it get ``transactional_db`` (their rows are committed, the server sees them).
   On SQLite the test database is a file (WAL) in a temporary folder here,
@@ -72,7 +72,7 @@ class LiveServer:
     def __init__(self):
         import uvicorn
 
-        from mentoring.asgi import application
+        from mentoring.config.asgi import application
 
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

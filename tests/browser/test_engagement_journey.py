@@ -12,7 +12,7 @@ from django.test import Client
 
 from accounts import working_hours as wh
 from accounts.services.profiles import expertise_set, profile_update
-from mentoring import clock
+from core import clock
 from mentoring.models import Commitment, Engagement, Invitation
 from tests.factories import SkillFactory, member
 

@@ -10,9 +10,10 @@ import time
 from playwright.sync_api import expect
 
 from accounts.models import Expertise
-from messaging import presence, routing
-from messaging import questions as qa
 from messaging.models import Answer, Question, RoutingAttempt
+from messaging.qa import services as qa
+from messaging.routing import engine as routing
+from messaging.sockets import presence
 from tests.browser.test_foundation_journeys import log_in
 from tests.factories import OrganizationFactory, SkillFactory, member
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from mentoring import clock
-from mentoring.services.commitments import commitment_confirm, commitment_record
+from core import clock
+from mentoring.engagements.services.commitments import commitment_confirm, commitment_record
 from tests.browser.test_foundation_journeys import log_in
 from tests.factories import talent_manager
 from tests.mentoring.factories import mentor, pair_engagement

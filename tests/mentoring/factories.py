@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import factory
 
-from mentoring import clock
+from core import clock
 from mentoring.models import (
     Commitment,
     Engagement,

@@ -8,11 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from mentoring import clock
+from core import clock
+from mentoring.engagements.services.commitments import commitment_record
+from mentoring.engagements.services.invitations import invitations_send
+from mentoring.engagements.services.requests import request_create
 from mentoring.models import Commitment, Engagement, Feedback, Invitation, MentoringRequest, Participant
-from mentoring.services.commitments import commitment_record
-from mentoring.services.invitations import invitations_send
-from mentoring.services.requests import request_create
 from tests.factories import ExpertiseFactory, SkillFactory, member
 from tests.mentoring.factories import EngagementFactory, mentor, pair_engagement
 

@@ -1,7 +1,7 @@
 """The Celery app: autodiscovered tasks, the beat schedule gathered from each
 app's ``beat.py``, the housekeeping task, and a REAL worker process.
 
-The worker test (marked ``worker``) starts ``celery -A mentoring worker`` as a
+The worker test (marked ``worker``) starts ``celery -A mentoring.config worker`` as a
 subprocess and watches the task's effect in a database both processes see:
 - PostgreSQL (DATABASE_URL set): the test database itself; the test is
   transactional so its rows are committed and visible to the worker.
@@ -28,8 +28,8 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import connection
 
-from mentoring import clock
-from mentoring.celery import app, beat_schedule
+from core import clock
+from mentoring.config.celery import app, beat_schedule
 from mentoring.tasks import clear_expired_sessions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,7 +185,7 @@ def test_a_real_worker_process_runs_the_housekeeping_task_against_the_database(t
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
             [
-                *(sys.executable, "-m", "celery", "-A", "mentoring", "worker"),
+                *(sys.executable, "-m", "celery", "-A", "mentoring.config", "worker"),
                 *("--pool", "solo", "--queues", queue, "--loglevel", "INFO"),
                 *("--without-gossip", "--without-mingle", "--without-heartbeat"),
             ],

@@ -1,4 +1,4 @@
-"""Cohort matching: the pure assignment core and the database layer (mentoring/cohort.py)."""
+"""Cohort matching: the pure assignment core and the database layer (mentoring/programs/cohorts.py)."""
 
 import functools
 import itertools
@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from accounts.models import AuditEntry
 from accounts.working_hours import mask_to_hex
-from mentoring import cohort
-from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from mentoring.engagements.selectors import mentor_load
 from mentoring.models import (
     Engagement,
     EngagementKind,
@@ -22,7 +22,7 @@ from mentoring.models import (
     Participant,
     ProgramParticipant,
 )
-from mentoring.selectors import mentor_load
+from mentoring.programs import cohorts as cohort
 from tests.factories import ExpertiseFactory, LearningGoalFactory, SkillFactory, member
 from tests.mentoring.factories import ProgramFactory, mentor, pair_engagement
 from trust.models import TrustScore

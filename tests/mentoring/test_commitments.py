@@ -2,10 +2,14 @@ from datetime import timedelta
 
 import pytest
 
-from mentoring import clock
-from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core import clock
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from mentoring.engagements.services.commitments import (
+    commitment_confirm,
+    commitment_record,
+    commitment_release,
+)
 from mentoring.models import Commitment
-from mentoring.services.commitments import commitment_confirm, commitment_record, commitment_release
 from mentoring.tasks import prompt_overdue_commitments
 from tests.factories import member
 from tests.mentoring.factories import pair_engagement

@@ -11,8 +11,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from mentoring import clock, dashboard, dashboard_views
-from mentoring.errors import PermissionDenied, ValidationFailed
+from core import clock
+from core.errors import PermissionDenied, ValidationFailed
+from dashboard import overview as dashboard
+from dashboard.views import overview as dashboard_views
 from mentoring.models import (
     Commitment,
     Engagement,
@@ -22,7 +24,7 @@ from mentoring.models import (
     Participant,
     Program,
 )
-from messaging import activity
+from messaging.chat import activity
 from messaging.models import Answer, Conversation, Message, Question, RoutingAttempt
 from tests.factories import OrganizationFactory, member, talent_manager
 from tests.mentoring.factories import EngagementFactory, MentoringRequestFactory, ProgramFactory, mentor

@@ -8,10 +8,11 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from mentoring import clock, dashboard_attention
-from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core import clock
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from dashboard import actions as dashboard_actions
+from dashboard import attention as dashboard_attention
 from mentoring.models import Commitment, Engagement, Invitation, MentoringRequest, Participant
-from mentoring.services import dashboard_actions
 from messaging.models import Conversation, Notification, Question, RoutingAttempt
 from tests.factories import OrganizationFactory, member, talent_manager
 from tests.mentoring.factories import EngagementFactory, MentoringRequestFactory, mentor

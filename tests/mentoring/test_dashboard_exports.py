@@ -11,7 +11,9 @@ from django.db import connections
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from mentoring import clock, dashboard, dashboard_exports
+from core import clock
+from dashboard import exports as dashboard_exports
+from dashboard import overview as dashboard
 from mentoring.models import Engagement, Participant
 from messaging.models import Answer, Conversation, Message, Question
 from tests.factories import (
@@ -305,7 +307,7 @@ async def test_under_asgi_the_csv_streams_in_batches_instead_of_being_buffered(w
     from asgiref.sync import sync_to_async
     from django.test import AsyncClient
 
-    from mentoring import csv_stream
+    from core import csv_stream
 
     monkeypatch.setattr(csv_stream, "STREAM_BATCH_LINES", 2)
     client = AsyncClient()
@@ -328,7 +330,7 @@ async def test_under_asgi_the_engagements_csv_streams_too(ws, monkeypatch):
     from asgiref.sync import sync_to_async
     from django.test import AsyncClient
 
-    from mentoring import csv_stream
+    from core import csv_stream
 
     monkeypatch.setattr(csv_stream, "STREAM_BATCH_LINES", 1)
     client = AsyncClient()

@@ -8,8 +8,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEntry, Membership
-from mentoring import clock, dashboard, dashboard_network
-from mentoring.dashboard_network import graph_structure
+from core import clock
+from dashboard import network as dashboard_network
+from dashboard import overview as dashboard
+from dashboard.network import graph_structure
 from mentoring.models import Engagement, EngagementKind, Participant
 from messaging.models import Answer, Question
 from tests.factories import OrganizationFactory, member, talent_manager

@@ -8,7 +8,9 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import AuditEntry, Membership
-from mentoring import clock, dashboard, dashboard_skills
+from core import clock
+from dashboard import overview as dashboard
+from dashboard import skills as dashboard_skills
 from mentoring.models import Engagement, MentoringRequest, Participant
 from messaging.models import Answer, Question, RoutingAttempt
 from tests.factories import (

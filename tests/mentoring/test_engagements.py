@@ -3,11 +3,15 @@ from itertools import product
 
 import pytest
 
-from mentoring import clock
-from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from mentoring.models import Engagement, EngagementTransition, Milestone, Participant
-from mentoring.selectors import access_engagement, engagement_timeline, engagements_for, mentor_load
-from mentoring.services.engagements import (
+from core import clock
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from mentoring.engagements.selectors import (
+    access_engagement,
+    engagement_timeline,
+    engagements_for,
+    mentor_load,
+)
+from mentoring.engagements.services.engagements import (
     ALLOWED_TRANSITIONS,
     engagement_cancel,
     engagement_extend,
@@ -19,6 +23,7 @@ from mentoring.services.engagements import (
     participant_add,
     participant_leave,
 )
+from mentoring.models import Engagement, EngagementTransition, Milestone, Participant
 from mentoring.tasks import move_engagements, remind_engagements_ending
 from tests.factories import SkillFactory, member, talent_manager
 from tests.mentoring.factories import ProgramFactory, mentor, pair_engagement

@@ -2,12 +2,12 @@ from datetime import timedelta
 
 import pytest
 
-from mentoring import clock
-from mentoring.errors import Conflict, NotFound, ValidationFailed
+from core import clock
+from core.errors import Conflict, NotFound, ValidationFailed
+from mentoring.engagements.selectors import feedback_owed_by, feedback_revealed_about
+from mentoring.engagements.services.engagements import group_engagement_create
+from mentoring.engagements.services.feedback import feedback_submit
 from mentoring.models import Engagement, Feedback
-from mentoring.selectors import feedback_owed_by, feedback_revealed_about
-from mentoring.services.engagements import group_engagement_create
-from mentoring.services.feedback import feedback_submit
 from mentoring.tasks import move_engagements, record_revealed_feedback
 from tests.factories import member
 from tests.mentoring.factories import pair_engagement

@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from mentoring.celery import app as celery_app
+from mentoring.config.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
 

@@ -4,18 +4,18 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 
-from mentoring import clock
-from mentoring.errors import Conflict, NotFound, ValidationFailed
-from mentoring.models import Engagement, Invitation, MentoringRequest, Participant
-from mentoring.selectors import exhausted_requests_for, invitations_inbox, mentor_load
-from mentoring.services.invitations import (
+from core import clock
+from core.errors import Conflict, NotFound, ValidationFailed
+from mentoring.engagements.selectors import exhausted_requests_for, invitations_inbox, mentor_load
+from mentoring.engagements.services.invitations import (
     invitation_accept,
     invitation_answer_clarification,
     invitation_clarify,
     invitation_decline,
     invitations_send,
 )
-from mentoring.services.requests import request_create
+from mentoring.engagements.services.requests import request_create
+from mentoring.models import Engagement, Invitation, MentoringRequest, Participant
 from mentoring.tasks import expire_invitations, invitation_timeout
 from tests.factories import member
 from tests.mentoring.factories import mentor, pair_engagement

@@ -9,12 +9,17 @@ from django.test.utils import CaptureQueriesContext
 from accounts import working_hours as wh
 from accounts.models import Membership, Profile
 from accounts.services.profiles import profile_update
-from mentoring import clock
-from mentoring import matching_params as mp
-from mentoring.errors import ValidationFailed
-from mentoring.matching import need_tokens, suggest_mentors, suggestions_for_request, work_style_fit
-from mentoring.services.invitations import invitation_decline, invitation_expire, invitations_send
-from mentoring.services.requests import request_create
+from core import clock
+from core.errors import ValidationFailed
+from mentoring.engagements import matching_params as mp
+from mentoring.engagements.matching import (
+    need_tokens,
+    suggest_mentors,
+    suggestions_for_request,
+    work_style_fit,
+)
+from mentoring.engagements.services.invitations import invitation_decline, invitation_expire, invitations_send
+from mentoring.engagements.services.requests import request_create
 from tests.factories import ExpertiseFactory, SkillFactory, member, talent_manager
 from tests.mentoring.factories import mentor, pair_engagement
 from trust.services import recompute_subject, vouch_for

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.db import IntegrityError, transaction
 
-from mentoring import clock
+from core import clock
 from mentoring.models import Commitment, Engagement, Feedback, Invitation, Participant
 from tests.factories import member
 from tests.mentoring.factories import (

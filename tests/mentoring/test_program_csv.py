@@ -6,9 +6,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from mentoring import programs
-from mentoring.errors import ValidationFailed
+from core.errors import ValidationFailed
 from mentoring.models import ProgramParticipant
+from mentoring.programs import services as programs
 from tests.factories import OrganizationFactory, member
 from tests.mentoring.factories import ProgramFactory
 

@@ -8,10 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from mentoring import programs
-from mentoring.errors import Conflict, ValidationFailed
-from mentoring.matching import FACTOR_LABELS
+from core.errors import Conflict, ValidationFailed
+from mentoring.engagements.matching import FACTOR_LABELS
 from mentoring.models import CohortDraft, Engagement, EngagementKind, Participant, ProgramParticipant
+from mentoring.programs import services as programs
 from messaging.models import Notification
 from tests.factories import ExpertiseFactory, LearningGoalFactory, SkillFactory, member
 from tests.mentoring.factories import ProgramFactory, mentor, pair_engagement

@@ -1,4 +1,4 @@
-"""Programs for talent managers (mentoring/programs.py, program_views.py): create and edit
+"""Programs for talent managers (mentoring/programs/services.py, program_views.py): create and edit
 with validation, participants picked from the directory, program KPIs against a
 hand-computed fixture, access (members 403, other workspaces 404), the audit trail and
 the pinned query count of the list page."""
@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import AuditEntry
-from mentoring import programs
-from mentoring.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from mentoring.models import Commitment, Engagement, Feedback, Participant, Program, ProgramParticipant
-from messaging import activity
+from mentoring.programs import services as programs
+from messaging.chat import activity
 from messaging.models import Conversation, Message
 from tests.factories import OrganizationFactory, member, talent_manager
 from tests.mentoring.factories import EngagementFactory, ProgramFactory, mentor
@@ -97,7 +97,7 @@ def test_a_manager_creates_a_program_with_its_matching_rules_and_it_is_audited(o
 
 
 def test_the_program_weights_drive_the_cohort_fit(org, manager):
-    from mentoring import cohort
+    from mentoring.programs import cohorts as cohort
 
     only_skill = dict.fromkeys(programs.FACTORS, 0.0) | {"skill_fit": 1.0}
     program = programs.program_create(manager.membership, manager, fields(weights=only_skill))

@@ -1,9 +1,9 @@
 import pytest
 
-from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from mentoring.engagements.services.invitations import invitation_accept, invitations_send
+from mentoring.engagements.services.requests import request_cancel, request_create
 from mentoring.models import Invitation, MentoringRequest
-from mentoring.services.invitations import invitation_accept, invitations_send
-from mentoring.services.requests import request_cancel, request_create
 from tests.factories import SkillFactory, UserFactory, member
 from tests.mentoring.factories import ProgramFactory
 

@@ -19,7 +19,7 @@ def run_in_production(tmp_path, args, **env_overrides):
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(tmp_path),
         "DJANGO_ENV": "production",
-        "DJANGO_SETTINGS_MODULE": "mentoring.settings",
+        "DJANGO_SETTINGS_MODULE": "mentoring.config.settings",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'production.sqlite3'}",
         "CELERY_DATA_DIR": str(tmp_path / "celery"),
     }

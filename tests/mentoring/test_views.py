@@ -7,11 +7,11 @@ import pytest
 from django.test import Client
 
 from accounts.models import SkillAlias
-from mentoring import clock
+from core import clock
+from mentoring.engagements.services.commitments import commitment_record
+from mentoring.engagements.services.invitations import invitation_clarify, invitations_send
+from mentoring.engagements.services.requests import request_create
 from mentoring.models import Commitment, Engagement, Feedback, Invitation, MentoringRequest, Milestone
-from mentoring.services.commitments import commitment_record
-from mentoring.services.invitations import invitation_clarify, invitations_send
-from mentoring.services.requests import request_create
 from tests.factories import ExpertiseFactory, member
 from tests.mentoring.factories import mentor, pair_engagement
 
@@ -476,7 +476,7 @@ def test_engagement_list_page_query_count_does_not_grow_with_the_number_of_engag
 
 
 def test_a_strangers_commitment_and_milestone_actions_read_exactly_like_missing_ones(engagement, seeker, org):
-    from mentoring.services.engagements import milestone_add
+    from mentoring.engagements.services.engagements import milestone_add
 
     commitment = commitment_record(
         actor=seeker,

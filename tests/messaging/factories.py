@@ -4,7 +4,7 @@ through the real services."""
 import uuid
 
 from mentoring.models import Participant
-from messaging import services
+from messaging.chat import services
 from tests.factories import OrganizationFactory, member
 from tests.mentoring.factories import EngagementFactory, mentor
 

@@ -1,4 +1,4 @@
-"""The dashboard's message-activity rollup (messaging/activity.py): kept by
+"""The dashboard's message-activity rollup (messaging/chat/activity.py): kept by
 message_send in its transaction, recounted by the backfill and the nightly
 repair, always equal to counting the messages themselves — and its monthly
 bitmaps (MemberActivityMonth) always equal to the day rows folded per month."""
@@ -14,9 +14,9 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.test.utils import CaptureQueriesContext
 
-from mentoring import clock
+from core import clock
 from mentoring.models import Participant
-from messaging import activity, services
+from messaging.chat import activity, services
 from messaging.models import ChatFirstReply, Conversation, MemberActivityMonth, Message, MessageActivityDay
 from tests.concurrency import run_together
 from tests.factories import OrganizationFactory, member

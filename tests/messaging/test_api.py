@@ -6,7 +6,7 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
-from messaging import services
+from messaging.chat import services
 from messaging.models import Message
 from tests.factories import member
 from tests.messaging.factories import engagement_chat, send
@@ -208,8 +208,8 @@ def test_the_api_needs_a_signed_in_workspace_member(chat):
 
 
 def test_the_same_message_has_the_same_shape_over_rest_and_the_socket(chat):
-    from messaging.events import message_data
-    from messaging.serializers import MessageOut
+    from messaging.chat.serializers import MessageOut
+    from messaging.sockets.events import message_data
 
     conversation, sam, _ = chat
     message = services.message_send(

@@ -6,8 +6,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
-from messaging import consumers
-from messaging import questions as qa
+from messaging.qa import services as qa
+from messaging.sockets import consumers
 from tests.factories import OrganizationFactory, member
 from tests.messaging.factories import engagement_chat
 from tests.messaging.test_consumers import TIMEOUT, connect, next_frame, nothing_more

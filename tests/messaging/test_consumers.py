@@ -1,4 +1,4 @@
-"""The chat protocol on /ws/ (docs/api.md), end to end through mentoring.asgi:
+"""The chat protocol on /ws/ (docs/api.md), end to end through mentoring.config.asgi:
 session cookie + Origin, the real services and database, and whatever channel
 layer the settings give (in-memory by default, Redis with REDIS_URL)."""
 
@@ -10,10 +10,11 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from mentoring.asgi import application
+from mentoring.config.asgi import application
 from mentoring.models import Participant
-from messaging import consumers, services
+from messaging.chat import services
 from messaging.models import Message, ReadState
+from messaging.sockets import consumers
 from tests.factories import member
 from tests.messaging.factories import engagement_chat
 from tests.messaging.test_socket_basics import HOST, ORIGIN, session_cookie_for
@@ -479,7 +480,7 @@ async def test_a_member_who_leaves_is_unsubscribed_and_can_no_longer_send(chat):
     sam_socket, ana_socket = await connect(sam), await connect(ana)
 
     def leave():
-        from mentoring import clock
+        from core import clock
 
         Participant.objects.filter(engagement=conversation.engagement, user=ana).update(left_at=clock.now())
         services.conversation_sync_members(engagement_id=conversation.engagement_id)

@@ -6,11 +6,12 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 
-from mentoring import clock
-from mentoring.errors import NotFound, ValidationFailed
-from mentoring.notifications import notify
-from messaging import notifications, tasks
+from core import clock
+from core.errors import NotFound, ValidationFailed
+from messaging import tasks
 from messaging.models import Notification
+from messaging.notifications import services as notifications
+from messaging.notifications.notify import notify
 from tests.factories import OrganizationFactory, member
 from tests.messaging.factories import engagement_chat, send
 

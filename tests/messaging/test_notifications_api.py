@@ -8,8 +8,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from messaging import notifications
 from messaging.models import NotificationPreference
+from messaging.notifications import services as notifications
 from tests.factories import OrganizationFactory, member
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ recipient as a `notification` frame (after commit), and nobody else's."""
 import pytest
 from channels.db import database_sync_to_async
 
-from mentoring.notifications import notify
-from messaging import notifications
 from messaging.models import Notification
+from messaging.notifications import services as notifications
+from messaging.notifications.notify import notify
 from tests.factories import OrganizationFactory, member
 from tests.messaging.test_consumers import TIMEOUT, connect, next_frame, nothing_more
 

@@ -1,11 +1,11 @@
 """Questions and answers: the services, access checks, trust evidence and search
-(messaging/questions.py)."""
+(messaging/qa/services.py)."""
 
 import pytest
 
-from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from messaging import questions as qa
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from messaging.models import Answer, AnswerVote, Notification, Question
+from messaging.qa import services as qa
 from tests.factories import OrganizationFactory, SkillFactory, member
 from tests.mentoring.factories import pair_engagement
 from trust.models import TrustEvent

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from messaging import questions as qa
 from messaging.models import Answer, Question
+from messaging.qa import services as qa
 from tests.factories import OrganizationFactory, SkillFactory, member
 from trust.models import TrustEvent
 

@@ -4,8 +4,8 @@ yours."""
 
 import pytest
 
-from messaging import questions as qa
 from messaging.models import Answer, Question
+from messaging.qa import services as qa
 from tests.factories import OrganizationFactory, SkillFactory, member
 from tests.mentoring.factories import pair_engagement
 

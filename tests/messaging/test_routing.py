@@ -1,5 +1,5 @@
 """Ask the network: ranking, waves, caps, pass/refer, outcomes and their evidence
-(messaging/routing.py), driven through the real services with time moved."""
+(messaging/routing/engine.py), driven through the real services with time moved."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -8,10 +8,13 @@ from django.core.cache import cache
 
 from accounts import working_hours as wh
 from accounts.models import Membership
-from mentoring import clock
-from mentoring.errors import Conflict, NotFound, ValidationFailed
-from messaging import presence, questions, routing, tasks
+from core import clock
+from core.errors import Conflict, NotFound, ValidationFailed
+from messaging import tasks
 from messaging.models import Notification, Question, RoutingAttempt
+from messaging.qa import services as questions
+from messaging.routing import engine as routing
+from messaging.sockets import presence
 from tests.factories import ExpertiseFactory, OrganizationFactory, SkillFactory, member
 from trust.models import TrustEvent, TrustScore
 
@@ -631,7 +634,7 @@ def test_the_inbox_lists_pending_requests_first(org, terraform, commit):
 
 
 def test_the_sweep_is_in_the_merged_beat_schedule_every_minute():
-    from mentoring.celery import beat_schedule
+    from mentoring.config.celery import beat_schedule
 
     entry = beat_schedule()["messaging.routing_sweep"]
     assert entry["task"] == "messaging.routing_sweep"

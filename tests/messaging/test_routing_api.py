@@ -11,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts import working_hours as wh
-from mentoring import clock
-from messaging import questions, routing
+from core import clock
 from messaging.models import RoutingAttempt
+from messaging.qa import services as questions
+from messaging.routing import engine as routing
 from tests.factories import ExpertiseFactory, OrganizationFactory, SkillFactory, member, talent_manager
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

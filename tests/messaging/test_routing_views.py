@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Expertise
 from mentoring.models import Engagement, Participant
-from messaging import questions as qa
-from messaging import routing
 from messaging.models import Conversation, RoutingAttempt
+from messaging.qa import services as qa
+from messaging.routing import engine as routing
 from tests.factories import OrganizationFactory, SkillFactory, member, talent_manager
 from tests.mentoring.factories import pair_engagement
 
@@ -114,8 +114,8 @@ def test_the_progress_partial_is_for_the_asker_and_says_what_changed():
 def test_the_summary_line_reads_like_the_issue_asks():
     from datetime import timedelta
 
-    from mentoring import clock
-    from messaging.routing_views import progress_summary
+    from core import clock
+    from messaging.routing.views import progress_summary
 
     now = clock.now()
     progress = {
@@ -382,7 +382,7 @@ def test_the_people_picker_suggests_colleagues_of_the_workspace_only():
 
 
 def test_a_new_engagement_has_its_conversation_from_the_start():
-    from mentoring.services.engagements import group_engagement_create
+    from mentoring.engagements.services.engagements import group_engagement_create
 
     organization = OrganizationFactory()
     manager = talent_manager(organization)

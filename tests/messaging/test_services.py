@@ -6,10 +6,10 @@ import uuid
 
 import pytest
 
-from mentoring import clock
-from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core import clock
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from mentoring.models import Engagement, Participant
-from messaging import selectors, services
+from messaging.chat import selectors, services
 from messaging.models import Conversation, ConversationMember, Message, MessageMention, ReadState
 from tests.concurrency import run_together
 from tests.factories import OrganizationFactory, member
@@ -58,7 +58,7 @@ def test_members_follow_participants_who_join_and_leave():
 
 
 def test_the_engagement_services_keep_chat_members_in_step_when_people_join_and_leave():
-    from mentoring.services.engagements import participant_add, participant_leave
+    from mentoring.engagements.services.engagements import participant_add, participant_leave
 
     org = OrganizationFactory()
     lead, second, seeker, newcomer = mentor(org), mentor(org), member(org), member(org)
@@ -396,7 +396,9 @@ def test_unread_counts_skip_own_and_deleted_messages_in_one_query(chat, django_a
 def test_frames_go_out_only_after_commit(chat, django_capture_on_commit_callbacks, monkeypatch):
     conversation, seeker, _ = chat
     sent = []
-    monkeypatch.setattr("messaging.events._send_now", lambda group, event: sent.append((group, event)))
+    monkeypatch.setattr(
+        "messaging.sockets.events._send_now", lambda group, event: sent.append((group, event))
+    )
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         send(conversation, seeker, "hi")

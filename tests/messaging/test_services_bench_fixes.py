@@ -9,11 +9,12 @@ from datetime import timedelta
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from mentoring import clock
-from mentoring.errors import NotFound
+from core import clock
+from core.errors import NotFound
 from mentoring.models import Engagement
-from messaging import presence, services
+from messaging.chat import services
 from messaging.models import Conversation, Message, MessageMention
+from messaging.sockets import presence
 from tests.factories import member
 from tests.messaging.factories import engagement_chat, send
 
@@ -129,7 +130,7 @@ def test_sending_works_while_the_cache_is_down_and_the_outage_is_logged(chat, mo
     conversation, seeker, _ = chat
     monkeypatch.setattr(services, "cache", DeadCache())
 
-    with caplog.at_level(logging.WARNING, logger="messaging.services"):
+    with caplog.at_level(logging.WARNING, logger="messaging.chat.services"):
         message = send(conversation, seeker, "Redis is restarting")
 
     assert message.created is True
@@ -140,7 +141,7 @@ def test_sending_works_while_the_cache_is_down_and_the_outage_is_logged(chat, mo
 def test_presence_degrades_instead_of_failing_while_the_cache_is_down(monkeypatch, caplog):
     monkeypatch.setattr(presence, "cache", DeadCache())
 
-    with caplog.at_level(logging.WARNING, logger="messaging.presence"):
+    with caplog.at_level(logging.WARNING, logger="messaging.sockets.presence"):
         assert presence.heartbeat(7, "chan-a", presence.AWAY) == (presence.AWAY, presence.AWAY)
         assert presence.socket_gone(7, "chan-a") == (presence.OFFLINE, presence.OFFLINE)
         assert presence.presence_of([7, 8]) == {

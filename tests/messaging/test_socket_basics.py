@@ -11,8 +11,8 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 
-from mentoring.asgi import application
-from messaging.consumers import CLOSE_SESSION_ENDED, CLOSE_UNAUTHENTICATED, user_group
+from mentoring.config.asgi import application
+from messaging.sockets.consumers import CLOSE_SESSION_ENDED, CLOSE_UNAUTHENTICATED, user_group
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -191,8 +191,8 @@ async def test_a_consumer_that_dies_still_takes_its_socket_out_of_presence(
     the person must not stay "online" until the presence entry expires."""
     from channels.db import database_sync_to_async
 
-    from messaging import presence
-    from messaging.consumers import TandemConsumer
+    from messaging.sockets import presence
+    from messaging.sockets.consumers import TandemConsumer
 
     socket, connected, _ = await open_socket(logged_in_headers)
     assert connected

@@ -60,9 +60,9 @@ def test_a_talent_manager_sees_the_engagement_but_never_its_chat(chat):
 
 
 def test_a_former_participant_no_longer_sees_the_chat(chat):
-    from mentoring import clock
+    from core import clock
     from mentoring.models import Participant
-    from messaging import services
+    from messaging.chat import services
 
     conversation, sam, ana = chat
     send(conversation, sam, "after you left")

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import AuditEntry
-from mentoring.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests.factories import OrganizationFactory, talent_manager
 from tests.trust.factories import observe, rate
 from trust import selectors, services

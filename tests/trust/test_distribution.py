@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from mentoring import clock
+from core import clock
 from tests.factories import OrganizationFactory, SkillFactory, member
 from trust import params, services
 from trust.models import TrustDistribution, TrustScore, TrustSnapshot

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from mentoring import clock
+from core import clock
 from tests.factories import SkillFactory, member
 from tests.trust.factories import observe, rate
 from tests.trust.shared_sources import TEST_KIND, shared_context
@@ -105,7 +105,7 @@ def test_what_would_move_it_quantifies_one_more_piece_of_evidence(bob):
 
 
 def test_the_card_of_a_member_of_another_workspace_is_not_found(bob):
-    from mentoring.errors import NotFound
+    from core.errors import NotFound
 
     outsider = member()
     with pytest.raises(NotFound):

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from mentoring import clock
-from mentoring.services.commitments import commitment_confirm, commitment_record
+from core import clock
+from mentoring.engagements.services.commitments import commitment_confirm, commitment_record
 from tests.factories import member
 from tests.mentoring.factories import mentor, pair_engagement
 

@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mentoring import clock
+from core import clock
 from tests.factories import SkillFactory, member
 from tests.trust.factories import observe, rate
 from tests.trust.shared_sources import TEST_OBSERVED_KIND, shared_context
@@ -172,7 +172,7 @@ def test_a_subject_whose_only_evidence_was_voided_has_no_score_left(bob):
 
 @pytest.mark.django_db
 def test_voiding_without_a_reason_is_rejected_and_the_ledger_is_unchanged(bob):
-    from mentoring.errors import ValidationFailed
+    from core.errors import ValidationFailed
 
     event = observe(bob)
     before = TrustEvent.objects.count()

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from mentoring import clock
-from mentoring.errors import Conflict, ValidationFailed
+from core import clock
+from core.errors import Conflict, ValidationFailed
 from tests.factories import OrganizationFactory, SkillFactory, member
 from tests.trust.factories import observe, rate
 from tests.trust.shared_sources import TEST_FEEDBACK_KIND, TEST_KIND, shared_context

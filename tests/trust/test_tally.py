@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mentoring import clock
+from core import clock
 from tests.factories import SkillFactory, member, talent_manager
 from tests.trust.factories import observe, rate
 from trust import params, scoring, services

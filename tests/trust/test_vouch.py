@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import AuditEntry
-from mentoring.errors import PermissionDenied, ValidationFailed
+from core.errors import PermissionDenied, ValidationFailed
 from tests.trust.factories import observe
 from trust import params, services
 from trust.models import TrustEvent

@@ -1,5 +1,5 @@
 """The whole chain with a REAL worker process: a committed event → the broker →
-``celery -A mentoring worker`` → the recompute task → the visible score.
+``celery -A mentoring.config worker`` → the recompute task → the visible score.
 
 PostgreSQL + Redis only: the worker must see the test database (committed rows
 of a transactional test) and share the broker and the cache (the coalescing flag)."""
@@ -16,8 +16,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from mentoring import clock
-from mentoring.celery import app
+from core import clock
+from mentoring.config.celery import app
 from tests.trust.factories import observe
 from trust.models import TrustScore
 
@@ -49,7 +49,7 @@ def real_worker(tmp_path):
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
             [
-                *(sys.executable, "-m", "celery", "-A", "mentoring", "worker"),
+                *(sys.executable, "-m", "celery", "-A", "mentoring.config", "worker"),
                 *("--pool", "solo", "--queues", queue, "--loglevel", "INFO"),
                 *("--without-gossip", "--without-mingle", "--without-heartbeat"),
             ],

@@ -1,8 +1,8 @@
-"""The project's URLs plus the trust routes, mounted the way mentoring/urls.py will mount them."""
+"""The project's URLs plus the trust routes, mounted the way mentoring/config/urls.py will mount them."""
 
 from django.urls import include, path
 
-from mentoring.urls import urlpatterns as project_urlpatterns
+from mentoring.config.urls import urlpatterns as project_urlpatterns
 
 urlpatterns = [
     path("trust/", include("trust.urls")),

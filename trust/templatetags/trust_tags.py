@@ -3,7 +3,7 @@ viewer (``request.user``) may see it; renders nothing across workspaces."""
 
 from django import template
 
-from mentoring.errors import NotFound
+from core.errors import NotFound
 from trust import selectors
 
 register = template.Library()

@@ -8,7 +8,7 @@ database is touched, so it is the same on every machine and every run.
 
 Activity (engagements with chats and commitments, network questions, one pending
 invitation) is created only through the real services, dated a few days back
-with ``mentoring.clock.travel_by``, and guarded by its stable titles (request and
+with ``core.clock.travel_by``, and guarded by its stable titles (request and
 question titles), so a second run adds nothing; trust is recomputed only when
 something new was written. Jonas and Priya stay free for the "Find a mentor" story.
 
@@ -30,15 +30,15 @@ from django.db import transaction
 from accounts.models import Membership, Organization, Skill, User, WorkspaceDomain
 from accounts.services import profiles as profile_services
 from accounts.services.skills import skill_alias_add, skill_create, skill_find
-from mentoring import clock
-from mentoring.errors import DomainError
+from core import clock
+from core.errors import DomainError
+from mentoring.engagements.services.commitments import commitment_confirm, commitment_record
+from mentoring.engagements.services.invitations import invitation_accept, invitations_send
+from mentoring.engagements.services.requests import request_create
 from mentoring.models import MentoringRequest
-from mentoring.services.commitments import commitment_confirm, commitment_record
-from mentoring.services.invitations import invitation_accept, invitations_send
-from mentoring.services.requests import request_create
-from messaging import questions as question_services
+from messaging.chat.services import conversation_for_engagement, message_send
 from messaging.models import Question
-from messaging.services import conversation_for_engagement, message_send
+from messaging.qa import services as question_services
 from trust import services as trust_services
 
 DEMO_PASSWORD = "tandem-demo-2026"  # noqa: S105 - public demo logins, printed on purpose

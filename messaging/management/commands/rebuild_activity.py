@@ -10,7 +10,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Organization
-from messaging import activity
+from messaging.chat import activity
 
 
 class Command(BaseCommand):

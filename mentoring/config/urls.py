@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from dashboard import urls as dashboard_urls
+from mentoring.config import health
+from mentoring.engagements import views
+
+api_patterns = [
+    path("", include("accounts.api_urls")),
+    path("", include("mentoring.engagements.api_urls")),
+    path("", include("messaging.api_urls")),
+    path("trust/", include("trust.api_urls")),
+    path("manage/", include(dashboard_urls.api_urlpatterns)),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
+    path("", include("mentoring.engagements.urls")),
+    path("", include("messaging.urls")),
+    path("trust/", include("trust.urls")),
+    path("manage/", include("dashboard.urls")),
+    path("api/", include(api_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # the split view serves its start-up script as a file: no inline script under our CSP
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]

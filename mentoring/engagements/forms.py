@@ -1,0 +1,354 @@
+"""HTML forms for the engagement pages. They check shapes and turn typed text
+into values; the services decide what is allowed and name the field to fix
+(``apply_domain_error`` puts their messages on the right field)."""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.db.models import Q
+from django.urls import reverse
+
+from accounts.models import Skill
+from core.errors import DomainError
+from mentoring.models import MAX_INVITATIONS_PER_REQUEST, EngagementKind, MentoringRequest
+
+SKILL_FIELDS = ("primary_skill", "second_skill", "third_skill")  # names end in "skill": the
+# autocomplete view reads the value of the field that asked by that suffix.
+RANK_FIELDS = ("first", "second", "third")
+RANK_LABELS = {"first": "1st choice", "second": "2nd choice", "third": "3rd choice"}
+
+
+def apply_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Put a service's field errors on the form's fields; the error's message (and
+    messages for fields the form does not have) become non-field errors."""
+    on_a_field = False
+    elsewhere: list[str] = []
+    for field, messages in (error.fields or {}).items():
+        if field in form.fields:
+            for message in messages:
+                form.add_error(field, message)
+            on_a_field = True
+        else:
+            elsewhere.extend(messages)
+    if not on_a_field:
+        form.add_error(None, error.message)
+    for message in elsewhere:
+        form.add_error(None, message)
+
+
+def _aware(value, tz_name: str):
+    """A naive date/datetime typed in the person's time zone → an aware datetime."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time(23, 59))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=ZoneInfo(tz_name or "UTC"))
+    return value
+
+
+class _SkillInput(forms.TextInput):
+    """A skill name with server-side suggestions in a <datalist> (accounts' autocomplete)."""
+
+    def __init__(self, options_id: str, url: str):
+        super().__init__(
+            attrs={
+                "autocomplete": "off",
+                "list": options_id,
+                "data-skill-autocomplete": "",
+                "hx-get": url,
+                "hx-trigger": "input changed delay:200ms",
+                "hx-target": f"#{options_id}",
+                "hx-swap": "innerHTML",
+                "hx-sync": "this:replace",
+            }
+        )
+
+
+class NeedForm(forms.Form):
+    """ "Find a mentor": the need, in the seeker's words."""
+
+    title = forms.CharField(
+        label="What do you need?",
+        max_length=160,
+        help_text="In a few words, e.g. “Ship my first Terraform module this week”.",
+        error_messages={"required": "Say in a few words what you need."},
+    )
+    description = forms.CharField(
+        label="Details",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The situation, what you tried, what good help looks like. Markdown works.",
+    )
+    primary_skill = forms.CharField(label="Skill", required=False, max_length=80)
+    second_skill = forms.CharField(label="Another skill (optional)", required=False, max_length=80)
+    third_skill = forms.CharField(label="A third skill (optional)", required=False, max_length=80)
+    kind = forms.ChoiceField(
+        label="Kind of help",
+        choices=[
+            (EngagementKind.SITUATIONAL, "Situational — one need, a couple of weeks"),
+            (EngagementKind.ONGOING, "Ongoing — up to six months"),
+        ],
+        initial=EngagementKind.SITUATIONAL,
+    )
+    urgency = forms.ChoiceField(
+        label="How urgent?", choices=MentoringRequest.Urgency.choices, initial=MentoringRequest.Urgency.NORMAL
+    )
+    desired_duration_days = forms.IntegerField(
+        label="Duration in days (optional)",
+        required=False,
+        help_text="Leave empty for the default: 14 days situational, 90 days ongoing.",
+        error_messages={"invalid": "Enter a whole number of days, like 14."},
+    )
+
+    def __init__(self, *args, viewer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+        self.skills: list[Skill] = []
+        autocomplete = reverse("accounts:skills_autocomplete")
+        for name in SKILL_FIELDS:
+            options_id = f"{name}-options"
+            self.fields[name].widget = _SkillInput(options_id, autocomplete)
+            self.fields[name].options_id = options_id
+        self.fields["primary_skill"].help_text = "Start typing: the workspace's skills are suggested."
+
+    def skill_fields(self):
+        return [self[name] for name in SKILL_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        membership = getattr(self.viewer, "membership", None)
+        for name in SKILL_FIELDS:
+            typed = " ".join((data.get(name) or "").split())
+            if not typed:
+                continue
+            skill = (
+                Skill.objects.filter(organization_id=membership.organization_id)
+                .filter(Q(name__iexact=typed) | Q(aliases__name__iexact=typed))
+                .distinct()
+                .first()
+            )
+            if skill is None:
+                self.add_error(name, f"“{typed}” is not a skill in this workspace; pick one from the list.")
+            elif skill not in self.skills:
+                self.skills.append(skill)
+        return data
+
+
+class InviteForm(forms.Form):
+    """Pick up to three of the suggested mentors, in order."""
+
+    def __init__(self, *args, mentors=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + [(str(user.pk), user.display_name) for user in mentors]
+        self.mentors = {str(user.pk): user for user in mentors}
+        for name in RANK_FIELDS[:MAX_INVITATIONS_PER_REQUEST]:
+            self.fields[name] = forms.ChoiceField(
+                label=RANK_LABELS[name],
+                choices=choices,
+                required=name == "first",
+                error_messages={
+                    "required": "Choose your first choice.",
+                    "invalid_choice": "Choose someone from the suggestions.",
+                },
+            )
+
+    def clean(self):
+        data = super().clean()
+        picked = [data.get(name) for name in RANK_FIELDS if data.get(name)]
+        if len(set(picked)) != len(picked):
+            raise forms.ValidationError("Each mentor can appear only once in your list.")
+        if data.get("third") and not data.get("second"):
+            self.add_error("second", "Fill in your 2nd choice before the 3rd.")
+        self.ordered = [self.mentors[pk] for pk in picked]
+        return data
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label="Why can't you help?",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Give a short reason, e.g. “On leave next week”."},
+    )
+
+
+class ClarifyForm(forms.Form):
+    question = forms.CharField(
+        label="Your question to the seeker",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Write the question for the seeker."},
+    )
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label="Your answer",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Answer the mentor's question."},
+    )
+
+
+class CommitmentForm(forms.Form):
+    text = forms.CharField(
+        label="I commit to",
+        max_length=500,
+        help_text="For example “review your module by Friday”.",
+        error_messages={"required": "Say what you commit to."},
+    )
+    due_at = forms.DateTimeField(
+        label="Due",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        error_messages={"required": "Choose when it is due.", "invalid": "Enter a date and time."},
+    )
+
+    def __init__(self, *args, tz_name="UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tz_name = tz_name
+        self.fields["due_at"].help_text = f"In your time zone ({tz_name})."
+
+    def clean_due_at(self):
+        return _aware(self.cleaned_data["due_at"], self.tz_name)
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(label="Milestone", max_length=200, error_messages={"required": "Name the step."})
+    due_on = forms.DateField(
+        label="Due (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter a date."},
+    )
+
+    def __init__(self, *args, tz_name="UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tz_name = tz_name
+
+    def clean_due_on(self):
+        return _aware(self.cleaned_data.get("due_on"), self.tz_name)
+
+
+class ExtendForm(forms.Form):
+    ends_on = forms.DateField(
+        label="New end date",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": "Choose the new end date.", "invalid": "Enter a date."},
+    )
+    reason = forms.CharField(
+        label="Why more time?",
+        max_length=1000,
+        error_messages={"required": "Give a reason for the extension."},
+    )
+
+    def __init__(self, *args, tz_name="UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tz_name = tz_name
+
+    def clean_ends_on(self):
+        return _aware(self.cleaned_data["ends_on"], self.tz_name)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", max_length=500, required=False)
+
+
+class RequiredReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason", max_length=500, error_messages={"required": "Give a reason so the others know why."}
+    )
+
+
+class ConfirmForm(forms.Form):
+    kept = forms.TypedChoiceField(
+        choices=[("yes", "Kept"), ("no", "Missed")], coerce=lambda v: v == "yes", label="Outcome"
+    )
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+RATINGS = [("", "—")] + [(str(n), str(n)) for n in range(1, 6)]
+
+
+class FeedbackForm(forms.Form):
+    competence = forms.TypedChoiceField(
+        label="Competence in this engagement's skills (1–5)",
+        choices=RATINGS,
+        coerce=int,
+        error_messages={"required": "Rate competence from 1 to 5."},
+    )
+    responsiveness = forms.TypedChoiceField(
+        label="Responsiveness (1–5)",
+        choices=RATINGS,
+        coerce=int,
+        error_messages={"required": "Rate responsiveness from 1 to 5."},
+    )
+    respectful = forms.TypedChoiceField(
+        label="Respectful?",
+        choices=YES_NO,
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Answer yes or no."},
+    )
+    honest = forms.TypedChoiceField(
+        label="Honest?",
+        choices=YES_NO,
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Answer yes or no."},
+    )
+    would_work_again = forms.TypedChoiceField(
+        label="Would you work together again?",
+        choices=YES_NO,
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Answer yes or no."},
+    )
+    private_note = forms.CharField(
+        label="Private note (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Never shown with your name.",
+    )
+
+    def __init__(self, *args, ratee=None, **kwargs):
+        super().__init__(*args, prefix=f"fb{ratee.pk}" if ratee is not None else None, **kwargs)
+        self.ratee = ratee
+
+
+class GroupEngagementForm(forms.Form):
+    title = forms.CharField(
+        label="Title", max_length=160, error_messages={"required": "Give the group a title."}
+    )
+    goal = forms.CharField(
+        label="Goal", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    mentors = forms.MultipleChoiceField(
+        label="Mentors", error_messages={"required": "Add at least one mentor."}
+    )
+    seekers = forms.MultipleChoiceField(label="Seekers", required=False)
+    skills = forms.MultipleChoiceField(label="Skills (optional)", required=False)
+    ends_on = forms.DateField(
+        label="End date (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Default: 30 days from today; at most 90.",
+        error_messages={"invalid": "Enter a date."},
+    )
+
+    def __init__(self, *args, people=(), skills=(), tz_name="UTC", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tz_name = tz_name
+        people_choices = [(str(u.pk), u.display_name) for u in people]
+        self.fields["mentors"].choices = people_choices
+        self.fields["seekers"].choices = people_choices
+        self.fields["skills"].choices = [(str(s.pk), s.name) for s in skills]
+        for name in ("mentors", "seekers", "skills"):
+            self.fields[name].widget.attrs["size"] = 8
+
+    def clean_ends_on(self):
+        return _aware(self.cleaned_data.get("ends_on"), self.tz_name)

@@ -1,0 +1,111 @@
+"""HTML forms for questions and answers. They check shapes and turn typed skill
+names into skills; ``messaging.qa.services`` decides what is allowed and names
+the field to fix (``mentoring.engagements.forms.apply_domain_error``)."""
+
+from django import forms
+from django.db.models import Q
+from django.urls import reverse
+
+from accounts.models import Skill
+from mentoring.engagements.forms import _SkillInput
+from messaging.models import MAX_BODY_CHARS, QUESTION_TITLE_CHARS, Question
+
+# names end in "skill": the autocomplete view reads the asking field by that suffix
+SKILL_FIELDS = ("primary_skill", "second_skill", "third_skill")
+
+
+class AskForm(forms.Form):
+    title = forms.CharField(
+        label="Your question in one line",
+        max_length=QUESTION_TITLE_CHARS,
+        help_text="For example “How do I pin a Terraform provider version?”",
+        error_messages={"required": "Give the question a short title."},
+    )
+    body = forms.CharField(
+        label="Details",
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="What you tried and what you expected. Markdown works.",
+        error_messages={
+            "required": "Write the question: the text cannot be empty.",
+            "max_length": f"Shorten the text to at most {MAX_BODY_CHARS:,} characters.",
+        },
+    )
+    where = forms.ChoiceField(
+        label="Who should see it?",
+        help_text="The whole network, or only the people of one of your engagements.",
+    )
+    primary_skill = forms.CharField(label="Skill (optional)", required=False, max_length=80)
+    second_skill = forms.CharField(label="Another skill (optional)", required=False, max_length=80)
+    third_skill = forms.CharField(label="A third skill (optional)", required=False, max_length=80)
+
+    def __init__(self, *args, viewer, engagements=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.viewer = viewer
+        self.skills: list[Skill] = []
+        self.fields["where"].choices = [("network", "The whole network")] + [
+            (f"engagement:{engagement.pk}", f"Engagement: {engagement.title}") for engagement in engagements
+        ]
+        autocomplete = reverse("accounts:skills_autocomplete")
+        for name in SKILL_FIELDS:
+            options_id = f"question-{name}-options"
+            self.fields[name].widget = _SkillInput(options_id, autocomplete)
+            self.fields[name].options_id = options_id
+        self.fields["primary_skill"].help_text = "Start typing: the workspace's skills are suggested."
+
+    def skill_fields(self):
+        return [self[name] for name in SKILL_FIELDS]
+
+    def clean(self):
+        data = super().clean()
+        membership = getattr(self.viewer, "membership", None)
+        for name in SKILL_FIELDS:
+            typed = " ".join((data.get(name) or "").split())
+            if not typed or membership is None:
+                continue
+            skill = (
+                Skill.objects.filter(organization_id=membership.organization_id)
+                .filter(Q(name__iexact=typed) | Q(aliases__name__iexact=typed))
+                .distinct()
+                .first()
+            )
+            if skill is None:
+                self.add_error(name, f"“{typed}” is not a skill in this workspace; pick one from the list.")
+            elif skill not in self.skills:
+                self.skills.append(skill)
+        return data
+
+    def service_arguments(self) -> dict:
+        where = self.cleaned_data["where"]
+        scope, _, engagement_id = where.partition(":")
+        return {
+            "title": self.cleaned_data["title"],
+            "body": self.cleaned_data["body"],
+            "scope": scope,
+            "engagement_id": engagement_id or None,
+            "skill_ids": [skill.pk for skill in self.skills],
+        }
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(
+        label="Your answer",
+        max_length=MAX_BODY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Markdown works.",
+        error_messages={
+            "required": "Write your answer: the text cannot be empty.",
+            "max_length": f"Shorten the answer to at most {MAX_BODY_CHARS:,} characters.",
+        },
+    )
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search questions and answers", required=False, max_length=200)
+    skill = forms.TypedChoiceField(label="Skill", required=False, coerce=int, empty_value=None)
+    state = forms.ChoiceField(label="State", required=False)
+
+    def __init__(self, *args, skills=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["skill"].choices = [("", "Any skill")] + [(str(s.pk), s.name) for s in skills]
+        self.fields["state"].choices = [("", "Any state"), *Question.State.choices]
