@@ -1,15 +1,9 @@
-"""Attach the viewer's active membership and workspace to every request."""
+"""Attach the viewer's active membership and workspace to every request (lazily: a
+request that never asks costs no query). Checks live in ``accounts.access``."""
 
-from django.utils.functional import SimpleLazyObject
+from accounts.access import lazy_membership, membership_of
 
-
-def _membership(request):
-    user = request.user
-    if not user.is_authenticated:
-        return None
-    from accounts.models import Membership
-
-    return Membership.objects.select_related("organization").filter(user=user, is_active=True).first()
+__all__ = ["WorkspaceMiddleware", "membership_of"]
 
 
 class WorkspaceMiddleware:
@@ -17,13 +11,5 @@ class WorkspaceMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        request.membership = SimpleLazyObject(lambda: _membership(request))
+        request.membership = lazy_membership(request)
         return self.get_response(request)
-
-
-def membership_of(request):
-    """The request's active membership or None (unwraps the lazy object)."""
-    membership = getattr(request, "membership", None)
-    if membership is None:
-        return _membership(request)
-    return membership if membership else None

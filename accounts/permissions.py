@@ -1,6 +1,8 @@
+"""DRF permissions, built on the same functions as the HTML decorators (``accounts.access``)."""
+
 from rest_framework.permissions import BasePermission
 
-from accounts.middleware import membership_of
+from accounts.access import is_talent_manager, membership_of
 
 
 class IsWorkspaceMember(BasePermission):
@@ -22,4 +24,4 @@ class IsTalentManager(IsWorkspaceMember):
     message = "Only talent managers can do this."
 
     def has_permission(self, request, view):
-        return super().has_permission(request, view) and request.membership.is_talent_manager
+        return super().has_permission(request, view) and is_talent_manager(request.membership)

@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.WorkspaceMiddleware",
+    "core.html_errors.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "mentoring.config.urls"

@@ -1,0 +1,115 @@
+"""Who may do what: the one home for membership, role and workspace checks.
+
+Every check elsewhere builds on these functions: the HTML decorators below, the DRF
+permissions in ``accounts.permissions`` and the selectors' object access functions
+(``access_engagement``, ``access_conversation``, ...), which scope a fetch to the
+viewer's workspace and answer one "not found" for missing and not-yours.
+
+The request's membership is loaded once per request by ``WorkspaceMiddleware``
+(``request.membership``, lazy); ``membership_of`` reads it and never queries twice.
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
+
+from core.errors import PermissionDenied
+
+FORBIDDEN_TEMPLATE = "accounts/workspace_forbidden.html"
+
+
+def _load_membership(user):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    from accounts.models import Membership
+
+    return Membership.objects.select_related("organization").filter(user=user, is_active=True).first()
+
+
+def lazy_membership(request):
+    """The value ``WorkspaceMiddleware`` puts on ``request.membership``: loaded on first use."""
+    return SimpleLazyObject(lambda: _load_membership(request.user))
+
+
+def membership_of(request):
+    """The request's active membership (with its workspace) or None, loaded at most once."""
+    membership = getattr(request, "membership", None)
+    if membership is None:
+        membership = _load_membership(request.user)
+        request.membership = membership
+        return membership
+    return membership if membership else None
+
+
+def active_membership(user):
+    """A user's active membership (with its workspace), or None. For code without a request
+    (services, consumers, tasks); a view reads ``membership_of(request)`` instead."""
+    return _load_membership(user)
+
+
+def is_talent_manager(membership) -> bool:
+    return bool(membership and membership.is_active and membership.is_talent_manager)
+
+
+def require_membership(user):
+    """The acting user's active membership; ``PermissionDenied`` without one."""
+    membership = active_membership(user)
+    if membership is None:
+        raise PermissionDenied("You need an active workspace membership to do this.")
+    return membership
+
+
+def require_talent_manager(user):
+    """The acting talent manager's membership; ``PermissionDenied`` for anyone else."""
+    membership = active_membership(user)
+    if not is_talent_manager(membership):
+        raise PermissionDenied("Only a talent manager of this workspace can do that.")
+    return membership
+
+
+def is_talent_manager_of(user, organization_id: int) -> bool:
+    """True when ``user`` is an active talent manager of that workspace."""
+    membership = active_membership(user)
+    return is_talent_manager(membership) and membership.organization_id == organization_id
+
+
+# --- HTML decorators ---------------------------------------------------------------------
+# Domain errors a view lets through are mapped by ``core.html_errors.DomainErrorMiddleware``
+# (NotFound → 404 page, PermissionDenied → 403 page, others → the page with the message).
+
+
+def member_required(view):
+    """Signed in with an active workspace membership; otherwise to the login page or
+    to "start a workspace"."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
+        if membership_of(request) is None:
+            return redirect("accounts:workspace_start")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def talent_manager_required(view):
+    """Signed in, in a workspace and a talent manager of it — or the workspace's 403 page.
+    The view receives the manager's membership as its second argument."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
+        membership = membership_of(request)
+        if membership is None:
+            messages.info(request, "Create or join a workspace first.")
+            return redirect("accounts:workspace_start")
+        if not membership.is_talent_manager:
+            return render(request, FORBIDDEN_TEMPLATE, status=403)
+        return view(request, membership, *args, **kwargs)
+
+    return wrapper
