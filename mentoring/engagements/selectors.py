@@ -52,16 +52,32 @@ def is_talent_manager_of(user, organization_id: int) -> bool:
 # --- Load and capacity -------------------------------------------------------
 
 
+def mentoring_now() -> QuerySet[Participant]:
+    """The one definition of mentor load: mentor seats in engagements that occupy the
+    mentor's capacity (active ones), not left. Every load figure counts these rows."""
+    return Participant.objects.filter(
+        role=Participant.Role.MENTOR, left_at__isnull=True, engagement__state__in=LOAD_STATES
+    )
+
+
+def mentor_loads(user_ids) -> dict[int, int]:
+    """How many engagements each of ``user_ids`` currently mentors (absent: none), one query."""
+    return dict(
+        mentoring_now()
+        .filter(user_id__in=list(user_ids))
+        .order_by()
+        .values("user_id")
+        .annotate(n=Count("id"))
+        .values_list("user_id", "n")
+    )
+
+
 def mentor_load_subquery(user_ref: str = "pk") -> Coalesce:
     """A subquery expression: how many engagements the user (``OuterRef(user_ref)``)
     currently mentors. Annotate candidate lists with it (matching uses it)."""
     counted = (
-        Participant.objects.filter(
-            user=OuterRef(user_ref),
-            role=Participant.Role.MENTOR,
-            left_at__isnull=True,
-            engagement__state__in=LOAD_STATES,
-        )
+        mentoring_now()
+        .filter(user=OuterRef(user_ref))
         .order_by()
         .values("user")
         .annotate(n=Count("id"))
@@ -72,9 +88,7 @@ def mentor_load_subquery(user_ref: str = "pk") -> Coalesce:
 
 def mentor_load(user) -> int:
     """Engagements the user is currently an active mentor in."""
-    return Participant.objects.filter(
-        user=user, role=Participant.Role.MENTOR, left_at__isnull=True, engagement__state__in=LOAD_STATES
-    ).count()
+    return mentoring_now().filter(user=user).count()
 
 
 def mentor_capacity_left(user) -> int:
