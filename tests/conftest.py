@@ -28,6 +28,22 @@ def _require_services(request):
         _service_missing("this test needs Redis: set REDIS_URL=redis://…")
 
 
+@pytest.fixture
+def org(db):
+    """A workspace (shared by every test package; build people in it with tests.factories)."""
+    from tests.factories import OrganizationFactory
+
+    return OrganizationFactory()
+
+
+@pytest.fixture
+def other_org(db):
+    """A second workspace, for "not yours" checks."""
+    from tests.factories import OrganizationFactory
+
+    return OrganizationFactory()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _celery_eager():
     from mentoring.config.celery import app

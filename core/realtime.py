@@ -1,0 +1,77 @@
+"""The channel layer as a doorbell: group names and sends, for every app.
+
+The database is the record; a send only tells open sockets to look. Sends never
+raise: a layer that is down costs latency (clients resume from the database), never
+the write that caused it. ``*_on_commit`` sends only once the data is durable
+(Zulip's ``send_event_on_commit``). Event types are handled by
+``messaging.sockets.consumers``; the frames on the wire are documented in docs/api.md.
+"""
+
+import asyncio
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger("core.realtime")
+
+
+def user_group(user_id: int) -> str:
+    """Every socket of one user (notifications, session revocation, membership changes)."""
+    return f"user.{user_id}"
+
+
+def conversation_group(conversation_id: int) -> str:
+    """Every socket subscribed to one conversation."""
+    return f"conversation.{conversation_id}"
+
+
+def _on_event_loop_thread() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def send_now(group: str, event: dict) -> None:
+    """One group send from synchronous code, now."""
+    send_many_now([(group, event)])
+
+
+def send_many_now(sends: list[tuple[str, dict]]) -> None:
+    """Many group sends from synchronous code in one trip to the event loop."""
+    layer = get_channel_layer()
+    if layer is None or not sends:
+        return
+    if _on_event_loop_thread():
+        # Sync code on a thread that runs an event loop (a script or test driving one)
+        # cannot block on the layer; the rows are committed, clients resume.
+        logger.warning("%d channel-layer send(s) skipped: called on an event-loop thread", len(sends))
+        return
+
+    async def send_all():
+        for group, event in sends:
+            await layer.group_send(group, event)
+
+    try:
+        async_to_sync(send_all)()
+    except Exception:  # the layer is down: clients catch up on resume / the bell's next poll
+        logger.exception("%d channel-layer send(s) failed (first: %s)", len(sends), sends[0][0])
+
+
+def send_on_commit(group: str, event: dict) -> None:
+    transaction.on_commit(lambda: send_now(group, event))
+
+
+def send_many_on_commit(sends: list[tuple[str, dict]]) -> None:
+    sends = list(sends)
+    transaction.on_commit(lambda: send_many_now(sends))
+
+
+async def send_async(group: str, event: dict) -> None:
+    """From async code (consumers): ephemeral frames with nothing to commit."""
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(group, event)
