@@ -6,6 +6,8 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self):
+        from messaging.chat import receivers
         from messaging.qa import trust_sources
 
         trust_sources.register()
+        receivers.connect()

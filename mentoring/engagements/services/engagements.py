@@ -15,6 +15,7 @@ from accounts.models import Skill
 from core import clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from mentoring.engagements.selectors import active_membership, is_talent_manager_of
+from mentoring.engagements.signals import engagement_members_changed, engagement_started
 from mentoring.models import (
     DEFAULT_DURATION_DAYS,
     FEEDBACK_WINDOW,
@@ -175,9 +176,7 @@ def _engagement_create(
 def _create_chat(engagement: Engagement) -> None:
     """Every engagement has its conversation from the start (in the same
     transaction), so pages only ever read it."""
-    from messaging.chat.services import conversation_for_engagement  # messaging builds on mentoring
-
-    conversation_for_engagement(engagement=engagement)
+    engagement_started.send(sender=Engagement, engagement=engagement)
 
 
 def _clean_text(value, *, field: str, label: str, max_length: int, required: bool) -> str:
@@ -344,9 +343,7 @@ def participant_add(*, actor, engagement_id, user, role: str) -> Participant:
 def _sync_chat_members(engagement_id: int) -> None:
     """Keep the engagement's chat members equal to its active participants, in
     the same transaction (messaging fans out the join/leave after commit)."""
-    from messaging.chat.services import conversation_sync_members  # messaging builds on mentoring
-
-    conversation_sync_members(engagement_id=engagement_id)
+    engagement_members_changed.send(sender=Engagement, engagement_id=engagement_id)
 
 
 def _engagement_for_manager_or_mentor(actor, engagement_id) -> Engagement:
