@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 LOCK_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-dev lock lint fmt migrate seed check-deploy schema upgrade-check bench-quick clean
+.PHONY: run test install install-dev lock lock-check lint fmt migrate seed check-deploy schema upgrade-check bench-quick clean
 
 # Python packages come only from the hashed locks (requirements*.txt, made by `make lock`
 # from requirements*.in): pip refuses a file whose hash is not in the lock, and any
@@ -65,10 +65,22 @@ test: install-dev
 # its own; the run and dev locks are constrained to the runtime lock's versions, so all
 # three agree on every package they share.
 LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --quiet --custom-compile-command "make lock"
+UV         := $(abspath $(BIN))/uv
+LOCK_DIR   ?= .
 lock: $(VENV)/.dev
-	$(BIN)/uv pip compile requirements.in -o requirements.txt $(LOCK_FLAGS) $(LOCK_ARGS)
-	$(BIN)/uv pip compile requirements-run.in -c requirements.txt -o requirements-run.txt $(LOCK_FLAGS) $(LOCK_ARGS)
-	$(BIN)/uv pip compile requirements-dev.in -c requirements-run.txt -o requirements-dev.txt $(LOCK_FLAGS) $(LOCK_ARGS)
+	cd $(LOCK_DIR) && $(UV) pip compile requirements.in -o requirements.txt $(LOCK_FLAGS) $(LOCK_ARGS)
+	cd $(LOCK_DIR) && $(UV) pip compile requirements-run.in -c requirements.txt -o requirements-run.txt \
+	  $(LOCK_FLAGS) $(LOCK_ARGS)
+	cd $(LOCK_DIR) && $(UV) pip compile requirements-dev.in -c requirements-run.txt -o requirements-dev.txt \
+	  $(LOCK_FLAGS) $(LOCK_ARGS)
+
+## lock-check: the committed locks are what `make lock` makes of requirements*.in (writes nothing here)
+lock-check: $(VENV)/.dev
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cp requirements*.in requirements*.txt "$$tmp"/ \
+	  && $(MAKE) --no-print-directory lock LOCK_DIR="$$tmp" LOCK_ARGS= >/dev/null \
+	  && for lock in requirements*.txt; do diff -u "$$lock" "$$tmp/$$lock" \
+	       || { echo "$$lock is out of date with requirements*.in: run make lock"; exit 1; }; done \
+	  && echo "the locks match requirements*.in"
 
 ## lint: ruff, formatting and the import contracts (.importlinter)
 lint: $(VENV)/.dev
