@@ -1,4 +1,5 @@
-# Tandem's production image: one image for web (uvicorn), worker and beat (Celery).
+# Tandem's production image: one image for web (uvicorn, mentoring.config.asgi), worker and
+# beat (`celery -A mentoring.config`).
 # Front-end libraries come from npm in a build stage; nothing from a CDN.
 
 FROM node:20-bookworm-slim AS assets
@@ -14,8 +15,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_ENV=production
 WORKDIR /app
 RUN useradd --create-home --uid 1000 tandem
+# the runtime lock only (hashed, every transitive package pinned): no test tools and no
+# honcho, since docker-compose runs web, worker and beat as processes of their own
 COPY requirements.txt ./
-RUN pip install -r requirements.txt
+RUN pip install --require-hashes -r requirements.txt
 COPY --from=assets /app/node_modules ./node_modules
 COPY . .
 # collectstatic needs production settings to load; this key exists only in this build step

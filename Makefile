@@ -8,21 +8,29 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # extra pytest arguments, e.g. `make test PYTEST_ARGS="-n 2 -x"`
 PYTEST_ARGS ?=
+# extra `uv pip compile` arguments for `make lock`, e.g. LOCK_ARGS="--upgrade-package celery"
+LOCK_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test install install-dev lint fmt migrate seed check-deploy schema bench-quick clean
+.PHONY: run test install install-dev lock lock-check lint fmt migrate seed check-deploy schema upgrade-check bench-quick clean
+
+# Python packages come only from the hashed locks (requirements*.txt, made by `make lock`
+# from requirements*.in): pip refuses a file whose hash is not in the lock, and any
+# dependency the lock does not pin. The locks pin pip itself, so the first install also
+# replaces the virtualenv's bundled pip with the locked one.
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --require-hashes
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required (looked for $(PYTHON))."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.runtime: $(BIN)/python requirements.txt
-	$(BIN)/pip install --quiet -r requirements.txt
+# the runtime set plus honcho (requirements-run.txt); the production image gets requirements.txt
+$(VENV)/.runtime: $(BIN)/python requirements-run.txt
+	$(PIP_INSTALL) -r requirements-run.txt
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -49,9 +57,36 @@ test: install-dev
 	DJANGO_ENV=test $(BIN)/pytest tests --ignore=tests/browser $(PYTEST_ARGS)
 	DJANGO_ENV=test $(BIN)/python -m tests.browser.run_if_possible
 
-lint:
+## lock: regenerate the hashed locks from requirements*.in (keeps every other pin as it is)
+# uv rather than pip-tools: `--universal` writes one lock that holds on Linux (CI, the image)
+# and on developers' macOS alike, with markers where a platform needs more, which
+# pip-compile cannot (it resolves for the machine it runs on); and uv reads only PyPI,
+# never a machine's pip.conf mirrors, so the hashes are PyPI's. Each lock is complete on
+# its own; the run and dev locks are constrained to the runtime lock's versions, so all
+# three agree on every package they share.
+LOCK_FLAGS := --generate-hashes --universal --python-version 3.11 --quiet --custom-compile-command "make lock"
+UV         := $(abspath $(BIN))/uv
+LOCK_DIR   ?= .
+lock: $(VENV)/.dev
+	cd $(LOCK_DIR) && $(UV) pip compile requirements.in -o requirements.txt $(LOCK_FLAGS) $(LOCK_ARGS)
+	cd $(LOCK_DIR) && $(UV) pip compile requirements-run.in -c requirements.txt -o requirements-run.txt \
+	  $(LOCK_FLAGS) $(LOCK_ARGS)
+	cd $(LOCK_DIR) && $(UV) pip compile requirements-dev.in -c requirements-run.txt -o requirements-dev.txt \
+	  $(LOCK_FLAGS) $(LOCK_ARGS)
+
+## lock-check: the committed locks are what `make lock` makes of requirements*.in (writes nothing here)
+lock-check: $(VENV)/.dev
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; cp requirements*.in requirements*.txt "$$tmp"/ \
+	  && $(MAKE) --no-print-directory lock LOCK_DIR="$$tmp" LOCK_ARGS= >/dev/null \
+	  && for lock in requirements*.txt; do diff -u "$$lock" "$$tmp/$$lock" \
+	       || { echo "$$lock is out of date with requirements*.in: run make lock"; exit 1; }; done \
+	  && echo "the locks match requirements*.in"
+
+## lint: ruff, formatting and the import contracts (.importlinter)
+lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 fmt:
 	$(BIN)/ruff check --fix .
@@ -64,6 +99,11 @@ check-deploy:
 
 schema:
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+## upgrade-check: a database made and seeded by an older commit migrates with every row kept
+# (needs PostgreSQL; UPGRADE_BASE defaults to the last commit before the re-layout)
+upgrade-check: $(VENV)/.runtime
+	$(BIN)/python .ci/upgrade_check.py $(if $(UPGRADE_BASE),--base $(UPGRADE_BASE))
 
 BENCHMARKS := matching cohort trust_recompute trust_quality dashboard routing_sim ws_roundtrip ws_fanout ws_fault
 
