@@ -3,6 +3,7 @@ can use the live server at once, each with their own session and socket."""
 
 from allauth.account.models import EmailAddress
 
+from tests.browser.login import log_in_through_form
 from tests.clients import log_in_page
 from tests.factories import DEFAULT_PASSWORD, member
 
@@ -46,11 +47,7 @@ def test_two_people_at_once_have_separate_sessions_and_sockets(new_person, live_
 
 def test_the_password_login_form_logs_a_verified_member_in(page):
     person = member()
-    page.goto("/accounts/login/")
-    form = page.locator("main form").filter(has=page.locator("input[name=password]"))
-    form.locator("input[name=login]").fill(person.email)
-    form.locator("input[name=password]").fill(DEFAULT_PASSWORD)
-    form.locator("[type=submit]").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    log_in_through_form(page, person.email)
 
     assert any(cookie["name"] == "sessionid" for cookie in page.context.cookies())
