@@ -6,7 +6,15 @@ Read-only: rendering a page never writes. Engagements get their conversation
 when they are created (``mentoring.engagements.services.engagements._engagement_create``);
 an older engagement without one (or a participant not yet among its members)
 gets an "Open the chat" button that POSTs to ``messaging:engagement_chat_open``,
-which creates or syncs it."""
+which creates or syncs it.
+
+``{% message_prototypes as prototypes %}``: stand-ins the panel renders
+templates/messaging/_message.html with into its ``<template>`` elements, so the
+live chat (static/js/chat-message.js) fills clones of the same markup the
+history is rendered with."""
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from django import template
 
@@ -52,3 +60,28 @@ def chat_panel(context):
         return missing if engagement is not None else {"chat": None, "not_member": True}
     chat = chat_panel_context(user, conversation, next_url=request.get_full_path())
     return {"chat": chat, "request": request, "csrf_token": context.get("csrf_token")}
+
+
+@register.simple_tag
+def message_prototypes() -> dict:
+    """A message with every optional part ("(edited)", the reply link), live and
+    deleted. Ids are blank (never a real ``data-seq``) and there is no author, so
+    the prototype is nobody's ("mine" is the script's to set)."""
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def prototype(*, deleted: bool):
+        return SimpleNamespace(
+            conversation_id="",
+            seq="",
+            client_id="",
+            author=None,
+            author_id=None,
+            created_at=epoch,
+            edited_at=None if deleted else epoch,
+            deleted_at=epoch if deleted else None,
+            reply_to_id=True,
+            reply_to=SimpleNamespace(seq=""),
+            body_html="",
+        )
+
+    return {"live": prototype(deleted=False), "deleted": prototype(deleted=True)}

@@ -1,123 +1,24 @@
-// Live chat over the one /ws/ socket of the tab (protocol: docs/api.md).
+// Live chat over the tab's one socket (./socket.js; protocol: docs/api.md).
 //
 // Upgrades the server-rendered chat panel ([data-chat], templates/messaging/
-// _chat_panel_body.html): connects, reconnects with exponential backoff and
-// jitter, resumes from the last seq seen, shows a message at once (local echo
-// keyed by client_id) and reconciles it with the server's ack, marks failed
-// sends with a Retry button (same client_id, so a retry never duplicates),
-// and shows typing, presence, read receipts and unread counts. The database
-// is the record: after any gap the client asks the server to replay.
+// _chat_panel_body.html): resumes from the last seq seen after every `hello`,
+// shows a message at once (local echo keyed by client_id) and reconciles it
+// with the server's ack, marks failed sends with a Retry button (same
+// client_id, so a retry never duplicates), and shows typing, presence, read
+// receipts and unread counts. The database is the record: after any gap the
+// client asks the server to replay. Messages are drawn from the server's own
+// markup (./chat-message.js), so live and reloaded ones look the same.
 
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 30_000;
-const HEARTBEAT_MS = 25_000;
+import { MessageMarkup, showTimes } from "./chat-message.js";
+import { getJson } from "./http.js";
+import { connect, on, onResume, onState, send } from "./socket.js";
+
 const TYPING_EVERY_MS = 3_000;
 const TYPING_SHOWN_MS = 6_000;
 const ACK_TIMEOUT_MS = 15_000;
 const AT_BOTTOM_PX = 48;
-const CLOSE_NO_RECONNECT = new Set([4401, 4403]);
 
-// --- one socket per tab -------------------------------------------------------
-
-class Connection {
-  constructor(path) {
-    this.path = path;
-    this.socket = null;
-    this.attempts = 0;
-    this.listeners = new Set();
-    this.retryTimer = null;
-    this.heartbeatTimer = null;
-    this.stopped = false;
-    this.ready = false;
-    window.addEventListener("online", () => this.reconnectNow());
-    document.addEventListener("visibilitychange", () => this.heartbeat());
-    // Other modules (routing.js) share this socket: see notifications.js.
-    document.addEventListener("tandem:send", (event) => {
-      if (event.detail && event.detail.frame && this.send(event.detail.frame)) event.detail.sent = true;
-    });
-  }
-
-  // Ready once the server said hello: the session was accepted and the socket
-  // is subscribed, so a frame sent now will be answered.
-  get isOpen() {
-    return this.ready && this.socket !== null && this.socket.readyState === WebSocket.OPEN;
-  }
-
-  listen(listener) {
-    this.listeners.add(listener);
-  }
-
-  emit(frame) {
-    for (const listener of this.listeners) listener(frame);
-    document.dispatchEvent(new CustomEvent("tandem:frame", { detail: frame }));
-  }
-
-  connect() {
-    if (this.stopped || this.socket) return;
-    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${scheme}//${window.location.host}${this.path}`);
-    this.socket = socket;
-    this.emit({ type: "connection.state", state: "connecting" });
-    socket.addEventListener("message", (event) => {
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      if (frame.type === "hello") {
-        this.attempts = 0;
-        this.ready = true;
-        this.emit({ type: "connection.state", state: "open" });
-        this.heartbeat();
-        clearInterval(this.heartbeatTimer);
-        this.heartbeatTimer = setInterval(() => this.heartbeat(), HEARTBEAT_MS);
-      }
-      this.emit(frame);
-    });
-    socket.addEventListener("close", (event) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      this.ready = false;
-      clearInterval(this.heartbeatTimer);
-      if (CLOSE_NO_RECONNECT.has(event.code)) {
-        this.stopped = true;
-        this.emit({ type: "connection.state", state: "signed-out" });
-        return;
-      }
-      this.scheduleReconnect();
-    });
-  }
-
-  scheduleReconnect() {
-    clearTimeout(this.retryTimer);
-    // Exponential backoff with "equal jitter": half fixed, half random, so many
-    // tabs that lost the server at once do not come back in lockstep.
-    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.attempts);
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
-    this.attempts += 1;
-    this.emit({ type: "connection.state", state: "reconnecting", delay });
-    this.retryTimer = setTimeout(() => this.connect(), delay);
-  }
-
-  reconnectNow() {
-    if (this.stopped || this.socket) return;
-    clearTimeout(this.retryTimer);
-    this.connect();
-  }
-
-  send(frame) {
-    if (!this.isOpen) return false;
-    this.socket.send(JSON.stringify(frame));
-    return true;
-  }
-
-  heartbeat() {
-    this.send({ type: "presence.heartbeat", state: document.visibilityState === "visible" ? "online" : "away" });
-  }
-}
-
-// --- rendering helpers ----------------------------------------------------------
+// --- small DOM helpers (controls the panel adds; messages come from chat-message.js)
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -131,11 +32,6 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-function formatTime(iso) {
-  const date = new Date(iso);
-  return date.toLocaleString([], { day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-}
-
 function plainText(html) {
   const doc = new DOMParser().parseFromString(html, "text/html");
   return (doc.body.textContent || "").trim();
@@ -144,12 +40,12 @@ function plainText(html) {
 // --- one chat panel -------------------------------------------------------------
 
 class ChatPanel {
-  constructor(root, connection) {
+  constructor(root) {
     this.root = root;
-    this.connection = connection;
     this.conversation = Number(root.dataset.conversation);
     this.me = Number(root.dataset.user);
     this.closed = root.dataset.closed === "true";
+    this.markup = new MessageMarkup(root, this.me);
     this.log = root.querySelector("[data-chat-log]");
     this.form = root.querySelector("[data-chat-form]");
     this.textarea = root.querySelector("[data-chat-body]");
@@ -164,7 +60,7 @@ class ChatPanel {
     this.since = root.dataset.renderedAt || null; // server time the page was rendered
     this.myLastRead = Number(root.dataset.lastRead) || 0;
     this.readSent = this.myLastRead;
-    this.pending = new Map(); // client_id -> {body, replyTo, node, timer, state}
+    this.pending = new Map(); // client_id -> {body, replyTo, node, timer, state: queued | sent | failed}
     this.typers = new Map(); // user id -> {name, timer}
     this.typingSentAt = 0;
     this.members = new Map();
@@ -175,6 +71,7 @@ class ChatPanel {
         lastRead: Number(node.dataset.lastRead) || 0,
       });
     }
+    showTimes(this.log);
     for (const node of this.log.querySelectorAll(".chat-message[data-seq]")) this.decorate(node);
     this.bindForm();
     this.log.addEventListener("scroll", () => {
@@ -186,74 +83,71 @@ class ChatPanel {
     this.updateUnread();
   }
 
-  // --- frames from the server ---------------------------------------------------
+  // --- the connection -----------------------------------------------------------
 
-  onFrame(frame) {
-    switch (frame.type) {
-      case "connection.state":
-        return this.onConnectionState(frame);
-      case "hello":
-        return this.onHello();
-      case "message.new":
-        if (frame.message.conversation === this.conversation) this.onMessage(frame.message, frame.replay);
-        return;
-      case "message.ack":
-        if (frame.conversation === this.conversation) this.onAck(frame);
-        return;
-      case "message.updated":
-        // only messages on screen; older ones are fetched with their latest text anyway
-        if (frame.message.conversation === this.conversation && this.log.querySelector(`[data-seq="${frame.message.seq}"]`)) {
-          this.upsert(frame.message);
-        }
-        return;
-      case "message.deleted":
-        if (frame.conversation === this.conversation) this.onDeleted(frame);
-        return;
-      case "read.updated":
-        if (frame.conversation === this.conversation) this.setRead(frame.user, frame.last_read_seq);
-        return;
-      case "typing":
-        if (frame.conversation === this.conversation) this.onTyping(frame);
-        return;
-      case "presence":
-        return this.setPresence(frame.user, frame.state);
-      case "resume.more":
-        if (frame.conversation === this.conversation) this.resume(frame.after);
-        return;
-      case "resume.done":
-        return this.onResumeDone(frame);
-      case "conversation.left":
-        if (frame.conversation === this.conversation) this.setClosed("You are no longer in this conversation.");
-        return;
-      case "error":
-        return this.onError(frame);
-      default:
-        return;
-    }
+  listen() {
+    onState((state) => this.onConnectionState(state));
+    onResume(() => this.onHello());
+    const mine = (handler) => (frame) => {
+      if (Number(frame.conversation) === this.conversation) handler(frame);
+    };
+    on("message.new", (frame) => {
+      if (frame.message.conversation === this.conversation) this.onMessage(frame.message, frame.replay);
+    });
+    on("message.ack", mine((frame) => this.onAck(frame)));
+    on("message.updated", (frame) => {
+      // only messages on screen; older ones are fetched with their latest text anyway
+      if (frame.message.conversation === this.conversation && this.messageNode(frame.message.seq)) {
+        this.upsert(frame.message);
+      }
+    });
+    on("message.deleted", mine((frame) => this.onDeleted(frame)));
+    on("read.updated", mine((frame) => this.setRead(frame.user, frame.last_read_seq)));
+    on("typing", mine((frame) => this.onTyping(frame)));
+    on("presence", (frame) => this.setPresence(frame.user, frame.state));
+    on("resume.more", mine((frame) => this.resume(frame.after)));
+    on("resume.done", (frame) => this.onResumeDone(frame));
+    on("conversation.left", mine(() => this.setClosed("You are no longer in this conversation.")));
+    on("error", (frame) => this.onError(frame));
   }
 
-  onConnectionState(frame) {
+  onConnectionState({ state, delay, reason }) {
     const text = {
       connecting: "Connecting…",
-      open: "Live.",
-      reconnecting: `Offline — reconnecting in ${Math.ceil((frame.delay || 0) / 1000)} s. Messages you write are kept and sent when back.`,
-      "signed-out": "Your session ended. Reload the page to sign in again.",
-    }[frame.state];
+      live: "Live.",
+      reconnecting: `Offline — reconnecting in ${Math.ceil((delay || 0) / 1000)} s. Messages you write are kept and sent when back.`,
+      offline:
+        reason === "signed-out"
+          ? "Your session ended. Reload the page to sign in again."
+          : "Offline — reconnecting when the network is back. Messages you write are kept and sent when back.",
+    }[state];
+    if (reason === "not-started") return;
     if (text && !this.closed) this.status.textContent = text;
-    this.root.dataset.connection = frame.state;
+    this.root.dataset.connection = state;
+    if (state === "live") return;
+    for (const [clientId, item] of this.pending) {
+      if (item.state === "failed") continue;
+      if (reason === "signed-out") {
+        this.fail(clientId, "Your session ended. Reload the page to sign in again.");
+      } else if (item.state === "sent") {
+        // unanswered: it goes out again after the next hello, so no timeout meanwhile
+        clearTimeout(item.timer);
+        item.node.querySelector(".chat-send-state").textContent = "Waiting for the connection…";
+      }
+    }
   }
 
   onHello() {
     this.resume(this.lastSeq);
-    // Anything written while offline goes out now, with its original client_id.
-    for (const [clientId, item] of this.pending) if (item.state !== "failed") this.transmit(clientId);
+    // sent before the connection dropped and never answered: again, same client_id
+    for (const [clientId, item] of this.pending) if (item.state === "sent") this.transmit(clientId);
   }
 
   resume(after) {
     const frame = { type: "resume", conversations: { [this.conversation]: after } };
     // edits and deletions of older messages since the last resume are replayed too
     if (this.since) frame.since = this.since;
-    this.connection.send(frame);
+    send(frame, { queue: false }); // the next hello resumes anyway
   }
 
   onResumeDone(frame) {
@@ -266,12 +160,11 @@ class ChatPanel {
   }
 
   onMessage(message, replay) {
-    const isNew = !this.log.querySelector(`[data-seq="${message.seq}"]`);
+    const isNew = !this.messageNode(message.seq);
     const gap = message.seq > this.lastSeq + 1;
     this.upsert(message);
     if (!gap) {
-      // this one, and earlier out-of-order arrivals, are now contiguous
-      while (this.log.querySelector(`[data-seq="${this.lastSeq + 1}"]`)) this.lastSeq += 1;
+      this.advanceLastSeq(); // this one, and earlier out-of-order arrivals, are now contiguous
     } else if (!replay) {
       this.resume(this.lastSeq); // a gap: the database has what we missed
     }
@@ -289,17 +182,18 @@ class ChatPanel {
     const item = this.pending.get(frame.client_id);
     if (item) clearTimeout(item.timer);
     this.upsert(frame.message);
-    while (this.log.querySelector(`[data-seq="${this.lastSeq + 1}"]`)) this.lastSeq += 1;
+    this.advanceLastSeq();
     this.updateReceipts();
   }
 
   onDeleted(frame) {
-    const node = this.log.querySelector(`[data-seq="${frame.seq}"]`);
+    const node = this.messageNode(frame.seq);
     if (!node) return;
-    node.classList.add("deleted");
-    node.querySelector(".chat-body")?.replaceWith(el("p", { class: "chat-body muted", text: "Message deleted." }));
-    node.querySelector(".chat-edited")?.remove();
-    this.decorate(node);
+    const hadFocus = node.contains(document.activeElement);
+    const tombstone = this.markup.renderDeleted(node, this.conversation, frame.deleted_at);
+    this.decorate(tombstone);
+    node.replaceWith(tombstone);
+    if (hadFocus) this.textarea?.focus();
     this.updateUnread();
     this.updateReceipts();
   }
@@ -333,9 +227,7 @@ class ChatPanel {
       this.fail(frame.client_id, frame.reason, frame.code);
       return;
     }
-    if (frame.conversation === this.conversation || frame.conversation === String(this.conversation)) {
-      this.status.textContent = frame.reason;
-    }
+    if (Number(frame.conversation) === this.conversation) this.status.textContent = frame.reason;
   }
 
   setClosed(text) {
@@ -399,12 +291,21 @@ class ChatPanel {
     if (document.visibilityState !== "visible" || !this.atBottom()) return;
     const seqs = [...this.log.querySelectorAll(".chat-message[data-seq]")].map((n) => Number(n.dataset.seq));
     const newest = Math.min(this.lastSeq, seqs.length ? Math.max(...seqs) : 0);
-    if (newest > this.readSent && this.connection.send({ type: "read.update", conversation: this.conversation, last_read_seq: newest })) {
-      this.readSent = newest;
-    }
+    if (newest <= this.readSent) return;
+    // not queued: resume.done calls this again after a reconnect
+    const frame = { type: "read.update", conversation: this.conversation, last_read_seq: newest };
+    if (send(frame, { queue: false }) === "sent") this.readSent = newest;
   }
 
   // --- the message list -------------------------------------------------------------
+
+  messageNode(seq) {
+    return this.log.querySelector(`.chat-message[data-seq="${seq}"]`);
+  }
+
+  advanceLastSeq() {
+    while (this.messageNode(this.lastSeq + 1)) this.lastSeq += 1;
+  }
 
   atBottom() {
     return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < AT_BOTTOM_PX;
@@ -420,50 +321,12 @@ class ChatPanel {
     while (this.live.childElementCount > 5) this.live.firstElementChild.remove();
   }
 
-  render(message) {
-    const mine = message.author && message.author.id === this.me;
-    const node = el("li", {
-      class: `chat-message${mine ? " mine" : ""}${message.deleted_at ? " deleted" : ""}`,
-      "data-seq": message.seq,
-      "data-client-id": message.client_id,
-      "data-author": message.author ? message.author.id : "",
-      id: `msg-${message.conversation}-${message.seq}`,
-    });
-    const meta = el(
-      "p",
-      { class: "chat-meta" },
-      el("strong", { text: message.author ? message.author.name : "Former member" }),
-      " ",
-      el("time", { datetime: message.created_at, text: formatTime(message.created_at) }),
-    );
-    if (message.edited_at && !message.deleted_at) meta.append(" ", el("span", { class: "muted chat-edited", text: "(edited)" }));
-    node.append(meta);
-    if (message.reply_to) {
-      node.append(
-        el(
-          "p",
-          { class: "chat-reply muted" },
-          el("a", { href: `#msg-${message.conversation}-${message.reply_to}`, text: `↪ reply to #${message.reply_to}` }),
-        ),
-      );
-    }
-    if (message.deleted_at) {
-      node.append(el("p", { class: "chat-body muted", text: "Message deleted." }));
-    } else {
-      const body = el("div", { class: "chat-body" });
-      body.innerHTML = message.body_html; // sanitized on the server (nh3 allow-list)
-      node.append(body);
-    }
-    this.decorate(node);
-    return node;
-  }
-
   upsert(message) {
     const wasAtBottom = this.atBottom();
-    const node = this.render(message);
+    const node = this.markup.render(message);
+    this.decorate(node);
     const existing =
-      this.log.querySelector(`[data-seq="${message.seq}"]`) ||
-      this.log.querySelector(`.pending[data-client-id="${message.client_id}"]`);
+      this.messageNode(message.seq) || this.log.querySelector(`.pending[data-client-id="${message.client_id}"]`);
     if (existing) {
       const hadFocus = existing.contains(document.activeElement);
       existing.replaceWith(node);
@@ -500,7 +363,7 @@ class ChatPanel {
       const remove = el("button", { type: "button", class: "link-button", text: "Delete", "aria-label": `Delete message #${seq}` });
       remove.addEventListener("click", () => {
         if (window.confirm("Delete this message for everyone?")) {
-          this.connection.send({ type: "message.delete", conversation: this.conversation, seq });
+          send({ type: "message.delete", conversation: this.conversation, seq }, { key: `message.delete:${this.conversation}:${seq}` });
         }
       });
       actions.append(" ", edit, " ", remove);
@@ -527,7 +390,6 @@ class ChatPanel {
 
   startEdit(node, seq) {
     const body = node.querySelector(".chat-body");
-    const api = this.root.dataset.api;
     const editor = el("form", { class: "chat-edit" });
     const id = `chat-edit-${this.conversation}-${seq}`;
     const field = el("textarea", { id, rows: 2, maxlength: 10000 });
@@ -536,11 +398,8 @@ class ChatPanel {
     const cancel = el("button", { type: "button", class: "secondary", text: "Cancel" });
     editor.append(label, field, save, " ", cancel);
     // the markdown as written (the page only has the rendered HTML)
-    fetch(`${api}/messages?after=${seq - 1}&limit=1`, {
-      credentials: "same-origin",
-      headers: { Accept: "application/json" },
-    })
-      .then((r) => (r.ok ? r.json() : null))
+    getJson(`${this.root.dataset.api}/messages?after=${seq - 1}&limit=1`)
+      .catch(() => null)
       .then((data) => {
         const original = data && data.results && data.results[0];
         field.value = original ? original.body : plainText(body.innerHTML);
@@ -556,7 +415,8 @@ class ChatPanel {
         field.setAttribute("aria-invalid", "true");
         return;
       }
-      this.connection.send({ type: "message.edit", conversation: this.conversation, seq, body: field.value });
+      const frame = { type: "message.edit", conversation: this.conversation, seq, body: field.value };
+      send(frame, { key: `message.edit:${this.conversation}:${seq}` }); // the latest text wins
       editor.replaceWith(body);
     });
     field.addEventListener("keydown", (event) => {
@@ -583,7 +443,8 @@ class ChatPanel {
       this.textarea.removeAttribute("aria-invalid");
       const now = Date.now();
       if (this.textarea.value.trim() && now - this.typingSentAt > TYPING_EVERY_MS) {
-        if (this.connection.send({ type: "typing", conversation: this.conversation })) this.typingSentAt = now;
+        const frame = { type: "typing", conversation: this.conversation };
+        if (send(frame, { queue: false }) === "sent") this.typingSentAt = now;
       }
     });
   }
@@ -602,15 +463,10 @@ class ChatPanel {
     }
     const clientId = crypto.randomUUID();
     const replyTo = this.replyInput.value ? Number(this.replyInput.value) : null;
-    const node = el(
-      "li",
-      { class: "chat-message mine pending", "data-client-id": clientId },
-      el("p", { class: "chat-meta" }, el("strong", { text: "You" }), " ", el("span", { class: "muted chat-send-state", text: "Sending…" })),
-      el("div", { class: "chat-body chat-body-plain", text: body }),
-    );
+    const node = this.markup.renderPending({ conversation: this.conversation, clientId, body, replyTo });
     this.log.querySelector("[data-chat-empty]")?.remove();
     this.log.append(node);
-    this.pending.set(clientId, { body, replyTo, node, timer: null, state: "sending" });
+    this.pending.set(clientId, { body, replyTo, node, timer: null, state: "queued" });
     this.textarea.value = "";
     this.cancelReply();
     this.scrollToBottom();
@@ -618,22 +474,31 @@ class ChatPanel {
     this.textarea.focus();
   }
 
+  // Written offline, a message waits in the socket's queue (keyed by its
+  // client_id) and goes out after the next hello; the ack timeout starts when
+  // it is actually on the wire.
   transmit(clientId) {
     const item = this.pending.get(clientId);
     if (!item) return;
-    item.state = "sending";
     item.node.classList.remove("failed");
-    item.node.querySelector(".chat-retry")?.remove();
+    item.node.querySelector(".chat-retry")?.closest("p")?.remove();
     const stateText = item.node.querySelector(".chat-send-state");
     const frame = { type: "message.send", conversation: this.conversation, client_id: clientId, body: item.body, ref: clientId };
     if (item.replyTo) frame.reply_to = item.replyTo;
-    if (this.connection.send(frame)) {
-      stateText.textContent = "Sending…";
-      clearTimeout(item.timer);
-      item.timer = setTimeout(() => this.fail(clientId, "No answer from the server."), ACK_TIMEOUT_MS);
-    } else {
-      stateText.textContent = "Waiting for the connection…";
-    }
+    clearTimeout(item.timer);
+    item.state = "queued";
+    const result = send(frame, {
+      key: `message.send:${clientId}`,
+      onSent: () => {
+        if (this.pending.get(clientId) !== item || item.state === "failed") return;
+        item.state = "sent";
+        stateText.textContent = "Sending…";
+        clearTimeout(item.timer);
+        item.timer = setTimeout(() => this.fail(clientId, "No answer from the server."), ACK_TIMEOUT_MS);
+      },
+    });
+    if (result === "queued") stateText.textContent = "Waiting for the connection…";
+    else if (result === "dropped") this.fail(clientId, "Your session ended. Reload the page to sign in again.");
   }
 
   fail(clientId, reason, code) {
@@ -654,17 +519,7 @@ class ChatPanel {
 
 // --- start ------------------------------------------------------------------------------
 
-function start() {
-  const roots = [...document.querySelectorAll("[data-chat]")].filter((root) => root.dataset.latest === "true");
-  if (!roots.length || !("WebSocket" in window)) return;
-  const connection = new Connection(roots[0].dataset.wsPath || "/ws/");
-  const panels = roots.map((root) => new ChatPanel(root, connection));
-  connection.listen((frame) => {
-    for (const panel of panels) panel.onFrame(frame);
-  });
-  connection.connect();
-  window.tandemChat = { connection, panels }; // for debugging and browser tests
-}
-
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-else start();
+// Only the newest page of a chat is live (older pages are plain history).
+const roots = [...document.querySelectorAll("[data-chat]")].filter((root) => root.dataset.latest === "true");
+for (const root of roots) new ChatPanel(root).listen();
+if (roots.length) connect();

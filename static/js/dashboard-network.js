@@ -4,6 +4,8 @@
 // Cytoscape's own (drag, wheel, pinch); the search box selects and centres people whose
 // name contains the text. The page's tables are the text alternative.
 
+import { getJson } from "./http.js";
+
 const COLORS = {
   person: "#1d4ed8",
   broker: "#b45309",
@@ -115,12 +117,7 @@ async function start() {
   say("network-status", "Loading the network…");
   let data;
   try {
-    const response = await fetch(container.dataset.url, {
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    data = await response.json();
+    data = await getJson(container.dataset.url);
   } catch {
     say("network-status", "The network could not be loaded; reload the page. The tables below still list everything.");
     return;

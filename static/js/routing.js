@@ -1,7 +1,6 @@
 // "Ask the network", live (protocol: docs/api.md "Ask the network").
 //
-// Uses the tab's one socket through the `tandem:frame` / `tandem:send` DOM
-// events (owned by notifications.js, or chat.js on chat pages):
+// Uses the tab's one socket (./socket.js, shared with the chat and the bell):
 // - the answer box ([data-answer-typing]) sends `answer.typing` while someone
 //   types, at most every few seconds;
 // - the asker's progress ([data-routing-progress]) renders the summary line of
@@ -11,33 +10,16 @@
 // - the "Questions for you" inbox ([data-routed-inbox]) and the nav badge
 //   ([data-routed-nav]) re-read themselves when a question is routed here.
 // After a reconnect (`hello`) everything is re-read, so nothing missed stays missing.
+// The nav and the page may both load this module: as an ES module it runs once.
+
+import { chosenId, watchSuggestions } from "./datalist.js";
+import { getHtml, getJson } from "./http.js";
+import { announce } from "./live-region.js";
+import { connect, on, send } from "./socket.js";
 
 const TYPING_EVERY_MS = 3_000;
 const REFRESH_DEBOUNCE_MS = 250;
 const CLOCK_TICK_MS = 30_000;
-
-function sendFrame(frame) {
-  const detail = { frame, sent: false };
-  document.dispatchEvent(new CustomEvent("tandem:send", { detail }));
-  return detail.sent;
-}
-
-function onFrame(listener) {
-  document.addEventListener("tandem:frame", (event) => listener(event.detail || {}));
-}
-
-async function fetchHtml(url) {
-  const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "text/html" } });
-  if (!response.ok) throw new Error(`${url}: ${response.status}`);
-  return new DOMParser().parseFromString(await response.text(), "text/html");
-}
-
-function announce(region, text) {
-  if (!region) return;
-  region.textContent = "";
-  // a fresh text node after clearing makes screen readers announce a repeat too
-  window.setTimeout(() => { region.textContent = text; }, 50);
-}
 
 function debounced(fn, wait) {
   let timer = null;
@@ -56,7 +38,7 @@ function watchTyping(form) {
     if (!(event.target instanceof HTMLTextAreaElement) || !event.target.value.trim()) return;
     const now = Date.now();
     if (now - lastSent < TYPING_EVERY_MS) return;
-    if (sendFrame({ type: "answer.typing", question })) lastSent = now;
+    if (send({ type: "answer.typing", question }, { queue: false }) === "sent") lastSent = now;
   });
 }
 
@@ -142,7 +124,7 @@ class Progress {
 
   async reload() {
     try {
-      const doc = await fetchHtml(this.root.dataset.url);
+      const doc = await getHtml(this.root.dataset.url);
       const fresh = doc.querySelector("[data-routing-progress]");
       if (!fresh) return;
       this.waves.replaceChildren(...fresh.querySelector("[data-routing-waves]").childNodes);
@@ -160,7 +142,7 @@ class Progress {
   async reloadAnswers() {
     if (!this.answers) return;
     try {
-      const doc = await fetchHtml(window.location.pathname);
+      const doc = await getHtml(window.location.pathname);
       const fresh = doc.querySelector(`[data-answers][data-question="${this.question}"]`);
       if (!fresh) return;
       const before = this.answers.querySelectorAll("article.answer").length;
@@ -186,8 +168,7 @@ async function refreshNavCount() {
   const nav = document.querySelector("[data-routed-nav]");
   if (!nav) return;
   try {
-    const response = await fetch(nav.dataset.countUrl, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (response.ok) setNavCount((await response.json()).pending);
+    setNavCount((await getJson(nav.dataset.countUrl)).pending);
   } catch {
     // offline: the next notification or reconnect re-reads
   }
@@ -197,7 +178,7 @@ async function refreshInbox(inbox) {
   // leave the list alone while someone is writing in it
   if (inbox.contains(document.activeElement) && document.activeElement.matches("textarea, input")) return false;
   try {
-    const doc = await fetchHtml(inbox.dataset.url);
+    const doc = await getHtml(inbox.dataset.url);
     inbox.replaceChildren(...doc.body.childNodes);
     for (const form of inbox.querySelectorAll("[data-answer-typing]")) watchTyping(form);
     return true;
@@ -210,10 +191,7 @@ async function refreshInbox(inbox) {
 
 function syncPersonId(input) {
   const hidden = input.form && input.form.querySelector("input[data-person-id]");
-  if (!hidden) return;
-  const typed = input.value.trim().toLowerCase();
-  const match = input.list ? Array.from(input.list.options).find((option) => option.value.toLowerCase() === typed) : null;
-  hidden.value = match && match.dataset.id ? match.dataset.id : "";
+  if (hidden) hidden.value = chosenId(input);
 }
 
 // --- start ----------------------------------------------------------------------------------
@@ -229,46 +207,33 @@ function start() {
   const refreshInboxSoon = inbox ? debounced(() => refreshInbox(inbox), REFRESH_DEBOUNCE_MS) : null;
   let helloSeen = false;
 
-  onFrame((frame) => {
-    if (frame.type === "hello") {
-      // (re)connected: whatever happened meanwhile is in the database. The first
-      // hello only covers the moment between rendering and connecting (the cheap
-      // reads); after a reconnect everything is read again.
-      const reconnect = helloSeen;
-      helloSeen = true;
-      if (progress) progress.refresh();
-      if (refreshInboxSoon) refreshInboxSoon();
-      if (reconnect) {
-        refreshNavCount();
-        if (progress) progress.reloadAnswersSoon();
-      }
-    } else if (frame.type === "question.progress") {
-      if (progress && frame.question === progress.question) progress.onProgress(frame);
-    } else if (frame.type === "notification") {
-      if (frame.kind === "question.routed") {
-        refreshNavCount();
-        if (inbox) {
-          refreshInbox(inbox).then(() => announce(inboxLive, `New question for you: ${frame.title}`));
-        }
-      } else if (progress && frame.link && new URL(frame.link, window.location.href).pathname === window.location.pathname) {
-        progress.reloadAnswersSoon(); // e.g. question.answered for the asker
-      }
+  on("hello", () => {
+    // (re)connected: whatever happened meanwhile is in the database. The first
+    // hello only covers the moment between rendering and connecting (the cheap
+    // reads); after a reconnect everything is read again.
+    const reconnect = helloSeen;
+    helloSeen = true;
+    if (progress) progress.refresh();
+    if (refreshInboxSoon) refreshInboxSoon();
+    if (reconnect) {
+      refreshNavCount();
+      if (progress) progress.reloadAnswersSoon();
+    }
+  });
+  on("question.progress", (frame) => {
+    if (progress && frame.question === progress.question) progress.onProgress(frame);
+  });
+  on("notification", (frame) => {
+    if (frame.kind === "question.routed") {
+      refreshNavCount();
+      if (inbox) refreshInbox(inbox).then(() => announce(inboxLive, `New question for you: ${frame.title}`));
+    } else if (progress && frame.link && new URL(frame.link, window.location.href).pathname === window.location.pathname) {
+      progress.reloadAnswersSoon(); // e.g. question.answered for the asker
     }
   });
 
-  document.addEventListener("input", (event) => {
-    if (event.target instanceof HTMLInputElement && event.target.hasAttribute("data-person-autocomplete")) syncPersonId(event.target);
-  });
-  document.addEventListener("htmx:afterSwap", (event) => {
-    const list = event.detail.target;
-    if (!(list instanceof HTMLDataListElement)) return;
-    const input = document.querySelector(`input[list="${CSS.escape(list.id)}"]`);
-    if (input && input.hasAttribute("data-person-autocomplete")) syncPersonId(input);
-  });
+  watchSuggestions("[data-person-autocomplete]", syncPersonId);
+  connect();
 }
 
-if (!window.tandemRouting) {
-  window.tandemRouting = true; // the nav and the page may both load this module; run once
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
-}
+start();

@@ -2,8 +2,9 @@
 can use the live server at once, each with their own session and socket."""
 
 from allauth.account.models import EmailAddress
-from django.test import Client
 
+from tests.browser.login import log_in_through_form
+from tests.clients import log_in_page
 from tests.factories import DEFAULT_PASSWORD, member
 
 OPEN_SOCKET = """() => new Promise((resolve, reject) => {
@@ -11,14 +12,6 @@ OPEN_SOCKET = """() => new Promise((resolve, reject) => {
     socket.onmessage = (event) => { resolve(JSON.parse(event.data)); socket.close(); };
     socket.onclose = (event) => reject("closed " + event.code);
 })"""
-
-
-def log_in(page, live_url, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_url}]
-    )
 
 
 def test_sign_up_in_the_browser_mails_a_verification_link_that_verifies_the_address(page, email_link):
@@ -42,8 +35,8 @@ def test_sign_up_in_the_browser_mails_a_verification_link_that_verifies_the_addr
 def test_two_people_at_once_have_separate_sessions_and_sockets(new_person, live_url):
     alice_user, bob_user = member(), member()
     alice, bob = new_person(), new_person()
-    log_in(alice, live_url, alice_user)
-    log_in(bob, live_url, bob_user)
+    log_in_page(alice, live_url, alice_user)
+    log_in_page(bob, live_url, bob_user)
     alice.goto("/healthz")
     bob.goto("/healthz")
 
@@ -54,11 +47,7 @@ def test_two_people_at_once_have_separate_sessions_and_sockets(new_person, live_
 
 def test_the_password_login_form_logs_a_verified_member_in(page):
     person = member()
-    page.goto("/accounts/login/")
-    form = page.locator("main form").filter(has=page.locator("input[name=password]"))
-    form.locator("input[name=login]").fill(person.email)
-    form.locator("input[name=password]").fill(DEFAULT_PASSWORD)
-    form.locator("[type=submit]").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    log_in_through_form(page, person.email)
 
     assert any(cookie["name"] == "sessionid" for cookie in page.context.cookies())

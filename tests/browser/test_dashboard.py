@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from accounts.models import AuditEntry
-from tests.browser.test_foundation_journeys import log_in
+from tests.browser.login import log_in_through_form
 from tests.factories import talent_manager
 from tests.mentoring.test_dashboard import build_workspace
 
@@ -16,7 +16,7 @@ def test_a_manager_opens_the_overview_and_the_charts_render(page, axe_check):
     manager = talent_manager(full_name="Tina Manager")
     build_workspace(manager.membership.organization)
 
-    log_in(page, manager.email)
+    log_in_through_form(page, manager.email)
     page.get_by_role("link", name="Dashboard").click()
     expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
 

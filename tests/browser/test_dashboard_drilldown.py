@@ -6,7 +6,7 @@ from datetime import date
 
 from playwright.sync_api import expect
 
-from tests.browser.test_foundation_journeys import log_in
+from tests.browser.login import log_in_through_form
 from tests.factories import talent_manager
 from tests.mentoring.test_dashboard import JUNE_QUERY, _snapshot, build_workspace
 
@@ -17,7 +17,7 @@ def test_a_manager_sees_the_new_charts_and_drills_into_the_engagements(page, axe
     _snapshot(people["s1"], "integrity", date(2026, 5, 31), 0.55, 5)
     _snapshot(people["s1"], "integrity", date(2026, 6, 28), 0.75, 6)
 
-    log_in(page, manager.email)
+    log_in_through_form(page, manager.email)
     page.goto(f"/manage/?{JUNE_QUERY}")
     for chart in ("chart-first-answer", "chart-trust-movement"):
         canvas = page.locator(f"#{chart}")

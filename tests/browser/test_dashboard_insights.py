@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.models import AuditEntry
 from messaging.models import Notification
-from tests.browser.test_foundation_journeys import log_in
+from tests.browser.login import log_in_through_form
 from tests.factories import talent_manager
 from tests.mentoring import test_dashboard_attention, test_dashboard_network, test_dashboard_skills
 
@@ -21,7 +21,7 @@ def test_a_manager_explores_the_network_skills_attention_and_exports(page, axe_c
     skills = test_dashboard_skills.build(org)
     attention = test_dashboard_attention.build(org)
 
-    log_in(page, manager.email)
+    log_in_through_form(page, manager.email)
     page.goto("/manage/network/")
     expect(page.get_by_role("heading", name="Mentoring network", level=1)).to_be_visible()
     graph = page.locator("#network-graph")

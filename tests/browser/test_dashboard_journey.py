@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.models import AuditEntry
 from mentoring.models import CohortDraft, Engagement, Participant, ProgramParticipant
-from tests.browser.test_foundation_journeys import log_in
+from tests.browser.login import log_in_through_form
 from tests.factories import ExpertiseFactory, LearningGoalFactory, SkillFactory, member, talent_manager
 from tests.mentoring.factories import mentor
 from tests.mentoring.test_dashboard import build_workspace
@@ -43,7 +43,7 @@ def test_a_manager_matches_a_cohort_from_the_dashboard_and_the_people_see_their_
         LearningGoalFactory(user=person, skill=terraform)
 
     page = new_person()
-    log_in(page, manager.email)
+    log_in_through_form(page, manager.email)
 
     # the overview with its charts drawn
     page.get_by_role("link", name="Dashboard").click()
@@ -160,7 +160,7 @@ def test_a_manager_matches_a_cohort_from_the_dashboard_and_the_people_see_their_
     # the people see their engagements, each in their own browser
     for person, partner in ((sid, "Ben Mentor"), (ben, "Sid Seeker"), (sol, "Ana Mentor")):
         their_page = new_person()
-        log_in(their_page, person.email)
+        log_in_through_form(their_page, person.email)
         their_page.goto("/engagements/")
         main = their_page.locator("main")
         expect(main).to_contain_text("Terraform guild")

@@ -8,21 +8,13 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 
 from accounts import working_hours as wh
 from accounts.services.profiles import expertise_set, profile_update
 from core import clock
 from mentoring.models import Commitment, Engagement, Invitation
+from tests.clients import log_in_page
 from tests.factories import SkillFactory, member
-
-
-def log_in(page, live_url, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_url}]
-    )
 
 
 @pytest.fixture
@@ -49,8 +41,8 @@ def test_seeker_invites_mentor_accepts_and_a_kept_commitment_shows_in_the_trust_
     seeker, mentor = people["seeker"], people["mentor"]
     sofia = new_person()
     marek = new_person()
-    log_in(sofia, live_url, seeker)
-    log_in(marek, live_url, mentor)
+    log_in_page(sofia, live_url, seeker)
+    log_in_page(marek, live_url, mentor)
 
     # the seeker describes the need
     sofia.goto("/mentoring/find/")
@@ -122,7 +114,7 @@ def test_engagement_list_requests_and_group_form_pass_axe_and_the_group_form_rep
     page, live_url, axe_check, people
 ):
     mentor = people["mentor"]
-    log_in(page, live_url, mentor)
+    log_in_page(page, live_url, mentor)
 
     for path in ("/engagements/", "/mentoring/requests/", "/mentoring/invitations/"):
         page.goto(path)

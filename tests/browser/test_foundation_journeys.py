@@ -7,6 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from accounts.models import Expertise, Membership, User
+from tests.browser.login import log_in_through_form
 from tests.factories import DEFAULT_PASSWORD, ExpertiseFactory, SkillFactory, member, talent_manager
 
 
@@ -21,14 +22,6 @@ def sign_up(page, email, email_link, axe_check=None):
     expect(page.get_by_role("heading", level=1)).to_contain_text(re.compile("verify|confirm", re.I))
     page.goto(email_link(email))
     page.get_by_role("button", name=re.compile("confirm", re.I)).click()
-
-
-def log_in(page, email):
-    page.goto("/accounts/login/")
-    page.locator("input[name=login]").fill(email)
-    page.locator("input[name=password]").fill(DEFAULT_PASSWORD)
-    page.locator("main").get_by_role("button", name=re.compile("log in|sign in", re.I)).click()
-    expect(page).not_to_have_url(re.compile("/accounts/login/"))
 
 
 def test_new_person_signs_up_creates_a_workspace_onboards_and_appears_in_the_directory(
@@ -94,7 +87,7 @@ def test_second_person_joins_through_an_invite_link_and_finds_the_first_by_skill
 
     # the manager creates an invite link
     grace = new_person()
-    log_in(grace, manager.email)
+    log_in_through_form(grace, manager.email)
     grace.goto("/workspace/invites/")
     axe_check(grace)
     grace.get_by_role("button", name="Create link").click()
@@ -135,12 +128,12 @@ def test_a_deactivated_member_is_logged_out_at_once(new_person, axe_check):
     leaver = member(organization, full_name="Larry Leaver", email="larry@example.com")
 
     larry = new_person()
-    log_in(larry, leaver.email)
+    log_in_through_form(larry, leaver.email)
     larry.goto("/people/")
     expect(larry.locator("#directory-results")).to_contain_text("Mary Manager")
 
     mary = new_person()
-    log_in(mary, manager.email)
+    log_in_through_form(mary, manager.email)
     mary.goto("/workspace/members/")
     axe_check(mary)
     mary.get_by_role("button", name="Deactivate Larry Leaver").click()

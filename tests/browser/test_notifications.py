@@ -5,7 +5,8 @@ form work with their field errors and pass axe."""
 
 from playwright.sync_api import expect
 
-from tests.browser.test_chat import log_in, open_chat, say
+from tests.browser.chat_page import open_chat, say
+from tests.clients import log_in_page
 from tests.messaging.factories import engagement_chat
 
 
@@ -13,7 +14,7 @@ def test_a_mention_rings_the_bell_live_and_the_pages_are_accessible(new_person, 
     conversation, (sam, ana) = engagement_chat()
     sam_page = open_chat(new_person, live_url, sam, conversation)
     ana_page = new_person()
-    log_in(ana_page, live_url, ana)
+    log_in_page(ana_page, live_url, ana)
     ana_page.goto("/notifications/")
     expect(ana_page.get_by_text("Nothing yet.")).to_be_visible()
     expect(ana_page.locator("[data-notification-number]")).to_have_text("0")

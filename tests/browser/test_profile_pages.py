@@ -5,21 +5,13 @@ every profile page."""
 import re
 
 import pytest
-from django.test import Client
 
 from accounts import working_hours as wh
 from accounts.models import Expertise, Profile
 from accounts.services.profiles import expertise_set, profile_update
 from accounts.services.skills import skill_create
+from tests.clients import log_in_page
 from tests.factories import member
-
-
-def log_in(page, live_url, user):
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_url}]
-    )
 
 
 @pytest.fixture
@@ -44,7 +36,7 @@ def test_onboarding_proposes_the_browsers_time_zone_and_adds_working_hour_rows(
 ):
     newcomer = member(onboarded=False)
     page = new_person(timezone_id="Asia/Tokyo")
-    log_in(page, live_url, newcomer)
+    log_in_page(page, live_url, newcomer)
 
     page.goto("/onboarding/2/")
     assert page.locator("#id_timezone").input_value() == "Asia/Tokyo"
@@ -72,7 +64,7 @@ def test_skill_autocomplete_suggests_by_alias_and_saves_the_picked_skill(
     page, live_url, workspace_people, axe_check
 ):
     viewer = workspace_people["viewer"]
-    log_in(page, live_url, viewer)
+    log_in_page(page, live_url, viewer)
 
     page.goto("/onboarding/4/")
     axe_check(page)
@@ -104,7 +96,7 @@ def test_skill_autocomplete_suggests_by_alias_and_saves_the_picked_skill(
 
 
 def test_directory_updates_results_in_place_as_filters_change(page, live_url, workspace_people, axe_check):
-    log_in(page, live_url, workspace_people["viewer"])
+    log_in_page(page, live_url, workspace_people["viewer"])
     page.goto("/people/")
     axe_check(page)
     results = page.locator("#directory-results")
@@ -128,7 +120,7 @@ def test_directory_updates_results_in_place_as_filters_change(page, live_url, wo
 
 
 def test_profile_and_edit_pages_pass_axe(page, live_url, workspace_people, axe_check):
-    log_in(page, live_url, workspace_people["viewer"])
+    log_in_page(page, live_url, workspace_people["viewer"])
     page.goto(f"/people/{workspace_people['hiroshi'].pk}/")
     assert page.locator("#trust-card").count() == 1
     axe_check(page)

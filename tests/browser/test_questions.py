@@ -7,7 +7,7 @@ import re
 from playwright.sync_api import expect
 
 from messaging.models import Answer, Question
-from tests.browser.test_foundation_journeys import log_in
+from tests.browser.login import log_in_through_form
 from tests.factories import OrganizationFactory, SkillFactory, member
 from trust.models import TrustEvent
 
@@ -20,7 +20,7 @@ def test_a_network_question_is_asked_answered_and_accepted(new_person, axe_check
 
     # Asha asks the whole network
     asha = new_person()
-    log_in(asha, asker.email)
+    log_in_through_form(asha, asker.email)
     asha.get_by_role("navigation", name="Main").get_by_role("link", name="Questions").click()
     expect(asha.get_by_text("No questions yet.")).to_be_visible()
     axe_check(asha)
@@ -36,7 +36,7 @@ def test_a_network_question_is_asked_answered_and_accepted(new_person, axe_check
 
     # Hugo finds it and answers
     hugo = new_person()
-    log_in(hugo, helper.email)
+    log_in_through_form(hugo, helper.email)
     hugo.goto("/questions/")
     hugo.get_by_label("Search questions and answers").fill("terraform")
     hugo.get_by_role("button", name="Search").click()

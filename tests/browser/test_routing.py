@@ -14,7 +14,7 @@ from messaging.models import Answer, Question, RoutingAttempt
 from messaging.qa import services as qa
 from messaging.routing import engine as routing
 from messaging.sockets import presence
-from tests.browser.test_foundation_journeys import log_in
+from tests.browser.login import log_in_through_form
 from tests.factories import OrganizationFactory, SkillFactory, member
 
 TITLE = "How do I pin a Terraform provider?"
@@ -50,7 +50,7 @@ def test_a_network_question_is_routed_typed_answered_and_accepted_live(new_perso
 
     # Hugo is online, watching his (empty) inbox
     hugo = new_person()
-    log_in(hugo, hugo_user.email)
+    log_in_through_form(hugo, hugo_user.email)
     hugo.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile("^For you")).click()
     expect(hugo.get_by_role("heading", level=1)).to_have_text("Questions for you")
     expect(hugo.get_by_text("No questions for you yet.")).to_be_visible()
@@ -59,7 +59,7 @@ def test_a_network_question_is_routed_typed_answered_and_accepted_live(new_perso
 
     # Asha asks the whole network
     asha = new_person()
-    log_in(asha, asker.email)
+    log_in_through_form(asha, asker.email)
     asha.goto("/questions/ask/")
     asha.get_by_label("Your question in one line").fill(TITLE)
     asha.get_by_label("Details").fill("Which **syntax** is right for `required_providers`?")
@@ -128,7 +128,7 @@ def test_a_candidate_refers_a_colleague_with_the_picker_and_the_colleague_gets_i
     carla_user.profile.save(update_fields=["headline"])
 
     carla = new_person()
-    log_in(carla, carla_user.email)
+    log_in_through_form(carla, carla_user.email)
     carla.goto("/questions/for-you/")
     expect(carla.get_by_text("No questions for you yet.")).to_be_visible()
 
@@ -139,7 +139,7 @@ def test_a_candidate_refers_a_colleague_with_the_picker_and_the_colleague_gets_i
     assert RoutingAttempt.objects.get(question=question).candidate == hugo_user
 
     hugo = new_person()
-    log_in(hugo, hugo_user.email)
+    log_in_through_form(hugo, hugo_user.email)
     hugo.goto("/questions/for-you/")
     hugo.get_by_role("link", name=re.compile("^Refer someone")).click()
     expect(hugo.get_by_role("heading", level=1)).to_have_text("Refer someone")

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from core import clock
 from mentoring.engagements.services.commitments import commitment_confirm, commitment_record
-from tests.browser.test_foundation_journeys import log_in
+from tests.browser.login import log_in_through_form
 from tests.factories import talent_manager
 from tests.mentoring.factories import mentor, pair_engagement
 from trust.models import TrustDispute, TrustEvent
@@ -35,7 +35,7 @@ def test_a_disputed_missed_commitment_is_upheld_and_stops_counting(new_person, a
 
     # the seeker disputes it from "My trust"
     person = new_person()
-    log_in(person, seeker.email)
+    log_in_through_form(person, seeker.email)
     person.goto("/trust/me/")
     axe_check(person)
     item = person.locator(f"#evidence-{missed.pk}")
@@ -48,7 +48,7 @@ def test_a_disputed_missed_commitment_is_upheld_and_stops_counting(new_person, a
 
     # the manager upholds it from the queue
     manager_page = new_person()
-    log_in(manager_page, manager.email)
+    log_in_through_form(manager_page, manager.email)
     manager_page.goto("/trust/disputes/")
     axe_check(manager_page)
     card = manager_page.locator(f"#dispute-{dispute.pk}")
