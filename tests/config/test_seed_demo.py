@@ -5,7 +5,7 @@ from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.db.models import Count
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD, build_plan
+from mentoring.config.demo.people import DEMO_PASSWORD, build_plan
 from accounts.models import (
     Expertise,
     LearningGoal,
