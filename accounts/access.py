@@ -13,7 +13,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 
 from core.errors import PermissionDenied
@@ -81,6 +80,14 @@ def is_talent_manager_of(user, organization_id: int) -> bool:
 # (NotFound → 404 page, PermissionDenied → 403 page, others → the page with the message).
 
 
+def _to_login(request):
+    # Imported here: auth's views pull in its forms and the user model, and every app
+    # imports this module.
+    from django.contrib.auth.views import redirect_to_login
+
+    return redirect_to_login(request.get_full_path())  # settings.LOGIN_URL, ``next`` quoted
+
+
 def member_required(view):
     """Signed in with an active workspace membership; otherwise to the login page or
     to "start a workspace"."""
@@ -88,7 +95,7 @@ def member_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
+            return _to_login(request)
         if membership_of(request) is None:
             return redirect("accounts:workspace_start")
         return view(request, *args, **kwargs)
@@ -103,7 +110,7 @@ def talent_manager_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect(f"{reverse('account_login')}?next={request.get_full_path()}")
+            return _to_login(request)
         membership = membership_of(request)
         if membership is None:
             messages.info(request, "Create or join a workspace first.")

@@ -21,7 +21,7 @@ class AccountAdapter(DefaultAccountAdapter):
         token = request.session.pop(PENDING_INVITE_SESSION_KEY, None)
         if not token:
             return
-        from accounts.selectors.workspaces import active_membership
+        from accounts.access import active_membership
         from accounts.services.workspaces import invite_accept
         from core.errors import DomainError
 
@@ -35,7 +35,7 @@ class AccountAdapter(DefaultAccountAdapter):
         messages.success(request, f"Welcome to {membership.organization.name}!")
 
     def get_login_redirect_url(self, request):
-        from accounts.selectors.workspaces import active_membership
+        from accounts.access import active_membership
 
         user = request.user
         membership = active_membership(user)

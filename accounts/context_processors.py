@@ -1,4 +1,6 @@
-from accounts.middleware import membership_of
+"""Template context: the viewer's workspace, read through ``accounts.access``."""
+
+from accounts.access import is_talent_manager, membership_of
 
 
 def workspace(request):
@@ -6,5 +8,5 @@ def workspace(request):
     return {
         "membership": membership,
         "workspace": membership.organization if membership else None,
-        "is_talent_manager": bool(membership and membership.is_talent_manager),
+        "is_talent_manager": is_talent_manager(membership),
     }

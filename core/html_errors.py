@@ -5,8 +5,10 @@ REST has one exception handler (``core.api_errors``); HTML pages have this modul
 - ``DomainErrorMiddleware``: a ``DomainError`` that a view lets through becomes the
   404 page (``NotFound``: missing and not-yours look the same), the 403 page
   (``PermissionDenied``) or, for a rule a button broke (``Conflict``,
-  ``ValidationFailed``), the page the person came from with the message shown — so a
-  view that has no form to re-render needs no ``try`` at all.
+  ``ValidationFailed``), the page the person came from with the message (and the
+  field details a form would have shown) flashed — so a view that has no form to
+  re-render needs no ``try`` at all. "The page they came from" is the POST's ``next``
+  field, else the Referer, else the home page (``back_url``).
 - ``form_error`` puts a service's field errors on the form that sent them, and
   ``form_status`` is the status to re-render that form with.
 - ``run_form`` is the form-post pattern in one call: run the service, or put its
@@ -71,11 +73,19 @@ def run_form(form: forms.Form, action: Callable[[], T], *, rename: dict[str, str
         return None
 
 
-def _back(request) -> str:
-    target = request.POST.get("next") or request.headers.get("Referer") or "/"
+def back_url(request, *, default: str = "/") -> str:
+    """Where a POST from a page returns to: its ``next`` field, else the Referer, else
+    ``default``; only ever a URL on this site."""
+    target = request.POST.get("next") or request.headers.get("Referer") or default
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
-        return "/"
+        return default
     return target
+
+
+def error_text(error: DomainError) -> str:
+    """The message with its field details, for a page that has no form to show them on."""
+    details = [message for field_messages in (error.fields or {}).values() for message in field_messages]
+    return " ".join([error.message, *details])
 
 
 class DomainErrorMiddleware:
@@ -97,7 +107,10 @@ class DomainErrorMiddleware:
             return render(request, FORBIDDEN_TEMPLATE, {"message": exception.message}, status=403)
         if request.method in ("GET", "HEAD"):
             return render(
-                request, "errors/domain_error.html", {"message": exception.message}, status=exception.status
+                request,
+                "errors/domain_error.html",
+                {"message": error_text(exception)},
+                status=exception.status,
             )
-        messages.error(request, exception.message)
-        return redirect(_back(request))
+        messages.error(request, error_text(exception))
+        return redirect(back_url(request))

@@ -1,13 +1,15 @@
 """Reads about workspaces: memberships, invites, domains, the audit log, and
-the access checks every fetch by id goes through.
+the object access functions every fetch by id goes through (who the viewer is
+and what role they hold is ``accounts.access``).
 
-Access checks raise the same ``NotFound`` for "does not exist" and "belongs to
+Object access functions raise the same ``NotFound`` for "does not exist" and "belongs to
 another workspace", so ids of other workspaces cannot be probed.
 """
 
 from allauth.account.models import EmailAddress
 from django.db.models import Q, QuerySet
 
+from accounts.access import require_talent_manager  # noqa: F401  (see below)
 from accounts.models import (
     AuditEntry,
     InviteLink,
@@ -15,22 +17,10 @@ from accounts.models import (
     Organization,
     WorkspaceDomain,
 )
-from core.errors import NotFound, PermissionDenied
+from core.errors import NotFound
 
-
-def active_membership(user) -> Membership | None:
-    """The user's active membership (with its workspace), or None."""
-    if user is None or not user.is_authenticated:
-        return None
-    return Membership.objects.select_related("organization").filter(user=user, is_active=True).first()
-
-
-def require_talent_manager(user) -> Membership:
-    """The acting talent manager's membership; ``PermissionDenied`` for anyone else."""
-    membership = active_membership(user)
-    if membership is None or not membership.is_talent_manager:
-        raise PermissionDenied("Only a talent manager of this workspace can do that.")
-    return membership
+# ``require_talent_manager`` lives in ``accounts.access``; the import above keeps
+# ``dashboard.overview`` working until it imports it from there. Remove it then.
 
 
 def verified_email_domains(user) -> list[str]:

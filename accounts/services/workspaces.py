@@ -2,16 +2,17 @@
 allow-list, roles, deactivation, and ending a user's sessions.
 
 Every service owns its transaction: it validates first, then writes, so a
-failure leaves nothing half-saved. Every talent-manager action writes an
-``AuditEntry`` in the same transaction. Side effects that leave the database
-(the channel-layer "session.revoked" doorbell) run after commit.
+failure leaves nothing half-saved. Every talent-manager action writes an audit
+row (``accounts.audit.audit_record``) in the same transaction. Side effects that
+leave the database (the "session.revoked" doorbell, through ``core.realtime``)
+run after commit.
 
 Talent-manager services take the acting ``actor`` (a user), check that they
-are an active talent manager, and reach targets only inside the actor's
-workspace (``NotFound`` otherwise, the same as a missing id).
+are an active talent manager (``accounts.access.require_talent_manager``), and
+reach targets only inside the actor's workspace (``NotFound`` otherwise, the
+same as a missing id).
 """
 
-import logging
 import re
 from datetime import timedelta
 from importlib import import_module
@@ -20,8 +21,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from accounts.access import require_talent_manager
+from accounts.audit import audit_record
 from accounts.models import (
-    AuditEntry,
     InviteLink,
     Membership,
     Organization,
@@ -31,8 +33,7 @@ from accounts.models import (
 from accounts.selectors import workspaces as selectors
 from core.clock import now
 from core.errors import Conflict, NotFound, ValidationFailed
-
-logger = logging.getLogger(__name__)
+from core.realtime import send_on_commit, user_group
 
 INVITE_MIN_DAYS = 1
 INVITE_MAX_DAYS = 90
@@ -71,17 +72,6 @@ ALREADY_MEMBER = "You already belong to a workspace; a person can be in only one
 
 
 # --- helpers -------------------------------------------------------------------
-
-
-def _audit(*, organization, actor, action: str, target=None, details: dict | None = None) -> AuditEntry:
-    return AuditEntry.objects.create(
-        organization=organization,
-        actor=actor,
-        action=action,
-        target_type=target._meta.model_name if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        details=details or {},
-    )
 
 
 def _lock_organization(organization_id) -> Organization:
@@ -185,15 +175,15 @@ def workspace_create(*, user, name: str, domains: list[str] | tuple[str, ...] = 
             )
             for domain in clean_domains:
                 WorkspaceDomain.objects.create(organization=organization, domain=domain)
-            _audit(
-                organization=organization,
+            audit_record(
+                organization_id=organization.pk,
                 actor=user,
                 action="workspace.created",
                 target=organization,
                 details={"name": name, "domains": clean_domains},
             )
-            _audit(
-                organization=organization,
+            audit_record(
+                organization_id=organization.pk,
                 actor=user,
                 action="member.joined",
                 target=membership,
@@ -214,8 +204,8 @@ def _join(*, user, organization, via: str, invited_by=None, details=None) -> Mem
     membership = Membership.objects.create(
         user=user, organization=organization, role=Membership.Role.MEMBER, invited_by=invited_by
     )
-    _audit(
-        organization=organization,
+    audit_record(
+        organization_id=organization.pk,
         actor=user,
         action="member.joined",
         target=membership,
@@ -276,7 +266,7 @@ def invite_create(
     *, actor, note: str = "", expires_in_days: int = 14, max_uses: int | None = None
 ) -> InviteLink:
     """A talent manager makes a shareable invite link (1–90 days, optional use cap)."""
-    membership = selectors.require_talent_manager(actor)
+    membership = require_talent_manager(actor)
     note = (note or "").strip()
     errors: dict[str, list[str]] = {}
     if len(note) > 200:
@@ -295,8 +285,8 @@ def invite_create(
             expires_at=now() + timedelta(days=expires_in_days),
             max_uses=max_uses,
         )
-        _audit(
-            organization=membership.organization,
+        audit_record(
+            organization_id=membership.organization_id,
             actor=actor,
             action="invite.created",
             target=invite,
@@ -307,15 +297,15 @@ def invite_create(
 
 def invite_revoke(*, actor, invite_id) -> InviteLink:
     """Revoke an invite link of the actor's workspace (idempotent: revoking twice is a no-op)."""
-    membership = selectors.require_talent_manager(actor)
+    membership = require_talent_manager(actor)
     with transaction.atomic():
         invite = selectors.access_invite(viewer_membership=membership, invite_id=invite_id)
         invite = InviteLink.objects.select_for_update().get(pk=invite.pk)
         if invite.revoked_at is None:
             invite.revoked_at = now()
             invite.save(update_fields=["revoked_at"])
-            _audit(
-                organization=membership.organization,
+            audit_record(
+                organization_id=membership.organization_id,
                 actor=actor,
                 action="invite.revoked",
                 target=invite,
@@ -329,14 +319,14 @@ def invite_revoke(*, actor, invite_id) -> InviteLink:
 
 def domain_add(*, actor, domain: str) -> WorkspaceDomain:
     """Put an e-mail domain on the actor's workspace allow-list."""
-    membership = selectors.require_talent_manager(actor)
+    membership = require_talent_manager(actor)
     domain = validate_domain(domain)
     _check_domain_free(domain, organization_id=membership.organization_id)
     try:
         with transaction.atomic():
             row = WorkspaceDomain.objects.create(organization=membership.organization, domain=domain)
-            _audit(
-                organization=membership.organization,
+            audit_record(
+                organization_id=membership.organization_id,
                 actor=actor,
                 action="domain.added",
                 target=row,
@@ -349,11 +339,11 @@ def domain_add(*, actor, domain: str) -> WorkspaceDomain:
 
 
 def domain_remove(*, actor, domain_id) -> None:
-    membership = selectors.require_talent_manager(actor)
+    membership = require_talent_manager(actor)
     with transaction.atomic():
         row = selectors.access_domain(viewer_membership=membership, domain_id=domain_id)
-        _audit(
-            organization=membership.organization,
+        audit_record(
+            organization_id=membership.organization_id,
             actor=actor,
             action="domain.removed",
             target=row,
@@ -380,7 +370,7 @@ def _other_active_managers(membership: Membership) -> int:
 def member_change_role(*, actor, membership_id, role: str) -> Membership:
     """Make a member a talent manager or back. A workspace always keeps at
     least one active talent manager."""
-    acting = selectors.require_talent_manager(actor)
+    acting = require_talent_manager(actor)
     if role not in Membership.Role.values:
         raise ValidationFailed("Unknown role.", fields={"role": ["Choose “Member” or “Talent manager”."]})
     with transaction.atomic():
@@ -403,8 +393,8 @@ def member_change_role(*, actor, membership_id, role: str) -> Membership:
         previous = target.role
         target.role = role
         target.save(update_fields=["role"])
-        _audit(
-            organization=acting.organization,
+        audit_record(
+            organization_id=acting.organization_id,
             actor=actor,
             action="member.role_changed",
             target=target,
@@ -418,7 +408,7 @@ def member_deactivate(*, actor, membership_id) -> Membership:
     made inactive (so existing session cookies authenticate no one), their
     sessions and API tokens are deleted, and after commit their open sockets
     are told to close."""
-    acting = selectors.require_talent_manager(actor)
+    acting = require_talent_manager(actor)
     with transaction.atomic():
         _lock_organization(acting.organization_id)
         target = selectors.access_membership(viewer_membership=acting, membership_id=membership_id)
@@ -442,8 +432,8 @@ def member_deactivate(*, actor, membership_id) -> Membership:
         user.is_active = False
         user.save(update_fields=["is_active"])
         revoked = sessions_revoke(user_id=user.pk)
-        _audit(
-            organization=acting.organization,
+        audit_record(
+            organization_id=acting.organization_id,
             actor=actor,
             action="member.deactivated",
             target=target,
@@ -453,7 +443,7 @@ def member_deactivate(*, actor, membership_id) -> Membership:
 
 
 def member_reactivate(*, actor, membership_id) -> Membership:
-    acting = selectors.require_talent_manager(actor)
+    acting = require_talent_manager(actor)
     with transaction.atomic():
         _lock_organization(acting.organization_id)
         target = selectors.access_membership(viewer_membership=acting, membership_id=membership_id)
@@ -465,8 +455,8 @@ def member_reactivate(*, actor, membership_id) -> Membership:
         user = target.user
         user.is_active = True
         user.save(update_fields=["is_active"])
-        _audit(
-            organization=acting.organization,
+        audit_record(
+            organization_id=acting.organization_id,
             actor=actor,
             action="member.reactivated",
             target=target,
@@ -490,7 +480,7 @@ def session_forget(*, user_id, session_key: str | None) -> None:
     if session_key:
         UserSession.objects.filter(session_key=session_key).delete()
     if user_id is not None:
-        transaction.on_commit(lambda: send_session_revoked(user_id))
+        _close_sockets_after_commit(user_id)
 
 
 def sessions_revoke(*, user_id) -> int:
@@ -506,7 +496,7 @@ def sessions_revoke(*, user_id) -> int:
         store_class(session_key=key).delete()
     UserSession.objects.filter(user_id=user_id).delete()
     Token.objects.filter(user_id=user_id).delete()
-    transaction.on_commit(lambda: send_session_revoked(user_id))
+    _close_sockets_after_commit(user_id)
     return len(keys)
 
 
@@ -536,19 +526,8 @@ def sessions_prune(*, older_than: timedelta = timedelta(days=1), batch_size: int
         removed += UserSession.objects.filter(id__in=ended).delete()[0]
 
 
-def send_session_revoked(user_id) -> None:
-    """Tell every open socket of the user to close (a doorbell: the database
-    already says the session is over, so a lost message only delays the close
-    until the socket's next authenticated action)."""
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    from messaging.sockets.consumers import user_group
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(user_group(user_id), {"type": "session.revoked"})
-    except Exception:  # the channel layer is transport; never fail the write for it
-        logger.exception("could not send session.revoked to user %s", user_id)
+def _close_sockets_after_commit(user_id) -> None:
+    """After commit, tell every open socket of the user to close (a doorbell: the
+    database already says the session is over, so a lost message only delays the
+    close until the socket's next authenticated action)."""
+    send_on_commit(user_group(user_id), {"type": "session.revoked"})

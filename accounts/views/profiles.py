@@ -2,16 +2,15 @@
 skill autocomplete.
 
 Thin adapters: parse a form, call one service or selector, render. Service
-errors come back as field errors on the same form (status 400); a profile that
-is missing, deactivated or in another workspace is one plain 404.
+errors come back as field errors on the same form (``core.html_errors.run_form``,
+status 400); a profile that is missing, deactivated or in another workspace is
+one plain 404 (the service's ``NotFound``, mapped by ``DomainErrorMiddleware``).
 """
 
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -20,7 +19,8 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from accounts import working_hours as wh
-from accounts.forms_profiles import (
+from accounts.access import member_required
+from accounts.forms.profiles import (
     AboutForm,
     AvailabilityForm,
     DirectoryFilterForm,
@@ -28,14 +28,13 @@ from accounts.forms_profiles import (
     LearningGoalForm,
     RemoveSkillForm,
     WorkStyleForm,
-    apply_domain_error,
     working_hours_formset,
 )
-from accounts.middleware import membership_of
 from accounts.selectors import profiles as selectors
 from accounts.services import profiles as services
 from core.clock import now
 from core.errors import DomainError, NotFound
+from core.html_errors import form_error, run_form
 
 ONBOARDING_STEPS = [
     (1, "About you"),
@@ -44,37 +43,22 @@ ONBOARDING_STEPS = [
     (4, "Skills"),
 ]
 LAST_STEP = len(ONBOARDING_STEPS)
-SKILL_ERROR_ALIASES = {"skill_id": "skill"}
-
-
-def membership_required(view):
-    """Logged in and an active member of a workspace; otherwise off to start one."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if membership_of(request) is None:
-            return redirect("accounts:workspace_start")
-        return view(request, *args, **kwargs)
-
-    return wrapper
+SKILL_FIELD = {"skill_id": "skill"}  # the services' field name → the forms' one
 
 
 # --- Section handlers shared by onboarding and the edit page ------------------------
 # Each returns the bound form(s) it rendered; ``saved`` tells the caller to redirect.
 
 
+def _profile_saved(request, form) -> bool:
+    return run_form(form, lambda: services.profile_update(user=request.user, **form.cleaned_data)) is not None
+
+
 def _about_forms(request, *, post: bool):
     profile = request.user.profile
     initial = {"full_name": request.user.full_name, "headline": profile.headline, "bio": profile.bio}
     form = AboutForm(request.POST if post else None, initial=initial)
-    saved = False
-    if post and form.is_valid():
-        try:
-            services.profile_update(user=request.user, **form.cleaned_data)
-            saved = True
-        except DomainError as exc:
-            apply_domain_error(form, exc)
+    saved = post and _profile_saved(request, form)
     return {"about_form": form}, saved
 
 
@@ -103,11 +87,11 @@ def _availability_forms(request, *, post: bool, onboarding: bool = False):
                     working_hours=formset.windows(),
                 )
                 saved = True
-            except DomainError as exc:
+            except DomainError as error:
                 # working_hours is not a field of the form: shown next to the rows instead.
-                hours_errors = list(exc.fields.pop("working_hours", []))
-                if exc.fields or not hours_errors:
-                    apply_domain_error(form, exc)
+                hours_errors = list(error.fields.pop("working_hours", []))
+                if error.fields or not hours_errors:
+                    form_error(form, error)
     context = {"availability_form": form, "hours_formset": formset, "hours_errors": hours_errors}
     return context, saved
 
@@ -119,13 +103,7 @@ def _work_style_forms(request, *, post: bool):
         for name in ("work_mode", "cadence", "feedback_style", "open_to_mentor", "seeking", "is_away")
     }
     form = WorkStyleForm(request.POST if post else None, initial=initial)
-    saved = False
-    if post and form.is_valid():
-        try:
-            services.profile_update(user=request.user, **form.cleaned_data)
-            saved = True
-        except DomainError as exc:
-            apply_domain_error(form, exc)
+    saved = post and _profile_saved(request, form)
     return {"work_style_form": form}, saved
 
 
@@ -136,35 +114,27 @@ def _filled(request, prefix: str) -> bool:
 
 
 def _save_expertise(request, form) -> bool:
-    if not form.is_valid():
-        return False
-    data = form.cleaned_data
-    try:
-        services.expertise_set(
+    def save():
+        data = form.cleaned_data
+        return services.expertise_set(
             user=request.user,
             skill_id=data["skill_id"] or None,
             skill_name=data["skill"],
             level=data["level"],
             years=data["years"],
         )
-    except DomainError as exc:
-        apply_domain_error(form, exc, aliases=SKILL_ERROR_ALIASES)
-        return False
-    return True
+
+    return run_form(form, save, rename=SKILL_FIELD) is not None
 
 
 def _save_goal(request, form) -> bool:
-    if not form.is_valid():
-        return False
-    data = form.cleaned_data
-    try:
-        services.learning_goal_add(
+    def save():
+        data = form.cleaned_data
+        return services.learning_goal_add(
             user=request.user, skill_id=data["skill_id"] or None, skill_name=data["skill"], note=data["note"]
         )
-    except DomainError as exc:
-        apply_domain_error(form, exc, aliases=SKILL_ERROR_ALIASES)
-        return False
-    return True
+
+    return run_form(form, save, rename=SKILL_FIELD) is not None
 
 
 def _skills_forms(request, *, action: str | None):
@@ -196,12 +166,13 @@ def _skills_forms(request, *, action: str | None):
     elif action in ("expertise_remove", "goal_remove"):
         form = RemoveSkillForm(request.POST)
         remove = services.expertise_remove if action == "expertise_remove" else services.learning_goal_remove
+        # A removal button has no form to re-render: its error is shown above the lists.
         try:
             if not form.is_valid():
                 raise NotFound("That skill was not found.")
             remove(user=request.user, skill_id=form.cleaned_data["skill_id"])
-        except DomainError as exc:
-            remove_error, ok = exc.message, False
+        except DomainError as error:
+            remove_error, ok = error.message, False
     user = request.user
     context = {
         "expertise_form": expertise_form,
@@ -219,12 +190,12 @@ SKILL_ACTIONS = ("expertise_add", "expertise_remove", "goal_add", "goal_remove")
 # --- Onboarding ------------------------------------------------------------------
 
 
-@membership_required
+@member_required
 def onboarding(request):
     return redirect("accounts:onboarding_step", step=1)
 
 
-@membership_required
+@member_required
 def onboarding_step(request, step: int):
     """Four steps; each POST saves through the profile services and moves on.
     Finishing marks the profile onboarded and goes home."""
@@ -268,7 +239,7 @@ def onboarding_step(request, step: int):
 EDIT_SECTIONS = {"about", "availability", "work_style", *SKILL_ACTIONS}
 
 
-@membership_required
+@member_required
 def profile_edit(request):
     """All profile sections on one page; each section is its own form."""
     post = request.method == "POST"
@@ -308,12 +279,9 @@ def _hours_by_day(windows) -> list[tuple[str, list[dict]]]:
     return [(name, day_windows) for name, day_windows in days if day_windows]
 
 
-@membership_required
+@member_required
 def profile_detail(request, user_id: int):
-    try:
-        profile = selectors.access_profile(request.user, user_id)
-    except NotFound:
-        raise Http404("No such person.") from None
+    profile = selectors.access_profile(request.user, user_id)
     moment = now()
     is_me = profile.user_id == request.user.pk
     overlap = None
@@ -344,7 +312,7 @@ def _is_htmx_partial(request) -> bool:
     )
 
 
-@membership_required
+@member_required
 @require_GET
 def directory(request):
     """Search and filter the workspace's people. An htmx request gets only the
@@ -377,7 +345,7 @@ def directory(request):
 # --- Skill autocomplete ------------------------------------------------------------
 
 
-@membership_required
+@member_required
 @require_GET
 def skills_autocomplete(request):
     """<option>s for a <datalist>: the workspace's skills matching ``q`` (or the

@@ -2,22 +2,21 @@
 members, the domain allow-list and the audit log.
 
 Thin adapters: parse a form, call one service or selector, render. Domain
-errors come back as field errors on the form (or a flash message for row
-actions); a member of another workspace's id is a plain 404.
+errors come back as field errors on the form (``core.html_errors.run_form``);
+a row action's error is flashed on the page it came from, and an id of another
+workspace is a plain 404 (both by ``core.html_errors.DomainErrorMiddleware``).
 """
-
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.access import membership_of, talent_manager_required
 from accounts.adapters import PENDING_INVITE_SESSION_KEY
-from accounts.forms_workspaces import (
+from accounts.forms.workspaces import (
     DomainAddForm,
     InviteCreateForm,
     MemberSearchForm,
@@ -26,25 +25,11 @@ from accounts.forms_workspaces import (
 )
 from accounts.selectors import workspaces as selectors
 from accounts.services import workspaces as services
-from core.errors import DomainError, NotFound, PermissionDenied
+from core.errors import NotFound
+from core.html_errors import back_url, run_form
 
 MEMBERS_PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 50
-
-
-def _add_errors(form, exc: DomainError) -> None:
-    """Copy a service's field errors onto the form (unknown fields become form errors)."""
-    if not exc.fields:
-        form.add_error(None, exc.message)
-        return
-    for field, field_messages in exc.fields.items():
-        for message in field_messages:
-            form.add_error(field if field in form.fields else None, message)
-
-
-def _error_text(exc: DomainError) -> str:
-    details = [message for field_messages in exc.fields.values() for message in field_messages]
-    return " ".join([exc.message, *details]) if details else exc.message
 
 
 def _after_joining(user) -> str:
@@ -53,50 +38,25 @@ def _after_joining(user) -> str:
     return reverse("home")
 
 
-def talent_manager_required(view):
-    """Signed in, in a workspace, and a talent manager of it — or a 403 page."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        membership = selectors.active_membership(request.user)
-        if membership is None:
-            messages.info(request, "Create or join a workspace first.")
-            return redirect("accounts:workspace_start")
-        if not membership.is_talent_manager:
-            return render(request, "accounts/workspace_forbidden.html", status=403)
-        try:
-            return view(request, membership, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.message) from None
-        except PermissionDenied:
-            return render(request, "accounts/workspace_forbidden.html", status=403)
-
-    return wrapper
-
-
 # --- start: create or join by domain -----------------------------------------------------
 
 
 @login_required
 def workspace_start(request):
-    if selectors.active_membership(request.user) is not None:
+    if membership_of(request) is not None:
         return redirect("home")
     status = 200
     if request.method == "POST":
         form = WorkspaceCreateForm(request.POST)
-        if form.is_valid():
-            try:
-                organization = services.workspace_create(
-                    user=request.user, name=form.cleaned_data["name"], domains=form.cleaned_data["domains"]
-                )
-            except DomainError as exc:
-                _add_errors(form, exc)
-            else:
-                messages.success(
-                    request, f"Workspace “{organization.name}” created. You are its talent manager."
-                )
-                return redirect(_after_joining(request.user))
+        organization = run_form(
+            form,
+            lambda: services.workspace_create(
+                user=request.user, name=form.cleaned_data["name"], domains=form.cleaned_data["domains"]
+            ),
+        )
+        if organization is not None:
+            messages.success(request, f"Workspace “{organization.name}” created. You are its talent manager.")
+            return redirect(_after_joining(request.user))
         status = 400
     else:
         form = WorkspaceCreateForm()
@@ -113,8 +73,10 @@ def workspace_start(request):
 def workspace_join_domain(request, organization_id):
     try:
         membership = services.workspace_join_by_domain(user=request.user, organization_id=organization_id)
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    except NotFound as error:
+        # Not joinable with this person's verified addresses: not a missing page, the
+        # start page says why and shows the other ways in.
+        messages.error(request, error.message)
         return redirect("accounts:workspace_start")
     messages.success(request, f"Welcome to {membership.organization.name}!")
     return redirect(_after_joining(request.user))
@@ -138,7 +100,7 @@ def invite_accept(request, token):
         return render(
             request, "accounts/invite_landing.html", {"organization": organization, "invite": invite}
         )
-    current = selectors.active_membership(request.user)
+    current = membership_of(request)
     if current is not None:
         return render(
             request,
@@ -149,9 +111,8 @@ def invite_accept(request, token):
     if request.method == "POST":
         try:
             membership = services.invite_accept(user=request.user, token=token)
-        except DomainError as exc:
-            messages.error(request, exc.message)
-            return redirect(request.path)
+        except NotFound:  # used up or revoked since the page was drawn: like any unusable link
+            return render(request, "accounts/invite_unusable.html", status=404)
         request.session.pop(PENDING_INVITE_SESSION_KEY, None)
         messages.success(request, f"Welcome to {membership.organization.name}!")
         return redirect(_after_joining(request.user))
@@ -163,15 +124,11 @@ def workspace_invites(request, membership):
     status = 200
     if request.method == "POST":
         form = InviteCreateForm(request.POST)
-        if form.is_valid():
-            try:
-                invite = services.invite_create(actor=request.user, **form.cleaned_data)
-            except DomainError as exc:
-                _add_errors(form, exc)
-            else:
-                link = request.build_absolute_uri(invite.get_absolute_url())
-                messages.success(request, f"Invite link created: {link}")
-                return redirect("accounts:workspace_invites")
+        invite = run_form(form, lambda: services.invite_create(actor=request.user, **form.cleaned_data))
+        if invite is not None:
+            link = request.build_absolute_uri(invite.get_absolute_url())
+            messages.success(request, f"Invite link created: {link}")
+            return redirect("accounts:workspace_invites")
         status = 400
     else:
         form = InviteCreateForm()
@@ -213,9 +170,8 @@ def workspace_members(request, membership):
 
 
 def _back_to_members(request):
-    target = reverse("accounts:workspace_members")
-    query = request.POST.get("return_query", "")
-    return redirect(f"{target}?{query}" if query and len(query) < 300 else target)
+    """To the members page the button was on (its ``next`` field keeps search and page)."""
+    return redirect(back_url(request, default=reverse("accounts:workspace_members")))
 
 
 @require_POST
@@ -225,34 +181,22 @@ def member_role(request, membership, membership_id):
     if not form.is_valid():
         messages.error(request, "Choose “Member” or “Talent manager” as the role.")
         return _back_to_members(request)
-    try:
-        target = services.member_change_role(
-            actor=request.user, membership_id=membership_id, role=form.cleaned_data["role"]
-        )
-    except DomainError as exc:
-        if isinstance(exc, NotFound | PermissionDenied):
-            raise
-        messages.error(request, _error_text(exc))
-    else:
-        messages.success(request, f"{target.user.display_name} is now a {target.get_role_display().lower()}.")
+    target = services.member_change_role(
+        actor=request.user, membership_id=membership_id, role=form.cleaned_data["role"]
+    )
+    messages.success(request, f"{target.user.display_name} is now a {target.get_role_display().lower()}.")
     return _back_to_members(request)
 
 
 @require_POST
 @talent_manager_required
 def member_deactivate(request, membership, membership_id):
-    try:
-        target = services.member_deactivate(actor=request.user, membership_id=membership_id)
-    except DomainError as exc:
-        if isinstance(exc, NotFound | PermissionDenied):
-            raise
-        messages.error(request, _error_text(exc))
-    else:
-        if target.user_id == request.user.id:
-            return redirect("account_login")
-        messages.success(
-            request, f"{target.user.display_name} is deactivated and has been signed out everywhere."
-        )
+    target = services.member_deactivate(actor=request.user, membership_id=membership_id)
+    if target.user_id == request.user.id:
+        return redirect("account_login")
+    messages.success(
+        request, f"{target.user.display_name} is deactivated and has been signed out everywhere."
+    )
     return _back_to_members(request)
 
 
@@ -272,14 +216,12 @@ def workspace_domains(request, membership):
     status = 200
     if request.method == "POST":
         form = DomainAddForm(request.POST)
-        if form.is_valid():
-            try:
-                row = services.domain_add(actor=request.user, domain=form.cleaned_data["domain"])
-            except DomainError as exc:
-                _add_errors(form, exc)
-            else:
-                messages.success(request, f"People with a verified @{row.domain} address can now join.")
-                return redirect("accounts:workspace_domains")
+        row = run_form(
+            form, lambda: services.domain_add(actor=request.user, domain=form.cleaned_data["domain"])
+        )
+        if row is not None:
+            messages.success(request, f"People with a verified @{row.domain} address can now join.")
+            return redirect("accounts:workspace_domains")
         status = 400
     else:
         form = DomainAddForm()

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "messaging",
     "trust",
     "dashboard",
+    "mentoring.config",  # the wiring: commands that drive every app (seed_demo); no models
 ]
 
 MIDDLEWARE = [

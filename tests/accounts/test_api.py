@@ -7,14 +7,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import Expertise, Profile, Skill
 from core.throttling import WriteRateThrottle
+from tests.clients import api_client_for
 from tests.factories import ExpertiseFactory, OrganizationFactory, SkillFactory, member
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def org():
-    return OrganizationFactory(name="Acme")
 
 
 @pytest.fixture
@@ -24,9 +20,7 @@ def alice(org):
 
 @pytest.fixture
 def api(alice):
-    client = APIClient()
-    client.force_login(alice)
-    return client
+    return api_client_for(alice)
 
 
 def assert_error(response, status, code=None, field=None):
@@ -51,7 +45,7 @@ def test_anonymous_request_gets_the_error_format():
 def test_me_returns_person_workspace_and_profile(api, alice, org):
     body = api.get("/api/me").json()
     assert body["email"] == "alice@acme.example"
-    assert body["workspace"]["name"] == "Acme"
+    assert body["workspace"]["name"] == org.name
     assert body["role"] == "member"
     assert body["profile"]["user_id"] == alice.pk
 

@@ -9,11 +9,6 @@ from tests.factories import OrganizationFactory, UserFactory, member
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def org():
-    return OrganizationFactory()
-
-
 def test_skill_is_created_with_a_slug_and_aliases(org):
     skill = skill_create(organization=org, name="  Kubernetes ", aliases=["k8s", "kube", "K8S"])
     assert skill.name == "Kubernetes"

@@ -6,13 +6,13 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from accounts.models import AuditEntry, Membership, UserSession
 from accounts.services import workspaces as services
 from messaging.sockets.consumers import CLOSE_SESSION_ENDED
+from tests.clients import client_for
 from tests.factories import OrganizationFactory, member, talent_manager
 
 MEMBERS = reverse("accounts:workspace_members")
@@ -24,12 +24,6 @@ def role_url(user):
 
 def deactivate_url(user):
     return reverse("accounts:member_deactivate", args=[user.membership.id])
-
-
-def logged_in_client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.mark.django_db
@@ -153,11 +147,11 @@ class TestDeactivation:
         org = OrganizationFactory()
         manager = talent_manager(org)
         victim = member(org)
-        victim_client = logged_in_client(victim)
+        victim_client = client_for(victim)
         assert victim_client.get(reverse("accounts:directory")).status_code == 200
         Token.objects.create(user=victim)
 
-        response = logged_in_client(manager).post(deactivate_url(victim))
+        response = client_for(manager).post(deactivate_url(victim))
 
         assert response.status_code == 302
         after = victim_client.get(reverse("accounts:directory"))
@@ -225,7 +219,7 @@ class TestDeactivation:
         manager = talent_manager(org)
         person = member(org)
         services.member_deactivate(actor=manager, membership_id=person.membership.id)
-        manager_client = logged_in_client(manager)
+        manager_client = client_for(manager)
 
         manager_client.post(reverse("accounts:member_reactivate", args=[person.membership.id]))
 
@@ -243,7 +237,7 @@ class TestDeactivation:
 @pytest.mark.django_db(transaction=True)
 class TestSockets:
     async def _connect(self, user):
-        client = await sync_to_async(logged_in_client)(user)
+        client = await sync_to_async(client_for)(user)
         cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
         from mentoring.config.asgi import application
 
@@ -295,7 +289,7 @@ def test_pruning_forgets_only_sessions_that_have_ended():
     from core import clock
 
     user = member()
-    ended_client, live_client = logged_in_client(user), logged_in_client(user)
+    ended_client, live_client = client_for(user), client_for(user)
     ended_key = ended_client.session.session_key
     live_key = live_client.session.session_key
     import_module(settings.SESSION_ENGINE).SessionStore(session_key=ended_key).delete()  # e.g. clearsessions

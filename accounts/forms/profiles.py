@@ -3,7 +3,7 @@
 Forms only parse what the browser sends into Python values; the rules (time
 zone, windows, capacity range, bio length, levels, skill access) live in
 ``accounts.services.profiles`` so the HTML pages and the REST API give the same
-answers. ``apply_domain_error`` puts a service's field errors on the form.
+answers; ``core.html_errors.run_form`` puts a service's field errors on the form.
 """
 
 import re
@@ -15,23 +15,10 @@ from django.urls import reverse
 from accounts import working_hours as wh
 from accounts.models import Expertise, Profile
 from accounts.services.profiles import BIO_MAX_CHARS, GOAL_NOTE_MAX_CHARS, HEADLINE_MAX_CHARS
-from core.errors import DomainError
 
 DAY_CHOICES = [("", "—")] + [(str(i), name) for i, name in enumerate(wh.DAY_NAMES)]
 LEVEL_CHOICES = [(str(value), label) for value, label in Expertise.Level.choices]
 _CLOCK = re.compile(r"^(\d{2}):(\d{2})(?::00(?:\.0+)?)?$")
-
-
-def apply_domain_error(form: forms.Form, exc: DomainError, *, aliases: dict[str, str] | None = None) -> None:
-    """Attach a service's ``fields`` errors to the matching form fields (or to the
-    form itself when no field matches), so the page names the field and the fix."""
-    aliases = aliases or {}
-    if not exc.fields:
-        form.add_error(None, exc.message)
-        return
-    for name, messages in exc.fields.items():
-        target = aliases.get(name, name)
-        form.add_error(target if target in form.fields else None, list(messages))
 
 
 class AboutForm(forms.Form):

@@ -1,6 +1,6 @@
 """Forms for the workspace pages. They parse and check shapes; the rules
 (unique domains, last talent manager, ...) live in accounts.services.workspaces,
-whose field errors the views copy back onto these forms."""
+whose field errors the views put back on these forms (``core.html_errors.run_form``)."""
 
 import re
 

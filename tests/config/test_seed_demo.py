@@ -5,7 +5,6 @@ from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.db.models import Count
 
-from accounts.management.commands.seed_demo import DEMO_PASSWORD, build_plan
 from accounts.models import (
     Expertise,
     LearningGoal,
@@ -19,6 +18,7 @@ from accounts.models import (
 )
 from accounts.selectors.profiles import directory_profiles, skills_autocomplete
 from core import clock
+from mentoring.config.demo.people import DEMO_PASSWORD, build_plan
 from mentoring.engagements.selectors import mentor_load
 from mentoring.models import Commitment, Engagement, Invitation, MentoringRequest, Participant
 from messaging.models import Answer, Conversation, Message, Notification, Question

@@ -1,0 +1,2 @@
+"""HTML forms of the accounts pages: ``profiles`` (onboarding, profile edit, directory)
+and ``workspaces`` (start, invites, members, domains)."""
