@@ -282,11 +282,15 @@ def test_a_score_written_while_the_nightly_refresh_runs_is_not_overwritten(org, 
 
 
 def _wait_for_a_blocked_query(timeout: float = 20.0) -> None:
-    """Until another session waits for a lock this test's transaction holds."""
+    """Until another session waits for a lock this session holds (sessions of other
+    databases on the same server do not count)."""
     deadline = time.monotonic() + timeout
     with connection.cursor() as cursor:
         while True:
-            cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted")
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks "
+                "WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+            )
             if cursor.fetchone()[0]:
                 return
             assert time.monotonic() < deadline, "the nightly refresh never reached the prior upsert"
