@@ -1,6 +1,6 @@
 """Admin: the ledger, scores and disputes are browsable, never editable here.
 
-Voiding happens only through the dispute flow (trust.services.dispute_decide);
+Voiding happens only through the dispute flow (trust.services.disputes.dispute_decide);
 disputes are decided on the talent manager's dispute page, which calls it."""
 
 from django.contrib import admin

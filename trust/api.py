@@ -1,4 +1,5 @@
-"""REST adapters for trust (mounted under /api/trust/). Parse, authorize, call one
+"""REST adapters for trust (mounted under /api/trust/). Parse, authorize (the DRF
+permissions of ``accounts.permissions``, built on ``accounts.access``), call one
 service or selector, serialize. Raters are never part of any representation."""
 
 from drf_spectacular.utils import extend_schema
@@ -6,10 +7,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Skill
 from accounts.permissions import IsTalentManager, IsWorkspaceMember
-from core.errors import NotFound
-from trust import selectors, services
+from trust import selectors
+from trust.services import disputes
+from trust.services.vouching import vouch_for
 
 # --- output ----------------------------------------------------------------------------
 
@@ -177,7 +178,7 @@ class DisputeListView(APIView):
     def post(self, request):
         data = DisputeInput(data=request.data)
         data.is_valid(raise_exception=True)
-        dispute = services.dispute_raise(
+        dispute = disputes.dispute_raise(
             user=request.user, event_id=data.validated_data["event"], reason=data.validated_data["reason"]
         )
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
@@ -200,7 +201,7 @@ class DisputeDecideView(APIView):
     def post(self, request, dispute_id: int):
         data = DecisionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        dispute = services.dispute_decide(
+        dispute = disputes.dispute_decide(
             manager=request.user,
             dispute_id=dispute_id,
             decision=data.validated_data["decision"],
@@ -227,13 +228,10 @@ class VouchView(APIView):
     def post(self, request):
         data = VouchInput(data=request.data)
         data.is_valid(raise_exception=True)
-        subject = selectors.access_member(request.user, data.validated_data["user"])
-        skill = Skill.objects.filter(
-            pk=data.validated_data["skill"], organization_id=request.membership.organization_id
-        ).first()
-        if skill is None:
-            raise NotFound("No such skill.", fields={"skill": ["Choose a skill of your workspace."]})
-        event = services.vouch_for(manager=request.user, subject=subject, skill=skill)
+        subject, skill = selectors.vouch_target(
+            request.user, user_id=data.validated_data["user"], skill_id=data.validated_data["skill"]
+        )
+        event = vouch_for(manager=request.user, subject=subject, skill=skill)
         return Response(
             {"event": event.pk, "user": subject.pk, "skill": skill.pk}, status=status.HTTP_201_CREATED
         )

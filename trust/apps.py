@@ -6,6 +6,6 @@ class TrustConfig(AppConfig):
     verbose_name = "Trust"
 
     def ready(self):
-        from trust import services
+        from trust.services.vouching import register_builtin_sources
 
-        services.register_builtin_sources()
+        register_builtin_sources()

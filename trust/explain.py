@@ -12,6 +12,7 @@ from accounts.models import Skill
 from core import clock
 from trust import params, scoring, sources
 from trust.models import TrustEvent, TrustScore, TrustSnapshot
+from trust.standing import prior_means
 
 NEWCOMER_HEADLINE = "New — building a track record"
 
@@ -171,8 +172,6 @@ def explain_subject(
     subject, *, as_of: datetime | None = None, with_details: bool = True
 ) -> list[DimensionExplanation]:
     """Integrity, responsiveness, then competence per skill with evidence (strongest first)."""
-    from trust.services import prior_means
-
     as_of = as_of or clock.now()
     organization_id = getattr(getattr(subject, "membership", None), "organization_id", None)
     priors = (

@@ -1,8 +1,8 @@
 """Trust: the append-only evidence ledger, materialized scores, daily snapshots,
 workspace priors and disputes.
 
-Only ``trust.services`` writes these tables. Other apps emit evidence through
-``trust.services.record_evidence``.
+Only the ``trust.services`` package writes these tables. Other apps emit evidence
+through ``trust.services.record_evidence`` (``trust/services/evidence.py``).
 """
 
 from django.conf import settings
@@ -253,9 +253,10 @@ class TrustDistribution(models.Model):
     """How one workspace's established scores were spread on one snapshot day: per dimension
     and tenth of 0–1 (``tenth`` 0–9), how many scores (competence: one per person and
     skill) had at least ``NEWCOMER_EVIDENCE`` pieces of evidence, and the sum of their
-    means. Written from that day's ``TrustSnapshot`` rows by ``services.snapshot_daily``
-    (and ``distribution_rebuild``) in the same transaction, so it always matches them;
-    the dashboard's trust movement reads these few rows instead of every snapshot."""
+    means. Written from that day's ``TrustSnapshot`` rows by ``snapshot_daily`` (and
+    ``distribution_rebuild``, both in ``trust.services.snapshots``) in the same
+    transaction, so it always matches them; the dashboard's trust movement reads these
+    few rows instead of every snapshot."""
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     date = models.DateField()
@@ -284,12 +285,7 @@ class TrustDispute(models.Model):
         UPHELD = "upheld", "Upheld"
         REJECTED = "rejected", "Rejected"
 
-    # state → states it may move to (services.dispute_decide is the only mover)
-    TRANSITIONS = {
-        State.OPEN: {State.UPHELD, State.REJECTED},
-        State.UPHELD: set(),
-        State.REJECTED: set(),
-    }
+    # The allowed moves are trust.services.disputes.DISPUTE_MOVES (dispute_decide moves it).
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(TrustEvent, on_delete=models.PROTECT, related_name="disputes")

@@ -1,7 +1,8 @@
 """Trust reads, always scoped to the viewer's workspace.
 
 Members see bands and explanations, never who rated them what. Talent managers
-see distributions and the dispute queue, still without raters' names.
+see distributions and the dispute queue, still without raters' names. Who is a
+member or a talent manager of which workspace comes from ``accounts.access``.
 """
 
 from dataclasses import dataclass
@@ -9,8 +10,9 @@ from dataclasses import dataclass
 from django.db.models import Count, F, FloatField, Prefetch, Q
 from django.db.models.functions import Cast, Floor, Least
 
-from accounts.models import Membership, User
-from core.errors import NotFound, PermissionDenied
+from accounts.access import active_membership, require_talent_manager
+from accounts.models import Membership, Skill, User
+from core.errors import NotFound
 from trust import params, sources
 from trust.explain import DimensionExplanation, explain_subject
 from trust.models import TrustDispute, TrustEvent, TrustScore
@@ -18,15 +20,7 @@ from trust.models import TrustDispute, TrustEvent, TrustScore
 CARD_SKILLS = 3
 
 
-def _membership(user) -> Membership | None:
-    if user is None or not user.is_authenticated:
-        return None
-    return Membership.objects.filter(user_id=user.pk, is_active=True).select_related("organization").first()
-
-
-def access_member(viewer, user_id) -> User:
-    """An active member of the viewer's workspace; one NotFound for missing and not-yours."""
-    membership = _membership(viewer)
+def _member_of(membership, user_id) -> User:
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):
@@ -45,11 +39,28 @@ def access_member(viewer, user_id) -> User:
     return user
 
 
-def require_talent_manager(viewer) -> Membership:
-    membership = _membership(viewer)
-    if membership is None or not membership.is_talent_manager:
-        raise PermissionDenied("Only talent managers can see this.")
-    return membership
+def access_member(viewer, user_id) -> User:
+    """An active member of the viewer's workspace; one NotFound for missing and not-yours."""
+    return _member_of(active_membership(viewer), user_id)
+
+
+def vouch_target(viewer, *, user_id, skill_id) -> tuple[User, Skill]:
+    """The newcomer and the skill a talent manager vouches for, both of the viewer's
+    workspace; a NotFound names the field (``user`` or ``skill``) it is about."""
+    membership = require_talent_manager(viewer)
+    try:
+        subject = _member_of(membership, user_id)
+    except NotFound:
+        raise NotFound("No such person.", fields={"user": ["Choose a member of your workspace."]}) from None
+    skill_id = str(skill_id).strip()
+    skill = (
+        Skill.objects.filter(pk=int(skill_id), organization_id=membership.organization_id).first()
+        if skill_id.isdigit()
+        else None
+    )
+    if skill is None:
+        raise NotFound("No such skill.", fields={"skill": ["Choose a skill of your workspace."]})
+    return subject, skill
 
 
 @dataclass

@@ -6,8 +6,11 @@ Matching, cohort matching and routing rank people by the lower bound of their be
 means a wide interval and a low bound. Nothing outside trust reads ``TrustScore`` or
 ``TrustPrior``; they read this module.
 
+- ``prior_means(organization_id)``: the stored prior mean per dimension, the default
+  where the nightly recompute has not stored one yet (the one fallback: the
+  recomputes in ``trust.services`` read the same function).
 - ``workspace_prior(organization_id)``: the prior beliefs (lower bound and mean) of a
-  workspace, the default prior when the nightly recompute has not stored one yet.
+  workspace, built on ``prior_means``.
 - ``standings(organization_id=…, user_ids=…, skill_ids=…)``: every person's beliefs in
   one query, prior-filled.
 - ``standing_annotations(...)``: the same as subquery expressions, for a candidate
@@ -52,9 +55,17 @@ class WorkspacePrior:
     means: dict[str, float]  # the stored prior mean per dimension (the default when none)
 
 
-def workspace_prior(organization_id: int) -> WorkspacePrior:
+def prior_means(organization_id: int) -> dict[str, float]:
+    """The workspace's prior mean per dimension: the one the nightly recompute stored, or
+    ``params.DEFAULT_PRIOR_MEAN`` where it has not stored one yet. One query."""
     stored = dict(TrustPrior.objects.filter(organization_id=organization_id).values_list("dimension", "mean"))
-    means = {dimension: stored.get(dimension, params.DEFAULT_PRIOR_MEAN) for dimension in params.DIMENSIONS}
+    return {dimension: stored.get(dimension, params.DEFAULT_PRIOR_MEAN) for dimension in params.DIMENSIONS}
+
+
+def workspace_prior(organization_id: int) -> WorkspacePrior:
+    """The beliefs of someone without evidence in this workspace, per dimension (built on
+    ``prior_means``)."""
+    means = prior_means(organization_id)
     return WorkspacePrior(
         competence=prior_belief(means[COMPETENCE]),
         responsiveness=prior_belief(means[RESPONSIVENESS]),

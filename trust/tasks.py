@@ -1,11 +1,11 @@
-"""Celery tasks for trust: thin adapters over trust.services.
+"""Celery tasks for trust: thin adapters over the trust.services modules.
 
 All are idempotent (they recompute from the ledger), so acks_late is safe."""
 
 from celery import shared_task
 from django.core.cache import cache
 
-from trust import services
+from trust.services import nightly, recompute, scheduling, snapshots
 
 _COMMON = {
     "acks_late": True,
@@ -25,18 +25,18 @@ def recompute_subject(user_id: int) -> int:
     Clears the subject's pending flag BEFORE reading the ledger: an event
     recorded while this runs sets the flag again and schedules another run,
     so nothing is missed. A subject with no evidence ends with no scores."""
-    cache.delete(services.pending_flag(user_id))
-    return services.recompute_subject(int(user_id))
+    cache.delete(scheduling.pending_flag(user_id))
+    return recompute.recompute_subject(int(user_id))
 
 
 @shared_task(name="trust.recompute_all", soft_time_limit=1700, time_limit=1800, **_COMMON)
 def recompute_all(organization_id: int | None = None, from_ledger: bool = False) -> int:
     """Nightly set-based refresh of every score from the stored tallies (one workspace, or
     all); ``from_ledger=True`` rebuilds everything from the ledger (the repair path)."""
-    return services.recompute_all(organization_id=organization_id, from_ledger=bool(from_ledger))
+    return nightly.recompute_all(organization_id=organization_id, from_ledger=bool(from_ledger))
 
 
 @shared_task(name="trust.snapshot_daily", soft_time_limit=600, time_limit=660, **_COMMON)
 def snapshot_daily() -> int:
     """Copy today's scores into the daily snapshot (re-running the day overwrites)."""
-    return services.snapshot_daily()
+    return snapshots.snapshot_daily()

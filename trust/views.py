@@ -1,94 +1,69 @@
 """HTML adapters for trust: my trust (with disputes), a colleague's card, the
-talent manager's dispute queue, distributions and vouching."""
+talent manager's dispute queue, distributions and vouching.
+
+Access comes from ``accounts.access``; a ``NotFound`` or ``PermissionDenied`` a view
+lets through becomes the 404 or 403 page (``core.html_errors``). Errors that belong on
+a form are put on it with ``form_error`` and the page is rendered again."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.middleware import membership_of
-from accounts.models import Skill
+from accounts.access import member_required, talent_manager_required
 from accounts.selectors.profiles import workspace_skills
 from accounts.selectors.workspaces import active_members
-from core.errors import DomainError, NotFound, PermissionDenied
-from trust import selectors, services
+from core.errors import Conflict, PermissionDenied, ValidationFailed
+from core.html_errors import form_error, form_status, run_form
+from trust import selectors
+from trust.forms import DecisionForm, DisputeForm, VouchForm, typed
 from trust.models import TrustDispute
+from trust.services import disputes
+from trust.services.vouching import vouch_for
 
 
-def _member_or_404(request):
-    membership = membership_of(request)
-    if membership is None:
-        raise Http404("You are not in a workspace yet.")
-    return membership
-
-
-def _manager_or_403(request):
-    membership = _member_or_404(request)
-    if not membership.is_talent_manager:
-        raise DjangoPermissionDenied("Only talent managers can see this page.")
-    return membership
-
-
-def _field_errors(error: DomainError) -> dict:
-    fields = dict(error.fields)
-    if not fields:
-        fields["__all__"] = [error.message]
-    return fields
-
-
-def _my_trust_page(request, *, errors=None, error_event=None, reason="", status=200):
+def _my_trust_page(request, *, form: DisputeForm | None = None, status: int = 200):
     context = {
         "card": selectors.trust_card_for(request.user),
         "evidence": selectors.my_evidence(request.user),
         "disputes": selectors.my_disputes(request.user),
-        "errors": errors or {},
-        "error_event": error_event,
-        "reason": reason,
+        "errors": form.errors if form is not None else {},
+        "error_event": typed(form)["event"] if form is not None else None,
+        "reason": typed(form)["reason"] if form is not None else "",
     }
     return render(request, "trust/my_trust.html", context, status=status)
 
 
-@login_required
+@member_required
 @require_GET
 def my_trust(request):
-    _member_or_404(request)
     return _my_trust_page(request)
 
 
-@login_required
+@member_required
 @require_POST
 def dispute_raise(request):
-    _member_or_404(request)
-    event_id = request.POST.get("event", "")
-    reason = request.POST.get("reason", "")
+    form = DisputeForm(request.POST)
+    form.is_valid()  # every field is optional: the service says what is missing
     try:
-        services.dispute_raise(user=request.user, event_id=event_id, reason=reason)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-    except DomainError as exc:
-        return _my_trust_page(
-            request, errors=_field_errors(exc), error_event=str(event_id), reason=reason, status=exc.status
+        disputes.dispute_raise(
+            user=request.user, event_id=form.cleaned_data["event"], reason=form.cleaned_data["reason"]
         )
+    except (ValidationFailed, Conflict) as error:  # someone else's item: NotFound, the 404 page
+        form_error(form, error)
+        return _my_trust_page(request, form=form, status=form_status(form))
     messages.success(request, "Your dispute was sent to a talent manager. You will see the decision here.")
     return redirect("trust:my_trust")
 
 
-@login_required
+@member_required
 @require_GET
 def person_trust(request, user_id: int):
-    _member_or_404(request)
-    try:
-        card = selectors.trust_card(request.user, user_id)
-    except NotFound:
-        raise Http404("No such person.") from None
+    card = selectors.trust_card(request.user, user_id)
     template = "trust/partials/trust_card.html" if request.headers.get("HX-Request") else "trust/person.html"
     return render(request, template, {"card": card, "show_details": True})
 
 
-def _queue_page(request, *, errors=None, error_dispute=None, form=None, status=200):
-    membership = _manager_or_403(request)
+def _queue_page(request, membership, *, form=None, error_dispute=None, status: int = 200):
     context = {
         "open_disputes": selectors.dispute_queue(request.user),
         "decided": selectors.dispute_queue(request.user, include_decided=True).exclude(
@@ -97,67 +72,53 @@ def _queue_page(request, *, errors=None, error_dispute=None, form=None, status=2
         "distributions": selectors.distributions(request.user),
         "members": active_members(viewer_membership=membership),
         "skills": workspace_skills(request.user),
-        "errors": errors or {},
+        "errors": form.errors if form is not None else {},
         "error_dispute": error_dispute,
-        "form": form or {},
+        "form": typed(form) if form is not None else {},
     }
     return render(request, "trust/dispute_queue.html", context, status=status)
 
 
-@login_required
+@talent_manager_required
 @require_GET
-def dispute_queue(request):
-    return _queue_page(request)
+def dispute_queue(request, membership):
+    return _queue_page(request, membership)
 
 
-@login_required
+@talent_manager_required
 @require_POST
-def dispute_decide(request, dispute_id: int):
-    _manager_or_403(request)
-    decision = request.POST.get("decision", "")
-    note = request.POST.get("note", "")
+def dispute_decide(request, membership, dispute_id: int):
+    form = DecisionForm(request.POST)
+    form.is_valid()  # every field is optional: the service says what is missing
     try:
-        dispute = services.dispute_decide(
-            manager=request.user, dispute_id=dispute_id, decision=decision, note=note
+        dispute = disputes.dispute_decide(
+            manager=request.user,
+            dispute_id=dispute_id,
+            decision=form.cleaned_data["decision"],
+            note=form.cleaned_data["note"],
         )
-    except NotFound as exc:
-        raise Http404(exc.message) from None
-    except PermissionDenied as exc:
-        return _queue_page(request, errors={"__all__": [exc.message]}, error_dispute=dispute_id, status=403)
-    except DomainError as exc:
-        return _queue_page(
-            request,
-            errors=_field_errors(exc),
-            error_dispute=dispute_id,
-            form={"note": note, "decision": decision},
-            status=exc.status,
-        )
+    except (ValidationFailed, Conflict, PermissionDenied) as error:  # no such dispute: the 404 page
+        form_error(form, error)
+        return _queue_page(request, membership, form=form, error_dispute=dispute_id, status=form_status(form))
     messages.success(request, f"Dispute {dispute.state}. The person who raised it can see your note.")
     return redirect("trust:dispute_queue")
 
 
-@login_required
+@talent_manager_required
 @require_POST
-def vouch(request):
-    membership = _manager_or_403(request)
-    form = {"user": request.POST.get("user", ""), "skill": request.POST.get("skill", "")}
-    try:
-        try:
-            subject = selectors.access_member(request.user, form["user"])
-        except NotFound:
-            raise NotFound(
-                "No such person.", fields={"user": ["Choose a member of your workspace."]}
-            ) from None
-        skill = Skill.objects.filter(
-            pk=int(form["skill"]) if form["skill"].isdigit() else None,
-            organization_id=membership.organization_id,
-        ).first()
-        if skill is None:
-            raise NotFound("No such skill.", fields={"skill": ["Choose a skill of your workspace."]})
-        services.vouch_for(manager=request.user, subject=subject, skill=skill)
-    except DomainError as exc:
-        return _queue_page(
-            request, errors=_field_errors(exc), error_dispute="vouch", form=form, status=exc.status
+def vouch(request, membership):
+    form = VouchForm(request.POST)
+
+    def vouch_for_target():
+        subject, skill = selectors.vouch_target(
+            request.user, user_id=form.cleaned_data["user"], skill_id=form.cleaned_data["skill"]
         )
+        vouch_for(manager=request.user, subject=subject, skill=skill)
+        return subject, skill
+
+    vouched = run_form(form, vouch_for_target)
+    if vouched is None:
+        return _queue_page(request, membership, form=form, error_dispute="vouch", status=form_status(form))
+    subject, skill = vouched
     messages.success(request, f"You vouched for {subject.display_name} in {skill.name}.")
     return redirect("trust:dispute_queue")

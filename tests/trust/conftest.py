@@ -1,6 +1,9 @@
+"""Trust test fixtures: people of the shared ``org`` workspace (tests/conftest.py) and the
+test-only evidence sources."""
+
 import pytest
 
-from tests.factories import OrganizationFactory, SkillFactory, member, talent_manager
+from tests.factories import SkillFactory, member, talent_manager
 from tests.trust.shared_sources import register_test_sources, unregister_test_sources
 
 
@@ -9,11 +12,6 @@ def _test_sources():
     register_test_sources()
     yield
     unregister_test_sources()
-
-
-@pytest.fixture
-def org(db):
-    return OrganizationFactory()
 
 
 @pytest.fixture

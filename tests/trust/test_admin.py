@@ -3,7 +3,7 @@
 import pytest
 
 from tests.trust.factories import rate
-from trust import services
+from trust.services.disputes import dispute_raise
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_the_ledger_is_browsable_but_cannot_be_added_changed_or_deleted(staff_cl
 
 def test_disputes_cannot_be_changed_in_the_admin(staff_client, alice, bob):
     event = rate(alice, bob, outcome=0.0)
-    dispute = services.dispute_raise(user=bob, event_id=event.pk, reason="wrong")
+    dispute = dispute_raise(user=bob, event_id=event.pk, reason="wrong")
     response = staff_client.post(f"/admin/trust/trustdispute/{dispute.pk}/change/", {"state": "upheld"})
     assert response.status_code == 403
     dispute.refresh_from_db()

@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from tests.trust.factories import observe, rate
+from tests.trust.factories import TrustEventFactory, rate
 from trust.models import AppendOnlyError, TrustEvent
 
 pytestmark = pytest.mark.django_db
@@ -34,28 +34,12 @@ def test_queryset_update_and_delete_are_refused(alice, bob):
 
 
 def test_the_database_refuses_an_outcome_outside_zero_to_one(alice, bob):
-    event = rate(alice, bob)
-    clone = TrustEvent(
-        organization=event.organization,
-        subject=bob,
-        dimension="integrity",
-        outcome=1.5,
-        source_kind="x",
-        source_id="1",
-    )
+    clone = TrustEventFactory.build(subject=bob, dimension="integrity", outcome=1.5)
     with pytest.raises(IntegrityError), transaction.atomic():
         clone.save()
 
 
 def test_the_database_refuses_competence_without_a_skill(bob, alice):
-    event = observe(bob)
-    clone = TrustEvent(
-        organization=event.organization,
-        subject=bob,
-        dimension="competence",
-        outcome=1.0,
-        source_kind="x",
-        source_id="1",
-    )
+    clone = TrustEventFactory.build(subject=bob, dimension="competence", skill=None)
     with pytest.raises(IntegrityError), transaction.atomic():
         clone.save()

@@ -1,6 +1,6 @@
-"""TrustDistribution: the per-day spread of established scores the dashboard's trust
-movement reads, written with the nightly snapshot and always equal to counting the
-snapshot rows themselves."""
+"""Daily snapshots, and TrustDistribution: the per-day spread of established scores the
+dashboard's trust movement reads, written with the nightly snapshot and always equal to
+counting the snapshot rows themselves."""
 
 import math
 from datetime import date
@@ -9,8 +9,11 @@ import pytest
 
 from core import clock
 from tests.factories import OrganizationFactory, SkillFactory, member
-from trust import params, services
+from tests.trust.factories import TrustScoreFactory, TrustSnapshotFactory, observe
+from trust import params
 from trust.models import TrustDistribution, TrustScore, TrustSnapshot
+from trust.services.recompute import recompute_subject
+from trust.services.snapshots import distribution_rebuild, snapshot_daily
 
 pytestmark = pytest.mark.django_db
 
@@ -18,16 +21,8 @@ DAY = date(2026, 6, 1)
 
 
 def snapshot(user, dimension, mean, evidence, *, day=DAY, skill=None):
-    return TrustSnapshot.objects.create(
-        organization=user.membership.organization,
-        subject=user,
-        dimension=dimension,
-        skill=skill,
-        skill_key=skill.pk if skill else 0,
-        date=day,
-        mean=mean,
-        lower=0,
-        evidence_count=evidence,
+    return TrustSnapshotFactory(
+        subject=user, dimension=dimension, skill=skill, date=day, mean=mean, evidence_count=evidence
     )
 
 
@@ -64,7 +59,7 @@ def test_buckets_are_tenths_with_exact_edges_and_newcomers_left_out():
     snapshot(c, "integrity", 1.0, 5)  # the top tenth holds 1.0
     snapshot(d, "integrity", 0.95, 2)  # still new: not counted
     snapshot(a, "responsiveness", 0.0, 3)  # exactly the evidence threshold: counted
-    services.distribution_rebuild(day=DAY)
+    distribution_rebuild(day=DAY)
     assert distribution(org) == {
         ("integrity", 3): (1, 0.3),
         ("integrity", 7): (1, 0.7),
@@ -79,7 +74,7 @@ def test_competence_counts_one_score_per_person_and_skill():
     python, sql = SkillFactory(), SkillFactory()
     snapshot(person, "competence", 0.82, 4, skill=python)
     snapshot(person, "competence", 0.41, 4, skill=sql)
-    services.distribution_rebuild(day=DAY)
+    distribution_rebuild(day=DAY)
     org = person.membership.organization
     assert distribution(org) == {("competence", 8): (1, 0.82), ("competence", 4): (1, 0.41)}
 
@@ -88,24 +83,13 @@ def test_the_nightly_snapshot_writes_the_days_distribution_and_rerunning_it_repl
     person, other = member(), member()
     today = clock.now().date()
     for user, mean in ((person, 0.64), (other, 0.12)):
-        TrustScore.objects.create(
-            organization=user.membership.organization,
-            subject=user,
-            dimension="integrity",
-            alpha=1,
-            beta=1,
-            mean=mean,
-            lower=0,
-            upper=1,
-            evidence_weight=5,
-            evidence_count=5,
-        )
-    services.snapshot_daily()
+        TrustScoreFactory(subject=user, dimension="integrity", mean=mean, evidence_count=5)
+    snapshot_daily()
     assert distribution(person.membership.organization, today) == {("integrity", 6): (1, 0.64)}
     assert distribution(other.membership.organization, today) == {("integrity", 1): (1, 0.12)}
 
     TrustScore.objects.filter(subject=person).update(mean=0.91)
-    services.snapshot_daily()
+    snapshot_daily()
     assert distribution(person.membership.organization, today) == {("integrity", 9): (1, 0.91)}
     assert TrustDistribution.objects.filter(date=today).count() == 2
 
@@ -115,10 +99,10 @@ def test_a_rebuild_of_one_workspace_and_day_leaves_the_others_alone():
     snapshot(first, "integrity", 0.5, 5)
     snapshot(second, "integrity", 0.5, 5)
     snapshot(first, "integrity", 0.2, 5, day=date(2026, 6, 2))
-    services.distribution_rebuild()
+    distribution_rebuild()
     TrustDistribution.objects.update(scores=99)  # corrupt every row
 
-    services.distribution_rebuild(day=DAY, organization_id=first.membership.organization_id)
+    distribution_rebuild(day=DAY, organization_id=first.membership.organization_id)
 
     assert distribution(first.membership.organization) == {("integrity", 5): (1, 0.5)}
     assert TrustDistribution.objects.get(organization=second.membership.organization).scores == 99
@@ -132,7 +116,20 @@ def test_the_table_equals_the_snapshots_counted_by_hand_for_a_mixed_workspace():
     for index, (person, mean) in enumerate(zip(people, means, strict=True)):
         snapshot(person, "integrity", mean, 2 + index)
         snapshot(person, "responsiveness", 1 - mean, 3 + index)
-    services.distribution_rebuild()
+    distribution_rebuild()
     assert distribution(org) == counted_by_hand(org)
     # integrity: evidence 2–7, the first still new; responsiveness: 3–8, all established
     assert sum(n for n, _ in distribution(org).values()) == 5 + 6
+
+
+def test_the_daily_snapshot_copies_scores_and_rerunning_the_day_overwrites(bob):
+    observe(bob, outcome=1.0)
+    recompute_subject(bob.pk)
+    assert snapshot_daily() == 1
+    observe(bob, outcome=0.0)
+    recompute_subject(bob.pk)
+    snapshot_daily()
+    snapshot = TrustSnapshot.objects.get(subject=bob)
+    assert snapshot.date == clock.now().date()
+    assert snapshot.evidence_count == 2
+    assert snapshot.mean == pytest.approx(TrustScore.objects.get(subject=bob).mean)

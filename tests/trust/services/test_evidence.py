@@ -9,8 +9,9 @@ from core.errors import Conflict, ValidationFailed
 from tests.factories import OrganizationFactory, SkillFactory, member
 from tests.trust.factories import observe, rate
 from tests.trust.shared_sources import TEST_FEEDBACK_KIND, TEST_KIND, shared_context
-from trust import params, services
+from trust import params
 from trust.models import TrustEvent, TrustScore
+from trust.services.evidence import record_evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def _record(subject, actor, **overrides):
         "source_id": shared_context(subject, actor) if actor else shared_context(subject),
     }
     arguments.update(overrides)
-    return services.record_evidence(**arguments)
+    return record_evidence(**arguments)
 
 
 def _rejected(call, *, field, error=ValidationFailed):

@@ -3,19 +3,26 @@ equal to the ledger in its own transaction, and the nightly refresh — which re
 tallies, not the ledger — gives the same scores as the full recompute from the ledger."""
 
 import threading
+import time
 from collections import defaultdict
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import clock
 from tests.factories import SkillFactory, member, talent_manager
-from tests.trust.factories import observe, rate
-from trust import params, scoring, services
+from tests.trust.factories import TrustPriorFactory, TrustScoreFactory, observe, rate
+from trust import params, scoring
 from trust.models import TrustEvent, TrustPrior, TrustScore
+from trust.services.disputes import dispute_decide, dispute_raise
+from trust.services.nightly import recompute_all
+from trust.services.recompute import recompute_subject
+from trust.services.scheduling import pending_flag
+from trust.services.voids import void_event
 
 TALLY_FIELDS = ("evidence_count", "distinct_raters", "last_evidence_at", "good_at_last", "bad_at_last")
 BELIEF_FIELDS = ("alpha", "beta", "mean", "lower", "upper", "evidence_weight")
@@ -104,11 +111,11 @@ def test_reciprocal_praise_rerecords_the_earlier_praise_and_both_tallies_follow(
 def test_a_void_updates_the_tally_and_voiding_the_last_item_removes_the_score(alice, bob):
     first = rate(alice, bob, outcome=0.0)
     observe(bob, outcome=1.0, occurred_at=clock.now() - timedelta(days=10))
-    services.void_event(event=first, reason="recorded twice", voided_by=None)
+    void_event(event=first, reason="recorded twice", voided_by=None)
     assert_tallies_match_ledger()
     assert TrustScore.objects.get(subject=bob).distinct_raters == 0
     only = TrustEvent.objects.live().get(subject=bob)
-    services.void_event(event=only, reason="recorded by mistake", voided_by=None)
+    void_event(event=only, reason="recorded by mistake", voided_by=None)
     assert not TrustScore.objects.filter(subject=bob).exists()
     assert_tallies_match_ledger()
 
@@ -117,8 +124,8 @@ def test_a_void_updates_the_tally_and_voiding_the_last_item_removes_the_score(al
 def test_an_upheld_dispute_updates_the_tally(alice, bob, manager):
     observe(bob, outcome=1.0)
     event = rate(alice, bob, outcome=0.0)
-    dispute = services.dispute_raise(user=bob, event_id=event.pk, reason="Alice cancelled the meeting.")
-    services.dispute_decide(manager=manager, dispute_id=dispute.pk, decision="upheld", note="Confirmed.")
+    dispute = dispute_raise(user=bob, event_id=event.pk, reason="Alice cancelled the meeting.")
+    dispute_decide(manager=manager, dispute_id=dispute.pk, decision="upheld", note="Confirmed.")
     assert_tallies_match_ledger()
     assert TrustScore.objects.get(subject=bob).evidence_count == 1
 
@@ -129,7 +136,7 @@ def test_recompute_subject_repairs_a_damaged_tally(alice, bob):
     observe(bob, dimension="responsiveness", outcome=1.0)
     TrustScore.objects.filter(subject=bob, dimension="integrity").update(good_at_last=42.0, evidence_count=9)
     TrustScore.objects.filter(subject=bob, dimension="responsiveness").delete()
-    services.recompute_subject(bob.pk)
+    recompute_subject(bob.pk)
     assert_tallies_match_ledger()
 
 
@@ -139,17 +146,9 @@ def test_the_repair_path_rebuilds_tallies_inserts_missing_rows_and_deletes_orpha
     rate(bob, carol, dimension="responsiveness", outcome=0.25)
     TrustScore.objects.filter(subject=bob).update(good_at_last=42.0)
     TrustScore.objects.filter(subject=carol).delete()
-    TrustScore.objects.create(
-        organization=org,
-        subject=alice,
-        dimension="integrity",
-        alpha=1,
-        beta=1,
-        mean=0.5,
-        lower=0.1,
-        upper=0.9,
-    )
-    services.recompute_all(from_ledger=True)
+    # a row no ledger write produced: no tally, no live evidence
+    TrustScoreFactory(subject=alice, dimension="integrity", evidence_count=0, last_evidence_at=None)
+    recompute_all(from_ledger=True)
     assert_tallies_match_ledger()
 
 
@@ -157,18 +156,10 @@ def test_the_repair_path_rebuilds_tallies_inserts_missing_rows_and_deletes_orpha
 def test_the_nightly_refresh_keeps_the_tallies_and_drops_rows_without_evidence(org, alice, bob):
     rate(alice, bob, outcome=0.75)
     before = stored(TALLY_FIELDS)
-    TrustScore.objects.create(
-        organization=org,
-        subject=alice,
-        dimension="integrity",
-        alpha=1,
-        beta=1,
-        mean=0.5,
-        lower=0.1,
-        upper=0.9,
-    )
+    # a row no ledger write produced: no tally, no live evidence
+    TrustScoreFactory(subject=alice, dimension="integrity", evidence_count=0, last_evidence_at=None)
     with clock.travel_by(timedelta(days=30)):
-        services.recompute_all()
+        recompute_all()
     assert stored(TALLY_FIELDS) == before
     assert_tallies_match_ledger()
 
@@ -218,21 +209,21 @@ def test_the_nightly_refresh_gives_the_same_scores_as_the_full_recompute_from_th
                         "weight": op["weight"], "occurred_at": occurred_at}  # fmt: skip
                 event = observe(subject, **fact) if actor is None else rate(actor, subject, **fact)
                 if op["void"] and not TrustEvent.objects.filter(voids=event).exists():
-                    services.void_event(event=event, reason="test void", voided_by=manager)
+                    void_event(event=event, reason="test void", voided_by=manager)
         assert_tallies_match_ledger()
         # as_of after everything, or back in time (events younger than as_of: the exact path)
         as_of = moment - timedelta(days=back)
         if with_priors:
-            services.recompute_all(as_of=as_of, from_ledger=True)  # workspace priors move off 0.6
-        services.recompute_all(as_of=as_of)
+            recompute_all(as_of=as_of, from_ledger=True)  # workspace priors move off 0.6
+        recompute_all(as_of=as_of)
         nightly = stored(TALLY_FIELDS + BELIEF_FIELDS)
         priors = dict(TrustPrior.objects.values_list("dimension", "mean"))
-        services.recompute_all(as_of=as_of, from_ledger=True)
+        recompute_all(as_of=as_of, from_ledger=True)
         assert_close(nightly, stored(TALLY_FIELDS + BELIEF_FIELDS))
         assert dict(TrustPrior.objects.values_list("dimension", "mean")) == pytest.approx(priors, rel=1e-9)
         # and the per-subject recompute agrees with both
         for person in people:
-            services.recompute_subject(person.pk, as_of=as_of)
+            recompute_subject(person.pk, as_of=as_of)
         assert_close(nightly, stored(TALLY_FIELDS + BELIEF_FIELDS))
 
     try:
@@ -248,33 +239,29 @@ def test_the_nightly_refresh_gives_the_same_scores_as_the_full_recompute_from_th
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_score_written_while_the_nightly_refresh_runs_is_not_overwritten(alice, bob, carol, monkeypatch):
+def test_a_score_written_while_the_nightly_refresh_runs_is_not_overwritten(org, alice, bob, carol):
     rate(alice, bob, outcome=1.0)
     rate(alice, carol, outcome=1.0)
-    read_done, write_done = threading.Event(), threading.Event()
-    original = services._beliefs_from_sums
-
-    def pause_between_read_and_write(*args, **kwargs):
-        read_done.set()  # the nightly has read every tally ...
-        assert write_done.wait(20)  # ... and a ledger write commits before it writes back
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(services, "_beliefs_from_sums", pause_between_read_and_write)
+    # The nightly refresh reads every tally, then upserts the workspace priors, then writes
+    # the beliefs back. Holding the prior's row lock parks it between the read and the write.
+    TrustPriorFactory(organization=org, dimension="integrity", mean=params.DEFAULT_PRIOR_MEAN)
+    cache.set(pending_flag(bob.pk), 1)  # a recompute of Bob is "pending": the write below enqueues none
     errors, written = [], []
 
     def nightly():
         try:
-            written.append(services.recompute_all(as_of=clock.now() + timedelta(days=7)))
+            written.append(recompute_all(as_of=clock.now() + timedelta(days=7)))
         except Exception as exc:  # surfaced below
             errors.append(exc)
         finally:
             connection.close()
 
     thread = threading.Thread(target=nightly)
-    thread.start()
-    assert read_done.wait(20)
-    rate(carol, bob, outcome=0.0)  # commits: Bob's tally and belief change under the nightly
-    write_done.set()
+    with transaction.atomic():
+        list(TrustPrior.objects.select_for_update().filter(organization=org))
+        thread.start()
+        _wait_for_a_blocked_query()  # the nightly has read every tally ...
+        rate(carol, bob, outcome=0.0)  # ... and this write commits (with the lock's release) first
     thread.join()
     assert errors == []
     assert written == [1]  # Carol's score only: Bob's row changed since it was read
@@ -292,6 +279,22 @@ def test_a_score_written_while_the_nightly_refresh_runs_is_not_overwritten(alice
         as_of=bob_score.computed_at,
     )
     assert bob_score.alpha == pytest.approx(expected.alpha, rel=1e-9)
+
+
+def _wait_for_a_blocked_query(timeout: float = 20.0) -> None:
+    """Until another session waits for a lock this session holds (sessions of other
+    databases on the same server do not count)."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks "
+                "WHERE NOT granted AND pg_backend_pid() = ANY(pg_blocking_pids(pid))"
+            )
+            if cursor.fetchone()[0]:
+                return
+            assert time.monotonic() < deadline, "the nightly refresh never reached the prior upsert"
+            time.sleep(0.05)
 
 
 @pytest.mark.postgres

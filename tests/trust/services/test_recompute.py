@@ -1,4 +1,4 @@
-"""Recomputing scores from the ledger: per subject, nightly set-based, snapshots, coalescing."""
+"""Recomputing scores from the ledger: per subject, nightly set-based, coalescing."""
 
 import threading
 from datetime import timedelta
@@ -12,8 +12,13 @@ from core import clock
 from tests.factories import SkillFactory, member
 from tests.trust.factories import observe, rate
 from tests.trust.shared_sources import TEST_OBSERVED_KIND, shared_context
-from trust import params, scoring, services, tasks
-from trust.models import TrustEvent, TrustPrior, TrustScore, TrustSnapshot
+from trust import params, scoring, tasks
+from trust.models import TrustEvent, TrustPrior, TrustScore
+from trust.services import recompute
+from trust.services.evidence import record_evidence
+from trust.services.nightly import recompute_all
+from trust.services.recompute import recompute_subject
+from trust.services.voids import void_event
 
 SCORE_FIELDS = (
     "dimension",
@@ -70,7 +75,7 @@ def test_scores_do_not_depend_on_the_order_events_were_recorded(org, bob, skill,
                         skill=skill if dimension == "competence" else None,
                         occurred_at=as_of - timedelta(days=age),
                     )
-                services.recompute_subject(bob.pk, as_of=as_of)
+                recompute_subject(bob.pk, as_of=as_of)
                 result = scores_of(bob)
                 raise _Rollback(result)
         except _Rollback as done:
@@ -103,15 +108,15 @@ def test_replaying_the_ledger_gives_the_same_scores(alice, bob, carol, skill):
             }
         )
     for call in calls:
-        services.record_evidence(**call)
-    services.recompute_subject(bob.pk, as_of=as_of)
+        record_evidence(**call)
+    recompute_subject(bob.pk, as_of=as_of)
     first = scores_of(bob)
     ledger_size = TrustEvent.objects.count()
     # when every fact is emitted again and the recompute runs twice
     for call in calls:
-        services.record_evidence(**call)
-    services.recompute_subject(bob.pk, as_of=as_of)
-    services.recompute_subject(bob.pk, as_of=as_of)
+        record_evidence(**call)
+    recompute_subject(bob.pk, as_of=as_of)
+    recompute_subject(bob.pk, as_of=as_of)
     # then nothing changed
     assert TrustEvent.objects.count() == ledger_size
     assert_same_scores(scores_of(bob), first)
@@ -131,15 +136,15 @@ def test_the_nightly_set_based_recompute_equals_the_per_subject_recompute(org, a
         observe(subject, dimension="responsiveness", outcome=days % 2, occurred_at=moment)
     # a voided event must count in neither
     voided = observe(carol, dimension="integrity", outcome=0.0, occurred_at=as_of - timedelta(days=1))
-    services.void_event(event=voided, reason="test", voided_by=None)
+    void_event(event=voided, reason="test", voided_by=None)
 
-    written = services.recompute_all(as_of=as_of)
+    written = recompute_all(as_of=as_of)
     nightly = {user.pk: scores_of(user) for user in (alice, bob, carol)}
     assert written == sum(len(rows) for rows in nightly.values())
     assert TrustPrior.objects.filter(organization=org).count() == 3
 
     for user in (alice, bob, carol):
-        services.recompute_subject(user.pk, as_of=as_of)
+        recompute_subject(user.pk, as_of=as_of)
         assert_same_scores(scores_of(user), nightly[user.pk])
 
 
@@ -147,12 +152,12 @@ def test_the_nightly_set_based_recompute_equals_the_per_subject_recompute(org, a
 def test_the_nightly_recompute_refreshes_the_workspace_prior_for_newcomers(org, alice, bob):
     for _ in range(30):
         observe(bob, dimension="integrity", outcome=1.0)
-    services.recompute_all()
+    recompute_all()
     prior = TrustPrior.objects.get(organization=org, dimension="integrity")
     assert prior.mean > params.DEFAULT_PRIOR_MEAN
     newcomer = member(org)
     observe(newcomer, dimension="integrity", outcome=1.0, occurred_at=clock.now() - timedelta(days=3650))
-    services.recompute_subject(newcomer.pk)
+    recompute_subject(newcomer.pk)
     score = TrustScore.objects.get(subject=newcomer, dimension="integrity")
     # ten years old evidence counts for ~nothing: the newcomer sits at the workspace prior
     assert score.mean == pytest.approx(prior.mean, abs=1e-3)
@@ -161,12 +166,12 @@ def test_the_nightly_recompute_refreshes_the_workspace_prior_for_newcomers(org, 
 @pytest.mark.django_db
 def test_a_subject_whose_only_evidence_was_voided_has_no_score_left(bob):
     event = observe(bob)
-    services.recompute_subject(bob.pk)
+    recompute_subject(bob.pk)
     assert TrustScore.objects.filter(subject=bob).exists()
-    services.void_event(event=event, reason="recorded by mistake", voided_by=None)
-    services.recompute_subject(bob.pk)
+    void_event(event=event, reason="recorded by mistake", voided_by=None)
+    recompute_subject(bob.pk)
     assert not TrustScore.objects.filter(subject=bob).exists()
-    services.recompute_all()
+    recompute_all()
     assert not TrustScore.objects.filter(subject=bob).exists()
 
 
@@ -177,23 +182,9 @@ def test_voiding_without_a_reason_is_rejected_and_the_ledger_is_unchanged(bob):
     event = observe(bob)
     before = TrustEvent.objects.count()
     with pytest.raises(ValidationFailed) as info:
-        services.void_event(event=event, reason="   ", voided_by=None)
+        void_event(event=event, reason="   ", voided_by=None)
     assert "reason" in info.value.fields
     assert TrustEvent.objects.count() == before
-
-
-@pytest.mark.django_db
-def test_the_daily_snapshot_copies_scores_and_rerunning_the_day_overwrites(bob):
-    observe(bob, outcome=1.0)
-    services.recompute_subject(bob.pk)
-    assert services.snapshot_daily() == 1
-    observe(bob, outcome=0.0)
-    services.recompute_subject(bob.pk)
-    services.snapshot_daily()
-    snapshot = TrustSnapshot.objects.get(subject=bob)
-    assert snapshot.date == clock.now().date()
-    assert snapshot.evidence_count == 2
-    assert snapshot.mean == pytest.approx(TrustScore.objects.get(subject=bob).mean)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -231,14 +222,13 @@ def test_an_event_recorded_while_a_recompute_runs_schedules_another(bob, monkeyp
     monkeypatch.setattr(tasks.recompute_subject, "apply_async", lambda args, **kw: queue.append(args))
     observe(bob)
     assert len(queue) == 1
-    # the task clears the flag before it reads the ledger ...
-    original = services.recompute_subject
 
+    # the task clears the flag before it reads the ledger ...
     def recompute_with_interleaved_event(user_id, **kwargs):
         observe(bob)  # ... so an event committed during the run is not lost
-        return original(user_id, **kwargs)
+        return recompute_subject(user_id, **kwargs)
 
-    monkeypatch.setattr(services, "recompute_subject", recompute_with_interleaved_event)
+    monkeypatch.setattr(recompute, "recompute_subject", recompute_with_interleaved_event)
     tasks.recompute_subject.run(queue.pop(0)[0])
     assert len(queue) == 1
 
@@ -265,7 +255,7 @@ def test_two_concurrent_recomputes_of_one_person_end_in_the_correct_score(alice,
     def worker():
         try:
             barrier.wait()
-            services.recompute_subject(bob.pk, as_of=as_of)
+            recompute_subject(bob.pk, as_of=as_of)
         except Exception as exc:  # surfaced below
             errors.append(exc)
         finally:
@@ -305,7 +295,7 @@ def test_concurrent_evidence_from_many_threads_is_all_counted(org, bob):
     for thread in threads:
         thread.join()
     assert errors == []
-    services.recompute_subject(bob.pk)
+    recompute_subject(bob.pk)
     score = TrustScore.objects.get(subject=bob)
     assert (score.evidence_count, score.distinct_raters) == (6, 6)
 
@@ -323,10 +313,10 @@ def test_the_nightly_recompute_of_one_workspace_leaves_other_workspaces_alone(or
     outsider = member(OrganizationFactory())
     observe(bob)
     observe(outsider)
-    services.recompute_subject(bob.pk)
-    services.recompute_subject(outsider.pk)
+    recompute_subject(bob.pk)
+    recompute_subject(outsider.pk)
     before = TrustScore.objects.get(subject=outsider).computed_at
     later = clock.now() + timedelta(minutes=5)
-    assert services.recompute_all(organization_id=org.pk, as_of=later) == 1
+    assert recompute_all(organization_id=org.pk, as_of=later) == 1
     assert TrustScore.objects.get(subject=bob).computed_at == later
     assert TrustScore.objects.get(subject=outsider).computed_at == before

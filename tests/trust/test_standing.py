@@ -1,0 +1,137 @@
+"""trust.standing: the one trust read other apps use — stored beliefs where there is
+evidence, the workspace prior for everyone and everything else."""
+
+import pytest
+
+from accounts.models import User
+from tests.factories import SkillFactory, member
+from tests.trust.factories import TrustPriorFactory, TrustScoreFactory, observe
+from trust import params
+from trust.services.priors import prior_means as prior_means_of_the_services
+from trust.standing import (
+    Belief,
+    prior_belief,
+    prior_means,
+    standing_annotations,
+    standings,
+    workspace_prior,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_workspace_without_stored_priors_gets_the_default_prior_in_every_dimension(org):
+    assert prior_means(org.pk) == dict.fromkeys(params.DIMENSIONS, params.DEFAULT_PRIOR_MEAN)
+    prior = workspace_prior(org.pk)
+    assert prior.competence == prior.responsiveness == prior.integrity == prior_belief(None)
+    assert prior.competence.evidence == 0
+    assert prior.competence.lower < prior.competence.mean == pytest.approx(params.DEFAULT_PRIOR_MEAN)
+
+
+def test_a_stored_prior_replaces_the_default_for_its_dimension_only(org):
+    TrustPriorFactory(organization=org, dimension=params.COMPETENCE, mean=0.8)
+    prior = workspace_prior(org.pk)
+    assert prior.means == {
+        params.COMPETENCE: 0.8,
+        params.INTEGRITY: params.DEFAULT_PRIOR_MEAN,
+        params.RESPONSIVENESS: params.DEFAULT_PRIOR_MEAN,
+    }
+    assert prior.competence == prior_belief(0.8)
+    assert prior.responsiveness == prior_belief(params.DEFAULT_PRIOR_MEAN)
+    assert prior.competence.lower > prior.responsiveness.lower
+
+
+def test_the_recomputes_read_the_same_prior_fallback_as_the_standing(org, other_org):
+    TrustPriorFactory(organization=org, dimension=params.INTEGRITY, mean=0.7)
+    for workspace in (org, other_org):
+        assert prior_means_of_the_services(workspace.pk) == workspace_prior(workspace.pk).means
+
+
+def test_people_and_skills_without_evidence_get_the_workspace_prior(org):
+    python, go = SkillFactory(organization=org), SkillFactory(organization=org)
+    known, newcomer = member(org), member(org)
+    TrustPriorFactory(organization=org, dimension=params.COMPETENCE, mean=0.7)
+    TrustPriorFactory(organization=org, dimension=params.RESPONSIVENESS, mean=0.5)
+    TrustScoreFactory(subject=known, dimension=params.COMPETENCE, skill=python, lower=0.81)
+
+    result = standings(organization_id=org.pk, user_ids=[known.pk, newcomer.pk], skill_ids=[python.pk, go.pk])
+
+    prior = workspace_prior(org.pk)
+    assert result[known.pk].competence_in(python.pk).lower == 0.81
+    assert result[known.pk].competence_in(go.pk) == prior.competence  # a skill without evidence
+    assert result[known.pk].responsiveness == prior.responsiveness
+    assert result[newcomer.pk].competence_in(python.pk) == prior.competence  # a person without any
+    assert result[newcomer.pk].responsiveness == prior.responsiveness
+    assert result[newcomer.pk].competence == {}
+
+
+def test_every_stored_score_asked_for_is_one_belief_and_nothing_else_is_read(org):
+    python, go, cobol = (SkillFactory(organization=org) for _ in range(3))
+    person = member(org)
+    scores = [
+        TrustScoreFactory(subject=person, dimension=params.COMPETENCE, skill=python, lower=0.7, mean=0.8),
+        TrustScoreFactory(subject=person, dimension=params.COMPETENCE, skill=go, lower=0.4, mean=0.6),
+        TrustScoreFactory(subject=person, dimension=params.RESPONSIVENESS, lower=0.5, evidence_count=9),
+    ]
+    TrustScoreFactory(subject=person, dimension=params.COMPETENCE, skill=cobol, lower=0.9)  # not asked
+    TrustScoreFactory(subject=person, dimension=params.INTEGRITY, lower=0.9)  # not a standing dimension
+
+    standing = standings(organization_id=org.pk, user_ids=[person.pk], skill_ids=[python.pk, go.pk])[
+        person.pk
+    ]
+
+    python_score, go_score, responsiveness = scores
+    assert standing.competence == {
+        python.pk: Belief(lower=0.7, mean=0.8, evidence=python_score.evidence_count),
+        go.pk: Belief(lower=0.4, mean=0.6, evidence=go_score.evidence_count),
+    }
+    assert standing.responsiveness == Belief(
+        lower=0.5, mean=responsiveness.mean, evidence=responsiveness.evidence_count
+    )
+
+
+def test_beliefs_follow_the_evidence_recorded_through_the_service(org, bob, skill):
+    for _ in range(3):
+        observe(bob, dimension=params.COMPETENCE, skill=skill, outcome=1.0)
+    standing = standings(organization_id=org.pk, user_ids=[bob.pk], skill_ids=[skill.pk])[bob.pk]
+    belief = standing.competence_in(skill.pk)
+    assert belief.evidence == 3
+    assert belief.lower > workspace_prior(org.pk).competence.lower
+
+
+@pytest.mark.parametrize("people", [1, 12])
+def test_standings_cost_the_same_queries_whatever_the_number_of_people(
+    org, people, django_assert_num_queries
+):
+    skills = [SkillFactory(organization=org) for _ in range(3)]
+    user_ids = []
+    for _ in range(people):
+        person = member(org)
+        user_ids.append(person.pk)
+        TrustScoreFactory(subject=person, dimension=params.COMPETENCE, skill=skills[0])
+        TrustScoreFactory(subject=person, dimension=params.RESPONSIVENESS)
+    skill_ids = [skill.pk for skill in skills]
+    with django_assert_num_queries(2):  # the workspace prior, then every score
+        result = standings(organization_id=org.pk, user_ids=user_ids, skill_ids=skill_ids)
+    assert len(result) == people
+
+
+def test_no_people_cost_one_query_and_give_nothing(org, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert standings(organization_id=org.pk, user_ids=[], skill_ids=[1]) == {}
+
+
+def test_the_annotations_are_null_where_there_is_no_evidence(org, skill):
+    known, newcomer = member(org), member(org)
+    TrustScoreFactory(subject=known, dimension=params.COMPETENCE, skill=skill, lower=0.6)
+    TrustScoreFactory(subject=known, dimension=params.RESPONSIVENESS, lower=0.3)
+    rows = {
+        row["pk"]: row
+        for row in User.objects.filter(pk__in=[known.pk, newcomer.pk])
+        .annotate(**standing_annotations(user_ref="pk", skill_ids=[skill.pk]))
+        .values("pk", "competence_sum", "competence_n", "responsiveness_lower")
+    }
+    assert (rows[known.pk]["competence_sum"], rows[known.pk]["competence_n"]) == (0.6, 1)
+    assert rows[known.pk]["responsiveness_lower"] == 0.3
+    assert rows[newcomer.pk]["competence_sum"] is None
+    assert rows[newcomer.pk]["responsiveness_lower"] is None

@@ -1,0 +1,97 @@
+"""Workspace priors ("swift trust"): where a newcomer starts, per workspace and dimension.
+
+- ``prior_means(organization_id)``: the stored prior means, the default where the
+  nightly recompute has not stored one yet (one definition, in ``trust.standing``).
+- ``refresh_priors``: the nightly write, from the workspace's decayed sums.
+- ``beliefs_from_sums``: every belief at once from decayed sums and the priors
+  (vectorized; the nightly refresh and the repair path share it).
+"""
+
+from datetime import datetime
+
+import numpy as np
+
+from trust import params, scoring
+from trust.models import TrustPrior
+from trust.standing import prior_means
+
+__all__ = [
+    "beliefs_from_sums",
+    "dimension_codes",
+    "group_sums",
+    "prior_means",
+    "refresh_priors",
+    "stored_priors",
+]
+
+
+def stored_priors() -> dict[tuple[int, str], float]:
+    """Every stored prior mean: {(organization id, dimension): mean}."""
+    return {
+        (org_id, dimension): mean
+        for org_id, dimension, mean in TrustPrior.objects.values_list("organization_id", "dimension", "mean")
+    }
+
+
+def refresh_priors(totals: dict[tuple[int, str], tuple[float, float]], *, as_of: datetime) -> None:
+    """Swift-trust priors: the decayed workspace mean per (workspace, dimension), one upsert."""
+    if not totals:
+        return
+    TrustPrior.objects.bulk_create(
+        [
+            TrustPrior(
+                organization_id=org_id, dimension=dimension, mean=scoring.workspace_mean(good, total),
+                evidence=total, computed_at=as_of,
+            )
+            for (org_id, dimension), (good, total) in totals.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["organization", "dimension"],
+        update_fields=["mean", "evidence", "computed_at"],
+    )  # fmt: skip
+
+
+def dimension_codes(dimensions) -> np.ndarray:
+    index = {dimension: i for i, dimension in enumerate(params.DIMENSIONS)}
+    return np.asarray([index[d] for d in dimensions], dtype=np.int64)
+
+
+def group_sums(org_ids: np.ndarray, dim_codes: np.ndarray, good: np.ndarray, bad: np.ndarray) -> dict:
+    """{(organization, dimension): (Σ good, Σ good + bad)} — the inputs of the workspace priors."""
+    if not len(org_ids):
+        return {}
+    keys = org_ids.astype(np.int64) * len(params.DIMENSIONS) + dim_codes
+    unique, inverse = np.unique(keys, return_inverse=True)
+    good_sum = np.bincount(inverse, weights=good, minlength=len(unique))
+    total_sum = np.bincount(inverse, weights=good + bad, minlength=len(unique))
+    return {
+        (int(key) // len(params.DIMENSIONS), params.DIMENSIONS[int(key) % len(params.DIMENSIONS)]): (
+            float(g),
+            float(t),
+        )
+        for key, g, t in zip(unique.tolist(), good_sum, total_sum, strict=True)
+    }
+
+
+def beliefs_from_sums(org_ids, dim_codes, good, bad, priors: dict[tuple[int, str], float]):
+    """Vectorized: alpha, beta, mean, lower, upper from decayed sums and the workspace priors."""
+    org_ids = np.asarray(org_ids, dtype=np.int64)
+    dim_codes = np.asarray(dim_codes, dtype=np.int64)
+    keys = org_ids * len(params.DIMENSIONS) + dim_codes
+    unique, inverse = np.unique(keys, return_inverse=True)
+    table = np.asarray(
+        [
+            priors.get(
+                (int(key) // len(params.DIMENSIONS), params.DIMENSIONS[int(key) % len(params.DIMENSIONS)]),
+                params.DEFAULT_PRIOR_MEAN,
+            )
+            for key in unique.tolist()
+        ],
+        dtype=np.float64,
+    )
+    low, high = params.PRIOR_MEAN_BOUNDS
+    mu = np.clip(table, low, high)[inverse] if len(keys) else np.zeros(0)
+    alpha = params.PRIOR_STRENGTH * mu + good
+    beta = params.PRIOR_STRENGTH * (1.0 - mu) + bad
+    lower, upper = scoring.quantiles(alpha, beta)
+    return alpha, beta, alpha / (alpha + beta), lower, upper
