@@ -10,7 +10,7 @@ from mentoring.engagements.services.commitments import (
     commitment_release,
 )
 from mentoring.models import Commitment
-from mentoring.tasks import prompt_overdue_commitments
+from mentoring.engagements.tasks import prompt_overdue_commitments
 from tests.factories import member
 from tests.mentoring.factories import pair_engagement
 from trust.models import TrustEvent

@@ -16,7 +16,7 @@ from mentoring.engagements.services.invitations import (
 )
 from mentoring.engagements.services.requests import request_create
 from mentoring.models import Engagement, Invitation, MentoringRequest, Participant
-from mentoring.tasks import expire_invitations, invitation_timeout
+from mentoring.engagements.tasks import expire_invitations, invitation_timeout
 from tests.factories import member
 from tests.mentoring.factories import mentor, pair_engagement
 from trust.models import TrustEvent

@@ -476,7 +476,7 @@ def test_engagement_list_page_query_count_does_not_grow_with_the_number_of_engag
 
 
 def test_a_strangers_commitment_and_milestone_actions_read_exactly_like_missing_ones(engagement, seeker, org):
-    from mentoring.engagements.services.engagements import milestone_add
+    from mentoring.engagements.services.milestones import milestone_add
 
     commitment = commitment_record(
         actor=seeker,
