@@ -22,8 +22,8 @@ from mentoring.engagements.services.engagements import (
     participant_leave,
 )
 from mentoring.engagements.services.milestones import milestone_add, milestone_complete
-from mentoring.models import Engagement, EngagementTransition, Milestone, Participant
 from mentoring.engagements.tasks import move_engagements, remind_engagements_ending
+from mentoring.models import Engagement, EngagementTransition, Milestone, Participant
 from tests.factories import SkillFactory, member, talent_manager
 from tests.mentoring.factories import ProgramFactory, mentor, pair_engagement
 
