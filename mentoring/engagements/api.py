@@ -24,6 +24,7 @@ from mentoring.engagements.services import commitments as commitment_services
 from mentoring.engagements.services import engagements as engagement_services
 from mentoring.engagements.services import feedback as feedback_services
 from mentoring.engagements.services import invitations as invitation_services
+from mentoring.engagements.services import milestones as milestone_services
 from mentoring.engagements.services import requests as request_services
 
 
@@ -108,7 +109,8 @@ class RequestInvitationsView(APIView):
     @extend_schema(
         request=s.InvitationsSendIn,
         responses={201: s.InvitationBriefOut(many=True)},
-        summary="Invite up to three mentors, best first (the first is asked at once)",
+        summary="Invite up to three mentors, best first (the first is asked at once); "
+        "on an exhausted request the same need is asked again as a new request (see request_id)",
     )
     def post(self, request, request_id: int):
         data = _parse(s.InvitationsSendIn, request.data)
@@ -309,7 +311,7 @@ class MilestoneCreateView(APIView):
     @extend_schema(request=s.MilestoneIn, responses={201: s.MilestoneOut}, summary="Add a milestone")
     def post(self, request, engagement_id: int):
         data = _parse(s.MilestoneIn, request.data)
-        milestone = engagement_services.milestone_add(
+        milestone = milestone_services.milestone_add(
             actor=request.user, engagement_id=engagement_id, title=data["title"], due_at=data["due_at"]
         )
         return Response(s.MilestoneOut(milestone).data, status=status.HTTP_201_CREATED)
@@ -318,7 +320,7 @@ class MilestoneCreateView(APIView):
 class MilestoneCompleteView(APIView):
     @extend_schema(request=None, responses=s.MilestoneOut, summary="Mark a milestone done")
     def post(self, request, milestone_id: int):
-        milestone = engagement_services.milestone_complete(actor=request.user, milestone_id=milestone_id)
+        milestone = milestone_services.milestone_complete(actor=request.user, milestone_id=milestone_id)
         return Response(s.MilestoneOut(milestone).data)
 
 

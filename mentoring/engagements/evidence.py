@@ -12,7 +12,7 @@ Each call is idempotent in the ledger through (source kind, source id, subject,
 dimension[, skill]); calling twice records nothing new.
 """
 
-from accounts.models import Membership
+from accounts.access import active_membership
 
 
 def record_evidence(**kwargs):
@@ -33,16 +33,11 @@ INTEGRITY = "integrity"
 RESPONSIVENESS = "responsiveness"
 
 
-def _is_active_member(user) -> bool:
-    membership = Membership.objects.filter(user_id=user.pk).only("is_active").first()
-    return bool(membership and membership.is_active)
-
-
 def invitation_answered(*, invitation, on_time: bool, at) -> None:
     """Responsiveness is an observed fact (answered before the deadline or not),
     not anyone's judgement: no actor, and the trust app does not treat it as a
     rating. Nothing is recorded about someone who left the workspace."""
-    if not _is_active_member(invitation.mentor):
+    if active_membership(invitation.mentor) is None:
         return
     record_evidence(
         subject=invitation.mentor,
@@ -57,7 +52,7 @@ def invitation_answered(*, invitation, on_time: bool, at) -> None:
 
 def commitment_decided(*, commitment) -> None:
     """Integrity for the owner, judged by the counterpart who confirmed it."""
-    if not _is_active_member(commitment.owner):
+    if active_membership(commitment.owner) is None:
         return
     record_evidence(
         subject=commitment.owner,
@@ -78,7 +73,7 @@ def scale_1_5(rating: int) -> float:
 def feedback_revealed(*, feedback, skills) -> None:
     """Competence per engagement skill, integrity and responsiveness for the ratee.
     Feedback between people who left the workspace is kept but not recorded."""
-    if not (_is_active_member(feedback.ratee) and _is_active_member(feedback.rater)):
+    if active_membership(feedback.ratee) is None or active_membership(feedback.rater) is None:
         return
     common = {
         "subject": feedback.ratee,

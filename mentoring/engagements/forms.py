@@ -1,6 +1,6 @@
 """HTML forms for the engagement pages. They check shapes and turn typed text
 into values; the services decide what is allowed and name the field to fix
-(``apply_domain_error`` puts their messages on the right field)."""
+(``core.html_errors.run_form`` / ``form_error`` put their messages on the right field)."""
 
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from accounts.models import Skill
 from core.errors import DomainError
+from core.html_errors import form_error
 from mentoring.models import MAX_INVITATIONS_PER_REQUEST, EngagementKind, MentoringRequest
 
 SKILL_FIELDS = ("primary_skill", "second_skill", "third_skill")  # names end in "skill": the
@@ -20,21 +21,10 @@ RANK_LABELS = {"first": "1st choice", "second": "2nd choice", "third": "3rd choi
 
 
 def apply_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Put a service's field errors on the form's fields; the error's message (and
-    messages for fields the form does not have) become non-field errors."""
-    on_a_field = False
-    elsewhere: list[str] = []
-    for field, messages in (error.fields or {}).items():
-        if field in form.fields:
-            for message in messages:
-                form.add_error(field, message)
-            on_a_field = True
-        else:
-            elsewhere.extend(messages)
-    if not on_a_field:
-        form.add_error(None, error.message)
-    for message in elsewhere:
-        form.add_error(None, message)
+    """``core.html_errors.form_error`` under its old name, for the pages that still import
+    it from here (``messaging.qa.views``, ``messaging.routing.views``); new code calls
+    ``form_error``."""
+    form_error(form, error)
 
 
 def _aware(value, tz_name: str):

@@ -7,9 +7,9 @@ the error never names anyone outside the viewer's workspace.
 
 from collections.abc import Iterable
 
+from accounts.access import require_membership
 from accounts.models import Skill, User
 from core.errors import ValidationFailed
-from mentoring.engagements.selectors import active_membership
 
 
 def _as_ids(values: Iterable, *, field: str, what: str) -> list[int]:
@@ -24,7 +24,7 @@ def _as_ids(values: Iterable, *, field: str, what: str) -> list[int]:
 def workspace_people(viewer, ids: Iterable, *, field: str) -> list[User]:
     """Active members of the viewer's workspace with these ids, in the order given
     (duplicates kept, so services can name them). Unknown ids → ValidationFailed on ``field``."""
-    membership = active_membership(viewer)
+    membership = require_membership(viewer)
     wanted = _as_ids(ids, field=field, what="people")
     found = {
         user.pk: user
@@ -46,7 +46,7 @@ def workspace_people(viewer, ids: Iterable, *, field: str) -> list[User]:
 def workspace_skills(viewer, ids: Iterable, *, field: str = "skills") -> list[Skill]:
     """Skills of the viewer's workspace with these ids (distinct, order kept).
     Unknown ids or ids of another workspace → ValidationFailed on ``field``."""
-    membership = active_membership(viewer)
+    membership = require_membership(viewer)
     wanted = list(dict.fromkeys(_as_ids(ids, field=field, what="skills")))
     found = Skill.objects.filter(organization_id=membership.organization_id).in_bulk(wanted)
     missing = [pk for pk in wanted if pk not in found]

@@ -28,7 +28,7 @@ from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Count, Exists, F, FloatField, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Exists, F, FloatField, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Left
 
 from accounts.models import Expertise, Profile, Skill, SkillAlias, User
@@ -36,9 +36,13 @@ from accounts.working_hours import hex_to_mask
 from core.errors import PermissionDenied, ValidationFailed
 from mentoring.engagements import matching_params as mp
 from mentoring.engagements.selectors import mentor_load_subquery
-from trust import params as trust_params
-from trust.models import TrustPrior, TrustScore
-from trust.scoring import prior, quantiles
+from trust.standing import (
+    COMPETENCE,
+    RESPONSIVENESS,
+    prior_belief,
+    prior_mean_subquery,
+    standing_annotations,
+)
 
 TOKEN = re.compile(r"[\w+#]+")
 
@@ -109,12 +113,6 @@ def _search_vector():
 
 def _search_query(tokens: Sequence[str]):
     return reduce(operator.or_, [SearchQuery(token, config="english") for token in tokens])
-
-
-def _prior_lower(mean: float | None) -> float:
-    alpha, beta = prior(trust_params.DEFAULT_PRIOR_MEAN if mean is None else mean)
-    lower, _upper = quantiles(alpha, beta)
-    return float(lower)
 
 
 def _skills_named_in(tokens: Sequence[str], organization_id: int) -> list[Skill]:
@@ -190,12 +188,10 @@ def suggest_mentors(
             organization_id=F("user__membership__organization_id"),
             member_active=F("user__membership__is_active"),
             **{
-                f"prior_{dimension}": Subquery(
-                    TrustPrior.objects.filter(
-                        organization_id=OuterRef("user__membership__organization_id"), dimension=dimension
-                    ).values("mean")[:1]
+                f"prior_{dimension}": prior_mean_subquery(
+                    organization_ref="user__membership__organization_id", dimension=dimension
                 )
-                for dimension in (trust_params.COMPETENCE, trust_params.RESPONSIVENESS)
+                for dimension in (COMPETENCE, RESPONSIVENESS)
             },
         )
         .values(
@@ -205,8 +201,8 @@ def suggest_mentors(
             "work_mode",
             "cadence",
             "feedback_style",
-            f"prior_{trust_params.COMPETENCE}",
-            f"prior_{trust_params.RESPONSIVENESS}",
+            f"prior_{COMPETENCE}",
+            f"prior_{RESPONSIVENESS}",
         )
         .first()
     )
@@ -221,10 +217,10 @@ def suggest_mentors(
         )
     limit = max(1, min(int(limit), 50))
     tokens = need_tokens(need_text)
-    # The workspace prior (read in the seeker's query; the default when the nightly
-    # recompute has not stored one yet, as trust.services.prior_means does).
-    prior_competence = _prior_lower(seeker_row[f"prior_{trust_params.COMPETENCE}"])
-    prior_responsiveness = _prior_lower(seeker_row[f"prior_{trust_params.RESPONSIVENESS}"])
+    # The workspace prior (read in the seeker's query; prior_belief(None) is the default
+    # when the nightly recompute has not stored one yet).
+    prior_competence = prior_belief(seeker_row[f"prior_{COMPETENCE}"]).lower
+    prior_responsiveness = prior_belief(seeker_row[f"prior_{RESPONSIVENESS}"]).lower
 
     inferred = False
     if not skills and tokens:
@@ -281,27 +277,8 @@ def suggest_mentors(
         else:
             candidates = candidates.filter(text_filter)
 
-    competence_rows = TrustScore.objects.filter(
-        subject_id=OuterRef("user_id"), dimension=trust_params.COMPETENCE, skill_key__in=skill_ids or [0]
-    ).order_by()
-    candidates = candidates.annotate(
-        competence_sum=Subquery(
-            competence_rows.values("subject_id").annotate(s=Sum("lower")).values("s"),
-            output_field=FloatField(),
-        ),
-        competence_n=Subquery(
-            competence_rows.values("subject_id").annotate(n=Count("id")).values("n"),
-            output_field=IntegerField(),
-        ),
-        responsiveness_lower=Subquery(
-            TrustScore.objects.filter(
-                subject_id=OuterRef("user_id"), dimension=trust_params.RESPONSIVENESS, skill_key=0
-            )
-            .order_by()
-            .values("lower")[:1],
-            output_field=FloatField(),
-        ),
-    )
+    # competence_sum, competence_n, responsiveness_lower (NULL without evidence)
+    candidates = candidates.annotate(**standing_annotations(user_ref="user_id", skill_ids=skill_ids))
     fields = [
         "id",
         "user_id",

@@ -2,15 +2,16 @@
 
 Every fetch by id goes through an access function that answers "not found"
 for both "does not exist" and "not yours" (``access_engagement``,
-``access_invitation``, ``access_request``).
+``access_invitation``, ``access_request``). Membership and role checks are
+``accounts.access``'s.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from accounts.models import Membership
+from accounts.access import active_membership, require_membership
 from core import clock
 from core.errors import NotFound, PermissionDenied
 from mentoring.models import (
@@ -27,26 +28,6 @@ from mentoring.models import (
 # An engagement occupies a mentor's capacity while it is active; wrapping up is
 # only feedback and does not.
 LOAD_STATES = (Engagement.State.ACTIVE,)
-
-
-def active_membership(user) -> Membership:
-    """The user's active workspace membership, or PermissionDenied."""
-    membership = getattr(user, "membership", None) if getattr(user, "is_authenticated", False) else None
-    if membership is None or not membership.is_active:
-        raise PermissionDenied("You need an active workspace membership to do this.")
-    return membership
-
-
-def _active_membership_or_none(user) -> Membership | None:
-    try:
-        return active_membership(user)
-    except (PermissionDenied, Membership.DoesNotExist):
-        return None
-
-
-def is_talent_manager_of(user, organization_id: int) -> bool:
-    membership = _active_membership_or_none(user)
-    return bool(membership and membership.is_talent_manager and membership.organization_id == organization_id)
 
 
 # --- Load and capacity -------------------------------------------------------
@@ -117,7 +98,7 @@ def access_engagement(user, engagement_id) -> Engagement:
     workspace read it too (metadata only — they never get conversation
     content; ``viewer_is_participant`` tells views which one applies).
     """
-    membership = _active_membership_or_none(user)
+    membership = active_membership(user)
     if membership is None:
         raise NotFound("No such engagement.")
     try:
@@ -132,9 +113,9 @@ def access_engagement(user, engagement_id) -> Engagement:
     return engagement
 
 
-def engagement_id_of(user, *, commitment_id=None, milestone_id=None) -> int:
-    """The id of the engagement a commitment or milestone belongs to, if ``user``
-    may read that engagement; NotFound (the same answer) otherwise."""
+def access_engagement_of(user, *, commitment_id=None, milestone_id=None) -> Engagement:
+    """The engagement a commitment or milestone belongs to, if ``user`` may read that
+    engagement (``access_engagement``); NotFound (the same answer) otherwise."""
     model, pk = (Commitment, commitment_id) if commitment_id is not None else (Milestone, milestone_id)
     try:
         engagement_id = model.objects.filter(pk=int(pk)).values_list("engagement_id", flat=True).first()
@@ -142,8 +123,7 @@ def engagement_id_of(user, *, commitment_id=None, milestone_id=None) -> int:
         engagement_id = None
     if engagement_id is None:
         raise NotFound(f"No such {model._meta.verbose_name}.")
-    access_engagement(user, engagement_id)
-    return engagement_id
+    return access_engagement(user, engagement_id)
 
 
 def engagements_for(user, state: str | None = None) -> QuerySet:
@@ -161,7 +141,7 @@ def engagements_for(user, state: str | None = None) -> QuerySet:
 
 def engagements_in_workspace(user, state: str | None = None) -> QuerySet:
     """Every engagement of the viewer's workspace (talent managers only): metadata for dashboards."""
-    membership = active_membership(user)
+    membership = require_membership(user)
     if not membership.is_talent_manager:
         raise PermissionDenied("Only talent managers see every engagement in the workspace.")
     queryset = Engagement.objects.filter(organization_id=membership.organization_id)
@@ -184,6 +164,26 @@ def commitments_for(engagement: Engagement) -> QuerySet:
 
 def milestones_for(engagement: Engagement) -> QuerySet:
     return engagement.milestones.order_by("due_at", "id")
+
+
+def engagements_due_to_end(at: datetime) -> QuerySet:
+    """Active engagements whose end date passed (the beat wraps them up or expires them),
+    oldest end first."""
+    return Engagement.objects.filter(state=Engagement.State.ACTIVE, ends_at__lte=at).order_by("ends_at")
+
+
+def engagements_due_to_complete(at: datetime) -> QuerySet:
+    """Wrapping-up engagements whose feedback window closed, oldest first."""
+    return Engagement.objects.filter(
+        state=Engagement.State.WRAPPING_UP, ended_at__lte=at - FEEDBACK_WINDOW
+    ).order_by("ended_at")
+
+
+def engagements_due_for_reminder(at: datetime, lead: timedelta) -> QuerySet:
+    """Active engagements ending within ``lead`` whose participants were not reminded yet."""
+    return Engagement.objects.filter(
+        state=Engagement.State.ACTIVE, reminder_sent_at__isnull=True, ends_at__gt=at, ends_at__lte=at + lead
+    )
 
 
 def overdue_commitments(at: datetime | None = None) -> QuerySet:
@@ -220,9 +220,10 @@ def exhausted_requests_for(seeker) -> QuerySet:
     return requests_for(seeker, MentoringRequest.State.EXHAUSTED)
 
 
-def access_invitation(user, invitation_id) -> Invitation:
+def access_invitation(user, invitation_id, *, side: str | None = None) -> Invitation:
     """An invitation addressed to ``user`` that was actually sent (not queued), or
-    one on ``user``'s own request; otherwise NotFound."""
+    one on ``user``'s own request; otherwise NotFound. ``side="mentor"`` accepts only
+    the first, ``side="seeker"`` only the second."""
     try:
         invitation = Invitation.objects.select_related("request", "request__seeker", "mentor").get(
             pk=int(invitation_id)
@@ -230,7 +231,9 @@ def access_invitation(user, invitation_id) -> Invitation:
     except (Invitation.DoesNotExist, TypeError, ValueError):
         raise NotFound("No such invitation.") from None
     is_mentor = invitation.mentor_id == user.pk and invitation.state != Invitation.State.QUEUED
-    if not (is_mentor or invitation.request.seeker_id == user.pk):
+    is_seeker = invitation.request.seeker_id == user.pk
+    allowed = {"mentor": is_mentor, "seeker": is_seeker, None: is_mentor or is_seeker}[side]
+    if not allowed:
         raise NotFound("No such invitation.")
     return invitation
 

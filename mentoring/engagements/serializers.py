@@ -49,6 +49,8 @@ class RequestIn(serializers.Serializer):
 
 class InvitationBriefOut(serializers.Serializer):
     id = serializers.IntegerField()
+    # the request it belongs to: a new one when an exhausted request was asked again
+    request_id = serializers.IntegerField()
     rank = serializers.IntegerField()
     state = serializers.CharField()
     mentor = PersonOut()

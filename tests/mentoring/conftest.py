@@ -1,18 +1,12 @@
+"""People and skills for the mentoring tests (here and in the folders below): a seeker,
+three mentors, a talent manager and two skills, all in the shared ``org`` workspace
+(``tests/conftest.py``)."""
+
 import pytest
 
 from accounts.models import Skill
-from tests.factories import OrganizationFactory, SkillFactory, member, talent_manager
+from tests.factories import SkillFactory, member, talent_manager
 from tests.mentoring.factories import mentor
-
-
-@pytest.fixture
-def org(db):
-    return OrganizationFactory()
-
-
-@pytest.fixture
-def other_org(db):
-    return OrganizationFactory()
 
 
 @pytest.fixture

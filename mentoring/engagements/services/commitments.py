@@ -2,6 +2,7 @@
 
 Kept and missed become integrity evidence for the owner. Overdue open
 commitments prompt the counterparts once (beat, ``commitment_prompt_overdue``).
+A commitment's state changes only through ``COMMITMENT_MOVES.move`` on its locked row.
 """
 
 from datetime import datetime
@@ -10,6 +11,7 @@ from django.db import transaction
 
 from core import clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.transitions import StateMachine
 from mentoring.engagements import evidence
 from mentoring.engagements.services.engagements import (
     engagement_link,
@@ -21,6 +23,19 @@ from messaging.notifications.notify import notify
 
 TEXT_MAX = 500
 DECIDABLE_STATES = (Engagement.State.ACTIVE, Engagement.State.WRAPPING_UP)
+
+State = Commitment.State
+# open → kept | missed (a counterpart decides) | released (the owner, before it is due)
+COMMITMENT_MOVES = StateMachine(
+    State,
+    {
+        State.OPEN: {State.KEPT, State.MISSED, State.RELEASED},
+        State.KEPT: set(),
+        State.MISSED: set(),
+        State.RELEASED: set(),
+    },
+    noun="commitment",
+)
 
 
 def commitment_record(*, actor, engagement_id, text: str, due_at: datetime) -> Commitment:
@@ -93,7 +108,7 @@ def commitment_confirm(*, actor, commitment_id, kept: bool) -> Commitment:
                 "A commitment can only be missed once it is due.",
                 fields={"kept": [f"Wait until {commitment.due_at:%Y-%m-%d %H:%M} UTC to mark it missed."]},
             )
-        commitment.state = Commitment.State.KEPT if kept else Commitment.State.MISSED
+        COMMITMENT_MOVES.move(commitment, State.KEPT if kept else State.MISSED)
         commitment.confirmed_by = actor
         commitment.decided_at = at
         commitment.save(update_fields=["state", "confirmed_by", "decided_at"])
@@ -123,7 +138,7 @@ def commitment_release(*, actor, commitment_id, reason: str = "") -> Commitment:
                 "This commitment is already due; your counterpart decides whether it was kept.",
                 fields={"commitment": ["Release a commitment before its due time."]},
             )
-        commitment.state = Commitment.State.RELEASED
+        COMMITMENT_MOVES.move(commitment, State.RELEASED)
         commitment.decided_at = at
         commitment.save(update_fields=["state", "decided_at"])
         notify(

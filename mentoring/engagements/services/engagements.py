@@ -1,8 +1,10 @@
-"""Engagements: the state machine, creation, participants, extension, milestones.
+"""Engagements: the state machine, creation, participants, extension, ending early.
 
 The state of an engagement changes only through ``engagement_transition``,
-which locks the row, checks ``ALLOWED_TRANSITIONS`` and writes an
-``EngagementTransition`` audit row. Every other service here calls it.
+which locks the row, checks ``ENGAGEMENT_MOVES`` and writes an
+``EngagementTransition`` audit row. Every other service calls it: those here,
+the calendar's (``engagement_deadlines``: end dates, wrap-up, reminders) and
+feedback's. Milestones are in ``milestones``.
 """
 
 import logging
@@ -11,20 +13,19 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from accounts.access import is_talent_manager_of, require_membership
 from accounts.models import Skill
 from core import clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from mentoring.engagements.selectors import active_membership, is_talent_manager_of
+from core.transitions import StateMachine
 from mentoring.engagements.signals import engagement_members_changed, engagement_started
 from mentoring.models import (
     DEFAULT_DURATION_DAYS,
-    FEEDBACK_WINDOW,
     MAX_DURATION_DAYS,
     MIN_GROUP_SIZE,
     Engagement,
     EngagementKind,
     EngagementTransition,
-    Milestone,
     Participant,
     Program,
 )
@@ -40,13 +41,17 @@ State = Engagement.State
 #   active      → cancelled    a participant or talent manager called it off; the last mentor left
 #   wrapping_up → completed    the feedback window closed, or everyone rated everyone
 #   wrapping_up → cancelled    called off during wrap-up (feedback already given stays)
-ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
-    State.ACTIVE: frozenset({State.WRAPPING_UP, State.EXPIRED, State.CANCELLED}),
-    State.WRAPPING_UP: frozenset({State.COMPLETED, State.CANCELLED}),
-    State.COMPLETED: frozenset(),
-    State.CANCELLED: frozenset(),
-    State.EXPIRED: frozenset(),
-}
+ENGAGEMENT_MOVES = StateMachine(
+    State,
+    {
+        State.ACTIVE: {State.WRAPPING_UP, State.EXPIRED, State.CANCELLED},
+        State.WRAPPING_UP: {State.COMPLETED, State.CANCELLED},
+        State.COMPLETED: set(),
+        State.CANCELLED: set(),
+        State.EXPIRED: set(),
+    },
+    noun="engagement",
+)
 
 REASON_MAX = 500
 
@@ -61,7 +66,7 @@ def engagement_transition(
     """Move ``engagement`` to ``to_state``: the one way its state changes.
 
     Locks the engagement row (``select_for_update``) inside its own
-    transaction, re-reads the current state, checks ``ALLOWED_TRANSITIONS``
+    transaction, re-reads the current state, checks ``ENGAGEMENT_MOVES``
     (Conflict if the move is not allowed, including a move to the current
     state), writes one ``EngagementTransition`` and sets ``ended_at`` when the
     engagement leaves ``active``. Guard: ``expired`` is only for engagements
@@ -76,19 +81,21 @@ def engagement_transition(
     with transaction.atomic():
         locked = Engagement.objects.select_for_update().get(pk=engagement.pk)
         from_state = locked.state
-        if to_state not in ALLOWED_TRANSITIONS[from_state]:
+        try:
+            ENGAGEMENT_MOVES.check(from_state, to_state)
+        except Conflict as refused:  # the same check, in words that fit "engagement"
             raise Conflict(
                 f"An engagement that is {State(from_state).label.lower()} cannot become "
                 f"{State(to_state).label.lower()}.",
-                fields={"state": [f"Allowed from {from_state}: {_allowed_text(from_state)}."]},
-            )
+                fields=refused.fields,
+            ) from None
         if to_state == State.EXPIRED and locked.last_activity_at is not None:
             raise Conflict(
                 "People engaged in this engagement, so it cannot expire; wrap it up instead.",
                 fields={"state": ["Expiry is only for engagements nobody took part in."]},
             )
         at = clock.now()
-        locked.state = to_state
+        ENGAGEMENT_MOVES.move(locked, to_state)
         update_fields = ["state"]
         if from_state == State.ACTIVE:
             locked.ended_at = at
@@ -99,11 +106,6 @@ def engagement_transition(
         )
     logger.info("engagement %s: %s → %s (%s)", locked.pk, from_state, to_state, reason)
     return locked
-
-
-def _allowed_text(from_state: str) -> str:
-    allowed = sorted(ALLOWED_TRANSITIONS[from_state])
-    return ", ".join(allowed) if allowed else "nothing (it is final)"
 
 
 # --- Durations ---------------------------------------------------------------
@@ -130,7 +132,7 @@ def default_ends_at(*, kind: str, starts_at: datetime, duration_days: int | None
 # --- Creation ----------------------------------------------------------------
 
 
-def _engagement_create(
+def engagement_create(
     *,
     organization,
     kind: str,
@@ -144,8 +146,9 @@ def _engagement_create(
     program: Program | None = None,
     request=None,
 ) -> Engagement:
-    """Create an engagement with its participants and the creation audit row.
-    Callers validate and hold the transaction."""
+    """Create an engagement with its participants, its chat and the creation audit row
+    (for ``group_engagement_create`` and ``invitation_accept``). Checks the span; the
+    callers validate the rest and hold the transaction."""
     validate_span(kind=kind, starts_at=starts_at, ends_at=ends_at)
     engagement = Engagement.objects.create(
         organization=organization,
@@ -179,7 +182,7 @@ def _create_chat(engagement: Engagement) -> None:
     engagement_started.send(sender=Engagement, engagement=engagement)
 
 
-def _clean_text(value, *, field: str, label: str, max_length: int, required: bool) -> str:
+def clean_text(value, *, field: str, label: str, max_length: int, required: bool) -> str:
     cleaned = str(value or "").strip()
     if required and not cleaned:
         raise ValidationFailed(f"{label} is required.", fields={field: [f"Enter {label.lower()}."]})
@@ -210,10 +213,10 @@ def group_engagement_create(
     member of the actor's workspace; skills and program must belong to it.
     Everyone is told after commit.
     """
-    membership = active_membership(actor)
+    membership = require_membership(actor)
     organization = membership.organization
-    title = _clean_text(title, field="title", label="A title", max_length=160, required=True)
-    goal = _clean_text(goal, field="goal", label="The goal", max_length=5000, required=False)
+    title = clean_text(title, field="title", label="A title", max_length=160, required=True)
+    goal = clean_text(goal, field="goal", label="The goal", max_length=5000, required=False)
     mentors = list(dict.fromkeys(mentors))
     seekers = list(dict.fromkeys(seekers))
     errors: dict[str, list[str]] = {}
@@ -255,7 +258,7 @@ def group_engagement_create(
         duration = program.default_duration_days if program is not None else None
         ends_at = default_ends_at(kind=EngagementKind.GROUP, starts_at=starts_at, duration_days=duration)
     with transaction.atomic():
-        engagement = _engagement_create(
+        engagement = engagement_create(
             organization=organization,
             kind=EngagementKind.GROUP,
             title=title,
@@ -387,7 +390,7 @@ def participant_leave(*, actor, engagement_id, reason: str = "") -> Engagement:
             engagement = engagement_transition(
                 engagement=engagement, to_state=to_state, actor=actor, reason="the last mentor left"
             )
-            _notify_participants(
+            notify_participants(
                 engagement,
                 exclude=actor,
                 kind="engagement.ended",
@@ -397,7 +400,7 @@ def participant_leave(*, actor, engagement_id, reason: str = "") -> Engagement:
     return engagement
 
 
-def _notify_participants(engagement: Engagement, *, exclude=None, kind: str, subject: str, body: str) -> None:
+def notify_participants(engagement: Engagement, *, exclude=None, kind: str, subject: str, body: str) -> None:
     people = [
         p.user
         for p in engagement.participants.filter(left_at__isnull=True).select_related("user")
@@ -444,11 +447,11 @@ def extension_apply(
 def engagement_extend(*, actor, engagement_id, ends_at: datetime, reason: str) -> Engagement:
     """Extend an active engagement once, with a reason, to a later end date within
     its kind's maximum (counted from the start). Participants only."""
-    reason = _clean_text(reason, field="reason", label="A reason", max_length=1000, required=True)
+    reason = clean_text(reason, field="reason", label="A reason", max_length=1000, required=True)
     with transaction.atomic():
         engagement = participant_engagement(actor, engagement_id, lock=True)
         extension_apply(engagement, ends_at=ends_at, reason=reason)
-        _notify_participants(
+        notify_participants(
             engagement,
             exclude=actor,
             kind="engagement.extended",
@@ -461,7 +464,7 @@ def engagement_extend(*, actor, engagement_id, ends_at: datetime, reason: str) -
 def engagement_cancel(*, actor, engagement_id, reason: str) -> Engagement:
     """Call off an active or wrapping-up engagement. Who may call: an active
     participant, or a talent manager of its workspace. A reason is required."""
-    reason = _clean_text(reason, field="reason", label="A reason", max_length=REASON_MAX, required=True)
+    reason = clean_text(reason, field="reason", label="A reason", max_length=REASON_MAX, required=True)
     with transaction.atomic():
         try:
             engagement = Engagement.objects.select_for_update().get(pk=int(engagement_id))
@@ -475,7 +478,7 @@ def engagement_cancel(*, actor, engagement_id, reason: str) -> Engagement:
         engagement = engagement_transition(
             engagement=engagement, to_state=State.CANCELLED, actor=actor, reason=reason
         )
-        _notify_participants(
+        notify_participants(
             engagement,
             exclude=actor,
             kind="engagement.cancelled",
@@ -501,7 +504,7 @@ def engagement_finish_early(*, actor, engagement_id, reason: str = "") -> Engage
             actor=actor,
             reason=(reason or "finished early").strip(),
         )
-        _notify_participants(
+        notify_participants(
             engagement,
             exclude=actor,
             kind="engagement.wrapping_up",
@@ -509,110 +512,3 @@ def engagement_finish_early(*, actor, engagement_id, reason: str = "") -> Engage
             body="Please leave feedback for the people you worked with.",
         )
     return engagement
-
-
-# --- Moves by the calendar (beat) --------------------------------------------
-
-
-def engagement_reach_end(*, engagement_id: int) -> Engagement | None:
-    """At or after ``ends_at``: an active engagement wraps up (or expires when
-    nobody engaged). Idempotent: does nothing before the end date, for a missing
-    row or an engagement that already moved. Called by the beat task."""
-    with transaction.atomic():
-        engagement = Engagement.objects.select_for_update().filter(pk=engagement_id).first()
-        if engagement is None or engagement.state != State.ACTIVE or engagement.ends_at > clock.now():
-            return engagement
-        if engagement.last_activity_at is None:
-            engagement = engagement_transition(
-                engagement=engagement, to_state=State.EXPIRED, reason="end date reached with no activity"
-            )
-            return engagement
-        engagement = engagement_transition(
-            engagement=engagement, to_state=State.WRAPPING_UP, reason="end date reached"
-        )
-        _notify_participants(
-            engagement,
-            kind="engagement.wrapping_up",
-            subject=f"“{engagement.title}” reached its end date",
-            body="Please leave feedback for the people you worked with within a week.",
-        )
-    return engagement
-
-
-def engagement_close_wrap_up(*, engagement_id: int) -> Engagement | None:
-    """Complete a wrapping-up engagement once the feedback window has passed.
-    Idempotent; called by the beat task."""
-    with transaction.atomic():
-        engagement = Engagement.objects.select_for_update().filter(pk=engagement_id).first()
-        if (
-            engagement is None
-            or engagement.state != State.WRAPPING_UP
-            or engagement.ended_at + FEEDBACK_WINDOW > clock.now()
-        ):
-            return engagement
-        return engagement_transition(
-            engagement=engagement, to_state=State.COMPLETED, reason="feedback window closed"
-        )
-
-
-def engagement_send_end_reminder(*, engagement_id: int, before: timedelta) -> bool:
-    """Remind the participants of an active engagement that ends within ``before``.
-    At most once per end date (``reminder_sent_at``; an extension re-arms it).
-    Returns whether a reminder was sent."""
-    with transaction.atomic():
-        engagement = Engagement.objects.select_for_update().filter(pk=engagement_id).first()
-        at = clock.now()
-        if (
-            engagement is None
-            or engagement.state != State.ACTIVE
-            or engagement.reminder_sent_at is not None
-            or not (at < engagement.ends_at <= at + before)
-        ):
-            return False
-        engagement.reminder_sent_at = at
-        engagement.save(update_fields=["reminder_sent_at"])
-        _notify_participants(
-            engagement,
-            kind="engagement.ending_soon",
-            subject=f"“{engagement.title}” ends on {engagement.ends_at:%Y-%m-%d}",
-            body="Time to close open commitments, or extend once with a reason if you need longer.",
-        )
-    return True
-
-
-# --- Milestones --------------------------------------------------------------
-
-
-def milestone_add(*, actor, engagement_id, title: str, due_at: datetime | None = None) -> Milestone:
-    """Add a milestone to an active engagement. Participants only."""
-    title = _clean_text(title, field="title", label="A title", max_length=200, required=True)
-    with transaction.atomic():
-        engagement = participant_engagement(actor, engagement_id, lock=True)
-        if engagement.state != State.ACTIVE:
-            raise Conflict("Milestones can only be added while the engagement is active.")
-        if due_at is not None and not (engagement.starts_at <= due_at <= engagement.ends_at):
-            raise ValidationFailed(
-                "The milestone must fall within the engagement.",
-                fields={"due_at": [f"Choose a time between the start and {engagement.ends_at:%Y-%m-%d}."]},
-            )
-        milestone = Milestone.objects.create(
-            engagement=engagement, title=title, due_at=due_at, created_by=actor, created_at=clock.now()
-        )
-        engagement_touch(engagement=engagement)
-    return milestone
-
-
-def milestone_complete(*, actor, milestone_id) -> Milestone:
-    """Mark a milestone done (idempotent: done stays done). Participants only."""
-    with transaction.atomic():
-        milestone = Milestone.objects.select_for_update().filter(pk=milestone_id).first()
-        if milestone is None:
-            raise NotFound("No such milestone.")
-        engagement = participant_engagement(actor, milestone.engagement_id)
-        if engagement.state not in (State.ACTIVE, State.WRAPPING_UP):
-            raise Conflict("This engagement is closed; its milestones can no longer change.")
-        if milestone.done_at is None:
-            milestone.done_at = clock.now()
-            milestone.save(update_fields=["done_at"])
-            engagement_touch(engagement=engagement)
-    return milestone

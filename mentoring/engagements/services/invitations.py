@@ -5,10 +5,12 @@ deadline; the rest wait as ``queued``. A decline or a timeout makes the next
 queued one pending; when none is left the request is ``exhausted`` and the
 seeker is told. Accepting creates the engagement and withdraws the rest.
 
-Locking order everywhere: request row, then invitation row, then the mentor's
-profile row (capacity). Timeouts run on Celery: a countdown task scheduled on
-commit per invitation, plus a beat sweep that catches anything missed
-(``mentoring.tasks``); both call ``invitation_expire``.
+An invitation's state changes only through ``INVITATION_MOVES.move`` (and its
+request's through ``REQUEST_MOVES``) on rows locked in this order everywhere:
+request row, then invitation rows, then the mentor's profile row (capacity).
+Timeouts run on Celery: a countdown task scheduled on commit per invitation, plus a
+beat sweep that catches anything missed (``mentoring.engagements.tasks``); both call
+``invitation_expire``.
 """
 
 import logging
@@ -18,12 +20,15 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 
+from accounts.access import require_talent_manager
 from accounts.models import Membership, Profile
 from core import clock
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.transitions import StateMachine
 from mentoring.engagements import evidence
 from mentoring.engagements.selectors import access_invitation, access_request, mentor_load
-from mentoring.engagements.services.engagements import _engagement_create, default_ends_at, engagement_link
+from mentoring.engagements.services.engagements import default_ends_at, engagement_create, engagement_link
+from mentoring.engagements.services.requests import REQUEST_MOVES, request_create
 from mentoring.models import (
     MAX_INVITATIONS_PER_REQUEST,
     Engagement,
@@ -39,6 +44,28 @@ logger = logging.getLogger("mentoring.invitations")
 DEFAULT_TIMEOUT_HOURS = 24
 DEFAULT_ONGOING_TIMEOUT_HOURS = 72
 TEXT_MAX = 1000
+
+State = Invitation.State
+RequestState = MentoringRequest.State
+# The explicit map of allowed moves. Anything not listed is a Conflict.
+#   queued     → pending     its turn came (rank order)
+#   pending    → accepted | declined | clarifying   the mentor answered
+#   clarifying → pending     the seeker answered the question
+#   pending | clarifying → expired   the window closed
+#   queued | pending | clarifying → withdrawn   the request was matched, cancelled or passed on
+INVITATION_MOVES = StateMachine(
+    State,
+    {
+        State.QUEUED: {State.PENDING, State.WITHDRAWN},
+        State.PENDING: {State.ACCEPTED, State.DECLINED, State.CLARIFYING, State.EXPIRED, State.WITHDRAWN},
+        State.CLARIFYING: {State.PENDING, State.EXPIRED, State.WITHDRAWN},
+        State.ACCEPTED: set(),
+        State.DECLINED: set(),
+        State.EXPIRED: set(),
+        State.WITHDRAWN: set(),
+    },
+    noun="invitation",
+)
 
 
 def invitation_window(kind: str) -> timedelta:
@@ -79,8 +106,11 @@ def invitations_send(*, seeker, request_id, mentors: Sequence) -> list[Invitatio
     Checks each mentor (not the seeker, same workspace, open to mentoring, not
     away, capacity left) and rejects the whole list with a field error on
     ``mentors`` naming each problem. The request row is locked; nothing is
-    written unless every check passes. After commit the first mentor is told
-    and the timeout task is scheduled.
+    written unless every check passes. An exhausted request (every choice said
+    no) is asked again: the same need becomes a new request, in the same
+    transaction, and the invitations go to it (their ``request`` is the new one).
+    Any other request that is no longer open is a Conflict: invitations go out once
+    per request. After commit the first mentor is told and the timeout task is scheduled.
     """
     mentors = list(mentors)
     errors: list[str] = []
@@ -95,7 +125,7 @@ def invitations_send(*, seeker, request_id, mentors: Sequence) -> list[Invitatio
     with transaction.atomic():
         request = access_request(seeker, request_id)
         request = MentoringRequest.objects.select_for_update().get(pk=request.pk)
-        if request.state != MentoringRequest.State.OPEN:
+        if request.state not in (RequestState.OPEN, RequestState.EXHAUSTED):
             raise Conflict(
                 f"This request is {request.get_state_display().lower()}; "
                 "invitations go out once per request.",
@@ -112,28 +142,51 @@ def invitations_send(*, seeker, request_id, mentors: Sequence) -> list[Invitatio
         ]
         if problems:
             raise ValidationFailed("Some of these mentors cannot be invited.", fields={"mentors": problems})
+        if request.state == RequestState.EXHAUSTED:
+            request = _ask_again(request)
+        at = clock.now()
         Invitation.objects.bulk_create(
             [
-                Invitation(request=request, mentor=mentor, rank=rank, created_at=clock.now())
+                Invitation(request=request, mentor=mentor, rank=rank, created_at=at)
                 for rank, mentor in enumerate(mentors, start=1)
             ]
         )
-        request.state = MentoringRequest.State.INVITING
-        request.updated_at = clock.now()
+        REQUEST_MOVES.move(request, RequestState.INVITING)
+        request.updated_at = at
         request.save(update_fields=["state", "updated_at"])
         invitation_send_next(request)
     return list(Invitation.objects.filter(request=request).select_related("mentor").order_by("rank"))
+
+
+def _ask_again(exhausted: MentoringRequest) -> MentoringRequest:
+    """The same need as a new open request (the exhausted one stays as the record of who
+    said no). Inside the caller's transaction, so a refused invitation list keeps neither."""
+    again = request_create(
+        seeker=exhausted.seeker,
+        title=exhausted.title,
+        description=exhausted.description,
+        skill_ids=[skill.pk for skill in exhausted.skills.all()],
+        kind=exhausted.kind,
+        urgency=exhausted.urgency,
+        desired_duration_days=exhausted.desired_duration_days,
+        program=exhausted.program,
+    )
+    logger.info("request %s asked again as request %s", exhausted.pk, again.pk)
+    return MentoringRequest.objects.select_for_update().get(pk=again.pk)
 
 
 def invitation_send_next(request: MentoringRequest) -> Invitation | None:
     """Make the best-ranked queued invitation pending, or mark the request exhausted.
     The request row must be locked by the caller."""
     invitation = (
-        Invitation.objects.filter(request=request, state=Invitation.State.QUEUED).order_by("rank").first()
+        Invitation.objects.select_for_update()
+        .filter(request=request, state=State.QUEUED)
+        .order_by("rank")
+        .first()
     )
     at = clock.now()
     if invitation is None:
-        request.state = MentoringRequest.State.EXHAUSTED
+        REQUEST_MOVES.move(request, RequestState.EXHAUSTED)
         request.updated_at = request.closed_at = at
         request.save(update_fields=["state", "updated_at", "closed_at"])
         logger.info("request %s exhausted: every chosen mentor declined or timed out", request.pk)
@@ -146,7 +199,7 @@ def invitation_send_next(request: MentoringRequest) -> Invitation | None:
             link=page_link("mentoring:find_mentor", fallback="/mentoring/find/"),
         )
         return None
-    invitation.state = Invitation.State.PENDING
+    INVITATION_MOVES.move(invitation, State.PENDING)
     invitation.sent_at = at
     invitation.expires_at = at + invitation_window(request.kind)
     invitation.save(update_fields=["state", "sent_at", "expires_at"])
@@ -167,7 +220,8 @@ def _announce(invitation: Invitation, request: MentoringRequest) -> None:
 
 
 def _schedule_timeout(invitation: Invitation) -> None:
-    from mentoring.tasks import invitation_timeout
+    # the tasks module builds on these services, so it is read when first needed
+    from mentoring.engagements.tasks import invitation_timeout
 
     invitation_id = invitation.pk
     countdown = max(0.0, (invitation.expires_at - clock.now()).total_seconds())
@@ -176,9 +230,7 @@ def _schedule_timeout(invitation: Invitation) -> None:
 
 def _lock_for_answer(mentor, invitation_id) -> tuple[MentoringRequest, Invitation]:
     """Lock request then invitation; the invitation must be addressed to ``mentor`` and sent."""
-    found = access_invitation(mentor, invitation_id)
-    if found.mentor_id != mentor.pk:
-        raise NotFound("No such invitation.")
+    found = access_invitation(mentor, invitation_id, side="mentor")
     request = MentoringRequest.objects.select_for_update().get(pk=found.request_id)
     invitation = Invitation.objects.select_for_update().select_related("mentor").get(pk=found.pk)
     return request, invitation
@@ -186,7 +238,6 @@ def _lock_for_answer(mentor, invitation_id) -> tuple[MentoringRequest, Invitatio
 
 def _refuse_unless_pending(invitation: Invitation, request: MentoringRequest, *, action: str) -> None:
     at = clock.now()
-    State = Invitation.State
     if invitation.state == State.EXPIRED or (
         invitation.state in Invitation.LIVE_STATES and invitation.expires_at <= at
     ):
@@ -195,10 +246,7 @@ def _refuse_unless_pending(invitation: Invitation, request: MentoringRequest, *,
             f"{action}; the request has moved on.",
             code="invitation_expired",
         )
-    if invitation.state == State.WITHDRAWN or request.state in (
-        MentoringRequest.State.MATCHED,
-        MentoringRequest.State.CANCELLED,
-    ):
+    if invitation.state == State.WITHDRAWN or request.state in (RequestState.MATCHED, RequestState.CANCELLED):
         raise Conflict(
             "This invitation was already taken by another mentor or withdrawn by the seeker.",
             code="invitation_taken",
@@ -231,16 +279,14 @@ def invitation_accept(*, mentor, invitation_id) -> Engagement:
                 code="no_capacity",
             )
         at = clock.now()
-        invitation.state = Invitation.State.ACCEPTED
+        INVITATION_MOVES.move(invitation, State.ACCEPTED)
         invitation.responded_at = at
         invitation.save(update_fields=["state", "responded_at"])
-        Invitation.objects.filter(request=request, state=Invitation.State.QUEUED).update(
-            state=Invitation.State.WITHDRAWN
-        )
-        request.state = MentoringRequest.State.MATCHED
+        _withdraw(Invitation.objects.filter(request=request, state=State.QUEUED))
+        REQUEST_MOVES.move(request, RequestState.MATCHED)
         request.updated_at = request.closed_at = at
         request.save(update_fields=["state", "updated_at", "closed_at"])
-        engagement = _engagement_create(
+        engagement = engagement_create(
             organization=request.organization,
             kind=request.kind,
             title=request.title,
@@ -282,7 +328,7 @@ def invitation_decline(*, mentor, invitation_id, reason: str) -> Invitation:
         request, invitation = _lock_for_answer(mentor, invitation_id)
         _refuse_unless_pending(invitation, request, action="declined")
         at = clock.now()
-        invitation.state = Invitation.State.DECLINED
+        INVITATION_MOVES.move(invitation, State.DECLINED)
         invitation.decline_reason = reason
         invitation.responded_at = at
         invitation.save(update_fields=["state", "decline_reason", "responded_at"])
@@ -312,7 +358,7 @@ def invitation_clarify(*, mentor, invitation_id, question: str) -> Invitation:
         request, invitation = _lock_for_answer(mentor, invitation_id)
         _refuse_unless_pending(invitation, request, action="answered")
         at = clock.now()
-        invitation.state = Invitation.State.CLARIFYING
+        INVITATION_MOVES.move(invitation, State.CLARIFYING)
         invitation.clarification_question = question
         invitation.responded_at = at
         invitation.expires_at = at + invitation_window(request.kind)
@@ -337,17 +383,15 @@ def invitation_answer_clarification(*, seeker, invitation_id, answer: str) -> In
     if len(answer) > 2000:
         raise ValidationFailed("The answer is too long.", fields={"answer": ["Use at most 2000 characters."]})
     with transaction.atomic():
-        found = access_invitation(seeker, invitation_id)
-        if found.request.seeker_id != seeker.pk:
-            raise NotFound("No such invitation.")
+        found = access_invitation(seeker, invitation_id, side="seeker")
         request = MentoringRequest.objects.select_for_update().get(pk=found.request_id)
         invitation = Invitation.objects.select_for_update().select_related("mentor").get(pk=found.pk)
-        if invitation.state != Invitation.State.CLARIFYING:
+        if invitation.state != State.CLARIFYING:
             raise Conflict("There is no open question on this invitation.")
         at = clock.now()
         if invitation.expires_at <= at:
             raise Conflict("You answered too late: this invitation expired and the request moved on.")
-        invitation.state = Invitation.State.PENDING
+        INVITATION_MOVES.move(invitation, State.PENDING)
         invitation.clarification_answer = answer
         invitation.expires_at = at + invitation_window(request.kind)
         invitation.save(update_fields=["state", "clarification_answer", "expires_at"])
@@ -374,10 +418,8 @@ def invitation_expire(*, invitation_id: int) -> Invitation | None:
             return invitation
         # Responsiveness is recorded once per invitation: a mentor who already
         # answered with a question was responsive, whatever happens next.
-        timed_out_on_mentor = (
-            invitation.state == Invitation.State.PENDING and not invitation.clarification_question
-        )
-        invitation.state = Invitation.State.EXPIRED
+        timed_out_on_mentor = invitation.state == State.PENDING and not invitation.clarification_question
+        INVITATION_MOVES.move(invitation, State.EXPIRED)
         invitation.save(update_fields=["state"])
         if timed_out_on_mentor:
             evidence.invitation_answered(invitation=invitation, on_time=False, at=invitation.expires_at)
@@ -387,6 +429,71 @@ def invitation_expire(*, invitation_id: int) -> Invitation | None:
             subject=f"The invitation “{request.title}” timed out",
             body="It has been passed to someone else. No action needed.",
         )
+        invitation_send_next(request)
+    return invitation
+
+
+# --- Withdrawal ----------------------------------------------------------------------
+
+
+def _withdraw(invitations) -> list[Invitation]:
+    """Lock ``invitations`` (a queryset of one request's rows; its request row is locked
+    by the caller) and withdraw each. Returns them with the state they left in
+    ``previous_state``."""
+    rows = list(invitations.select_for_update(of=("self",)).select_related("mentor", "request"))
+    for invitation in rows:
+        invitation.previous_state = INVITATION_MOVES.move(invitation, State.WITHDRAWN)
+    Invitation.objects.bulk_update(rows, ["state"])
+    return rows
+
+
+def invitations_withdraw_open(request: MentoringRequest, *, because: str) -> None:
+    """Withdraw every live or queued invitation of ``request`` (locked by the caller, e.g.
+    ``request_cancel``); the mentor of the live one is told after commit."""
+    withdrawn = _withdraw(
+        Invitation.objects.filter(request=request, state__in=[*Invitation.LIVE_STATES, State.QUEUED])
+    )
+    for invitation in withdrawn:
+        if invitation.previous_state in Invitation.LIVE_STATES:
+            notify_invitation_withdrawn(invitation, because=because)
+
+
+def invitation_withdraw(*, actor, invitation_id, reason: str = "") -> Invitation:
+    """A talent manager moves a stuck cascade on: the live invitation is withdrawn (the
+    mentor is told, no responsiveness evidence either way) and the seeker's next choice
+    is invited — or the request is exhausted and the seeker told.
+
+    Who may call: a talent manager (PermissionDenied otherwise) of the request's
+    workspace (NotFound for another's). Locks the request, then the invitation. Conflict
+    unless the invitation is live on an inviting request. One whose deadline already
+    passed should be expired instead (``invitation_expire``), so the missed answer
+    counts. ``reason`` is kept in the log; the caller audits it. Returns the invitation.
+    """
+    membership = require_talent_manager(actor)
+    with transaction.atomic():
+        found = (
+            Invitation.objects.filter(pk=invitation_id, request__organization_id=membership.organization_id)
+            .values_list("request_id", flat=True)
+            .first()
+        )
+        if found is None:
+            raise NotFound("No such invitation in this workspace.")
+        request = MentoringRequest.objects.select_for_update().get(pk=found)
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("mentor", "request")
+            .get(pk=invitation_id)
+        )
+        if invitation.state not in Invitation.LIVE_STATES or request.state != RequestState.INVITING:
+            raise Conflict(
+                "This invitation is no longer waiting; the cascade already moved on.",
+                fields={"invitation_id": ["Reload the attention list."]},
+            )
+        INVITATION_MOVES.move(invitation, State.WITHDRAWN)
+        invitation.responded_at = clock.now()
+        invitation.save(update_fields=["state", "responded_at"])
+        logger.info("invitation %s withdrawn by %s: %s", invitation.pk, actor.pk, reason or "no reason given")
+        notify_invitation_withdrawn(invitation, because="a talent manager passed the request on")
         invitation_send_next(request)
     return invitation
 

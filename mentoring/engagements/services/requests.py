@@ -1,24 +1,47 @@
-"""Mentoring requests: a seeker's need, before and while invitations cascade."""
+"""Mentoring requests: a seeker's need, before and while invitations cascade.
+
+A request's state changes only through ``REQUEST_MOVES.move`` on a locked row:
+
+- open → inviting: the seeker sent invitations (``invitations_send``);
+- inviting → matched: a mentor accepted (``invitation_accept``);
+- inviting → exhausted: every choice declined or timed out (``invitation_send_next``);
+  an exhausted request stays so: inviting again asks the same need as a new request;
+- open | inviting → cancelled: the seeker withdrew it (``request_cancel``).
+"""
 
 from collections.abc import Sequence
 
 from django.db import transaction
 
+from accounts.access import require_membership
 from accounts.models import Skill
 from core import clock
 from core.errors import Conflict, ValidationFailed
-from mentoring.engagements.selectors import access_request, active_membership
+from core.transitions import StateMachine
+from mentoring.engagements.selectors import access_request
 from mentoring.models import (
     ABSOLUTE_MAX_DURATION_DAYS,
     DEFAULT_DURATION_DAYS,
     MAX_DURATION_DAYS,
     EngagementKind,
-    Invitation,
     MentoringRequest,
     Program,
 )
 
 MAX_SKILLS = 10
+
+State = MentoringRequest.State
+REQUEST_MOVES = StateMachine(
+    State,
+    {
+        State.OPEN: {State.INVITING, State.CANCELLED},
+        State.INVITING: {State.MATCHED, State.EXHAUSTED, State.CANCELLED},
+        State.MATCHED: set(),
+        State.EXHAUSTED: set(),
+        State.CANCELLED: set(),
+    },
+    noun="request",
+)
 
 
 def request_create(
@@ -39,7 +62,7 @@ def request_create(
     engagements are not requested through a cascade of invitations: a talent
     manager or a mentor starts them (``group_engagement_create``).
     """
-    membership = active_membership(seeker)
+    membership = require_membership(seeker)
     errors: dict[str, list[str]] = {}
     title = " ".join(str(title or "").split())
     description = str(description or "").strip()
@@ -109,31 +132,23 @@ def request_create(
 
 def request_cancel(*, seeker, request_id) -> MentoringRequest:
     """The seeker withdraws a request that is still open or inviting; every
-    live or queued invitation is withdrawn. Idempotent on a cancelled request."""
-    from mentoring.engagements.services.invitations import notify_invitation_withdrawn
+    live or queued invitation is withdrawn (locked: request row, then its
+    invitations). Idempotent on a cancelled request."""
+    # invitations.py builds on this module (REQUEST_MOVES, request_create)
+    from mentoring.engagements.services.invitations import invitations_withdraw_open
 
     with transaction.atomic():
         request = access_request(seeker, request_id)
         request = MentoringRequest.objects.select_for_update().get(pk=request.pk)
-        if request.state == MentoringRequest.State.CANCELLED:
+        if request.state == State.CANCELLED:
             return request
-        if request.state not in (MentoringRequest.State.OPEN, MentoringRequest.State.INVITING):
+        if not REQUEST_MOVES.can_move(request.state, State.CANCELLED):
             raise Conflict(
                 f"This request is {request.get_state_display().lower()} and cannot be cancelled.",
                 fields={"state": ["Only open or inviting requests can be cancelled."]},
             )
-        at = clock.now()
-        live = list(
-            Invitation.objects.filter(request=request, state__in=Invitation.LIVE_STATES).select_related(
-                "mentor"
-            )
-        )
-        Invitation.objects.filter(
-            request=request, state__in=[*Invitation.LIVE_STATES, Invitation.State.QUEUED]
-        ).update(state=Invitation.State.WITHDRAWN)
-        request.state = MentoringRequest.State.CANCELLED
-        request.updated_at = request.closed_at = at
+        REQUEST_MOVES.move(request, State.CANCELLED)
+        request.updated_at = request.closed_at = clock.now()
         request.save(update_fields=["state", "updated_at", "closed_at"])
-        for invitation in live:
-            notify_invitation_withdrawn(invitation, because="the seeker cancelled the request")
+        invitations_withdraw_open(request, because="the seeker cancelled the request")
     return request

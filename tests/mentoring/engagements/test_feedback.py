@@ -7,8 +7,8 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from mentoring.engagements.selectors import feedback_owed_by, feedback_revealed_about
 from mentoring.engagements.services.engagements import group_engagement_create
 from mentoring.engagements.services.feedback import feedback_submit
+from mentoring.engagements.tasks import move_engagements, record_revealed_feedback
 from mentoring.models import Engagement, Feedback
-from mentoring.tasks import move_engagements, record_revealed_feedback
 from tests.factories import member
 from tests.mentoring.factories import pair_engagement
 from trust.models import TrustEvent

@@ -5,19 +5,20 @@ import pytest
 from django.db import connection
 
 from core import clock
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from mentoring.engagements.selectors import exhausted_requests_for, invitations_inbox, mentor_load
 from mentoring.engagements.services.invitations import (
     invitation_accept,
     invitation_answer_clarification,
     invitation_clarify,
     invitation_decline,
+    invitation_withdraw,
     invitations_send,
 )
 from mentoring.engagements.services.requests import request_create
+from mentoring.engagements.tasks import expire_invitations, invitation_timeout
 from mentoring.models import Engagement, Invitation, MentoringRequest, Participant
-from mentoring.tasks import expire_invitations, invitation_timeout
-from tests.factories import member
+from tests.factories import member, talent_manager
 from tests.mentoring.factories import mentor, pair_engagement
 from trust.models import TrustEvent
 
@@ -462,3 +463,95 @@ def test_two_simultaneous_accepts_cannot_both_take_a_mentors_last_slot(org):
     assert sorted(outcomes) == ["accepted", "no_capacity"]
     assert mentor_load(busy) == 1
     assert Engagement.objects.count() == 1
+
+
+# --- asking again ----------------------------------------------------------------------
+
+
+def exhausted(seeker, need, mentor_user) -> MentoringRequest:
+    (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[mentor_user])
+    invitation_decline(mentor=mentor_user, invitation_id=invitation.pk, reason="Busy")
+    need.refresh_from_db()
+    assert need.state == MentoringRequest.State.EXHAUSTED
+    return need
+
+
+def test_inviting_on_an_exhausted_request_asks_the_same_need_again_as_a_new_request(
+    seeker, need, terraform, ana, ben
+):
+    exhausted(seeker, need, ana)
+
+    (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ben])
+
+    again = invitation.request
+    assert again.pk != need.pk
+    assert (again.title, again.kind, again.urgency, again.desired_duration_days) == (
+        need.title,
+        need.kind,
+        need.urgency,
+        need.desired_duration_days,
+    )
+    assert list(again.skills.all()) == [terraform]
+    assert again.state == MentoringRequest.State.INVITING
+    assert states(again) == ["pending"]
+    need.refresh_from_db()
+    assert need.state == MentoringRequest.State.EXHAUSTED  # the record of who said no
+    assert states(need) == ["declined"]
+
+
+def test_asking_again_with_a_mentor_who_cannot_be_invited_creates_nothing(seeker, need, org, ana):
+    exhausted(seeker, need, ana)
+    away = mentor(org, away=True)
+
+    with pytest.raises(ValidationFailed) as caught:
+        invitations_send(seeker=seeker, request_id=need.pk, mentors=[away])
+
+    assert "away" in caught.value.fields["mentors"][0]
+    assert list(MentoringRequest.objects.values_list("pk", flat=True)) == [need.pk]
+
+
+# --- a talent manager withdraws a stuck invitation ---------------------------------------
+
+
+def test_withdrawing_a_live_invitation_invites_the_next_choice_and_tells_the_mentor(
+    seeker, need, ana, ben, manager, mailoutbox, django_capture_on_commit_callbacks
+):
+    first, _ = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana, ben])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        withdrawn = invitation_withdraw(actor=manager, invitation_id=first.pk, reason="Ana is on leave")
+
+    assert withdrawn.state == Invitation.State.WITHDRAWN and withdrawn.responded_at is not None
+    assert states(need) == ["withdrawn", "pending"]
+    need.refresh_from_db()
+    assert need.state == MentoringRequest.State.INVITING
+    assert responsiveness_of(ana) == []  # passed on, not missed
+    assert [m.to for m in mailoutbox] == [[ana.email], [ben.email]]
+    assert (
+        "withdrawn" in mailoutbox[0].subject
+        and "a talent manager passed the request on" in mailoutbox[0].body
+    )
+
+
+def test_withdrawing_the_last_choice_exhausts_the_request(seeker, need, ana, manager):
+    (first,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
+
+    invitation_withdraw(actor=manager, invitation_id=first.pk)
+
+    need.refresh_from_db()
+    assert need.state == MentoringRequest.State.EXHAUSTED
+
+
+def test_only_a_talent_manager_of_the_workspace_withdraws_and_only_a_live_invitation(
+    seeker, need, ana, ben, other_org
+):
+    first, second = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana, ben])
+
+    with pytest.raises(PermissionDenied):
+        invitation_withdraw(actor=seeker, invitation_id=first.pk)
+    with pytest.raises(NotFound):
+        invitation_withdraw(actor=talent_manager(other_org), invitation_id=first.pk)
+    manager = talent_manager(need.organization)
+    with pytest.raises(Conflict):
+        invitation_withdraw(actor=manager, invitation_id=second.pk)  # still queued
+    assert states(need) == ["pending", "queued"]

@@ -12,16 +12,11 @@ from mentoring.engagements.services.commitments import commitment_record
 from mentoring.engagements.services.invitations import invitation_clarify, invitations_send
 from mentoring.engagements.services.requests import request_create
 from mentoring.models import Commitment, Engagement, Feedback, Invitation, MentoringRequest, Milestone
+from tests.clients import client_for
 from tests.factories import ExpertiseFactory, member
 from tests.mentoring.factories import mentor, pair_engagement
 
 pytestmark = pytest.mark.django_db
-
-
-def browser(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def local(moment) -> str:
@@ -65,7 +60,7 @@ def test_anonymous_visitors_are_sent_to_log_in(engagement):
 
 
 def test_nav_links_to_the_mentoring_pages(seeker):
-    html = browser(seeker).get("/mentoring/find/").content.decode()
+    html = client_for(seeker).get("/mentoring/find/").content.decode()
     assert 'href="/mentoring/find/"' in html and 'href="/engagements/"' in html
     assert 'href="/mentoring/invitations/"' in html
 
@@ -74,7 +69,7 @@ def test_nav_links_to_the_mentoring_pages(seeker):
 
 
 def test_find_a_mentor_form_has_labelled_fields_and_skill_autocomplete(seeker):
-    response = browser(seeker).get("/mentoring/find/")
+    response = client_for(seeker).get("/mentoring/find/")
     html = response.content.decode()
     assert response.status_code == 200
     assert '<label for="id_title"' in html
@@ -84,7 +79,7 @@ def test_find_a_mentor_form_has_labelled_fields_and_skill_autocomplete(seeker):
 
 def test_a_need_becomes_a_request_and_its_page_shows_ranked_suggestions(seeker, ana, ben, terraform):
     SkillAlias.objects.create(skill=terraform, organization=terraform.organization, name="tf")
-    client = browser(seeker)
+    client = client_for(seeker)
     response = client.post(
         "/mentoring/find/",
         {
@@ -108,7 +103,7 @@ def test_a_need_becomes_a_request_and_its_page_shows_ranked_suggestions(seeker, 
 
 
 def test_need_form_errors_name_the_field(seeker):
-    response = browser(seeker).post(
+    response = client_for(seeker).post(
         "/mentoring/find/",
         {
             "title": "",
@@ -126,7 +121,7 @@ def test_need_form_errors_name_the_field(seeker):
 
 
 def test_a_too_long_duration_is_reported_on_the_duration_field(seeker):
-    response = browser(seeker).post(
+    response = client_for(seeker).post(
         "/mentoring/find/",
         {"title": "Help", "kind": "situational", "urgency": "normal", "desired_duration_days": "60"},
     )
@@ -136,14 +131,14 @@ def test_a_too_long_duration_is_reported_on_the_duration_field(seeker):
 
 
 def test_htmx_refresh_returns_only_the_suggestions(seeker, need, ana):
-    response = browser(seeker).get(f"/mentoring/requests/{need.pk}/suggestions/", HTTP_HX_REQUEST="true")
+    response = client_for(seeker).get(f"/mentoring/requests/{need.pk}/suggestions/", HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html and "Ana Mentor" in html
 
 
 def test_picking_in_order_sends_invitations_and_the_page_shows_their_status(seeker, need, ana, ben):
-    client = browser(seeker)
+    client = client_for(seeker)
     response = client.post(f"/mentoring/requests/{need.pk}/invite/", {"first": ben.pk, "second": ana.pk})
     assert response.status_code == 302
     assert list(need.invitations.order_by("rank").values_list("mentor", "state")) == [
@@ -155,7 +150,7 @@ def test_picking_in_order_sends_invitations_and_the_page_shows_their_status(seek
 
 
 def test_invite_form_refuses_the_same_person_twice_and_a_missing_first_choice(seeker, need, ana):
-    client = browser(seeker)
+    client = client_for(seeker)
     twice = client.post(f"/mentoring/requests/{need.pk}/invite/", {"first": ana.pk, "second": ana.pk})
     assert twice.status_code == 400
     assert "only once" in twice.content.decode()
@@ -165,17 +160,17 @@ def test_invite_form_refuses_the_same_person_twice_and_a_missing_first_choice(se
 
 
 def test_someone_elses_request_page_is_404(org, need):
-    assert browser(member(org)).get(f"/mentoring/requests/{need.pk}/").status_code == 404
+    assert client_for(member(org)).get(f"/mentoring/requests/{need.pk}/").status_code == 404
 
 
 def test_exhausted_request_shows_fresh_suggestions_and_inviting_asks_again(seeker, need, ana, ben):
     (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
-    browser(ana).post(
+    client_for(ana).post(
         f"/mentoring/invitations/{invitation.pk}/decline/", {f"decline-{invitation.pk}-reason": "Busy"}
     )
     need.refresh_from_db()
     assert need.state == MentoringRequest.State.EXHAUSTED
-    client = browser(seeker)
+    client = client_for(seeker)
     html = client.get(f"/mentoring/requests/{need.pk}/").content.decode()
     assert "Fresh suggestions" in html and "Their reason: Busy" in html
     assert "Ben Mentor" in html
@@ -190,7 +185,7 @@ def test_exhausted_request_shows_fresh_suggestions_and_inviting_asks_again(seeke
 def test_seeker_answers_a_clarifying_question(seeker, need, ana):
     (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
     invitation_clarify(mentor=ana, invitation_id=invitation.pk, question="Which cloud?")
-    client = browser(seeker)
+    client = client_for(seeker)
     assert "Which cloud?" in client.get(f"/mentoring/requests/{need.pk}/").content.decode()
 
     empty = client.post(f"/mentoring/invitations/{invitation.pk}/answer/", {"answer": ""})
@@ -201,12 +196,12 @@ def test_seeker_answers_a_clarifying_question(seeker, need, ana):
 
 
 def test_my_requests_lists_states(seeker, need):
-    html = browser(seeker).get("/mentoring/requests/").content.decode()
+    html = client_for(seeker).get("/mentoring/requests/").content.decode()
     assert "Ship my Terraform module" in html and "Open" in html
 
 
 def test_cancel_a_request(seeker, need):
-    browser(seeker).post(f"/mentoring/requests/{need.pk}/cancel/")
+    client_for(seeker).post(f"/mentoring/requests/{need.pk}/cancel/")
     need.refresh_from_db()
     assert need.state == MentoringRequest.State.CANCELLED
 
@@ -217,7 +212,7 @@ def test_cancel_a_request(seeker, need):
 def test_inbox_shows_the_need_and_accepting_opens_the_engagement(seeker, need, ana):
     invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
     invitation = Invitation.objects.get()
-    client = browser(ana)
+    client = client_for(ana)
     html = client.get("/mentoring/invitations/").content.decode()
     assert "Ship my Terraform module" in html and "Sam Seeker" in html
 
@@ -229,7 +224,7 @@ def test_inbox_shows_the_need_and_accepting_opens_the_engagement(seeker, need, a
 
 def test_decline_needs_a_reason(seeker, need, ana):
     (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
-    response = browser(ana).post(f"/mentoring/invitations/{invitation.pk}/decline/", {})
+    response = client_for(ana).post(f"/mentoring/invitations/{invitation.pk}/decline/", {})
     assert response.status_code == 400
     assert "Give a short reason" in response.content.decode()
     invitation.refresh_from_db()
@@ -239,14 +234,14 @@ def test_decline_needs_a_reason(seeker, need, ana):
 def test_accepting_an_expired_invitation_explains_why(seeker, need, ana):
     (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
     with clock.travel_by(timedelta(hours=25)):
-        response = browser(ana).post(f"/mentoring/invitations/{invitation.pk}/accept/")
+        response = client_for(ana).post(f"/mentoring/invitations/{invitation.pk}/accept/")
     assert response.status_code == 409
     assert "expired" in response.content.decode()
 
 
 def test_clarify_from_the_inbox(seeker, need, ana):
     (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
-    browser(ana).post(
+    client_for(ana).post(
         f"/mentoring/invitations/{invitation.pk}/clarify/",
         {f"clarify-{invitation.pk}-question": "Which cloud?"},
     )
@@ -256,19 +251,19 @@ def test_clarify_from_the_inbox(seeker, need, ana):
 
 def test_another_mentors_invitation_is_404(org, seeker, need, ana):
     (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
-    assert browser(mentor(org)).post(f"/mentoring/invitations/{invitation.pk}/accept/").status_code == 404
+    assert client_for(mentor(org)).post(f"/mentoring/invitations/{invitation.pk}/accept/").status_code == 404
 
 
 # --- engagements ---------------------------------------------------------------------------
 
 
 def test_my_engagements_lists_them_with_the_other_people(engagement, seeker):
-    html = browser(seeker).get("/engagements/").content.decode()
+    html = client_for(seeker).get("/engagements/").content.decode()
     assert "Terraform module help" in html and "Ana Mentor (mentor)" in html
 
 
 def test_engagement_page_shows_goal_people_trust_cards_timeline_and_the_chat_slot(engagement, seeker):
-    response = browser(seeker).get(f"/engagements/{engagement.pk}/")
+    response = client_for(seeker).get(f"/engagements/{engagement.pk}/")
     html = response.content.decode()
     assert response.status_code == 200
     assert "<strong>Ship</strong> it" in html
@@ -279,23 +274,23 @@ def test_engagement_page_shows_goal_people_trust_cards_timeline_and_the_chat_slo
 
 
 def test_a_stranger_gets_404_and_a_talent_manager_sees_metadata_only(engagement, manager, org):
-    assert browser(member(org)).get(f"/engagements/{engagement.pk}/").status_code == 404
-    html = browser(manager).get(f"/engagements/{engagement.pk}/").content.decode()
+    assert client_for(member(org)).get(f"/engagements/{engagement.pk}/").status_code == 404
+    html = client_for(manager).get(f"/engagements/{engagement.pk}/").content.decode()
     assert "Terraform module help" in html
     assert "Record a commitment" not in html and "Commitments" not in html
 
 
 def test_commitment_recorded_then_confirmed_kept_by_the_counterpart(engagement, seeker, ana):
     due = local(clock.now() + timedelta(days=2))
-    response = browser(ana).post(
+    response = client_for(ana).post(
         f"/engagements/{engagement.pk}/commitments/", {"commitment-text": "Review", "commitment-due_at": due}
     )
     assert response.status_code == 302
     commitment = Commitment.objects.get()
-    html = browser(seeker).get(f"/engagements/{engagement.pk}/").content.decode()
+    html = client_for(seeker).get(f"/engagements/{engagement.pk}/").content.decode()
     assert "Confirm kept" in html and "Release" not in html
 
-    browser(seeker).post(f"/commitments/{commitment.pk}/confirm/", {"kept": "yes"})
+    client_for(seeker).post(f"/commitments/{commitment.pk}/confirm/", {"kept": "yes"})
 
     commitment.refresh_from_db()
     assert commitment.state == Commitment.State.KEPT and commitment.confirmed_by == seeker
@@ -303,12 +298,12 @@ def test_commitment_recorded_then_confirmed_kept_by_the_counterpart(engagement, 
 
 def test_commitment_form_errors_are_shown(engagement, ana):
     past = local(clock.now() - timedelta(days=1))
-    response = browser(ana).post(
+    response = client_for(ana).post(
         f"/engagements/{engagement.pk}/commitments/", {"commitment-text": "", "commitment-due_at": past}
     )
     assert response.status_code == 400
     assert "Say what you commit to." in response.content.decode()
-    response = browser(ana).post(
+    response = client_for(ana).post(
         f"/engagements/{engagement.pk}/commitments/", {"commitment-text": "Review", "commitment-due_at": past}
     )
     assert response.status_code == 400
@@ -322,7 +317,7 @@ def test_confirming_your_own_commitment_is_refused_on_the_page(engagement, ana):
     commitment = commitment_record(
         actor=ana, engagement_id=engagement.pk, text="Review", due_at=clock.now() + timedelta(days=1)
     )
-    response = browser(ana).post(f"/commitments/{commitment.pk}/confirm/", {"kept": "yes"})
+    response = client_for(ana).post(f"/commitments/{commitment.pk}/confirm/", {"kept": "yes"})
     assert response.status_code == 403
     assert "cannot confirm your own commitment" in response.content.decode()
 
@@ -331,13 +326,13 @@ def test_owner_releases_a_commitment_before_it_is_due(engagement, ana):
     commitment = commitment_record(
         actor=ana, engagement_id=engagement.pk, text="Review", due_at=clock.now() + timedelta(days=1)
     )
-    browser(ana).post(f"/commitments/{commitment.pk}/release/")
+    client_for(ana).post(f"/commitments/{commitment.pk}/release/")
     commitment.refresh_from_db()
     assert commitment.state == Commitment.State.RELEASED
 
 
 def test_milestone_added_and_marked_done(engagement, seeker):
-    client = browser(seeker)
+    client = client_for(seeker)
     client.post(f"/engagements/{engagement.pk}/milestones/", {"milestone-title": "Module merged"})
     milestone = Milestone.objects.get()
     client.post(f"/milestones/{milestone.pk}/complete/")
@@ -347,7 +342,7 @@ def test_milestone_added_and_marked_done(engagement, seeker):
 
 def test_extension_past_the_maximum_is_shown_on_the_date_field(engagement, seeker):
     too_far = (engagement.starts_at + timedelta(days=40)).date().isoformat()
-    response = browser(seeker).post(
+    response = client_for(seeker).post(
         f"/engagements/{engagement.pk}/extend/", {"extend-ends_on": too_far, "extend-reason": "More time"}
     )
     assert response.status_code == 400
@@ -356,7 +351,7 @@ def test_extension_past_the_maximum_is_shown_on_the_date_field(engagement, seeke
 
 
 def test_cancel_needs_a_reason_then_cancels(engagement, seeker):
-    client = browser(seeker)
+    client = client_for(seeker)
     assert client.post(f"/engagements/{engagement.pk}/cancel/", {"cancel-reason": ""}).status_code == 400
     client.post(f"/engagements/{engagement.pk}/cancel/", {"cancel-reason": "Solved it alone"})
     engagement.refresh_from_db()
@@ -364,7 +359,7 @@ def test_cancel_needs_a_reason_then_cancels(engagement, seeker):
 
 
 def test_after_wrap_up_the_feedback_form_appears_and_saves_once(engagement, seeker, ana):
-    client = browser(seeker)
+    client = client_for(seeker)
     client.post(f"/engagements/{engagement.pk}/finish/", {"finish-reason": "Done"})
     html = client.get(f"/engagements/{engagement.pk}/").content.decode()
     assert "Wrap-up feedback" in html and "About Ana Mentor" in html
@@ -393,7 +388,7 @@ def test_after_wrap_up_the_feedback_form_appears_and_saves_once(engagement, seek
 
 def test_group_creation_by_a_mentor_with_three_people(org, ana):
     a, b = member(org, full_name="Al"), member(org, full_name="Bo")
-    response = browser(ana).post(
+    response = client_for(ana).post(
         "/engagements/new-group/", {"title": "Guild", "mentors": [ana.pk], "seekers": [a.pk, b.pk]}
     )
     engagement = Engagement.objects.get()
@@ -403,7 +398,7 @@ def test_group_creation_by_a_mentor_with_three_people(org, ana):
 
 def test_group_with_fewer_than_three_people_shows_the_error(org, ana):
     a = member(org)
-    response = browser(ana).post(
+    response = client_for(ana).post(
         "/engagements/new-group/", {"title": "Tiny", "mentors": [ana.pk], "seekers": [a.pk]}
     )
     assert response.status_code == 400
@@ -412,19 +407,19 @@ def test_group_with_fewer_than_three_people_shows_the_error(org, ana):
 
 
 def test_a_member_not_open_to_mentoring_cannot_start_a_group(org, seeker):
-    response = browser(seeker).get("/engagements/new-group/")
+    response = client_for(seeker).get("/engagements/new-group/")
     assert response.status_code == 403
     assert "Only a talent manager" in response.content.decode()
 
 
 def test_a_talent_manager_sees_the_group_form(manager):
-    response = browser(manager).get("/engagements/new-group/")
+    response = client_for(manager).get("/engagements/new-group/")
     assert response.status_code == 200
     assert '<label for="id_mentors"' in response.content.decode()
 
 
 def test_a_suggestions_trust_card_loads_as_a_partial_and_not_across_workspaces(org, other_org, seeker, ana):
-    client = browser(seeker)
+    client = client_for(seeker)
     html = client.get(f"/mentoring/people/{ana.pk}/trust-card/").content.decode()
     assert "Trust · Ana Mentor" in html and "<html" not in html
     outsider = mentor(other_org, full_name="Olga Outsider")
@@ -435,7 +430,7 @@ def test_request_page_query_count_does_not_grow_with_the_number_of_suggestions(o
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = browser(seeker)
+    client = client_for(seeker)
 
     def count():
         with CaptureQueriesContext(connection) as captured:
@@ -451,7 +446,7 @@ def test_request_page_query_count_does_not_grow_with_the_number_of_suggestions(o
 
 def test_inviting_again_on_a_request_that_is_already_inviting_says_why(seeker, need, ana, ben):
     invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
-    response = browser(seeker).post(f"/mentoring/requests/{need.pk}/invite/", {"first": ben.pk})
+    response = client_for(seeker).post(f"/mentoring/requests/{need.pk}/invite/", {"first": ben.pk})
     assert response.status_code == 409
     assert "invitations go out once per request" in response.content.decode()
     assert Invitation.objects.count() == 1
@@ -461,7 +456,7 @@ def test_engagement_list_page_query_count_does_not_grow_with_the_number_of_engag
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    client = browser(seeker)
+    client = client_for(seeker)
 
     def count():
         with CaptureQueriesContext(connection) as captured:
@@ -476,7 +471,7 @@ def test_engagement_list_page_query_count_does_not_grow_with_the_number_of_engag
 
 
 def test_a_strangers_commitment_and_milestone_actions_read_exactly_like_missing_ones(engagement, seeker, org):
-    from mentoring.engagements.services.engagements import milestone_add
+    from mentoring.engagements.services.milestones import milestone_add
 
     commitment = commitment_record(
         actor=seeker,
@@ -485,7 +480,7 @@ def test_a_strangers_commitment_and_milestone_actions_read_exactly_like_missing_
         due_at=clock.now() + timedelta(days=1),
     )
     milestone = milestone_add(actor=seeker, engagement_id=engagement.pk, title="First module")
-    stranger = browser(member(org))
+    stranger = client_for(member(org))
 
     for path, missing in [
         (f"/commitments/{commitment.pk}/confirm/", "/commitments/987654/confirm/"),
@@ -499,3 +494,30 @@ def test_a_strangers_commitment_and_milestone_actions_read_exactly_like_missing_
     milestone.refresh_from_db()
     assert commitment.state == Commitment.State.OPEN
     assert milestone.done_at is None
+
+
+def test_a_refused_cancel_returns_to_the_request_page_with_the_reason(seeker, need, ana):
+    (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
+    client_for(ana).post(f"/mentoring/invitations/{invitation.pk}/accept/")
+    client = client_for(seeker)
+
+    response = client.post(
+        f"/mentoring/requests/{need.pk}/cancel/", {"next": f"/mentoring/requests/{need.pk}/"}
+    )
+
+    assert response.status_code == 302 and response["Location"] == f"/mentoring/requests/{need.pk}/"
+    assert "cannot be cancelled" in client.get(response["Location"]).content.decode()
+    need.refresh_from_db()
+    assert need.state == MentoringRequest.State.MATCHED
+
+
+def test_declining_someone_elses_invitation_is_404_and_changes_nothing(org, seeker, need, ana):
+    (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
+
+    for person in (mentor(org), seeker):
+        response = client_for(person).post(
+            f"/mentoring/invitations/{invitation.pk}/decline/", {f"decline-{invitation.pk}-reason": "No"}
+        )
+        assert response.status_code == 404
+    invitation.refresh_from_db()
+    assert invitation.state == Invitation.State.PENDING

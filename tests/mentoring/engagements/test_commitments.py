@@ -9,8 +9,8 @@ from mentoring.engagements.services.commitments import (
     commitment_record,
     commitment_release,
 )
+from mentoring.engagements.tasks import prompt_overdue_commitments
 from mentoring.models import Commitment
-from mentoring.tasks import prompt_overdue_commitments
 from tests.factories import member
 from tests.mentoring.factories import pair_engagement
 from trust.models import TrustEvent

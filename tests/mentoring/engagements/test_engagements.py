@@ -12,26 +12,25 @@ from mentoring.engagements.selectors import (
     mentor_load,
 )
 from mentoring.engagements.services.engagements import (
-    ALLOWED_TRANSITIONS,
+    ENGAGEMENT_MOVES,
     engagement_cancel,
     engagement_extend,
     engagement_finish_early,
     engagement_transition,
     group_engagement_create,
-    milestone_add,
-    milestone_complete,
     participant_add,
     participant_leave,
 )
+from mentoring.engagements.services.milestones import milestone_add, milestone_complete
+from mentoring.engagements.tasks import move_engagements, remind_engagements_ending
 from mentoring.models import Engagement, EngagementTransition, Milestone, Participant
-from mentoring.tasks import move_engagements, remind_engagements_ending
 from tests.factories import SkillFactory, member, talent_manager
 from tests.mentoring.factories import ProgramFactory, mentor, pair_engagement
 
 pytestmark = pytest.mark.django_db
 
 S = Engagement.State
-ALLOWED = sorted((a, b) for a, targets in ALLOWED_TRANSITIONS.items() for b in targets)
+ALLOWED = sorted((a, b) for a, targets in ENGAGEMENT_MOVES.moves.items() for b in targets)
 FORBIDDEN = sorted((a, b) for a, b in product(S.values, S.values) if (a, b) not in ALLOWED)
 
 
@@ -44,7 +43,7 @@ def engagement_in(org, state: str, *, activity: bool = True) -> Engagement:
 
 
 def test_the_map_covers_every_state_and_final_states_allow_nothing():
-    assert set(ALLOWED_TRANSITIONS) == set(S.values)
+    assert set(ENGAGEMENT_MOVES.moves) == set(S.values)
     assert ALLOWED == [
         ("active", "cancelled"),
         ("active", "expired"),

@@ -13,16 +13,11 @@ from mentoring.engagements.services.commitments import commitment_record
 from mentoring.engagements.services.invitations import invitations_send
 from mentoring.engagements.services.requests import request_create
 from mentoring.models import Commitment, Engagement, Feedback, Invitation, MentoringRequest, Participant
+from tests.clients import api_client_for
 from tests.factories import ExpertiseFactory, SkillFactory, member
 from tests.mentoring.factories import EngagementFactory, mentor, pair_engagement
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def assert_error(response, status, *, code=None, field=None):
@@ -65,7 +60,7 @@ def engagement(org, seeker, ana):
 
 
 def test_seeker_requests_gets_suggestions_invites_and_the_mentor_accepts(seeker, ana, ben, terraform):
-    api = client_for(seeker)
+    api = api_client_for(seeker)
 
     created = api.post(
         "/api/requests",
@@ -94,12 +89,12 @@ def test_seeker_requests_gets_suggestions_invites_and_the_mentor_accepts(seeker,
     assert sent.status_code == 201, sent.content
     assert [(i["mentor"]["id"], i["state"]) for i in sent.json()] == [(ana.pk, "pending"), (ben.pk, "queued")]
 
-    inbox = client_for(ana).get("/api/invitations")
+    inbox = api_client_for(ana).get("/api/invitations")
     assert inbox.status_code == 200
     (item,) = inbox.json()["results"]
     assert item["request"]["seeker"]["name"] == "Sam Seeker"
 
-    accepted = client_for(ana).post(f"/api/invitations/{item['id']}/accept")
+    accepted = api_client_for(ana).post(f"/api/invitations/{item['id']}/accept")
     assert accepted.status_code == 201, accepted.content
     engagement = accepted.json()
     assert engagement["state"] == "active"
@@ -114,23 +109,23 @@ def test_seeker_requests_gets_suggestions_invites_and_the_mentor_accepts(seeker,
 
 def test_commitment_is_recorded_confirmed_by_the_counterpart_and_shown_in_detail(engagement, seeker, ana):
     due = (clock.now() + timedelta(days=2)).isoformat()
-    recorded = client_for(ana).post(
+    recorded = api_client_for(ana).post(
         f"/api/engagements/{engagement.pk}/commitments", {"text": "Review your module", "due_at": due}
     )
     assert recorded.status_code == 201, recorded.content
     commitment_id = recorded.json()["id"]
 
-    confirmed = client_for(seeker).post(f"/api/commitments/{commitment_id}/confirm", {"kept": True})
+    confirmed = api_client_for(seeker).post(f"/api/commitments/{commitment_id}/confirm", {"kept": True})
 
     assert confirmed.status_code == 200, confirmed.content
     assert confirmed.json()["state"] == "kept"
-    detail = client_for(seeker).get(f"/api/engagements/{engagement.pk}").json()
+    detail = api_client_for(seeker).get(f"/api/engagements/{engagement.pk}").json()
     assert [(c["text"], c["state"]) for c in detail["commitments"]] == [("Review your module", "kept")]
     assert detail["timeline"][0]["to_state"] == "active"
 
 
 def test_milestone_extend_and_finish_early_then_feedback(engagement, seeker, ana):
-    api = client_for(seeker)
+    api = api_client_for(seeker)
     milestone = api.post(f"/api/engagements/{engagement.pk}/milestones", {"title": "Module merged"})
     assert milestone.status_code == 201
     done = api.post(f"/api/milestones/{milestone.json()['id']}/complete")
@@ -161,7 +156,7 @@ def test_milestone_extend_and_finish_early_then_feedback(engagement, seeker, ana
 
 def test_group_engagement_is_created_by_a_mentor_with_three_people(org, ana, terraform):
     a, b = member(org), member(org)
-    created = client_for(ana).post(
+    created = api_client_for(ana).post(
         "/api/engagements",
         {"title": "Terraform guild", "mentors": [ana.pk], "seekers": [a.pk, b.pk], "skills": [terraform.pk]},
         format="json",
@@ -170,7 +165,7 @@ def test_group_engagement_is_created_by_a_mentor_with_three_people(org, ana, ter
     assert created.json()["kind"] == "group"
     assert len(created.json()["participants"]) == 3
 
-    left = client_for(a).post(f"/api/engagements/{created.json()['id']}/leave", {"reason": "Moved teams"})
+    left = api_client_for(a).post(f"/api/engagements/{created.json()['id']}/leave", {"reason": "Moved teams"})
     assert left.status_code == 200, left.content
 
 
@@ -178,7 +173,7 @@ def test_group_engagement_is_created_by_a_mentor_with_three_people(org, ana, ter
 
 
 def test_requesting_yourself_is_a_field_error_on_mentors(seeker, need):
-    response = client_for(seeker).post(f"/api/requests/{need.pk}/invitations", {"mentors": [seeker.pk]})
+    response = api_client_for(seeker).post(f"/api/requests/{need.pk}/invitations", {"mentors": [seeker.pk]})
     assert_error(response, 400, code="invalid", field="mentors")
     assert "yourself" in response.json()["error"]["fields"]["mentors"][0]
     assert not Invitation.objects.exists()
@@ -191,7 +186,7 @@ def test_inviting_a_mentor_who_is_away_or_at_capacity_is_refused_and_nothing_is_
     full = mentor(org, full_name="Full Mentor", capacity=1)
     pair_engagement(org, mentor_user=full)
 
-    response = client_for(seeker).post(
+    response = api_client_for(seeker).post(
         f"/api/requests/{need.pk}/invitations", {"mentors": [away.pk, full.pk]}, format="json"
     )
 
@@ -205,7 +200,7 @@ def test_inviting_a_mentor_who_is_away_or_at_capacity_is_refused_and_nothing_is_
 
 def test_inviting_someone_from_another_workspace_reads_like_a_missing_person(other_org, seeker, need):
     outsider = mentor(other_org, full_name="Secret Outsider")
-    response = client_for(seeker).post(f"/api/requests/{need.pk}/invitations", {"mentors": [outsider.pk]})
+    response = api_client_for(seeker).post(f"/api/requests/{need.pk}/invitations", {"mentors": [outsider.pk]})
     assert_error(response, 400, field="mentors")
     assert "Secret Outsider" not in response.content.decode()
 
@@ -213,17 +208,17 @@ def test_inviting_someone_from_another_workspace_reads_like_a_missing_person(oth
 def test_accepting_an_expired_invitation_is_409_invitation_expired(seeker, need, ana):
     (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
     with clock.travel_by(timedelta(hours=25)):
-        response = client_for(ana).post(f"/api/invitations/{invitation.pk}/accept")
+        response = api_client_for(ana).post(f"/api/invitations/{invitation.pk}/accept")
     assert_error(response, 409, code="invitation_expired")
     assert not Engagement.objects.exists()
 
 
 def test_accepting_an_invitation_taken_by_someone_else_is_409_invitation_taken(seeker, need, ana, ben):
     first, second = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana, ben])
-    client_for(ana).post(f"/api/invitations/{first.pk}/decline", {"reason": "On leave"})
-    assert client_for(ben).post(f"/api/invitations/{second.pk}/accept").status_code == 201
+    api_client_for(ana).post(f"/api/invitations/{first.pk}/decline", {"reason": "On leave"})
+    assert api_client_for(ben).post(f"/api/invitations/{second.pk}/accept").status_code == 201
 
-    response = client_for(ana).post(f"/api/invitations/{first.pk}/accept")
+    response = api_client_for(ana).post(f"/api/invitations/{first.pk}/accept")
 
     assert_error(response, 409, code="invitation_taken")
     assert Engagement.objects.count() == 1
@@ -231,26 +226,27 @@ def test_accepting_an_invitation_taken_by_someone_else_is_409_invitation_taken(s
 
 def test_cancelled_request_makes_the_pending_invitation_taken(seeker, need, ana):
     (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
-    assert client_for(seeker).post(f"/api/requests/{need.pk}/cancel").json()["state"] == "cancelled"
+    assert api_client_for(seeker).post(f"/api/requests/{need.pk}/cancel").json()["state"] == "cancelled"
 
     assert_error(
-        client_for(ana).post(f"/api/invitations/{invitation.pk}/accept"), 409, code="invitation_taken"
+        api_client_for(ana).post(f"/api/invitations/{invitation.pk}/accept"), 409, code="invitation_taken"
     )
 
 
 def test_someone_elses_invitation_is_404(seeker, need, ana, ben):
     (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
-    assert_error(client_for(ben).post(f"/api/invitations/{invitation.pk}/accept"), 404, code="not_found")
-    assert_error(client_for(ben).post(f"/api/invitations/{invitation.pk}/decline", {"reason": "no"}), 404)
+    assert_error(api_client_for(ben).post(f"/api/invitations/{invitation.pk}/accept"), 404, code="not_found")
+    assert_error(api_client_for(ben).post(f"/api/invitations/{invitation.pk}/decline", {"reason": "no"}), 404)
 
 
 def test_decline_without_a_reason_names_the_field(seeker, need, ana):
     (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
-    assert_error(client_for(ana).post(f"/api/invitations/{invitation.pk}/decline", {}), 400, field="reason")
+    response = api_client_for(ana).post(f"/api/invitations/{invitation.pk}/decline", {})
+    assert_error(response, 400, field="reason")
 
 
 def test_extension_past_the_kinds_maximum_or_before_the_end_is_refused(engagement, seeker):
-    api = client_for(seeker)
+    api = api_client_for(seeker)
     too_far = (engagement.starts_at + timedelta(days=31)).isoformat()
     assert_error(
         api.post(f"/api/engagements/{engagement.pk}/extend", {"ends_at": too_far, "reason": "More"}),
@@ -269,7 +265,7 @@ def test_extension_past_the_kinds_maximum_or_before_the_end_is_refused(engagemen
 
 def test_a_non_participant_reading_or_acting_on_an_engagement_gets_404(org, engagement):
     stranger = member(org)
-    api = client_for(stranger)
+    api = api_client_for(stranger)
     due = (clock.now() + timedelta(days=1)).isoformat()
     assert_error(api.get(f"/api/engagements/{engagement.pk}"), 404, code="not_found")
     assert_error(api.get("/api/engagements/999999"), 404, code="not_found")
@@ -290,7 +286,7 @@ def test_a_second_feedback_is_409_and_feedback_before_the_end_is_409(engagement,
         "responsiveness": 4,
         "would_work_again": True,
     }
-    api = client_for(seeker)
+    api = api_client_for(seeker)
     assert_error(
         api.post(f"/api/engagements/{engagement.pk}/feedback", rating, format="json"),
         409,
@@ -310,7 +306,7 @@ def test_feedback_about_someone_outside_the_engagement_or_out_of_range_names_the
     org, engagement, seeker
 ):
     Engagement.objects.filter(pk=engagement.pk).update(state="wrapping_up", ended_at=clock.now())
-    api = client_for(seeker)
+    api = api_client_for(seeker)
     outsider = member(org)
     base = {
         "competence": 4,
@@ -339,7 +335,7 @@ def test_confirming_your_own_commitment_is_403(engagement, ana):
     commitment = commitment_record(
         actor=ana, engagement_id=engagement.pk, text="Review", due_at=clock.now() + timedelta(days=1)
     )
-    response = client_for(ana).post(f"/api/commitments/{commitment.pk}/confirm", {"kept": True})
+    response = api_client_for(ana).post(f"/api/commitments/{commitment.pk}/confirm", {"kept": True})
     assert_error(response, 403, code="permission_denied")
     commitment.refresh_from_db()
     assert commitment.state == Commitment.State.OPEN
@@ -347,7 +343,7 @@ def test_confirming_your_own_commitment_is_403(engagement, ana):
 
 def test_a_group_engagement_with_fewer_than_three_people_is_refused(org, ana):
     other = member(org)
-    response = client_for(ana).post(
+    response = api_client_for(ana).post(
         "/api/engagements", {"title": "Tiny", "mentors": [ana.pk], "seekers": [other.pk]}, format="json"
     )
     assert_error(response, 400, field="participants")
@@ -356,13 +352,13 @@ def test_a_group_engagement_with_fewer_than_three_people_is_refused(org, ana):
 
 def test_skills_from_another_workspace_are_refused_for_requests_and_groups(org, other_org, seeker, ana):
     foreign = SkillFactory(organization=other_org, name="Terraform")
-    response = client_for(seeker).post(
+    response = api_client_for(seeker).post(
         "/api/requests", {"title": "Help", "skills": [foreign.pk]}, format="json"
     )
     assert_error(response, 400, field="skills")
     assert not MentoringRequest.objects.exists()
     a, b = member(org), member(org)
-    response = client_for(ana).post(
+    response = api_client_for(ana).post(
         "/api/engagements",
         {"title": "Guild", "mentors": [ana.pk], "seekers": [a.pk, b.pk], "skills": [foreign.pk]},
         format="json",
@@ -371,7 +367,7 @@ def test_skills_from_another_workspace_are_refused_for_requests_and_groups(org, 
 
 
 def test_a_request_of_kind_group_or_with_a_bad_duration_names_the_field(seeker):
-    api = client_for(seeker)
+    api = api_client_for(seeker)
     assert_error(api.post("/api/requests", {"title": "Help", "kind": "group"}), 400, field="kind")
     assert_error(
         api.post("/api/requests", {"title": "Help", "desired_duration_days": 45}),
@@ -382,8 +378,9 @@ def test_a_request_of_kind_group_or_with_a_bad_duration_names_the_field(seeker):
 
 def test_someone_elses_request_is_404_for_suggestions_and_invitations(org, need, ana):
     other = member(org)
-    assert_error(client_for(other).get(f"/api/requests/{need.pk}/suggestions"), 404)
-    assert_error(client_for(other).post(f"/api/requests/{need.pk}/invitations", {"mentors": [ana.pk]}), 404)
+    assert_error(api_client_for(other).get(f"/api/requests/{need.pk}/suggestions"), 404)
+    invited = api_client_for(other).post(f"/api/requests/{need.pk}/invitations", {"mentors": [ana.pk]})
+    assert_error(invited, 404)
 
 
 def test_anonymous_callers_are_refused(need):
@@ -410,7 +407,7 @@ def test_engagement_list_query_count_is_the_same_for_page_sizes_5_and_20(org, se
             participants=[(seeker, Participant.Role.SEEKER), (other, Participant.Role.MENTOR)],
         )
         engagement.skills.add(terraform)
-    api = client_for(seeker)
+    api = api_client_for(seeker)
     api.get("/api/engagements?page_size=1")  # warm the session and membership caches
 
     small = _queries(api, "/api/engagements?page_size=5")
@@ -426,10 +423,39 @@ def test_suggestion_query_count_is_the_same_for_few_and_many_candidates(org, see
             ExpertiseFactory(user=user, skill=terraform, level=4)
             pair_engagement(org, mentor_user=user)
 
-    api = client_for(seeker)
+    api = api_client_for(seeker)
     add(2)
     few = _queries(api, f"/api/requests/{need.pk}/suggestions?limit=5")
     add(18)
     many = _queries(api, f"/api/requests/{need.pk}/suggestions?limit=20")
 
     assert few == many
+
+
+def test_inviting_on_an_exhausted_request_asks_again_as_a_new_request_like_the_page_does(
+    seeker, need, ana, ben
+):
+    (invitation,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
+    api_client_for(ana).post(f"/api/invitations/{invitation.pk}/decline", {"reason": "Busy"})
+    api = api_client_for(seeker)
+    assert api.get(f"/api/requests/{need.pk}").json()["state"] == "exhausted"
+
+    sent = api.post(f"/api/requests/{need.pk}/invitations", {"mentors": [ben.pk]}, format="json")
+
+    assert sent.status_code == 201, sent.content
+    (item,) = sent.json()
+    again = MentoringRequest.objects.exclude(pk=need.pk).get()
+    assert item["request_id"] == again.pk and item["mentor"]["id"] == ben.pk
+    assert api.get(f"/api/requests/{again.pk}").json()["state"] == "inviting"
+    assert api.get(f"/api/requests/{need.pk}").json()["state"] == "exhausted"
+
+
+def test_inviting_again_while_the_cascade_runs_is_a_conflict(seeker, need, ana, ben):
+    invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
+
+    response = api_client_for(seeker).post(
+        f"/api/requests/{need.pk}/invitations", {"mentors": [ben.pk]}, format="json"
+    )
+
+    assert_error(response, 409, field="request")
+    assert Invitation.objects.count() == 1
