@@ -52,8 +52,9 @@ class StateMachine:
         if self.can_move(from_state, to_state):
             return
         allowed = ", ".join(sorted(self.allowed(from_state))) or "nothing (it is final)"
+        article = "An" if self.noun[:1].lower() in "aeiou" else "A"
         raise Conflict(
-            f"A {self.noun} that is {self._label(from_state)} cannot become {self._label(to_state)}.",
+            f"{article} {self.noun} that is {self._label(from_state)} cannot become {self._label(to_state)}.",
             fields={self.field: [f"Allowed from {from_state}: {allowed}."]},
         )
 
