@@ -485,7 +485,7 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "conversation.left", "conversation": conversation_id})
 
     async def notification_new(self, event):
-        """A notification for this user was stored (``messaging.notifications.services``)."""
+        """A notification for this user was stored (``messaging.notifications.notify``)."""
         await self.send_json(event["frame"])
 
     async def notification_count(self, event):

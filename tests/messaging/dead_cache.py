@@ -1,13 +1,15 @@
-"""A cache whose server is down, to inject where a module reads its cache."""
+"""A cache whose server is down: ``with cache_down():`` points settings.CACHES at a
+Redis that refuses connections, so every cache call raises as during an outage."""
 
-from redis.exceptions import ConnectionError as RedisConnectionError
+from django.test import override_settings
+
+UNREACHABLE_REDIS = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+    }
+}
 
 
-class DeadCache:
-    """Every call raises like django's RedisCache does when Redis is unreachable."""
-
-    def __getattr__(self, name):
-        def fail(*args, **kwargs):
-            raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-        return fail
+def cache_down():
+    return override_settings(CACHES=UNREACHABLE_REDIS)

@@ -14,7 +14,7 @@ from mentoring.models import Engagement
 from messaging.chat import services
 from messaging.models import Conversation, Message, MessageMention
 from tests.factories import member
-from tests.messaging.dead_cache import DeadCache
+from tests.messaging.dead_cache import cache_down
 from tests.messaging.factories import send
 
 pytestmark = pytest.mark.django_db
@@ -109,11 +109,10 @@ def test_a_mention_is_still_recorded_and_notified(chat):
     assert ana.notifications.filter(kind="mention").count() == 1
 
 
-def test_sending_works_while_the_cache_is_down_and_the_outage_is_logged(chat, monkeypatch, caplog):
+def test_sending_works_while_the_cache_is_down_and_the_outage_is_logged(chat, caplog):
     conversation, seeker, _ = chat
-    monkeypatch.setattr(services, "cache", DeadCache())
 
-    with caplog.at_level(logging.WARNING, logger="messaging.chat.services"):
+    with cache_down(), caplog.at_level(logging.WARNING, logger="messaging.chat.services"):
         message = send(conversation, seeker, "Redis is restarting")
 
     assert message.created is True

@@ -4,13 +4,11 @@ degraded answer (everyone offline, nothing raised) while the cache is down."""
 import logging
 
 from messaging.sockets import presence
-from tests.messaging.dead_cache import DeadCache
+from tests.messaging.dead_cache import cache_down
 
 
-def test_presence_degrades_instead_of_failing_while_the_cache_is_down(monkeypatch, caplog):
-    monkeypatch.setattr(presence, "cache", DeadCache())
-
-    with caplog.at_level(logging.WARNING, logger="messaging.sockets.presence"):
+def test_presence_degrades_instead_of_failing_while_the_cache_is_down(caplog):
+    with cache_down(), caplog.at_level(logging.WARNING, logger="messaging.sockets.presence"):
         assert presence.heartbeat(7, "chan-a", presence.AWAY) == (presence.AWAY, presence.AWAY)
         assert presence.socket_gone(7, "chan-a") == (presence.OFFLINE, presence.OFFLINE)
         assert presence.presence_of([7, 8]) == {
