@@ -150,7 +150,7 @@ class ReadState(models.Model):
         return f"member {self.member_id} read to {self.last_read_seq}"
 
 
-# --- notifications (services: messaging/notifications/services.py) ----------------------------
+# --- notifications (messaging/notifications/: notify.py creates, services.py marks read) ---
 
 NOTIFICATION_TITLE_CHARS = 200
 NOTIFICATION_BODY_CHARS = 500
@@ -209,7 +209,7 @@ class Notification(models.Model):
 
 class NotificationPreference(models.Model):
     """One row per person (absent = the defaults). In-app is always on; per kind
-    group (``messaging.notifications.services.GROUPS``) ``groups`` holds
+    group (``messaging.notifications.preferences.GROUPS``) ``groups`` holds
     ``{"<group>": {"email_when_unread": bool, "daily_digest": bool}}``."""
 
     user = models.OneToOneField(

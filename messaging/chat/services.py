@@ -2,7 +2,8 @@
 
 Every service takes keyword-only arguments, owns its transaction, raises
 ``core.errors`` (with the field and the fix), and fans out over the channel
-layer only after commit (``messaging.sockets.events``). The database is the record.
+layer only after commit (``messaging.sockets.events`` on ``core.realtime``). The
+database is the record.
 
 Locking: ``message_send`` locks the conversation row to hand out the next
 ``seq``; ``conversation_for_engagement`` locks the engagement row so two first
@@ -23,6 +24,8 @@ from django.db.models import Subquery
 from core import clock
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.markdown import render_markdown
+from mentoring.engagements.selectors import access_engagement
+from mentoring.engagements.services.engagements import engagement_touch
 from mentoring.models import Engagement, Participant
 from messaging.chat import activity
 from messaging.chat.selectors import MESSAGE_JOINS, access_conversation
@@ -34,6 +37,7 @@ from messaging.models import (
     MessageMention,
     ReadState,
 )
+from messaging.notifications.notify import notify_mentions
 from messaging.sockets import events
 from messaging.sockets.presence import CACHE_ERRORS
 
@@ -70,6 +74,16 @@ def conversation_for_engagement(*, engagement: Engagement) -> Conversation:
         )
         _sync_members(conversation, engagement)
     return conversation
+
+
+def engagement_chat_open(*, user, engagement_id) -> Conversation:
+    """A current participant opens the chat of their engagement: created if it has
+    none yet (older engagements), members brought in line. Anyone else, a former
+    participant or a talent manager of the workspace included, gets NotFound."""
+    engagement = access_engagement(user, engagement_id)
+    if not any(p.user_id == user.pk and p.left_at is None for p in engagement.participants.all()):
+        raise NotFound("No such engagement.")
+    return conversation_for_engagement(engagement=engagement)
 
 
 def conversation_sync_members(*, engagement_id: int) -> Conversation | None:
@@ -230,13 +244,6 @@ def _record_mentions(message: Message) -> set[int]:
     return ids
 
 
-def _notify_mentions(message: Message) -> None:
-    """Hook for messaging/notifications/services.py: the people @mentioned in a new message."""
-    from messaging.notifications.services import notify_mentions
-
-    notify_mentions(message)
-
-
 # A busy chat touches its engagement's last_activity_at at most this often (an
 # UPDATE per message otherwise); readers only ask "ever active?" and "how long ago?".
 ENGAGEMENT_TOUCH_EVERY = timedelta(minutes=1)
@@ -248,11 +255,7 @@ def _touch_engagement(conversation: Conversation, moment) -> None:
     last = conversation.engagement.last_activity_at
     if last is not None and timedelta(0) <= moment - last < ENGAGEMENT_TOUCH_EVERY:
         return
-    from mentoring.engagements.services import engagements as engagement_services
-
-    touch = getattr(engagement_services, "engagement_touch", None)
-    if touch is not None:
-        touch(engagement=conversation.engagement, at=moment)
+    engagement_touch(engagement=conversation.engagement, at=moment)
 
 
 # --- messages ----------------------------------------------------------------------
@@ -360,7 +363,7 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
             # The dashboard's rollup (counts and first reply only), in this transaction.
             activity.record_message(message, conversation)
             if _record_mentions(message):
-                _notify_mentions(message)
+                notify_mentions(message)
             # Writing means having read everything up to here.
             # (by the member's id from the unique (conversation, user) index: a join in
             # the filter would make Django write UPDATE … WHERE id IN (SELECT … JOIN …))

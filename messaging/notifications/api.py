@@ -11,7 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.pagination import PageNumberPagination
-from messaging.notifications import services as notifications
+from messaging.notifications import preferences as prefs
+from messaging.notifications import selectors, services
 
 # --- serializers ------------------------------------------------------------------
 
@@ -56,7 +57,7 @@ class GroupsSerializer(serializers.Serializer):
     def get_fields(self):
         return {
             group: GroupPreferenceField(required=False, help_text=label)
-            for group, label in notifications.GROUPS.items()
+            for group, label in prefs.GROUPS.items()
         }
 
 
@@ -64,7 +65,7 @@ class PreferencesIn(serializers.Serializer):
     groups = GroupsSerializer(required=False)
     unread_email_delay_minutes = serializers.IntegerField(
         min_value=0,
-        max_value=notifications.MAX_DELAY_MINUTES,
+        max_value=prefs.MAX_DELAY_MINUTES,
         required=False,
         help_text="Minutes a notification stays unread before it is e-mailed; 0 = at once.",
     )
@@ -75,7 +76,7 @@ class PreferencesOut(serializers.Serializer):
     unread_email_delay_minutes = serializers.IntegerField()
 
 
-def _preferences_data(preferences: notifications.Preferences) -> dict:
+def _preferences_data(preferences: prefs.Preferences) -> dict:
     return {
         "groups": preferences.groups,
         "unread_email_delay_minutes": preferences.unread_email_delay_minutes,
@@ -95,15 +96,15 @@ class NotificationListView(APIView):
     @extend_schema(responses=NotificationOut(many=True), summary="My notifications, newest first")
     def get(self, request):
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(notifications.notifications_for(request.user), request, view=self)
-        data = [notifications.notification_data(n) for n in page]
+        page = paginator.paginate_queryset(selectors.notifications_for(request.user), request, view=self)
+        data = [selectors.notification_data(n) for n in page]
         return paginator.get_paginated_response(NotificationOut(data, many=True).data)
 
 
 class UnreadCountView(APIView):
     @extend_schema(responses=UnreadCountOut, summary="How many of my notifications are unread")
     def get(self, request):
-        return Response({"unread_count": notifications.unread_count(request.user)})
+        return Response({"unread_count": selectors.unread_count(request.user)})
 
 
 class MarkReadView(APIView):
@@ -115,7 +116,7 @@ class MarkReadView(APIView):
     def post(self, request):
         data = MarkReadIn(data=request.data)
         data.is_valid(raise_exception=True)
-        count = notifications.notifications_mark_read(
+        count = services.notifications_mark_read(
             user=request.user, ids=data.validated_data.get("ids"), all_unread=data.validated_data["all"]
         )
         return Response({"unread_count": count})
@@ -124,7 +125,7 @@ class MarkReadView(APIView):
 class PreferencesView(APIView):
     @extend_schema(responses=PreferencesOut, summary="My notification preferences")
     def get(self, request):
-        return Response(_preferences_data(notifications.preferences_of(request.user)))
+        return Response(_preferences_data(prefs.preferences_of(request.user)))
 
     @extend_schema(
         request=PreferencesIn,
@@ -134,12 +135,9 @@ class PreferencesView(APIView):
     def patch(self, request):
         data = PreferencesIn(data=request.data)
         data.is_valid(raise_exception=True)
-        current = notifications.preferences_of(request.user)
-        preferences = notifications.notification_preferences_update(
+        preferences = services.notification_preferences_update(
             user=request.user,
             groups=data.validated_data.get("groups", {}),
-            unread_email_delay_minutes=data.validated_data.get(
-                "unread_email_delay_minutes", current.unread_email_delay_minutes
-            ),
+            unread_email_delay_minutes=data.validated_data.get("unread_email_delay_minutes"),
         )
         return Response(_preferences_data(preferences))

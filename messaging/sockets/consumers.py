@@ -15,11 +15,12 @@ from django.utils.dateparse import parse_datetime
 
 from core import clock
 from core.errors import DomainError
+from core.realtime import conversation_group, user_group
 from messaging.chat import selectors, services
 from messaging.qa import services as questions
 from messaging.routing import engine as routing
 from messaging.sockets import presence
-from messaging.sockets.events import conversation_group, frame_to_conversation, message_data
+from messaging.sockets.events import frame_to_conversation, message_data
 
 logger = logging.getLogger("messaging.sockets.consumers")
 
@@ -31,11 +32,6 @@ TYPING_MIN_INTERVAL = 2.0  # seconds; faster typing frames are dropped silently
 # answer.typing: distinct questions per socket within TYPING_MIN_INTERVAL (bounds
 # the memory and the database reads one socket can cause)
 ANSWER_TYPING_MAX_QUESTIONS = 16
-
-
-def user_group(user_id: int) -> str:
-    """Every socket of one user joins this group (used to close them all on logout)."""
-    return f"user.{user_id}"
 
 
 def answer_typing(*, user, question_id) -> bool:
@@ -489,7 +485,7 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "conversation.left", "conversation": conversation_id})
 
     async def notification_new(self, event):
-        """A notification for this user was stored (``messaging.notifications.services``)."""
+        """A notification for this user was stored (``messaging.notifications.notify``)."""
         await self.send_json(event["frame"])
 
     async def notification_count(self, event):

@@ -1,9 +1,9 @@
-"""After-commit fan-out through the channel layer (the doorbell, never the record).
+"""Chat frames on the channel layer, after commit (the doorbell, never the record).
 
-Services call these inside their transaction; the send happens only once the
-data is durable (``transaction.on_commit``), like Zulip's
-``send_event_on_commit``. A lost send costs nothing but latency: clients
-resume from the database with the last ``seq`` they saw.
+The group names and the sends are ``core.realtime``'s; this module only builds the
+chat's channel-layer events. Services call these inside their transaction; the send
+happens only once the data is durable. A lost send costs nothing but latency:
+clients resume from the database with the last ``seq`` they saw.
 
 Channel-layer event types (handled in ``messaging.sockets.consumers``):
 
@@ -15,95 +15,25 @@ Channel-layer event types (handled in ``messaging.sockets.consumers``):
   to ``user.<id>``; the consumer subscribes or unsubscribes its socket.
 """
 
-import asyncio
-import logging
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
-
-logger = logging.getLogger("messaging.sockets.events")
+from core import realtime
 
 
-def conversation_group(conversation_id: int) -> str:
-    return f"conversation.{conversation_id}"
-
-
-def user_group(user_id: int) -> str:
-    """Same name as ``messaging.sockets.consumers.user_group`` (every socket of one user)."""
-    return f"user.{user_id}"
-
-
-def _send_now(group: str, event: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        # Sync code on a thread that runs an event loop (a script or test driving
-        # one) cannot block on the layer; the row is committed, clients resume.
-        logger.warning("channel-layer send to %s skipped: called on an event-loop thread", group)
-        return
-    try:
-        async_to_sync(layer.group_send)(group, event)
-    except Exception:  # the layer is down: clients catch up on resume
-        logger.exception("channel-layer send to %s failed", group)
-
-
-def send_on_commit(group: str, event: dict) -> None:
-    transaction.on_commit(lambda: _send_now(group, event))
-
-
-def _send_many_now(sends: list[tuple[str, dict]]) -> None:
-    layer = get_channel_layer()
-    if layer is None or not sends:
-        return
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        pass
-    else:
-        logger.warning("%d channel-layer sends skipped: called on an event-loop thread", len(sends))
-        return
-
-    async def send_all():
-        for group, event in sends:
-            await layer.group_send(group, event)
-
-    try:
-        async_to_sync(send_all)()
-    except Exception:  # the layer is down: clients catch up on resume / the bell's next poll
-        logger.exception("%d channel-layer sends failed", len(sends))
-
-
-def send_many_on_commit(sends: list[tuple[str, dict]]) -> None:
-    """Many wake-ups after commit in one trip to the event loop (bulk notifications)."""
-    sends = list(sends)
-    transaction.on_commit(lambda: _send_many_now(sends))
+def _chat_frame(frame: dict, skip_channel=None) -> dict:
+    return {"type": "chat.frame", "frame": frame, "skip_channel": skip_channel}
 
 
 def frame_to_conversation_on_commit(conversation_id: int, frame: dict, *, skip_channel=None) -> None:
-    send_on_commit(
-        conversation_group(conversation_id),
-        {"type": "chat.frame", "frame": frame, "skip_channel": skip_channel},
-    )
+    realtime.send_on_commit(realtime.conversation_group(conversation_id), _chat_frame(frame, skip_channel))
 
 
 async def frame_to_conversation(conversation_id: int, frame: dict, *, skip_channel=None) -> None:
     """For ephemeral frames (typing, presence) that have nothing to commit."""
-    layer = get_channel_layer()
-    await layer.group_send(
-        conversation_group(conversation_id),
-        {"type": "chat.frame", "frame": frame, "skip_channel": skip_channel},
-    )
+    await realtime.send_async(realtime.conversation_group(conversation_id), _chat_frame(frame, skip_channel))
 
 
 def membership_changed_on_commit(*, user_id: int, conversation_id: int, joined: bool) -> None:
-    send_on_commit(
-        user_group(user_id),
+    realtime.send_on_commit(
+        realtime.user_group(user_id),
         {"type": "conversation.joined" if joined else "conversation.left", "conversation": conversation_id},
     )
 
@@ -144,8 +74,8 @@ def message_new(message, *, read_by: int | None = None) -> None:
         "user": read_by,
         "last_read_seq": message.seq,
     }
-    send_on_commit(
-        conversation_group(message.conversation_id),
+    realtime.send_on_commit(
+        realtime.conversation_group(message.conversation_id),
         {"type": "chat.frames", "frames": [frame, read], "skip_channel": None},
     )
 
@@ -178,22 +108,3 @@ def read_updated(*, conversation_id: int, user_id: int, last_read_seq: int) -> N
             "last_read_seq": last_read_seq,
         },
     )
-
-
-def question_progress(question) -> None:
-    """After commit, ``{"type": "question.progress", ...routing_progress}`` to every
-    socket of the asker (a ``chat.frame`` on their user group: forwarded as is).
-    The progress is read after commit, so it shows the committed state."""
-    question_id, author_id = question.pk, question.author_id
-
-    def send():
-        from messaging.models import Question
-        from messaging.routing.engine import routing_progress
-
-        current = Question.objects.filter(pk=question_id).first()
-        if current is None:
-            return
-        frame = {"type": "question.progress", **routing_progress(current)}
-        _send_now(user_group(author_id), {"type": "chat.frame", "frame": frame, "skip_channel": None})
-
-    transaction.on_commit(send, robust=True)  # a failed doorbell must not fail the caller

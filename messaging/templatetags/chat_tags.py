@@ -3,7 +3,7 @@ template context, for its current members; nothing for anyone else (talent
 managers see engagement metadata, never the conversation).
 
 Read-only: rendering a page never writes. Engagements get their conversation
-when they are created (``mentoring.engagements.services.engagements._engagement_create``);
+when they start (``messaging.chat.receivers`` on ``engagement_started``);
 an older engagement without one (or a participant not yet among its members)
 gets an "Open the chat" button that POSTs to ``messaging:engagement_chat_open``,
 which creates or syncs it.
@@ -20,7 +20,7 @@ from django import template
 
 from core.errors import NotFound
 from messaging.chat import selectors
-from messaging.chat.views import chat_panel_context
+from messaging.chat.panel import chat_panel_context
 from messaging.models import Conversation
 
 register = template.Library()

@@ -4,7 +4,7 @@ live). One COUNT query per page for signed-in people, none for anyone else."""
 
 from django import template
 
-from messaging.notifications import services as notifications
+from messaging.notifications.selectors import unread_count
 
 register = template.Library()
 
@@ -15,4 +15,4 @@ def notification_bell(context):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"show": False}
-    return {"show": True, "unread": notifications.unread_count(user), "request": request}
+    return {"show": True, "unread": unread_count(user), "request": request}

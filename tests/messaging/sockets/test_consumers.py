@@ -8,50 +8,16 @@ import uuid
 import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 
-from mentoring.config.asgi import application
 from mentoring.models import Participant
 from messaging.chat import services
 from messaging.models import Message, ReadState
 from messaging.sockets import consumers
 from tests.factories import member
 from tests.messaging.factories import engagement_chat
-from tests.messaging.test_socket_basics import HOST, ORIGIN, session_cookie_for
+from tests.messaging.sockets.client import CHATTER, TIMEOUT, connect, next_frame, nothing_more, still_open
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-TIMEOUT = 10
-QUIET = 0.3  # how long "nothing arrives" is watched
-
-
-@pytest.fixture
-def chat():
-    conversation, (sam, ana) = engagement_chat()
-    return conversation, sam, ana
-
-
-async def connect(user) -> WebsocketCommunicator:
-    cookie = await database_sync_to_async(session_cookie_for)(user)
-    socket = WebsocketCommunicator(application, "/ws/", headers=[HOST, ORIGIN, cookie])
-    connected, _ = await socket.connect(timeout=TIMEOUT)
-    assert connected
-    assert (await socket.receive_json_from(timeout=TIMEOUT))["type"] == "hello"
-    return socket
-
-
-CHATTER = ("presence", "typing", "read.updated")
-
-
-async def next_frame(socket, frame_type: str, *, skip=CHATTER) -> dict:
-    """The next frame of ``frame_type``; presence, typing and read-receipt chatter in
-    between is skipped (a sender's own read mark moves with each message it sends);
-    anything else unexpected fails the test."""
-    while True:
-        frame = await socket.receive_json_from(timeout=TIMEOUT)
-        if frame["type"] == frame_type:
-            return frame
-        assert frame["type"] in skip, f"expected {frame_type}, got {frame}"
 
 
 async def acked(socket) -> dict:
@@ -67,13 +33,6 @@ async def acked(socket) -> dict:
     return frames["message.ack"]
 
 
-async def nothing_more(socket, *, ignore=("presence", "read.updated")) -> None:
-    """No further frame (other than ``ignore``) arrives."""
-    while not await socket.receive_nothing(timeout=QUIET):
-        frame = await socket.receive_json_from(timeout=TIMEOUT)
-        assert frame["type"] in ignore, f"unexpected frame {frame}"
-
-
 def send_frame(conversation, body="hello", *, client_id=None, ref="r1", **extra):
     return {
         "type": "message.send",
@@ -83,11 +42,6 @@ def send_frame(conversation, body="hello", *, client_id=None, ref="r1", **extra)
         "ref": ref,
         **extra,
     }
-
-
-async def still_open(socket):
-    await socket.send_json_to({"type": "ping", "ref": "alive"})
-    assert (await next_frame(socket, "pong"))["ref"] == "alive"
 
 
 async def test_two_members_chat_live_and_the_sender_gets_an_ack_and_the_broadcast(chat):

@@ -17,11 +17,11 @@ from django.test.utils import CaptureQueriesContext
 from core import clock
 from mentoring.models import Participant
 from messaging.chat import activity, services
-from messaging.models import ChatFirstReply, Conversation, MemberActivityMonth, Message, MessageActivityDay
+from messaging.models import ChatFirstReply, MemberActivityMonth, Message, MessageActivityDay
 from tests.concurrency import run_together
-from tests.factories import OrganizationFactory, member
+from tests.factories import member
 from tests.mentoring.factories import EngagementFactory, mentor
-from tests.messaging.factories import engagement_chat, send
+from tests.messaging.factories import ConversationFactory, MessageFactory, engagement_chat, send
 
 pytestmark = pytest.mark.django_db
 
@@ -50,24 +50,13 @@ def counted_from_messages() -> dict[tuple[int, date, int], int]:
 
 def raw_message(conversation, author, when, body="imported"):
     """A message that did not go through message_send (an import, a script)."""
-    conversation.refresh_from_db(fields=["last_seq"])
-    conversation.last_seq += 1
-    conversation.save(update_fields=["last_seq"])
-    return Message.objects.create(
-        conversation=conversation,
-        seq=conversation.last_seq,
-        author=author,
-        body=body,
-        client_id=uuid.uuid4(),
-        created_at=when,
-    )
+    return MessageFactory(conversation=conversation, author=author, created_at=when, body=body)
 
 
 @pytest.fixture
-def chat(settings):
+def chat(chat, settings):
     settings.TANDEM_MESSAGE_RATE = (1000, 10)
-    conversation, (seeker, helper) = engagement_chat()
-    return conversation, seeker, helper
+    return chat
 
 
 # --- message_send keeps it --------------------------------------------------------------------------
@@ -141,15 +130,14 @@ def test_the_first_reply_is_the_first_mentor_message_and_is_never_overwritten(ch
     assert at(6, 1, 13) <= reply.replied_at < at(6, 1, 14)
 
 
-def test_a_mentor_message_before_the_engagement_starts_is_not_its_first_answer():
-    org = OrganizationFactory()
+def test_a_mentor_message_before_the_engagement_starts_is_not_its_first_answer(org):
     seeker, helper = member(org), mentor(org)
     engagement = EngagementFactory(
         organization=org,
         participants=[(seeker, Participant.Role.SEEKER), (helper, Participant.Role.MENTOR)],
         starts_at=at(6, 10),
     )
-    conversation = Conversation.objects.create(organization=org, engagement=engagement)
+    conversation = ConversationFactory(engagement=engagement)
     early = raw_message(conversation, helper, at(6, 9))
     activity.record_message(early, conversation)
     assert not ChatFirstReply.objects.exists()
@@ -218,7 +206,7 @@ def test_the_nightly_repair_recounts_the_last_two_days_only(chat):
     org = conversation.organization_id
 
     with clock.travel_to(at(6, 10, 3)):
-        from messaging import tasks
+        from messaging.chat import tasks
 
         result = tasks.activity_repair.delay().get()
 
@@ -254,9 +242,8 @@ def test_the_rebuild_command_refuses_bad_arguments(args, message):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_one_person_sending_in_many_chats_at_once_is_counted_exactly(settings):
+def test_one_person_sending_in_many_chats_at_once_is_counted_exactly(org, settings):
     settings.TANDEM_MESSAGE_RATE = (1000, 10)
-    org = OrganizationFactory()
     helper = mentor(org)
     chats = [engagement_chat(org, people=[(member(org), "seeker"), (helper, "mentor")])[0] for _ in range(6)]
     per_chat = 5
@@ -271,9 +258,8 @@ def test_one_person_sending_in_many_chats_at_once_is_counted_exactly(settings):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_rebuild_running_while_people_send_neither_loses_nor_doubles_a_message(settings):
+def test_a_rebuild_running_while_people_send_neither_loses_nor_doubles_a_message(org, settings):
     settings.TANDEM_MESSAGE_RATE = (1000, 10)
-    org = OrganizationFactory()
     chats = [engagement_chat(org)[0] for _ in range(4)]
     senders = [chat.members.order_by("id").first().user for chat in chats]
 
@@ -518,10 +504,9 @@ def test_month_mask(month, first_day, end_day, mask):
 
 
 @pytest.fixture
-def activity_over_a_new_year():
+def activity_over_a_new_year(org, other_org):
     """Five people of one workspace (and one of another) active on scattered days from
     December 2025 to March 2026, counted by the rebuild."""
-    org, other_org = OrganizationFactory(), OrganizationFactory()
     people = [member(org) for _ in range(5)]
     chat_, _ = engagement_chat(org, people=[(people[0], "seeker"), (people[1], "mentor")])
     other_chat, (other_person, _) = engagement_chat(other_org)

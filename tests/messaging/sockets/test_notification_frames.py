@@ -5,16 +5,16 @@ import pytest
 from channels.db import database_sync_to_async
 
 from messaging.models import Notification
-from messaging.notifications import services as notifications
+from messaging.notifications import services
 from messaging.notifications.notify import notify
-from tests.factories import OrganizationFactory, member
-from tests.messaging.test_consumers import TIMEOUT, connect, next_frame, nothing_more
+from tests.factories import member
+from tests.messaging.sockets.client import TIMEOUT, connect, next_frame, nothing_more
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def people():
-    org = OrganizationFactory()
+@pytest.fixture
+def people(org):
     return member(org, full_name="Ana Mentor"), member(org, full_name="Ben Builder")
 
 
@@ -29,8 +29,8 @@ def invite(user):
 
 
 @pytest.mark.asyncio
-async def test_the_recipients_open_sockets_receive_the_notification_frame_live():
-    ana, ben = await database_sync_to_async(people)()
+async def test_the_recipients_open_sockets_receive_the_notification_frame_live(people):
+    ana, ben = people
     first_tab, second_tab, bens = await connect(ana), await connect(ana), await connect(ben)
 
     await database_sync_to_async(invite)(ana)
@@ -53,13 +53,13 @@ async def test_the_recipients_open_sockets_receive_the_notification_frame_live()
 
 
 @pytest.mark.asyncio
-async def test_marking_read_tells_the_other_tabs_the_new_count():
-    ana, _ben = await database_sync_to_async(people)()
+async def test_marking_read_tells_the_other_tabs_the_new_count(people):
+    ana, _ben = people
     await database_sync_to_async(invite)(ana)
     await database_sync_to_async(invite)(ana)
     tab = await connect(ana)
 
-    await database_sync_to_async(notifications.notifications_mark_read)(user=ana, all_unread=True)
+    await database_sync_to_async(services.notifications_mark_read)(user=ana, all_unread=True)
 
     assert await next_frame(tab, "notification.count") == {"type": "notification.count", "unread_count": 0}
     await tab.disconnect(timeout=TIMEOUT)

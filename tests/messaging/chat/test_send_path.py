@@ -1,4 +1,4 @@
-"""What the socket benchmarks (bench/ws_*.py) changed in the send path: fewer
+"""The send path the socket benchmarks (bench/ws_*.py) tuned: a fixed number of
 queries per send, the same answers for bad ids, and a chat that keeps working
 while the cache (Redis) is unreachable."""
 
@@ -7,34 +7,17 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from core import clock
 from core.errors import NotFound
 from mentoring.models import Engagement
 from messaging.chat import services
 from messaging.models import Conversation, Message, MessageMention
-from messaging.sockets import presence
 from tests.factories import member
-from tests.messaging.factories import engagement_chat, send
+from tests.messaging.dead_cache import cache_down
+from tests.messaging.factories import send
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def chat():
-    conversation, (seeker, ana) = engagement_chat()
-    return conversation, seeker, ana
-
-
-class DeadCache:
-    """A cache whose server is down: every call raises like django's RedisCache does."""
-
-    def __getattr__(self, name):
-        def fail(*args, **kwargs):
-            raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
-
-        return fail
 
 
 def test_a_plain_send_costs_a_fixed_number_of_queries(chat, django_assert_num_queries):
@@ -126,33 +109,12 @@ def test_a_mention_is_still_recorded_and_notified(chat):
     assert ana.notifications.filter(kind="mention").count() == 1
 
 
-def test_sending_works_while_the_cache_is_down_and_the_outage_is_logged(chat, monkeypatch, caplog):
+def test_sending_works_while_the_cache_is_down_and_the_outage_is_logged(chat, caplog):
     conversation, seeker, _ = chat
-    monkeypatch.setattr(services, "cache", DeadCache())
 
-    with caplog.at_level(logging.WARNING, logger="messaging.chat.services"):
+    with cache_down(), caplog.at_level(logging.WARNING, logger="messaging.chat.services"):
         message = send(conversation, seeker, "Redis is restarting")
 
     assert message.created is True
     assert Conversation.objects.get(pk=conversation.pk).last_seq == 1
     assert "rate limit not checked" in caplog.text
-
-
-def test_presence_degrades_instead_of_failing_while_the_cache_is_down(monkeypatch, caplog):
-    monkeypatch.setattr(presence, "cache", DeadCache())
-
-    with caplog.at_level(logging.WARNING, logger="messaging.sockets.presence"):
-        assert presence.heartbeat(7, "chan-a", presence.AWAY) == (presence.AWAY, presence.AWAY)
-        assert presence.socket_gone(7, "chan-a") == (presence.OFFLINE, presence.OFFLINE)
-        assert presence.presence_of([7, 8]) == {
-            7: {"state": presence.OFFLINE, "last_seen": None},
-            8: {"state": presence.OFFLINE, "last_seen": None},
-        }
-    assert "cache is unreachable" in caplog.text
-
-
-def test_presence_still_works_with_a_live_cache():
-    before, after = presence.heartbeat(41, "chan-b")
-    assert (before, after) == (presence.OFFLINE, presence.ONLINE)
-    assert presence.presence_of([41])[41]["state"] == presence.ONLINE
-    assert presence.socket_gone(41, "chan-b") == (presence.ONLINE, presence.OFFLINE)

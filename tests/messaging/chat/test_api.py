@@ -8,22 +8,11 @@ from rest_framework.test import APIClient
 
 from messaging.chat import services
 from messaging.models import Message
+from tests.clients import api_client_for
 from tests.factories import member
 from tests.messaging.factories import engagement_chat, send
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def chat():
-    conversation, (sam, ana) = engagement_chat()
-    return conversation, sam, ana
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
 
 
 def url(conversation, suffix=""):
@@ -35,7 +24,7 @@ def test_the_conversation_list_shows_members_read_marks_and_unread_counts(chat):
     send(conversation, sam, "one")
     send(conversation, sam, "two")
 
-    response = client_for(ana).get("/api/conversations")
+    response = api_client_for(ana).get("/api/conversations")
 
     assert response.status_code == 200
     [entry] = response.json()["results"]
@@ -50,7 +39,7 @@ def test_the_conversation_list_takes_the_same_number_of_queries_for_one_or_many(
 ):
     conversation, sam, ana = chat
     send(conversation, sam, "one")
-    client = client_for(ana)
+    client = api_client_for(ana)
     client.get("/api/conversations")  # warm the session
 
     with django_assert_num_queries(6) as one:
@@ -68,7 +57,7 @@ def test_history_pages_by_seq_with_cursors_and_a_fixed_query_count(chat, django_
     conversation, sam, ana = chat
     for i in range(5):
         send(conversation, sam, f"m{i}")
-    client = client_for(ana)
+    client = api_client_for(ana)
     client.get(url(conversation, "/messages"))
 
     with django_assert_num_queries(5):
@@ -87,7 +76,7 @@ def test_history_pages_by_seq_with_cursors_and_a_fixed_query_count(chat, django_
 
 def test_sending_over_rest_is_idempotent_on_client_id(chat):
     conversation, sam, _ = chat
-    client = client_for(sam)
+    client = api_client_for(sam)
     payload = {"client_id": str(uuid.uuid4()), "body": "hello *there*"}
 
     first = client.post(url(conversation, "/messages"), payload, format="json")
@@ -122,7 +111,7 @@ def test_sending_over_rest_is_idempotent_on_client_id(chat):
 def test_bad_sends_name_the_field_and_store_nothing(chat, payload, status, code, field):
     conversation, sam, _ = chat
 
-    response = client_for(sam).post(url(conversation, "/messages"), payload, format="json")
+    response = api_client_for(sam).post(url(conversation, "/messages"), payload, format="json")
 
     assert response.status_code == status
     error = response.json()["error"]
@@ -133,7 +122,7 @@ def test_bad_sends_name_the_field_and_store_nothing(chat, payload, status, code,
 def test_a_conversation_that_is_not_yours_is_a_404_like_a_missing_one(chat):
     conversation, sam, _ = chat
     send(conversation, sam, "private")
-    outsider = client_for(member(conversation.engagement.organization))
+    outsider = api_client_for(member(conversation.engagement.organization))
 
     answers = [
         outsider.get(url(conversation)),
@@ -156,17 +145,17 @@ def test_edit_and_delete_over_rest_only_for_the_author(chat):
     conversation, sam, ana = chat
     send(conversation, sam, "typo")
 
-    refused = client_for(ana).patch(url(conversation, "/messages/1"), {"body": "mine"}, format="json")
-    edited = client_for(sam).patch(url(conversation, "/messages/1"), {"body": "fixed"}, format="json")
-    refused_delete = client_for(ana).delete(url(conversation, "/messages/1"))
-    deleted = client_for(sam).delete(url(conversation, "/messages/1"))
-    missing = client_for(sam).delete(url(conversation, "/messages/2"))
+    refused = api_client_for(ana).patch(url(conversation, "/messages/1"), {"body": "mine"}, format="json")
+    edited = api_client_for(sam).patch(url(conversation, "/messages/1"), {"body": "fixed"}, format="json")
+    refused_delete = api_client_for(ana).delete(url(conversation, "/messages/1"))
+    deleted = api_client_for(sam).delete(url(conversation, "/messages/1"))
+    missing = api_client_for(sam).delete(url(conversation, "/messages/2"))
 
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_your_message"
     assert edited.status_code == 200 and edited.json()["body"] == "fixed" and edited.json()["edited_at"]
     assert refused_delete.status_code == 403
     assert deleted.status_code == 204 and missing.status_code == 404
-    tombstone = client_for(ana).get(url(conversation, "/messages")).json()["results"][0]
+    tombstone = api_client_for(ana).get(url(conversation, "/messages")).json()["results"][0]
     assert tombstone["seq"] == 1 and tombstone["body"] == "" and tombstone["deleted_at"]
 
 
@@ -174,7 +163,7 @@ def test_the_read_mark_over_rest_rises_and_is_checked(chat):
     conversation, sam, ana = chat
     send(conversation, sam, "one")
     send(conversation, sam, "two")
-    client = client_for(ana)
+    client = api_client_for(ana)
 
     raised = client.post(url(conversation, "/read"), {"last_read_seq": 2}, format="json")
     lowered = client.post(url(conversation, "/read"), {"last_read_seq": 1}, format="json")
@@ -189,7 +178,7 @@ def test_the_read_mark_over_rest_rises_and_is_checked(chat):
 def test_rate_limited_sends_get_429_with_the_rate_limited_code(chat, settings):
     settings.TANDEM_MESSAGE_RATE = (1, 60)
     conversation, sam, _ = chat
-    client = client_for(sam)
+    client = api_client_for(sam)
     client.post(url(conversation, "/messages"), {"client_id": str(uuid.uuid4()), "body": "a"}, format="json")
 
     response = client.post(
@@ -229,7 +218,7 @@ def test_conversations_are_listed_by_their_latest_message_first(chat):
     send(busy, sam, "first")
     send(conversation, sam, "latest")
 
-    results = client_for(ana).get("/api/conversations").json()["results"]
+    results = api_client_for(ana).get("/api/conversations").json()["results"]
 
     assert [entry["id"] for entry in results] == [conversation.pk, busy.pk, quiet.pk]
     assert results[0]["last_message_at"] and results[2]["last_message_at"] is None

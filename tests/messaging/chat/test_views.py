@@ -5,25 +5,13 @@ import re
 import uuid
 
 import pytest
-from django.test import Client
 
 from messaging.models import Message
+from tests.clients import client_for
 from tests.factories import talent_manager
-from tests.messaging.factories import engagement_chat, send
+from tests.messaging.factories import send
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def chat():
-    conversation, (sam, ana) = engagement_chat()
-    return conversation, sam, ana
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def engagement_page(conversation):
@@ -132,3 +120,53 @@ def test_older_messages_page_and_outsiders_get_404(chat):
     assert outsider.get(f"/conversations/{conversation.pk}/?before=3").status_code == 404
     assert outsider.post(f"/conversations/{conversation.pk}/send/", {"body": "x"}).status_code == 404
     assert client_for(sam).get(f"/conversations/{conversation.pk}/").status_code == 302
+
+
+def test_a_bad_older_cursor_is_an_error_page_with_the_fix(chat):
+    conversation, sam, _ = chat
+
+    response = client_for(sam).get(f"/conversations/{conversation.pk}/?before=abc")
+
+    assert response.status_code == 400
+    assert "before must be a message seq." in response.content.decode()
+
+
+def test_a_participant_opens_the_chat_of_an_engagement_that_has_none(org):
+    from messaging.models import Conversation
+    from tests.mentoring.factories import pair_engagement
+
+    engagement = pair_engagement(org)  # made by a factory: no conversation
+    seeker = engagement.participants.get(role="seeker").user
+
+    opened = client_for(seeker).post(f"/engagements/{engagement.pk}/chat/")
+    again = client_for(seeker).post(f"/engagements/{engagement.pk}/chat/")
+
+    assert opened.status_code == 302 and opened["Location"] == f"/engagements/{engagement.pk}/#chat-panel"
+    assert again.status_code == 302
+    conversation = Conversation.objects.get(engagement=engagement)
+    assert set(conversation.members.values_list("user_id", flat=True)) == set(
+        engagement.participants.values_list("user_id", flat=True)
+    )
+
+
+def test_only_current_participants_may_open_an_engagement_chat(org):
+    from core import clock
+    from messaging.models import Conversation
+    from tests.mentoring.factories import pair_engagement
+
+    engagement = pair_engagement(org)
+    seeker = engagement.participants.get(role="seeker")
+    seeker.left_at = clock.now()
+    seeker.save(update_fields=["left_at"])
+
+    answers = [
+        client_for(user).post(f"/engagements/{engagement_id}/chat/").status_code
+        for user, engagement_id in (
+            (seeker.user, engagement.pk),  # left
+            (talent_manager(org), engagement.pk),  # reads the engagement, never its chat
+            (seeker.user, engagement.pk + 1000),  # no such engagement
+        )
+    ]
+
+    assert answers == [404, 404, 404]
+    assert not Conversation.objects.filter(engagement=engagement).exists()

@@ -9,25 +9,14 @@ import pytest
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
-from django.test import Client
 
+from core import realtime
 from mentoring.config.asgi import application
-from messaging.sockets.consumers import CLOSE_SESSION_ENDED, CLOSE_UNAUTHENTICATED, user_group
+from messaging.sockets.consumers import CLOSE_SESSION_ENDED, CLOSE_UNAUTHENTICATED
 from tests.factories import member
+from tests.messaging.sockets.client import HOST, ORIGIN, TIMEOUT, session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-ORIGIN = (b"origin", b"http://testserver")
-HOST = (b"host", b"testserver")
-TIMEOUT = 10
-
-
-def session_cookie_for(user) -> tuple[bytes, bytes]:
-    """Log in through Django's test client and return its real session cookie as a header."""
-    client = Client()
-    client.force_login(user)
-    sessionid = client.cookies[settings.SESSION_COOKIE_NAME].value
-    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={sessionid}".encode())
 
 
 @pytest.fixture
@@ -157,7 +146,7 @@ async def test_a_session_revoked_event_on_the_channel_layer_closes_every_socket_
     await first.receive_json_from(timeout=TIMEOUT)
     await second.receive_json_from(timeout=TIMEOUT)
 
-    await get_channel_layer().group_send(user_group(person.id), {"type": "session.revoked"})
+    await realtime.send_async(realtime.user_group(person.id), {"type": "session.revoked"})
 
     assert (await first.receive_output(timeout=TIMEOUT)) == {
         "type": "websocket.close",

@@ -8,21 +8,17 @@ import pytest
 
 from core import clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.realtime import conversation_group
 from mentoring.models import Engagement, Participant
 from messaging.chat import selectors, services
 from messaging.models import Conversation, ConversationMember, Message, MessageMention, ReadState
 from tests.concurrency import run_together
-from tests.factories import OrganizationFactory, member
+from tests.factories import member
 from tests.mentoring.factories import EngagementFactory, mentor
 from tests.messaging.factories import engagement_chat, send
+from tests.messaging.layer import listening_to
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def chat():
-    conversation, (seeker, ana) = engagement_chat()
-    return conversation, seeker, ana
 
 
 # --- conversations ---------------------------------------------------------------
@@ -39,8 +35,7 @@ def test_an_engagement_gets_one_conversation_whose_members_are_its_active_partic
     assert ReadState.objects.filter(conversation=conversation).count() == 2
 
 
-def test_members_follow_participants_who_join_and_leave():
-    org = OrganizationFactory()
+def test_members_follow_participants_who_join_and_leave(org):
     a, b, c = mentor(org), member(org), member(org)
     conversation, _ = engagement_chat(
         org, kind="group", people=[(a, Participant.Role.MENTOR), (b, Participant.Role.SEEKER)]
@@ -57,10 +52,9 @@ def test_members_follow_participants_who_join_and_leave():
     assert selectors.access_conversation(c, conversation.pk) == conversation
 
 
-def test_the_engagement_services_keep_chat_members_in_step_when_people_join_and_leave():
+def test_the_engagement_services_keep_chat_members_in_step_when_people_join_and_leave(org):
     from mentoring.engagements.services.engagements import participant_add, participant_leave
 
-    org = OrganizationFactory()
     lead, second, seeker, newcomer = mentor(org), mentor(org), member(org), member(org)
     conversation, _ = engagement_chat(
         org,
@@ -260,8 +254,7 @@ def test_sending_faster_than_the_rate_limit_is_refused_with_rate_limited(chat, s
     assert send(conversation, ana, "someone else is not limited").seq == 4
 
 
-def test_mentions_of_members_by_full_name_first_name_and_email_are_recorded():
-    org = OrganizationFactory()
+def test_mentions_of_members_by_full_name_first_name_and_email_are_recorded(org):
     sam = member(org, full_name="Sam Seeker", email="sam.s@example.com")
     ana = mentor(org, full_name="Ana Mentor", email="ana@example.com")
     bo = member(org, full_name="Bo Builder", email="builder.bo@example.com")
@@ -393,25 +386,21 @@ def test_unread_counts_skip_own_and_deleted_messages_in_one_query(chat, django_a
 # --- fan-out after commit --------------------------------------------------------------------
 
 
-def test_frames_go_out_only_after_commit(chat, django_capture_on_commit_callbacks, monkeypatch):
+def test_frames_go_out_only_after_commit(chat, django_capture_on_commit_callbacks):
     conversation, seeker, _ = chat
-    sent = []
-    monkeypatch.setattr(
-        "messaging.sockets.events._send_now", lambda group, event: sent.append((group, event))
-    )
 
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        send(conversation, seeker, "hi")
-    assert sent == []
-    for callback in callbacks:
-        callback()
+    with listening_to(conversation_group(conversation.pk)) as layer:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            send(conversation, seeker, "hi")
+        assert layer.received() == []
+        for callback in callbacks:
+            callback()
+        sent = layer.received()
 
     # One channel-layer event: the message, then the sender's read mark (they have
     # read their own message), in that order.
-    assert [(group, event["type"]) for group, event in sent] == [
-        (f"conversation.{conversation.pk}", "chat.frames")
-    ]
-    frames = sent[0][1]["frames"]
+    assert [event["type"] for event in sent] == ["chat.frames"]
+    frames = sent[0]["frames"]
     assert [frame["type"] for frame in frames] == ["message.new", "read.updated"]
     assert frames[0]["message"]["seq"] == 1
     assert (frames[1]["user"], frames[1]["last_read_seq"]) == (seeker.pk, 1)
@@ -431,9 +420,8 @@ def test_a_failed_send_fans_out_nothing(chat, django_capture_on_commit_callbacks
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_senders_get_gap_free_unique_seqs(settings):
+def test_concurrent_senders_get_gap_free_unique_seqs(org, settings):
     settings.TANDEM_MESSAGE_RATE = (1000, 10)
-    org = OrganizationFactory()
     people = [(mentor(org), "mentor")] + [(member(org), "seeker") for _ in range(5)]
     conversation, users = engagement_chat(org, kind="group", people=people)
     per_person = 8
@@ -477,10 +465,9 @@ def test_an_engagement_without_participants_has_an_empty_conversation():
     assert not ConversationMember.objects.filter(conversation=conversation).exists()
 
 
-def test_the_beat_sweep_repairs_members_after_joins_and_leaves_it_was_not_told_about():
-    from messaging import tasks
+def test_the_beat_sweep_repairs_members_after_joins_and_leaves_it_was_not_told_about(org):
+    from messaging.chat import tasks
 
-    org = OrganizationFactory()
     a, b, c = mentor(org), member(org), member(org)
     conversation, _ = engagement_chat(
         org, kind="group", people=[(a, Participant.Role.MENTOR), (b, Participant.Role.SEEKER)]

@@ -1,0 +1,48 @@
+"""Celery tasks of the chat (registered through ``messaging.tasks``, which Celery
+autodiscovers). Thin adapters: take ids, call one idempotent service."""
+
+import logging
+
+from celery import shared_task
+
+from messaging.chat import activity, selectors, services
+
+logger = logging.getLogger("messaging.chat.tasks")
+
+
+@shared_task(
+    name="messaging.sync_engagement_conversation",
+    ignore_result=True,
+    acks_late=True,
+    time_limit=60,
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def sync_engagement_conversation(engagement_id: int) -> None:
+    """Bring one engagement's conversation members in line with its participants.
+    Idempotent; a missing engagement or conversation is done."""
+    services.conversation_sync_members(engagement_id=engagement_id)
+
+
+@shared_task(name="messaging.sync_conversation_members", ignore_result=True, time_limit=300)
+def sync_conversation_members() -> int:
+    """Beat safety net: fix every engagement conversation whose members drifted
+    from the participants (a join or leave whose signal did not reach the chat).
+    Each engagement in its own transaction; returns how many were fixed."""
+    fixed = 0
+    for engagement_id in selectors.engagements_with_stale_members():
+        try:
+            services.conversation_sync_members(engagement_id=engagement_id)
+            fixed += 1
+        except Exception:  # one bad row must not block the rest
+            logger.exception("could not sync conversation members of engagement %s", engagement_id)
+    return fixed
+
+
+@shared_task(name="messaging.activity_repair", ignore_result=True, time_limit=1800, soft_time_limit=1700)
+def activity_repair() -> dict:
+    """Beat, nightly: recount the dashboard's message-activity rollup of the last days
+    and the first replies of the chats written in since, from the messages. Idempotent
+    (a recount replaces what it covers), so a retry or a second run changes nothing."""
+    return activity.activity_repair()
