@@ -16,8 +16,8 @@ from django.utils.dateparse import parse_datetime
 from core import clock
 from core.errors import DomainError
 from messaging.chat import selectors, services
-from messaging.qa import services as questions
-from messaging.routing import engine as routing
+from messaging.qa import selectors as questions
+from messaging.routing import replies as routing
 from messaging.sockets import presence
 from messaging.sockets.events import conversation_group, frame_to_conversation, message_data
 

@@ -13,8 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def people():
-    organization = OrganizationFactory()
+def people(org):
+    organization = org
     asker = member(organization, full_name="Asha Asker")
     helper = member(organization, full_name="Hugo Helper")
     skill = SkillFactory(organization=organization, name="Terraform")
