@@ -17,11 +17,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people(org):
-    organization = org
-    asker = member(organization, full_name="Asha Asker")
-    helper = member(organization, full_name="Hugo Helper")
-    skill = SkillFactory(organization=organization, name="Terraform")
-    return organization, asker, helper, skill
+    asker = member(org, full_name="Asha Asker")
+    helper = member(org, full_name="Hugo Helper")
+    skill = SkillFactory(organization=org, name="Terraform")
+    return org, asker, helper, skill
 
 
 def test_asking_answering_accepting_and_resolving_over_rest(people):

@@ -21,12 +21,11 @@ def ask(author, title="How do I pin a Terraform provider?", body="Which syntax i
 
 @pytest.fixture
 def people(org):
-    organization = org
-    asker = member(organization, full_name="Asha Asker")
-    helper = member(organization, full_name="Hugo Helper")
-    other = member(organization, full_name="Olga Other")
-    skill = SkillFactory(organization=organization, name="Terraform")
-    return organization, asker, helper, other, skill
+    asker = member(org, full_name="Asha Asker")
+    helper = member(org, full_name="Hugo Helper")
+    other = member(org, full_name="Olga Other")
+    skill = SkillFactory(organization=org, name="Terraform")
+    return org, asker, helper, other, skill
 
 
 def state_of(question):
@@ -338,3 +337,46 @@ def test_search_never_shows_questions_of_another_workspace(people):
     stranger = member(OrganizationFactory())
 
     assert list(qa_selectors.questions_search(stranger, "terraform")) == []
+
+
+def test_a_question_moves_only_forward_through_its_state_map():
+    moves = qa.QUESTION_MOVES
+    assert moves.allowed(Question.State.OPEN) == {Question.State.ANSWERED, Question.State.RESOLVED}
+    assert moves.allowed(Question.State.ANSWERED) == {Question.State.RESOLVED}
+    assert moves.allowed(Question.State.RESOLVED) == frozenset()
+    with pytest.raises(Conflict):
+        moves.check(Question.State.RESOLVED, Question.State.ANSWERED)
+
+
+def test_the_services_tell_listeners_what_happened_inside_their_transaction(people):
+    from messaging.qa import signals
+
+    _, asker, helper, _, _ = people
+    heard = []
+
+    def listen(signal_name):
+        def receiver(sender, *, question, **kwargs):
+            heard.append((signal_name, question.state, "answer" in kwargs))
+
+        return receiver
+
+    receivers = {name: listen(name) for name in ("asked", "answered", "settled")}
+    signals.question_asked.connect(receivers["asked"])
+    signals.answer_posted.connect(receivers["answered"])
+    signals.question_settled.connect(receivers["settled"])
+    try:
+        question = qa.question_ask(author=asker, title="Q", body="B", scope="network")
+        answer = qa.answer_post(author=helper, question_id=question.pk, body="A")
+        qa.answer_accept(actor=asker, answer_id=answer.pk)
+        qa.question_resolve(actor=asker, question_id=question.pk)
+    finally:
+        signals.question_asked.disconnect(receivers["asked"])
+        signals.answer_posted.disconnect(receivers["answered"])
+        signals.question_settled.disconnect(receivers["settled"])
+
+    assert heard == [
+        ("asked", Question.State.OPEN, False),
+        ("answered", Question.State.ANSWERED, True),
+        ("settled", Question.State.ANSWERED, False),
+        ("settled", Question.State.RESOLVED, False),
+    ]
