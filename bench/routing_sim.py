@@ -248,8 +248,8 @@ class Simulation:
         return result
 
     def install(self):
-        from messaging import tasks
-        from messaging.routing import engine as routing
+        from messaging.routing import tasks
+        from messaging.routing import waves as routing
         from messaging.sockets import events
 
         sim = self
@@ -295,7 +295,7 @@ class Simulation:
         from core.errors import DomainError
         from messaging.models import RoutingAttempt
         from messaging.qa import services as questions
-        from messaging.routing import engine as routing
+        from messaging.routing import sweep as routing
         from trust import services as trust
 
         self.org, self.skills = org, skills
@@ -367,7 +367,7 @@ class Simulation:
             spent[1] += time.perf_counter() - began
 
     def plan_response(self, attempt):
-        from messaging.routing.engine import working_deadline
+        from messaging.routing.working_time import working_deadline
 
         person = self.by_user[attempt["candidate_id"]]
         info = self.questions.get(attempt["question_id"])
@@ -389,7 +389,7 @@ class Simulation:
     def respond(self, data):
         from core import clock
         from messaging.qa import services as questions
-        from messaging.routing import engine as routing
+        from messaging.routing import replies as routing
 
         user = self.users[data["user"]]
         info = self.questions[data["question"]]
@@ -432,7 +432,8 @@ class Simulation:
         from django.db.models import Count
 
         from messaging.models import Answer, RoutingAttempt
-        from messaging.routing.engine import daily_cap, working_minutes_between
+        from messaging.routing.params import daily_cap
+        from messaging.routing.working_time import working_minutes_between
 
         answered, working, wall, competent = 0, [], [], 0
         first_answers = {}
@@ -545,8 +546,8 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
 
     from django.conf import settings
 
-    from messaging import tasks
-    from messaging.routing import engine as routing
+    from messaging.routing import tasks
+    from messaging.routing import waves as routing
 
     rng = random.Random(seed)
     # a Monday, four weeks back: the simulation stays in the past of the real clock

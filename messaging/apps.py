@@ -6,8 +6,12 @@ class MessagingConfig(AppConfig):
     verbose_name = "Messaging"
 
     def ready(self):
-        from messaging.chat import receivers
-        from messaging.qa import trust_sources
+        from messaging.chat import receivers as chat_receivers
+        from messaging.qa import trust_sources as qa_trust_sources
+        from messaging.routing import receivers as routing_receivers
+        from messaging.routing import trust_sources as routing_trust_sources
 
-        trust_sources.register()
-        receivers.connect()
+        qa_trust_sources.register()
+        routing_trust_sources.register()
+        chat_receivers.connect()
+        routing_receivers.connect()

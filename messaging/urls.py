@@ -4,6 +4,8 @@ from django.urls import path
 
 from messaging.chat import views
 from messaging.notifications import views as notification_views
+from messaging.qa import views as qa_views
+from messaging.routing import views as routing_views
 
 app_name = "messaging"
 
@@ -25,14 +27,12 @@ urlpatterns += [
     ),
 ]
 
-# questions and answers (messaging/qa/views.py)
-from messaging.qa import views as qa_views  # noqa: E402
-
+# questions and answers (messaging/qa/views.py; a question's page is routing's: it shows who was asked)
 urlpatterns += [
     path("questions/", qa_views.question_list, name="questions"),
     path("questions/ask/", qa_views.question_ask, name="question_ask"),
-    path("questions/<int:question_id>/", qa_views.question_detail, name="question"),
-    path("questions/<int:question_id>/answers/", qa_views.answer_post, name="answer_post"),
+    path("questions/<int:question_id>/", routing_views.question_detail, name="question"),
+    path("questions/<int:question_id>/answers/", routing_views.answer_post, name="answer_post"),
     path("questions/<int:question_id>/resolve/", qa_views.question_resolve, name="question_resolve"),
     path(
         "questions/<int:question_id>/answers/<int:answer_id>/accept/",
@@ -47,7 +47,6 @@ urlpatterns += [
 ]
 
 # ask the network: the asker's progress, the candidate's inbox (messaging/routing/views.py)
-from messaging.routing import views as routing_views  # noqa: E402
 
 urlpatterns += [
     path("questions/for-you/", routing_views.routed_inbox, name="routed_inbox"),

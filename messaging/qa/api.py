@@ -1,9 +1,9 @@
 """REST API for questions and answers (mounted under /api/): list and search,
 ask, detail, answer, accept, vote helpful, resolve.
 
-Adapters only: parse with an input serializer, call one selector or service
-from ``messaging.qa.services``, serialize with an output serializer. Domain
-errors become ``{"error": {"code", "message", "fields"}}`` (core.api_errors).
+Adapters only: parse with an input serializer, call one selector
+(``messaging.qa.selectors``) or service (``messaging.qa.services``), serialize with
+an output serializer. Domain errors become ``{"error": {"code", "message", "fields"}}`` (core.api_errors).
 The list batch-loads authors, engagements, skills and answer counts, so its
 query count does not grow with the page size.
 """
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from core.pagination import PageNumberPagination
 from messaging.models import MAX_BODY_CHARS, QUESTION_TITLE_CHARS, Question
-from messaging.qa import services as qa
+from messaging.qa import selectors, services
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: error.fields names each field and the fix."),
@@ -123,7 +123,7 @@ class QuestionListView(APIView):
         query = SearchIn(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        results = qa.questions_search(
+        results = selectors.questions_search(
             request.user, data.get("q", ""), skill_id=data.get("skill"), state=data.get("state")
         )
         paginator = self.pagination_class()
@@ -139,7 +139,7 @@ class QuestionListView(APIView):
         data = AskIn(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        question = qa.question_ask(
+        question = services.question_ask(
             author=request.user,
             title=values["title"],
             body=values["body"],
@@ -151,7 +151,7 @@ class QuestionListView(APIView):
 
 
 def _question_detail(viewer, question_id) -> dict:
-    page = qa.question_detail(viewer, question_id)
+    page = selectors.question_detail(viewer, question_id)
     question = page.question
     question.answer_count = len(page.answers)
     data = QuestionOut(question).data
@@ -182,7 +182,7 @@ class AnswerListView(APIView):
     def post(self, request, question_id: int):
         data = AnswerPostIn(data=request.data)
         data.is_valid(raise_exception=True)
-        answer = qa.answer_post(
+        answer = services.answer_post(
             author=request.user, question_id=question_id, body=data.validated_data["body"]
         )
         return Response(AnswerOut(answer).data, status=status.HTTP_201_CREATED)
@@ -200,7 +200,7 @@ class AnswerAcceptView(APIView):
         summary="Accept an answer to my question (switches from a previously accepted one)",
     )
     def post(self, request, answer_id: int):
-        return Response(AnswerOut(qa.answer_accept(actor=request.user, answer_id=answer_id)).data)
+        return Response(AnswerOut(services.answer_accept(actor=request.user, answer_id=answer_id)).data)
 
 
 class AnswerHelpfulView(APIView):
@@ -214,7 +214,7 @@ class AnswerHelpfulView(APIView):
         summary="Mark an answer helpful (once per person; repeating changes nothing)",
     )
     def post(self, request, answer_id: int):
-        answer = qa.answer_vote_helpful(voter=request.user, answer_id=answer_id)
+        answer = services.answer_vote_helpful(voter=request.user, answer_id=answer_id)
         answer.voted = True
         return Response(AnswerOut(answer).data)
 
@@ -230,5 +230,5 @@ class QuestionResolveView(APIView):
         summary="Resolve my question (no more answers; idempotent)",
     )
     def post(self, request, question_id: int):
-        qa.question_resolve(actor=request.user, question_id=question_id)
+        services.question_resolve(actor=request.user, question_id=question_id)
         return Response(_question_detail(request.user, question_id))

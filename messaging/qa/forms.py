@@ -1,13 +1,13 @@
 """HTML forms for questions and answers. They check shapes and turn typed skill
 names into skills; ``messaging.qa.services`` decides what is allowed and names
-the field to fix (``mentoring.engagements.forms.apply_domain_error``)."""
+the field to fix (``core.html_errors.form_error``)."""
 
 from django import forms
 from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Skill
-from mentoring.engagements.forms import _SkillInput
+from core.forms import SkillInput
 from messaging.models import MAX_BODY_CHARS, QUESTION_TITLE_CHARS, Question
 
 # names end in "skill": the autocomplete view reads the asking field by that suffix
@@ -49,7 +49,7 @@ class AskForm(forms.Form):
         autocomplete = reverse("accounts:skills_autocomplete")
         for name in SKILL_FIELDS:
             options_id = f"question-{name}-options"
-            self.fields[name].widget = _SkillInput(options_id, autocomplete)
+            self.fields[name].widget = SkillInput(options_id, autocomplete)
             self.fields[name].options_id = options_id
         self.fields["primary_skill"].help_text = "Start typing: the workspace's skills are suggested."
 

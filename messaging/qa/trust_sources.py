@@ -1,5 +1,6 @@
 """The evidence source kinds of questions and answers, registered with the trust
-app (imported from ``MessagingConfig.ready()``).
+app (``register()`` is called from ``MessagingConfig.ready()``; routing registers its
+own in ``messaging.routing.trust_sources``).
 
 ``participants(source_id)`` answers "who shared this source?" so the trust app
 refuses evidence between people who never met over it. Answers (accepted and
@@ -52,8 +53,3 @@ def register() -> None:
         label="An answer that was not accepted",
     )
     register_source(SOURCE_HELPFUL, participants=vote_participants, is_rating=True)
-
-    from messaging.routing import engine as routing
-
-    # a routed question answered (or passed/referred) within the window, or not: an observed fact
-    register_source(routing.SOURCE_KIND, participants=routing.attempt_participants, is_rating=False)

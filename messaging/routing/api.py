@@ -1,8 +1,9 @@
 """REST API of "ask the network" routing (mounted under /api/; docs/api.md "Routing").
 
-Adapters only: parse, call one selector or service of ``messaging.routing.engine``,
-serialize. Scores and breakdowns are shown to the person they are about and to
-talent managers of the workspace, never to the asker or other members.
+Adapters only: parse, call one selector (``messaging.routing.selectors``) or service
+(``messaging.routing.replies``), serialize. Scores and breakdowns are shown to the
+person they are about and to talent managers of the workspace, never to the asker or
+other members.
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 
 from core.pagination import PageNumberPagination
 from messaging.models import Question, RoutingAttempt
-from messaging.routing import engine as routing
+from messaging.routing import replies, selectors
 
 NOT_FOUND = OpenApiResponse(
     description="No such question, or it was not routed to you / is not yours (one answer for all)."
@@ -119,7 +120,7 @@ class RoutingDetailView(APIView):
         summary="Routing progress of a question (asker, talent manager, or a person it was routed to)",
     )
     def get(self, request, question_id: int):
-        view = routing.routing_detail(request.user, question_id)
+        view = selectors.routing_detail(request.user, question_id)
         manager = view.role == "manager"
         return Response(
             {
@@ -131,7 +132,7 @@ class RoutingDetailView(APIView):
         )
 
 
-def _response(result: routing.RoutingResponse) -> dict:
+def _response(result: replies.RoutingResponse) -> dict:
     return {
         "attempt": _attempt(result.attempt, with_score=True),
         "referral_status": result.referral_status,
@@ -150,7 +151,7 @@ class RoutingPassView(APIView):
         summary="Pass on a question routed to me (counts as a timely response)",
     )
     def post(self, request, question_id: int):
-        result = routing.routing_respond(user=request.user, question_id=question_id, action="pass")
+        result = replies.routing_respond(user=request.user, question_id=question_id, action="pass")
         return Response(_response(result))
 
 
@@ -169,7 +170,7 @@ class RoutingReferView(APIView):
     def post(self, request, question_id: int):
         data = ReferIn(data=request.data)
         data.is_valid(raise_exception=True)
-        result = routing.routing_respond(
+        result = replies.routing_respond(
             user=request.user,
             question_id=question_id,
             action="refer",
@@ -192,5 +193,5 @@ class RoutingInboxView(APIView):
     )
     def get(self, request):
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(routing.routed_to(request.user), request, view=self)
+        page = paginator.paginate_queryset(selectors.routed_to(request.user), request, view=self)
         return paginator.get_paginated_response(InboxItemOut(page, many=True).data)

@@ -1,14 +1,19 @@
 """HTML pages for "ask the network" routing (DESIGN §6), the parts a person sees:
 
-- the asker's (and a talent manager's) live progress on the question page: who
-  was asked in which wave and what came of it (a partial that static/js/
-  routing.js re-reads when a ``question.progress`` frame arrives);
+- the question page (``question_detail``, and ``answer_post`` that re-renders it
+  with the answer form's errors): the question and its answers from
+  ``messaging.qa.selectors``, plus, for a network question, the asker's (and a talent
+  manager's) live progress — who was asked in which wave and what came of it (a
+  partial that static/js/routing.js re-reads when a ``question.progress`` frame
+  arrives) — and the "you were asked" banner of a candidate;
 - the candidate's "Questions for you" inbox with answer / pass / refer;
 - a member picker (``<option>``s for a ``<datalist>``) for referring someone.
 
-Adapters: parse, call one service or selector of ``messaging.routing.engine`` (helper
-services own the rules and the transaction), render. Plain form posts with CSRF,
-so everything works without JavaScript.
+The page lives here, not in ``messaging.qa.views``, because routing is the layer above
+Q&A: it composes both. Adapters: parse, call one service or selector
+(``messaging.routing.selectors``, ``.replies``; ``messaging.qa``), render. Plain form
+posts with CSRF, so everything works without JavaScript; a domain error a button runs
+into is shown by ``core.html_errors.DomainErrorMiddleware``.
 """
 
 import json
@@ -26,21 +31,23 @@ from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import member_required
 from accounts.selectors.profiles import directory_profiles
 from core import clock
-from core.errors import DomainError, NotFound
-from mentoring.engagements.forms import apply_domain_error
-from mentoring.engagements.views import member_page
+from core.errors import NotFound
+from core.html_errors import form_status, run_form
 from messaging.models import Question, RoutingAttempt
-from messaging.qa import services as qa
+from messaging.qa import selectors as qa_selectors
+from messaging.qa import services as qa_services
 from messaging.qa.forms import AnswerForm
-from messaging.routing import engine as routing
+from messaging.routing import replies, selectors
+from messaging.routing.params import TYPING_SECONDS
 
 PAGE_SIZE = 20
 PEOPLE_SUGGESTIONS = 10
 # routing.js re-reads the progress this long after a typing marker was seen, so
 # "1 is typing an answer" goes away when the marker expires
-TYPING_REFRESH_SECONDS = routing.TYPING_SECONDS
+TYPING_REFRESH_SECONDS = TYPING_SECONDS
 
 
 # --- progress (asker and talent managers) ---------------------------------------------
@@ -88,7 +95,7 @@ def progress_summary(progress: dict, *, now=None) -> str:
     return " · ".join(parts)
 
 
-def _progress_context(view: routing.RoutingView) -> dict:
+def _progress_context(view: selectors.RoutingView) -> dict:
     """What templates/messaging/questions/_routing_progress.html needs. Scores and
     their breakdown only for talent managers; the asker sees names and outcomes."""
     waves: list[dict] = []
@@ -113,14 +120,14 @@ def _progress_context(view: routing.RoutingView) -> dict:
     }
 
 
-def question_page_context(viewer, question: Question) -> dict:
-    """Extra context for the question page: ``routing`` (the live progress, for
+def _routing_context(viewer, question: Question) -> dict:
+    """The routing part of the question page: ``routing`` (the live progress, for
     the asker and talent managers) and ``routing_attempt`` (the viewer's own
     request to answer, for the "you were asked" banner)."""
     if question.scope != Question.Scope.NETWORK:
         return {}
     try:
-        view = routing.routing_detail(viewer, question.pk)
+        view = selectors.routing_detail(viewer, question.pk)
     except NotFound:
         return {}  # an ordinary reader: routing is none of their business
     context = {"routing_attempt": view.mine}
@@ -129,11 +136,49 @@ def question_page_context(viewer, question: Question) -> dict:
     return context
 
 
-@member_page
+def _question_page(request, question_id, *, answer_form=None, status=200):
+    page = qa_selectors.question_detail(request.user, question_id)
+    return render(
+        request,
+        "messaging/questions/detail.html",
+        {
+            "qa": page,
+            "question": page.question,
+            "answer_form": answer_form or AnswerForm(),
+            **_routing_context(request.user, page.question),
+        },
+        status=status,
+    )
+
+
+@member_required
+def question_detail(request, question_id):
+    """The question page: the question, its answers and its routing."""
+    return _question_page(request, question_id)
+
+
+@member_required
+@require_POST
+def answer_post(request, question_id):
+    """The answer form of the question page; errors re-render the page."""
+    form = AnswerForm(request.POST)
+    answer = run_form(
+        form,
+        lambda: qa_services.answer_post(
+            author=request.user, question_id=question_id, body=form.cleaned_data["body"]
+        ),
+    )
+    if answer is None:
+        return _question_page(request, question_id, answer_form=form, status=form_status(form))
+    flash.success(request, "Your answer is posted.")
+    return redirect(answer.question.get_absolute_url() + "#answers")
+
+
+@member_required
 @require_GET
 def question_routing(request, question_id):
     """The progress partial alone (static/js/routing.js swaps it in)."""
-    view = routing.routing_detail(request.user, question_id)
+    view = selectors.routing_detail(request.user, question_id)
     if view.role not in ("asker", "manager"):
         raise NotFound("No such question.")
     return render(request, "messaging/questions/_routing_progress.html", _progress_context(view))
@@ -143,11 +188,11 @@ def question_routing(request, question_id):
 
 
 def _pending_count(user) -> int:
-    return routing.routed_to(user).filter(outcome=RoutingAttempt.Outcome.PENDING).count()
+    return selectors.routed_to(user).filter(outcome=RoutingAttempt.Outcome.PENDING).count()
 
 
 def _inbox_context(request) -> dict:
-    attempts = routing.routed_to(request.user).select_related("question", "question__author", "referred_by")
+    attempts = selectors.routed_to(request.user).select_related("question", "question__author", "referred_by")
     page = Paginator(attempts, PAGE_SIZE).get_page(request.GET.get("page"))
     for attempt in page.object_list:
         attempt.answer_form = AnswerForm(auto_id=f"routed-{attempt.pk}-%s")
@@ -155,7 +200,7 @@ def _inbox_context(request) -> dict:
     return {"page": page, "pending": pending, "routed_pending": pending, "now": clock.now()}
 
 
-@member_page
+@member_required
 @require_GET
 def routed_inbox(request):
     """ "Questions for you": what the routing asked this person, pending first."""
@@ -165,7 +210,7 @@ def routed_inbox(request):
     return render(request, "messaging/questions/for_you.html", context)
 
 
-@member_page
+@member_required
 @require_GET
 def routed_count(request):
     """``{"pending": n}`` for the nav badge (routing.js re-reads it when a question is routed here)."""
@@ -181,18 +226,12 @@ def _back(request, fallback: str) -> str:
     return fallback
 
 
-@member_page
+@member_required
 @require_POST
 def routed_pass(request, question_id):
-    question = qa.access_question(request.user, question_id)
-    try:
-        routing.routing_respond(user=request.user, question_id=question.pk, action="pass")
-    except NotFound:
-        raise
-    except DomainError as error:
-        flash.error(request, error.message)
-    else:
-        flash.success(request, f"You passed on “{question.title}”. Thanks for saying so quickly.")
+    question = qa_selectors.access_question(request.user, question_id)
+    replies.routing_respond(user=request.user, question_id=question.pk, action="pass")
+    flash.success(request, f"You passed on “{question.title}”. Thanks for saying so quickly.")
     return redirect(_back(request, reverse("messaging:routed_inbox")))
 
 
@@ -267,15 +306,6 @@ REFERRAL_OUTCOMES = {
 }
 
 
-def _on_person_field(error: DomainError) -> DomainError:
-    """The service names the referred colleague ``refer_to``; the form calls it ``person``."""
-    if error.fields:
-        error.fields = {
-            ("person" if name == "refer_to" else name): messages for name, messages in error.fields.items()
-        }
-    return error
-
-
 def _refer_page(request, question, attempt, form, *, status=200):
     return render(
         request,
@@ -285,40 +315,35 @@ def _refer_page(request, question, attempt, form, *, status=200):
     )
 
 
-@member_page
+@member_required
 def routed_refer(request, question_id):
     """GET: the form; POST: refer someone (``routing_respond(action="refer")``)."""
-    view = routing.routing_detail(request.user, question_id)
+    view = selectors.routing_detail(request.user, question_id)
     question, attempt = view.question, view.mine
     if attempt is None:
         raise NotFound("No such question.")  # only someone who was asked can refer
     form = ReferForm(request.POST or None, viewer=request.user)
     if request.method != "POST":
         return _refer_page(request, question, attempt, form)
-    if form.is_valid():
-        referee = form.cleaned_data["referee"]
-        try:
-            response = routing.routing_respond(
-                user=request.user, question_id=question.pk, action="refer", refer_to_id=referee.pk
-            )
-        except NotFound as error:
-            if not error.fields:
-                raise  # the question was not routed to them (or is gone)
-            apply_domain_error(form, _on_person_field(error))
-            return _refer_page(request, question, attempt, form, status=400)
-        except DomainError as error:
-            apply_domain_error(form, _on_person_field(error))
-            return _refer_page(
-                request, question, attempt, form, status=error.status if error.status != 404 else 400
-            )
-        name = referee.display_name
-        outcome = REFERRAL_OUTCOMES.get(response.referral_status, REFERRAL_OUTCOMES["asked"])
-        flash.success(request, "Thank you for pointing the way. " + outcome.format(name=name))
-        return redirect("messaging:routed_inbox")
-    return _refer_page(request, question, attempt, form, status=400)
+    response = run_form(
+        form,
+        lambda: replies.routing_respond(
+            user=request.user,
+            question_id=question.pk,
+            action="refer",
+            refer_to_id=form.cleaned_data["referee"].pk,
+        ),
+        rename={"refer_to": "person"},  # the service names the colleague refer_to, the form person
+    )
+    if response is None:
+        return _refer_page(request, question, attempt, form, status=form_status(form))
+    name = form.cleaned_data["referee"].display_name
+    outcome = REFERRAL_OUTCOMES.get(response.referral_status, REFERRAL_OUTCOMES["asked"])
+    flash.success(request, "Thank you for pointing the way. " + outcome.format(name=name))
+    return redirect("messaging:routed_inbox")
 
 
-@member_page
+@member_required
 @require_GET
 def people_autocomplete(request):
     """``<option>``s for the refer form's ``<datalist>``: members of the viewer's

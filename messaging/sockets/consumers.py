@@ -17,8 +17,8 @@ from core import clock
 from core.errors import DomainError
 from core.realtime import conversation_group, user_group
 from messaging.chat import selectors, services
-from messaging.qa import services as questions
-from messaging.routing import engine as routing
+from messaging.qa import selectors as questions
+from messaging.routing import replies as routing
 from messaging.sockets import presence
 from messaging.sockets.events import frame_to_conversation, message_data
 

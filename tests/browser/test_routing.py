@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from accounts.models import Expertise
 from messaging.models import Answer, Question, RoutingAttempt
 from messaging.qa import services as qa
-from messaging.routing import engine as routing
+from messaging.routing import waves
 from messaging.sockets import presence
 from tests.browser.login import log_in_through_form
 from tests.factories import OrganizationFactory, SkillFactory, member
@@ -135,7 +135,7 @@ def test_a_candidate_refers_a_colleague_with_the_picker_and_the_colleague_gets_i
     question = qa.question_ask(
         author=asker, title=TITLE, body="Which syntax?", scope="network", skill_ids=[skill.pk]
     )
-    routing.routing_start(question)  # (a no-op if the on-commit start already ran)
+    waves.routing_start(question)  # (a no-op if the on-commit start already ran)
     assert RoutingAttempt.objects.get(question=question).candidate == hugo_user
 
     hugo = new_person()

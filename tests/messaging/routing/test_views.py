@@ -6,14 +6,14 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Expertise
 from mentoring.models import Engagement, Participant
 from messaging.models import Conversation, RoutingAttempt
 from messaging.qa import services as qa
-from messaging.routing import engine as routing
+from messaging.routing import replies, waves
+from tests.clients import client_for
 from tests.factories import OrganizationFactory, SkillFactory, member, talent_manager
 from tests.mentoring.factories import pair_engagement
 
@@ -43,15 +43,9 @@ def routed_question(
     skill = SkillFactory(organization=organization, name=f"Terraform {organization.pk}")
     people = [expert(organization, skill, full_name=f"Expert {i}") for i in range(experts)]
     question = qa.question_ask(author=asker, title=title, body=body, scope="network", skill_ids=[skill.pk])
-    routing.routing_start(question)  # idempotent: a no-op when the on-commit start already ran
+    waves.routing_start(question)  # idempotent: a no-op when the on-commit start already ran
     question.refresh_from_db()
     return question, asker, people
-
-
-def client_for(user, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)
-    return client
 
 
 def text_of(response) -> str:
@@ -101,7 +95,7 @@ def test_an_ordinary_reader_sees_neither_progress_nor_the_partial():
 
 def test_the_progress_partial_is_for_the_asker_and_says_what_changed():
     question, asker, (ana,) = routed_question()
-    routing.routing_respond(user=ana, question_id=question.pk, action="pass")
+    replies.routing_respond(user=ana, question_id=question.pk, action="pass")
 
     response = client_for(asker).get(f"/questions/{question.pk}/routing/")
 
@@ -215,7 +209,7 @@ def test_the_inbox_costs_the_same_queries_for_one_or_several_questions():
         question = qa.question_ask(
             author=asker, title=f"Terraform question {n}", body="?", scope="network", skill_ids=[skill.pk]
         )
-        routing.routing_start(question)
+        waves.routing_start(question)
     assert RoutingAttempt.objects.filter(candidate=ana).count() == 3
     with CaptureQueriesContext(connection) as three:
         client.get("/questions/for-you/")

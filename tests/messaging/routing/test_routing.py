@@ -1,5 +1,5 @@
 """Ask the network: ranking, waves, caps, pass/refer, outcomes and their evidence
-(messaging/routing/engine.py), driven through the real services with time moved."""
+(messaging/routing/: ranking, waves, replies, sweep), driven through the real services with time moved."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -10,10 +10,9 @@ from accounts import working_hours as wh
 from accounts.models import Membership
 from core import clock
 from core.errors import Conflict, NotFound, ValidationFailed
-from messaging import tasks
 from messaging.models import Notification, Question, RoutingAttempt
-from messaging.qa import services as questions
-from messaging.routing import engine as routing
+from messaging.qa import services as qa
+from messaging.routing import replies, selectors, sweep, tasks, waves, working_time
 from messaging.sockets import presence
 from tests.factories import ExpertiseFactory, OrganizationFactory, SkillFactory, member
 from trust.models import TrustEvent, TrustScore
@@ -29,11 +28,6 @@ def monday_morning(settings):
     settings.ROUTING_EXPLORATION_SHARE = 0.0  # tests of exploration turn it on
     with clock.travel_to(MONDAY_10):
         yield
-
-
-@pytest.fixture
-def org():
-    return OrganizationFactory()
 
 
 @pytest.fixture
@@ -56,7 +50,7 @@ def person(org, *, skills=(), level=4, hours=NINE_TO_FIVE, tz="UTC", away=False,
 
 
 def ask(author, skills=(), *, title="How do I structure a Terraform module?", body="Variables, outputs."):
-    return questions.question_ask(
+    return qa.question_ask(
         author=author, title=title, body=body, scope="network", skill_ids=[s.pk for s in skills]
     )
 
@@ -128,7 +122,7 @@ def test_people_working_now_and_online_rank_above_equal_experts_who_are_not(org,
     presence.heartbeat(online.pk, "specific.channel", presence.ONLINE)
     question = ask(asker, [terraform])
 
-    ranked = routing.rank_candidates(question)
+    ranked = waves.rank_candidates(question)
 
     assert [c.user_id for c in ranked] == [online.pk, offline.pk, night_owl.pk]
     assert ranked[0].breakdown["presence"] == "online"
@@ -154,7 +148,7 @@ def test_proven_competence_and_a_record_of_answering_raise_the_rank(org, terrafo
     )
     question = ask(asker, [terraform])
 
-    ranked = routing.rank_candidates(question)
+    ranked = waves.rank_candidates(question)
 
     assert [c.user_id for c in ranked] == [proven.pk, plain.pk]
     assert ranked[0].breakdown["competence"] == pytest.approx(0.82)
@@ -167,7 +161,7 @@ def test_words_of_the_question_match_profiles_when_no_skill_is_given(org):
     other = person(org, headline="Figma designer")
     question = ask(asker, title="Terraform module layout", body="Where do outputs go?")
 
-    ranked = routing.rank_candidates(question)
+    ranked = waves.rank_candidates(question)
 
     assert [c.user_id for c in ranked] == [writer.pk]
     assert ranked[0].breakdown["text_match"] > 0
@@ -197,7 +191,7 @@ def test_the_asker_inactive_away_capped_already_asked_and_other_workspaces_are_n
     )
     question = ask(asker, [terraform])
 
-    ranked = [c.user_id for c in routing.rank_candidates(question)]
+    ranked = [c.user_id for c in waves.rank_candidates(question)]
 
     assert ranked == [fine.pk]
     for excluded in (asker, away, left, capped, elsewhere):
@@ -263,7 +257,7 @@ def test_the_next_wave_goes_out_only_when_due_and_only_once(org, terraform, comm
     with clock.travel_by(timedelta(minutes=10, seconds=1)), commit():
         tasks.routing_escalate.delay(question.pk, 1)
         tasks.routing_escalate.delay(question.pk, 1)  # a duplicate delivery changes nothing
-        routing.routing_sweep()  # neither does the safety net right after
+        sweep.routing_sweep()  # neither does the safety net right after
     second = RoutingAttempt.objects.filter(question=question, wave=2)
     assert second.count() == 3
     assert not set(second.values_list("candidate_id", flat=True)) & set(first_wave)
@@ -281,10 +275,10 @@ def test_the_beat_sweep_sends_a_wave_whose_countdown_task_was_lost(org, terrafor
         question = ask(asker, [terraform])
 
     with clock.travel_by(timedelta(minutes=9)), commit():
-        assert routing.routing_sweep()["waves"] == 0
+        assert sweep.routing_sweep()["waves"] == 0
     with clock.travel_by(timedelta(minutes=11)), commit():
         done = tasks.routing_sweep.delay()
-        assert routing.routing_sweep()["waves"] == 0  # already sent by the task just before
+        assert sweep.routing_sweep()["waves"] == 0  # already sent by the task just before
 
     assert done is not None
     assert RoutingAttempt.objects.filter(question=question, wave=2).count() == 3
@@ -297,9 +291,9 @@ def test_routing_stops_when_nobody_is_left_and_tells_the_asker(org, terraform, c
     with commit():
         question = ask(asker, [terraform])
     with clock.travel_by(timedelta(minutes=11)), commit():
-        routing.routing_sweep()  # wave 2: the one person left
+        sweep.routing_sweep()  # wave 2: the one person left
     with clock.travel_by(timedelta(minutes=22)), commit():
-        routing.routing_sweep()  # nobody left
+        sweep.routing_sweep()  # nobody left
 
     question.refresh_from_db()
     assert question.routing_state == Question.RoutingState.EXHAUSTED
@@ -327,7 +321,7 @@ def test_engagement_questions_are_not_routed(org, terraform, commit):
         organization=org, participants=[(asker, Participant.Role.SEEKER), (expert, Participant.Role.MENTOR)]
     )
     with commit():
-        question = questions.question_ask(
+        question = qa.question_ask(
             author=asker, title="t", body="b", scope="engagement", engagement_id=engagement.pk
         )
     question.refresh_from_db()
@@ -365,7 +359,7 @@ def test_nobody_gets_more_than_the_daily_cap_and_referrals_count(org, terraform,
         window_ends_at=clock.now() + timedelta(hours=1),
     )
     with commit():
-        result = routing.routing_respond(
+        result = replies.routing_respond(
             user=referrer, question_id=third.pk, action="refer", refer_to_id=star.pk
         )
     assert result.referral_status == "capped" and result.referred is None
@@ -392,7 +386,7 @@ def routed(org, terraform, commit):
 def test_a_pass_is_a_timely_response_and_the_next_wave_goes_out_when_all_passed(routed, commit):
     question, _asker, experts = routed
     with commit():
-        result = routing.routing_respond(user=experts[0], question_id=question.pk, action="pass")
+        result = replies.routing_respond(user=experts[0], question_id=question.pk, action="pass")
     assert result.attempt.outcome == RoutingAttempt.Outcome.PASSED
     event = TrustEvent.objects.get(source_kind="routing_attempt", source_id=str(result.attempt.pk))
     assert (event.subject_id, event.dimension, event.outcome, event.actor_id) == (
@@ -404,8 +398,8 @@ def test_a_pass_is_a_timely_response_and_the_next_wave_goes_out_when_all_passed(
     assert RoutingAttempt.objects.filter(question=question).count() == 3  # others still pending
 
     with commit():
-        routing.routing_respond(user=experts[1], question_id=question.pk, action="pass")
-        routing.routing_respond(user=experts[2], question_id=question.pk, action="pass")
+        replies.routing_respond(user=experts[1], question_id=question.pk, action="pass")
+        replies.routing_respond(user=experts[2], question_id=question.pk, action="pass")
 
     assert set(
         RoutingAttempt.objects.filter(question=question, wave=2).values_list("candidate_id", flat=True)
@@ -417,16 +411,16 @@ def test_a_pass_is_a_timely_response_and_the_next_wave_goes_out_when_all_passed(
 
 def test_a_second_response_to_the_same_request_is_a_conflict(routed):
     question, _asker, experts = routed
-    routing.routing_respond(user=experts[0], question_id=question.pk, action="pass")
+    replies.routing_respond(user=experts[0], question_id=question.pk, action="pass")
     with pytest.raises(Conflict):
-        routing.routing_respond(user=experts[0], question_id=question.pk, action="pass")
+        replies.routing_respond(user=experts[0], question_id=question.pk, action="pass")
 
 
 def test_a_referral_asks_the_colleague_with_a_note_of_who_referred(org, routed, commit):
     question, _asker, experts = routed
     colleague = person(org, full_name="Cleo Colleague")
     with commit():
-        result = routing.routing_respond(
+        result = replies.routing_respond(
             user=experts[0], question_id=question.pk, action="refer", refer_to_id=colleague.pk
         )
     assert result.attempt.outcome == RoutingAttempt.Outcome.REFERRED
@@ -439,7 +433,7 @@ def test_a_referral_asks_the_colleague_with_a_note_of_who_referred(org, routed, 
     assert experts[0].display_name in notification.title
 
     # referring someone already asked records the referral, asks nobody twice
-    result = routing.routing_respond(
+    result = replies.routing_respond(
         user=experts[1], question_id=question.pk, action="refer", refer_to_id=experts[2].pk
     )
     assert result.referral_status == "already_asked"
@@ -451,7 +445,7 @@ def test_referring_yourself_or_the_asker_is_rejected_and_changes_nothing(routed,
     question, asker, experts = routed
     target = experts[0] if who == "self" else asker
     with pytest.raises(ValidationFailed) as error:
-        routing.routing_respond(
+        replies.routing_respond(
             user=experts[0], question_id=question.pk, action="refer", refer_to_id=target.pk
         )
     assert "refer_to" in error.value.fields
@@ -464,7 +458,7 @@ def test_referring_someone_outside_the_workspace_or_nobody_is_the_same_not_found
     errors = []
     for target in (stranger.pk, 999_999):
         with pytest.raises(NotFound) as error:
-            routing.routing_respond(
+            replies.routing_respond(
                 user=experts[0], question_id=question.pk, action="refer", refer_to_id=target
             )
         errors.append((error.value.message, error.value.fields))
@@ -475,13 +469,13 @@ def test_referring_someone_outside_the_workspace_or_nobody_is_the_same_not_found
 def test_bad_actions_and_people_the_question_was_not_routed_to_are_rejected(org, routed):
     question, asker, experts = routed
     with pytest.raises(ValidationFailed) as error:
-        routing.routing_respond(user=experts[0], question_id=question.pk, action="ignore")
+        replies.routing_respond(user=experts[0], question_id=question.pk, action="ignore")
     assert "action" in error.value.fields
     with pytest.raises(ValidationFailed):
-        routing.routing_respond(user=experts[0], question_id=question.pk, action="refer")
+        replies.routing_respond(user=experts[0], question_id=question.pk, action="refer")
     for outsider in (experts[4], asker, person(OrganizationFactory())):
         with pytest.raises(NotFound):
-            routing.routing_respond(user=outsider, question_id=question.pk, action="pass")
+            replies.routing_respond(user=outsider, question_id=question.pk, action="pass")
 
 
 # --- outcomes and evidence --------------------------------------------------------------
@@ -494,7 +488,7 @@ def evidence(attempt):
 def test_an_answer_within_the_window_is_answered_with_positive_evidence_and_ends_the_waves(routed, commit):
     question, _asker, experts = routed
     with clock.travel_by(timedelta(minutes=5)), commit():
-        answer = questions.answer_post(author=experts[1], question_id=question.pk, body="Use modules.")
+        answer = qa.answer_post(author=experts[1], question_id=question.pk, body="Use modules.")
     attempt = RoutingAttempt.objects.get(question=question, candidate=experts[1])
     assert attempt.outcome == RoutingAttempt.Outcome.ANSWERED
     assert attempt.answer_id == answer.pk
@@ -504,14 +498,14 @@ def test_an_answer_within_the_window_is_answered_with_positive_evidence_and_ends
     assert question.routing_state == Question.RoutingState.DONE
 
     with clock.travel_by(timedelta(minutes=30)), commit():
-        routing.routing_sweep()
+        sweep.routing_sweep()
     assert RoutingAttempt.objects.filter(question=question).count() == 3  # no second wave
 
 
 def test_an_answer_after_the_working_window_is_late_with_negative_evidence(routed, commit):
     question, _asker, experts = routed
     with clock.travel_by(timedelta(minutes=61)), commit():
-        questions.answer_post(author=experts[0], question_id=question.pk, body="Late, but here.")
+        qa.answer_post(author=experts[0], question_id=question.pk, body="Late, but here.")
     attempt = RoutingAttempt.objects.get(question=question, candidate=experts[0])
     assert attempt.outcome == RoutingAttempt.Outcome.LATE
     assert evidence(attempt) == 0.0
@@ -520,14 +514,14 @@ def test_an_answer_after_the_working_window_is_late_with_negative_evidence(route
 def test_the_sweep_marks_silence_missed_and_an_answer_after_that_is_late(routed, commit):
     question, _asker, experts = routed
     with clock.travel_by(timedelta(minutes=61)), commit():
-        done = routing.routing_sweep()
+        done = sweep.routing_sweep()
     assert done["missed"] >= 3
     attempt = RoutingAttempt.objects.get(question=question, candidate=experts[0])
     assert attempt.outcome == RoutingAttempt.Outcome.MISSED
     assert evidence(attempt) == 0.0
 
     with clock.travel_by(timedelta(minutes=90)), commit():
-        questions.answer_post(author=experts[0], question_id=question.pk, body="Sorry, I was away.")
+        qa.answer_post(author=experts[0], question_id=question.pk, body="Sorry, I was away.")
     attempt.refresh_from_db()
     assert attempt.outcome == RoutingAttempt.Outcome.LATE
     assert TrustEvent.objects.filter(source_kind="routing_attempt", source_id=str(attempt.pk)).count() == 1
@@ -536,9 +530,9 @@ def test_the_sweep_marks_silence_missed_and_an_answer_after_that_is_late(routed,
 def test_silence_after_someone_else_answered_in_time_is_no_failure(routed, commit):
     question, _asker, experts = routed
     with clock.travel_by(timedelta(minutes=3)), commit():
-        questions.answer_post(author=experts[0], question_id=question.pk, body="Here you go.")
+        qa.answer_post(author=experts[0], question_id=question.pk, body="Here you go.")
     with clock.travel_by(timedelta(minutes=61)), commit():
-        routing.routing_sweep()
+        sweep.routing_sweep()
     others = RoutingAttempt.objects.filter(question=question).exclude(candidate=experts[0])
     assert set(others.values_list("outcome", flat=True)) == {RoutingAttempt.Outcome.CANCELLED}
     assert not TrustEvent.objects.filter(
@@ -550,11 +544,11 @@ def test_silence_after_someone_else_answered_in_time_is_no_failure(routed, commi
 def test_accepting_an_answer_or_resolving_cancels_the_pending_requests(routed, commit, settle):
     question, asker, experts = routed
     with commit():
-        answer = questions.answer_post(author=experts[0], question_id=question.pk, body="Do this.")
+        answer = qa.answer_post(author=experts[0], question_id=question.pk, body="Do this.")
         if settle == "accept":
-            questions.answer_accept(actor=asker, answer_id=answer.pk)
+            qa.answer_accept(actor=asker, answer_id=answer.pk)
         else:
-            questions.question_resolve(actor=asker, question_id=question.pk)
+            qa.question_resolve(actor=asker, question_id=question.pk)
     outcomes = dict(RoutingAttempt.objects.filter(question=question).values_list("candidate_id", "outcome"))
     assert outcomes == {
         experts[0].pk: RoutingAttempt.Outcome.ANSWERED,
@@ -579,11 +573,11 @@ def test_the_answer_window_counts_only_the_candidates_working_hours(org, terrafo
 def test_working_time_helpers_agree_with_each_other():
     mask = wh.utc_week_mask(NINE_TO_FIVE, "UTC", reference=MONDAY_10)
     start = datetime(2026, 11, 23, 16, 45, tzinfo=UTC)
-    end = routing.working_deadline(mask, start, 60)
+    end = working_time.working_deadline(mask, start, 60)
     assert end == datetime(2026, 11, 24, 9, 45, tzinfo=UTC)
-    assert routing.working_minutes_between(mask, start, end) == pytest.approx(60)
-    assert routing.working_deadline(0, start, 60) == start + timedelta(hours=1)  # no hours set
-    assert routing.working_minutes_between(mask, end, start) == 0
+    assert working_time.working_minutes_between(mask, start, end) == pytest.approx(60)
+    assert working_time.working_deadline(0, start, 60) == start + timedelta(hours=1)  # no hours set
+    assert working_time.working_minutes_between(mask, end, start) == 0
 
 
 # --- progress ---------------------------------------------------------------------------
@@ -591,12 +585,12 @@ def test_working_time_helpers_agree_with_each_other():
 
 def test_progress_counts_outcomes_and_routed_people_typing(routed, org):
     question, _asker, experts = routed
-    routing.routing_respond(user=experts[0], question_id=question.pk, action="pass")
-    assert routing.answer_typing(experts[1], question.pk) is True
-    assert routing.answer_typing(person(org), question.pk) is False  # not routed: ignored
+    replies.routing_respond(user=experts[0], question_id=question.pk, action="pass")
+    assert replies.answer_typing(experts[1], question.pk) is True
+    assert replies.answer_typing(person(org), question.pk) is False  # not routed: ignored
     question.refresh_from_db()
 
-    progress = routing.routing_progress(question)
+    progress = selectors.routing_progress(question)
 
     assert about(datetime.fromisoformat(progress.pop("next_wave_at")), MONDAY_10 + timedelta(minutes=10))
     assert progress == {
@@ -612,8 +606,8 @@ def test_progress_counts_outcomes_and_routed_people_typing(routed, org):
         "cancelled": 0,
         "typing": 1,
     }
-    routing.answer_typing(experts[1], question.pk, typing=False)
-    assert routing.routing_progress(question)["typing"] == 0
+    replies.answer_typing(experts[1], question.pk, typing=False)
+    assert selectors.routing_progress(question)["typing"] == 0
     cache.clear()
 
 
@@ -622,9 +616,9 @@ def test_the_inbox_lists_pending_requests_first(org, terraform, commit):
     with commit():
         older = ask(person(org), [terraform], title="Older Terraform question")
         newer = ask(person(org), [terraform], title="Newer Terraform question")
-    routing.routing_respond(user=expert, question_id=older.pk, action="pass")
+    replies.routing_respond(user=expert, question_id=older.pk, action="pass")
 
-    inbox = list(routing.routed_to(expert))
+    inbox = list(selectors.routed_to(expert))
 
     assert [a.question_id for a in inbox] == [newer.pk, older.pk]
     assert inbox[0].outcome == RoutingAttempt.Outcome.PENDING
@@ -675,7 +669,7 @@ def test_someone_who_reached_the_cap_since_the_ranking_is_replaced_by_the_next(
     star = person(org, skills=[terraform], level=5)
     others = [person(org, skills=[terraform], level=3) for _ in range(4)]
     question = ask(person(org), [terraform])  # not committed here: routing has not started
-    stale = routing.rank_candidates(question)
+    stale = waves.rank_candidates(question)
     assert stale[0].user_id == star.pk
     # meanwhile another question reached the star
     RoutingAttempt.objects.create(
@@ -687,10 +681,10 @@ def test_someone_who_reached_the_cap_since_the_ranking_is_replaced_by_the_next(
         score=0.5,
         window_ends_at=clock.now() + timedelta(hours=1),
     )
-    monkeypatch.setattr(routing, "rank_candidates", lambda question, now=None: stale)
+    monkeypatch.setattr(waves, "rank_candidates", lambda question, now=None: stale)
 
     with commit():
-        routing.routing_start(question)
+        waves.routing_start(question)
 
     assert star.pk not in asked(question)
     assert len(asked(question)) == 3 and set(asked(question)) <= {o.pk for o in others}
@@ -698,13 +692,13 @@ def test_someone_who_reached_the_cap_since_the_ranking_is_replaced_by_the_next(
 
 def test_posting_the_answer_ends_that_persons_typing_in_the_progress(routed):
     question, _asker, experts = routed
-    assert routing.answer_typing(experts[1], question.pk) is True
+    assert replies.answer_typing(experts[1], question.pk) is True
     question.refresh_from_db()
-    assert routing.routing_progress(question)["typing"] == 1
+    assert selectors.routing_progress(question)["typing"] == 1
 
-    questions.answer_post(author=experts[1], question_id=question.pk, body="Use remote state.")
+    qa.answer_post(author=experts[1], question_id=question.pk, body="Use remote state.")
 
     question.refresh_from_db()
-    progress = routing.routing_progress(question)
+    progress = selectors.routing_progress(question)
     assert (progress["typing"], progress["answered"]) == (0, 1)
     cache.clear()

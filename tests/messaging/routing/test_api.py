@@ -8,13 +8,13 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from accounts import working_hours as wh
 from core import clock
 from messaging.models import RoutingAttempt
-from messaging.qa import services as questions
-from messaging.routing import engine as routing
+from messaging.qa import services as qa
+from messaging.routing import replies
+from tests.clients import api_client_for as client_for
 from tests.factories import ExpertiseFactory, OrganizationFactory, SkillFactory, member, talent_manager
 
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -40,20 +40,13 @@ def person(org, skill=None, level=4, **kwargs):
     return user
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 @pytest.fixture
-def world(django_capture_on_commit_callbacks):
-    org = OrganizationFactory()
+def world(org, django_capture_on_commit_callbacks):
     skill = SkillFactory(organization=org, name="Kubernetes")
     asker = person(org, full_name="Asa Asker")
     experts = [person(org, skill, level=5 - i, full_name=f"Expert {i}") for i in range(4)]
     with django_capture_on_commit_callbacks(execute=True):
-        question = questions.question_ask(
+        question = qa.question_ask(
             author=asker,
             title="Pods keep restarting",
             body="CrashLoopBackOff",
@@ -160,7 +153,7 @@ def test_the_inbox_lists_my_requests_with_a_constant_number_of_queries(
     for i in range(3):
         other = person(world["org"])
         with django_capture_on_commit_callbacks(execute=True):
-            questions.question_ask(
+            qa.question_ask(
                 author=other, title=f"More pods {i}", body="b", scope="network", skill_ids=[world["skill"].pk]
             )
     client = client_for(expert)
@@ -195,7 +188,7 @@ async def test_the_asker_watches_progress_live():
     _org, skill, asker, experts = await database_sync_to_async(setup)()
     socket = await connect(asker)
 
-    question = await database_sync_to_async(questions.question_ask)(
+    question = await database_sync_to_async(qa.question_ask)(
         author=asker,
         title="Pods keep restarting",
         body="CrashLoopBackOff",
@@ -206,17 +199,17 @@ async def test_the_asker_watches_progress_live():
     assert frame["question"] == question.pk
     assert (frame["state"], frame["sent"], frame["pending"]) == ("routing", 3, 3)
 
-    await database_sync_to_async(routing.answer_typing)(experts[0], question.pk)
+    await database_sync_to_async(replies.answer_typing)(experts[0], question.pk)
     frame = await next_frame(socket, "question.progress", skip=("presence", "notification", "typing"))
     assert frame["typing"] == 1
 
-    await database_sync_to_async(routing.routing_respond)(
+    await database_sync_to_async(replies.routing_respond)(
         user=experts[1], question_id=question.pk, action="pass"
     )
     frame = await next_frame(socket, "question.progress", skip=("presence", "notification", "typing"))
     assert (frame["passed"], frame["pending"]) == (1, 2)
 
-    await database_sync_to_async(questions.answer_post)(
+    await database_sync_to_async(qa.answer_post)(
         author=experts[0], question_id=question.pk, body="Check probes."
     )
     frame = await next_frame(socket, "question.progress", skip=("presence", "notification", "typing"))

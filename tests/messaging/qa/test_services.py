@@ -1,10 +1,11 @@
 """Questions and answers: the services, access checks, trust evidence and search
-(messaging/qa/services.py)."""
+(messaging/qa/services.py, messaging/qa/selectors.py)."""
 
 import pytest
 
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from messaging.models import Answer, AnswerVote, Notification, Question
+from messaging.qa import selectors as qa_selectors
 from messaging.qa import services as qa
 from tests.factories import OrganizationFactory, SkillFactory, member
 from tests.mentoring.factories import pair_engagement
@@ -19,13 +20,12 @@ def ask(author, title="How do I pin a Terraform provider?", body="Which syntax i
 
 
 @pytest.fixture
-def people():
-    organization = OrganizationFactory()
-    asker = member(organization, full_name="Asha Asker")
-    helper = member(organization, full_name="Hugo Helper")
-    other = member(organization, full_name="Olga Other")
-    skill = SkillFactory(organization=organization, name="Terraform")
-    return organization, asker, helper, other, skill
+def people(org):
+    asker = member(org, full_name="Asha Asker")
+    helper = member(org, full_name="Hugo Helper")
+    other = member(org, full_name="Olga Other")
+    skill = SkillFactory(organization=org, name="Terraform")
+    return org, asker, helper, other, skill
 
 
 def state_of(question):
@@ -113,9 +113,9 @@ def test_a_question_of_another_workspace_is_not_found_like_a_missing_one(people)
     stranger = member(OrganizationFactory())
 
     with pytest.raises(NotFound) as foreign:
-        qa.access_question(stranger, question.pk)
+        qa_selectors.access_question(stranger, question.pk)
     with pytest.raises(NotFound) as missing:
-        qa.access_question(stranger, question.pk + 1000)
+        qa_selectors.access_question(stranger, question.pk + 1000)
 
     assert foreign.value.message == missing.value.message
     with pytest.raises(NotFound):
@@ -129,10 +129,10 @@ def test_an_engagement_question_is_invisible_to_members_outside_the_engagement(p
     seeker, partner = [p.user for p in engagement.participants.all()]
     question = ask(seeker, scope="engagement", engagement_id=engagement.pk)
 
-    assert qa.access_question(partner, question.pk) == question
+    assert qa_selectors.access_question(partner, question.pk) == question
     with pytest.raises(NotFound):
-        qa.access_question(other, question.pk)
-    assert question not in qa.questions_search(other, "")
+        qa_selectors.access_question(other, question.pk)
+    assert question not in qa_selectors.questions_search(other, "")
     with pytest.raises(NotFound):
         qa.answer_post(author=other, question_id=question.pk, body="Let me help")
     assert Answer.objects.count() == 0
@@ -311,7 +311,7 @@ def test_search_finds_a_question_by_the_text_of_an_answer(people):
     ask(asker, title="Code review etiquette", body="How picky should I be?")
     qa.answer_post(author=helper, question_id=wanted.pk, body="Cache the container layers between builds.")
 
-    found = list(qa.questions_search(other, "container layers"))
+    found = list(qa_selectors.questions_search(other, "container layers"))
 
     assert found == [wanted]
     assert found[0].answer_count == 1
@@ -322,12 +322,12 @@ def test_search_by_title_filters_by_skill_and_state(people):
     tagged = ask(asker, title="Terraform state locking", body="Two runs collide.", skill_ids=[skill.pk])
     plain = ask(asker, title="Terraform modules layout", body="Where do modules go?")
 
-    assert set(qa.questions_search(other, "terraform")) == {tagged, plain}
-    assert list(qa.questions_search(other, "terraform", skill_id=skill.pk)) == [tagged]
-    assert list(qa.questions_search(other, "", state="open", skill_id=skill.pk)) == [tagged]
-    assert list(qa.questions_search(other, "", state="resolved")) == []
+    assert set(qa_selectors.questions_search(other, "terraform")) == {tagged, plain}
+    assert list(qa_selectors.questions_search(other, "terraform", skill_id=skill.pk)) == [tagged]
+    assert list(qa_selectors.questions_search(other, "", state="open", skill_id=skill.pk)) == [tagged]
+    assert list(qa_selectors.questions_search(other, "", state="resolved")) == []
     with pytest.raises(ValidationFailed) as caught:
-        qa.questions_search(other, "", state="closed")
+        qa_selectors.questions_search(other, "", state="closed")
     assert "state" in caught.value.fields
 
 
@@ -336,4 +336,47 @@ def test_search_never_shows_questions_of_another_workspace(people):
     ask(asker, title="Terraform drift")
     stranger = member(OrganizationFactory())
 
-    assert list(qa.questions_search(stranger, "terraform")) == []
+    assert list(qa_selectors.questions_search(stranger, "terraform")) == []
+
+
+def test_a_question_moves_only_forward_through_its_state_map():
+    moves = qa.QUESTION_MOVES
+    assert moves.allowed(Question.State.OPEN) == {Question.State.ANSWERED, Question.State.RESOLVED}
+    assert moves.allowed(Question.State.ANSWERED) == {Question.State.RESOLVED}
+    assert moves.allowed(Question.State.RESOLVED) == frozenset()
+    with pytest.raises(Conflict):
+        moves.check(Question.State.RESOLVED, Question.State.ANSWERED)
+
+
+def test_the_services_tell_listeners_what_happened_inside_their_transaction(people):
+    from messaging.qa import signals
+
+    _, asker, helper, _, _ = people
+    heard = []
+
+    def listen(signal_name):
+        def receiver(sender, *, question, **kwargs):
+            heard.append((signal_name, question.state, "answer" in kwargs))
+
+        return receiver
+
+    receivers = {name: listen(name) for name in ("asked", "answered", "settled")}
+    signals.question_asked.connect(receivers["asked"])
+    signals.answer_posted.connect(receivers["answered"])
+    signals.question_settled.connect(receivers["settled"])
+    try:
+        question = qa.question_ask(author=asker, title="Q", body="B", scope="network")
+        answer = qa.answer_post(author=helper, question_id=question.pk, body="A")
+        qa.answer_accept(actor=asker, answer_id=answer.pk)
+        qa.question_resolve(actor=asker, question_id=question.pk)
+    finally:
+        signals.question_asked.disconnect(receivers["asked"])
+        signals.answer_posted.disconnect(receivers["answered"])
+        signals.question_settled.disconnect(receivers["settled"])
+
+    assert heard == [
+        ("asked", Question.State.OPEN, False),
+        ("answered", Question.State.ANSWERED, True),
+        ("settled", Question.State.ANSWERED, False),
+        ("settled", Question.State.RESOLVED, False),
+    ]

@@ -5,29 +5,22 @@ the page size."""
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from messaging.models import Answer, Question
 from messaging.qa import services as qa
+from tests.clients import api_client_for as client_for
 from tests.factories import OrganizationFactory, SkillFactory, member
 from trust.models import TrustEvent
 
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
-def people():
-    organization = OrganizationFactory()
-    asker = member(organization, full_name="Asha Asker")
-    helper = member(organization, full_name="Hugo Helper")
-    skill = SkillFactory(organization=organization, name="Terraform")
-    return organization, asker, helper, skill
+def people(org):
+    asker = member(org, full_name="Asha Asker")
+    helper = member(org, full_name="Hugo Helper")
+    skill = SkillFactory(organization=org, name="Terraform")
+    return org, asker, helper, skill
 
 
 def test_asking_answering_accepting_and_resolving_over_rest(people):

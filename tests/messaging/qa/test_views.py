@@ -13,12 +13,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def people():
-    organization = OrganizationFactory()
-    asker = member(organization, full_name="Asha Asker")
-    helper = member(organization, full_name="Hugo Helper")
-    skill = SkillFactory(organization=organization, name="Terraform")
-    return organization, asker, helper, skill
+def people(org):
+    asker = member(org, full_name="Asha Asker")
+    helper = member(org, full_name="Hugo Helper")
+    skill = SkillFactory(organization=org, name="Terraform")
+    return org, asker, helper, skill
 
 
 def test_the_list_shows_an_empty_state_then_questions_and_finds_by_answer_text(client, people):

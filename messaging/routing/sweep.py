@@ -1,0 +1,90 @@
+"""The beat safety net of routing (task ``messaging.routing_sweep``, every minute):
+waves whose countdown task was lost, answer windows that ended (missed), and network
+questions whose on-commit start was lost."""
+
+import logging
+from datetime import datetime
+
+from django.db import transaction
+
+from core import clock
+from messaging.models import Answer, Question, RoutingAttempt
+from messaging.routing import params
+from messaging.routing.progress import progress_on_commit
+from messaging.routing.replies import record_responsiveness
+from messaging.routing.waves import routing_next_wave, routing_start
+
+logger = logging.getLogger("messaging.routing.sweep")
+
+
+def _close_if_missed(attempt_id: int, now: datetime) -> str | None:
+    with transaction.atomic():
+        attempt = (
+            RoutingAttempt.objects.select_for_update()
+            .select_related("candidate", "question")
+            .filter(pk=attempt_id, outcome=RoutingAttempt.Outcome.PENDING)
+            .first()
+        )
+        if attempt is None or attempt.window_ends_at > now:
+            return None
+        question = attempt.question
+        answered_by_others = (
+            Answer.objects.filter(question_id=question.pk, created_at__lte=attempt.window_ends_at)
+            .exclude(author_id=attempt.candidate_id)
+            .exists()
+        )
+        if question.state == Question.State.RESOLVED or answered_by_others:
+            # someone else answered in time: not answering is no failure
+            attempt.outcome = RoutingAttempt.Outcome.CANCELLED
+            attempt.save(update_fields=["outcome"])
+        else:
+            attempt.outcome = RoutingAttempt.Outcome.MISSED
+            attempt.save(update_fields=["outcome"])
+            record_responsiveness(attempt, in_time=False)
+        progress_on_commit(question)
+        return attempt.outcome
+
+
+def routing_sweep(*, limit: int = 500) -> dict[str, int]:
+    """Beat safety net, safe to run anywhere any time: send the waves that are due
+    (a lost countdown task), close attempts whose window ended (missed), and start
+    routing of network questions whose on-commit start was lost. Each item in its
+    own transaction; one failure does not block the rest."""
+    now = clock.now()
+    done = {"waves": 0, "missed": 0, "cancelled": 0, "started": 0}
+    due = Question.objects.filter(
+        routing_state=Question.RoutingState.ROUTING, next_wave_at__lte=now
+    ).values_list("pk", flat=True)[:limit]
+    for question_id in list(due):
+        try:
+            if routing_next_wave(question_id):
+                done["waves"] += 1
+        except Exception:
+            logger.exception("routing sweep: the next wave of question %s failed", question_id)
+    ended = RoutingAttempt.objects.filter(
+        outcome=RoutingAttempt.Outcome.PENDING, window_ends_at__lte=now
+    ).values_list("pk", flat=True)[:limit]
+    for attempt_id in list(ended):
+        try:
+            outcome = _close_if_missed(attempt_id, now)
+        except Exception:
+            logger.exception("routing sweep: could not close attempt %s", attempt_id)
+            continue
+        if outcome == RoutingAttempt.Outcome.MISSED:
+            done["missed"] += 1
+        elif outcome == RoutingAttempt.Outcome.CANCELLED:
+            done["cancelled"] += 1
+    lost = Question.objects.filter(
+        scope=Question.Scope.NETWORK,
+        routing_state=Question.RoutingState.IDLE,
+        state=Question.State.OPEN,
+        created_at__gte=now - params.START_LOOKBACK,
+        created_at__lte=now - params.START_GRACE,
+    ).values_list("pk", flat=True)[:limit]
+    for question_id in list(lost):
+        try:
+            routing_start(question_id)
+            done["started"] += 1
+        except Exception:
+            logger.exception("routing sweep: could not start routing question %s", question_id)
+    return done
