@@ -481,3 +481,13 @@ def test_broken_matching_rules_show_the_reason_instead_of_failing(manager, cohor
 
     assert response.status_code == 400
     assert "min_level must be a whole number from 1 to 5" in response.content.decode()
+
+
+def test_a_draft_only_moves_from_draft_to_published():
+    draft = CohortDraft(state=CohortDraft.State.DRAFT)
+
+    assert drafts.COHORT_DRAFT_MOVES.move(draft, CohortDraft.State.PUBLISHED) == CohortDraft.State.DRAFT
+    assert draft.state == CohortDraft.State.PUBLISHED
+    with pytest.raises(Conflict, match="published cannot become draft"):
+        drafts.COHORT_DRAFT_MOVES.move(draft, CohortDraft.State.DRAFT)
+    assert not drafts.COHORT_DRAFT_MOVES.allowed(CohortDraft.State.PUBLISHED)
