@@ -1,11 +1,11 @@
-"""What a talent manager can do from the dashboard's attention list, and the audit row
-every dashboard read or action writes.
+"""What a talent manager can do from the dashboard's attention list.
 
 Each action takes the acting manager (an active talent manager — ``PermissionDenied``
 otherwise), checks that the target belongs to the manager's workspace (``NotFound``
 for missing and elsewhere alike), goes through the engagement, invitation and
-notification services that own the change, and writes one ``AuditEntry`` in the same
-transaction: nothing is half done and nothing is done unrecorded.
+notification services that own the change, and writes one audit row
+(``dashboard.audit.audit_dashboard``) in the same transaction: nothing is half done
+and nothing is done unrecorded.
 
 - ``attention_nudge`` — a notification to the people who can move the item on
   (an engagement's participants, a question's routed candidates still waiting or who
@@ -25,10 +25,11 @@ from datetime import timedelta
 
 from django.db import transaction
 
+from accounts.access import require_talent_manager
 from accounts.models import AuditEntry, Membership, User
 from core import clock
 from core.errors import Conflict, NotFound, ValidationFailed
-from dashboard.overview import require_manager
+from dashboard.audit import audit_dashboard
 from mentoring.engagements.selectors import mentor_load
 from mentoring.engagements.services.engagements import engagement_cancel, engagement_link, extension_apply
 from mentoring.engagements.services.invitations import (
@@ -47,26 +48,6 @@ NUDGE_COOLDOWN = timedelta(hours=24)
 NOTE_MAX = 300
 REASON_MAX = 500
 MAX_EXTEND_DAYS = 90
-
-
-def audit_manager(
-    actor,
-    membership: Membership,
-    *,
-    action: str,
-    target_type: str = "dashboard",
-    target_id="",
-    details: dict | None = None,
-) -> AuditEntry:
-    """One audit row for a dashboard read or action (who, what, when, on what)."""
-    return AuditEntry.objects.create(
-        organization_id=membership.organization_id,
-        actor=actor,
-        action=action,
-        target_type=target_type,
-        target_id=str(target_id) if target_id != "" else "",
-        details=details or {},
-    )
 
 
 def _id(value, *, field: str, label: str) -> int:
@@ -203,7 +184,7 @@ def attention_nudge(*, manager, target: str, target_id, note: str = "") -> int:
 
     A manager's optional ``note`` (plain text) is appended. Refused with ``Conflict``
     when the same item was nudged less than ``NUDGE_COOLDOWN`` ago."""
-    membership = require_manager(manager)
+    membership = require_talent_manager(manager)
     if target not in NUDGE_TARGETS:
         raise ValidationFailed(
             "Unknown thing to nudge.", fields={"target": [f"Use one of: {', '.join(NUDGE_TARGETS)}."]}
@@ -227,7 +208,7 @@ def attention_nudge(*, manager, target: str, target_id, note: str = "") -> int:
         if note:
             body = f"{body}\n\n{manager.display_name}: {note}"
         notify(recipients=recipients, kind=kind, subject=subject, body=body, link=link)
-        audit_manager(
+        audit_dashboard(
             manager,
             membership,
             action="dashboard.nudge",
@@ -246,7 +227,7 @@ def attention_extend(*, manager, engagement_id, days, reason: str) -> Engagement
     """Extend an active engagement of the workspace by ``days`` (1–90), with a reason.
     The same rules as a participant's extension: once per engagement, and the new end
     within the kind's maximum counted from the start. The participants are told."""
-    membership = require_manager(manager)
+    membership = require_talent_manager(manager)
     engagement_id = _id(engagement_id, field="engagement_id", label="engagement")
     try:
         days = int(days)
@@ -276,7 +257,7 @@ def attention_extend(*, manager, engagement_id, days, reason: str) -> Engagement
             body=f"{manager.display_name} extended it to {ends_at:%Y-%m-%d}: {reason}",
             link=engagement_link(engagement.pk),
         )
-        audit_manager(
+        audit_dashboard(
             manager,
             membership,
             action="dashboard.extend",
@@ -290,13 +271,13 @@ def attention_extend(*, manager, engagement_id, days, reason: str) -> Engagement
 def attention_close(*, manager, engagement_id, reason: str) -> Engagement:
     """Cancel an engagement of the workspace (``engagement_cancel``: a reason is required,
     the participants are told), audited."""
-    membership = require_manager(manager)
+    membership = require_talent_manager(manager)
     engagement_id = _id(engagement_id, field="engagement_id", label="engagement")
     reason = _text(reason, field="reason", label="A reason", max_length=REASON_MAX, required=True)
     with transaction.atomic():
         engagement = _engagement_of(membership, engagement_id)
         engagement = engagement_cancel(actor=manager, engagement_id=engagement.pk, reason=reason)
-        audit_manager(
+        audit_dashboard(
             manager,
             membership,
             action="dashboard.close",
@@ -314,7 +295,7 @@ def attention_reassign(*, manager, invitation_id, reason: str = "") -> Mentoring
     """Move a stuck cascade on: the live invitation ends (expired when its deadline
     passed, with the usual evidence; withdrawn otherwise) and the seeker's next choice
     is invited — or the request is exhausted and the seeker told. Returns the request."""
-    membership = require_manager(manager)
+    membership = require_talent_manager(manager)
     invitation_id = _id(invitation_id, field="invitation_id", label="invitation")
     reason = _text(reason, field="reason", label="A reason", max_length=REASON_MAX, required=False)
     with transaction.atomic():
@@ -345,7 +326,7 @@ def attention_reassign(*, manager, invitation_id, reason: str = "") -> Mentoring
             invitation_send_next(request)
         request.refresh_from_db()
         next_live = Invitation.objects.filter(request=request, state__in=Invitation.LIVE_STATES).first()
-        audit_manager(
+        audit_dashboard(
             manager,
             membership,
             action="dashboard.reassign",

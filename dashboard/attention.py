@@ -13,8 +13,8 @@ only — people, dates, states and counts, never what anyone wrote:
   ``QUESTION_WINDOW``;
 - **overloaded mentors** — mentoring more engagements than their capacity, or with
   ``PENDING_ROUTED_LIMIT`` or more routed questions waiting on them;
-- **responsiveness drops** — people whose responsiveness score (daily
-  ``TrustSnapshot``) fell by ``RESPONSIVENESS_DROP`` or more against the snapshot
+- **responsiveness drops** — people whose responsiveness score (daily snapshots,
+  ``trust.workspace_reads``) fell by ``RESPONSIVENESS_DROP`` or more against the snapshot
   ``RESPONSIVENESS_LOOKBACK`` earlier;
 - **stuck invitations** — a live invitation past its deadline (the expiry sweep has
   not moved the cascade on), or a request still inviting after ``CASCADE_STUCK``;
@@ -27,26 +27,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import (
-    Count,
-    DateTimeField,
-    F,
-    FloatField,
-    Max,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-)
+from django.db.models import Count, DateTimeField, F, Max, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 
 from accounts.models import Membership, User
 from core import clock
-from dashboard.skills import mentor_loads
+from dashboard.skills import workspace_mentor_loads
 from mentoring.models import Engagement, Invitation, MentoringRequest, Participant
 from messaging.models import Question, RoutingAttempt
-from trust.models import Dimension, TrustDispute, TrustSnapshot
+from trust import workspace_reads
 
 LIMIT = 50
 DEFAULT_IDLE_DAYS = 7
@@ -186,7 +175,7 @@ def overloaded_mentors(membership: Membership) -> Section:
     capacity first. Four queries: loads and pending attempts grouped per person, the
     capacities, then the people of the page."""
     org_id = membership.organization_id
-    loads = mentor_loads(org_id)
+    loads = workspace_mentor_loads(org_id)
     pending = dict(
         RoutingAttempt.objects.filter(organization_id=org_id, outcome=RoutingAttempt.Outcome.PENDING)
         .order_by()
@@ -216,18 +205,12 @@ def responsiveness_drops(membership: Membership) -> Section:
     """People whose latest responsiveness snapshot is ``RESPONSIVENESS_DROP`` or more below
     their latest one from ``RESPONSIVENESS_LOOKBACK`` earlier; the sharpest fall first."""
     today = clock.now().date()
-    snapshots = TrustSnapshot.objects.filter(
-        subject_id=OuterRef("user_id"), dimension=Dimension.RESPONSIVENESS, skill_key=0
-    ).order_by("-date")
-    recent = snapshots.filter(date__lte=today)
-    before = snapshots.filter(date__lte=today - RESPONSIVENESS_LOOKBACK)
     queryset = (
         Membership.objects.filter(organization_id=membership.organization_id, is_active=True)
         .annotate(
-            now_mean=Subquery(recent.values("mean")[:1], output_field=FloatField()),
-            now_date=Subquery(recent.values("date")[:1]),
-            before_mean=Subquery(before.values("mean")[:1], output_field=FloatField()),
-            before_date=Subquery(before.values("date")[:1]),
+            **workspace_reads.responsiveness_then_and_now(
+                user_ref="user_id", today=today, then=today - RESPONSIVENESS_LOOKBACK
+            )
         )
         .annotate(drop=F("before_mean") - F("now_mean"))
         .filter(drop__gte=RESPONSIVENESS_DROP - 1e-9)
@@ -239,11 +222,7 @@ def responsiveness_drops(membership: Membership) -> Section:
 
 def open_disputes(membership: Membership) -> Section:
     """Trust disputes waiting for a decision, oldest first (who raised it and when)."""
-    queryset = (
-        TrustDispute.objects.filter(organization_id=membership.organization_id, state=TrustDispute.State.OPEN)
-        .select_related("raised_by")
-        .order_by("created_at", "id")
-    )
+    queryset = workspace_reads.open_disputes(membership.organization_id)
     return _page(queryset)
 
 

@@ -1,4 +1,4 @@
-"""CSV exports for talent managers (participation, KPIs, skills gaps), streamed.
+"""CSV exports for talent managers (engagements, participation, KPIs, skills gaps), streamed.
 
 Every writer yields CSV lines one at a time; row sources are read with
 ``iterator(chunk_size=…)`` so a workspace of any size streams in bounded memory.
@@ -15,13 +15,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from accounts.models import Membership
-from dashboard import overview as dashboard
-from dashboard import skills as dashboard_skills
-from dashboard.overview import Period
-from mentoring.models import Commitment, Participant
+from dashboard.overview import overview
+from dashboard.period import Period, overlapping
+from dashboard.skills import skills_supply_demand
+from mentoring.models import Commitment, Engagement, Participant, Program
 from messaging.models import Answer, Message, Question
 
 CHUNK = 500
@@ -49,6 +49,81 @@ def csv_lines(header, rows) -> Iterator[str]:
     yield writer.writerow(header)
     for row in rows:
         yield writer.writerow(row)
+
+
+# --- engagements ----------------------------------------------------------------------------------
+
+
+def engagements_for_export(
+    membership: Membership, period: Period, *, program: Program | None = None
+) -> QuerySet[Engagement]:
+    """Engagements running in the period (optionally of one program) with what the CSV needs:
+    the program, people (prefetched per chunk when iterated) and commitment outcomes."""
+    qs = Engagement.objects.filter(organization_id=membership.organization_id).filter(
+        overlapping(period.start, period.end)
+    )
+    if program is not None:
+        qs = qs.filter(program_id=program.pk)
+    return (
+        qs.select_related("program")
+        .prefetch_related(
+            Prefetch(
+                "participants",
+                queryset=Participant.objects.select_related("user").order_by("role", "joined_at", "id"),
+            )
+        )
+        .annotate(
+            commitments_kept=Count("commitments", filter=Q(commitments__state=Commitment.State.KEPT)),
+            commitments_missed=Count("commitments", filter=Q(commitments__state=Commitment.State.MISSED)),
+        )
+        .order_by("starts_at", "id")
+    )
+
+
+ENGAGEMENTS_HEADER = (
+    "id",
+    "kind",
+    "state",
+    "title",
+    "program",
+    "starts_at",
+    "ends_at",
+    "participants",
+    "mentors",
+    "seekers",
+    "commitments_kept",
+    "commitments_missed",
+)
+
+
+def engagement_row(engagement: Engagement) -> list:
+    people = list(engagement.participants.all())
+    mentors = [p.user.display_name for p in people if p.role == Participant.Role.MENTOR]
+    seekers = [p.user.display_name for p in people if p.role == Participant.Role.SEEKER]
+    return [
+        engagement.pk,
+        engagement.kind,
+        engagement.state,
+        cell(engagement.title),
+        cell(engagement.program.name) if engagement.program else "",
+        engagement.starts_at.astimezone(UTC).isoformat(),
+        engagement.ends_at.astimezone(UTC).isoformat(),
+        len(people),
+        cell("; ".join(mentors)),
+        cell("; ".join(seekers)),
+        engagement.commitments_kept,
+        engagement.commitments_missed,
+    ]
+
+
+def engagements_csv(
+    membership: Membership, period: Period, *, program: Program | None = None
+) -> Iterator[str]:
+    """The engagements CSV: the engagements running in the period (optionally of one
+    program), read in chunks of CHUNK; each row counts the engagement's kept and
+    missed commitments (all time)."""
+    rows = engagements_for_export(membership, period, program=program).iterator(chunk_size=CHUNK)
+    return csv_lines(ENGAGEMENTS_HEADER, (engagement_row(e) for e in rows))
 
 
 # --- participation ------------------------------------------------------------------------------
@@ -230,7 +305,7 @@ def kpi_csv(membership: Membership, period: Period, bucket: str) -> Iterator[str
     writer = csv.writer(_Echo())
     header: list[str] | None = None
     for part in kpi_buckets(period, bucket):
-        figures = dashboard.overview(membership, part)
+        figures = overview(membership, part)
         if header is None:
             header = list(figures)
             yield writer.writerow([*KPI_LEAD, *header])
@@ -266,7 +341,7 @@ SKILLS_HEADER = (
 
 
 def skills_csv(membership: Membership, period: Period) -> Iterator[str]:
-    rows = dashboard_skills.skills_supply_demand(membership, period)
+    rows = skills_supply_demand(membership, period)
     return csv_lines(
         SKILLS_HEADER,
         (

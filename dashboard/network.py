@@ -33,7 +33,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Membership
-from dashboard.overview import Period
+from dashboard.period import Period
 from mentoring.models import Participant
 from messaging.models import Answer
 

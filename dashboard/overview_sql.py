@@ -8,8 +8,12 @@ than the database spends running it (measured on the 20,000-member benchmark
 workspace: ~45 ms of query building against ~12 ms of execution for the engagement
 summary); the statements are fixed text with named parameters, never user input.
 
+The engagement KPIs (first answer, commitments kept, feedback) read the row sources
+of ``mentoring.programs.kpis`` — the same waits, outcomes and ratings the program
+pages count — split here into the period and the one before.
+
 Both databases: PostgreSQL and SQLite (3.30+: ``FILTER``). The two differences
-are in ``sql_dialect.epoch_sql`` and ``sql_dialect.median_sql``. Timestamps are
+are in ``core.sql_dialect.epoch_sql`` and ``core.sql_dialect.median_sql``. Timestamps are
 compared as the ORM compares them (parameters adapted by the backend's
 ``adapt_datetimefield_value``).
 
@@ -23,19 +27,18 @@ from datetime import datetime
 from django.db import connection
 
 from core.sql_dialect import epoch_sql, median_sql
-from mentoring.models import Commitment, Engagement, Feedback, Invitation, MentoringRequest, Participant
+from mentoring.models import Invitation, MentoringRequest, Participant
+from mentoring.programs import kpis
 from messaging.chat import activity
-from messaging.models import Answer, ChatFirstReply, Question, RoutingAttempt
+from messaging.models import Answer, Question, RoutingAttempt
 
-ENGAGEMENT = Engagement._meta.db_table
-FIRST_REPLY = ChatFirstReply._meta.db_table
+ENGAGEMENT = kpis.ENGAGEMENT
+COMMITMENT = kpis.COMMITMENT
 REQUEST = MentoringRequest._meta.db_table
 INVITATION = Invitation._meta.db_table
 QUESTION = Question._meta.db_table
 ANSWER = Answer._meta.db_table
 ATTEMPT = RoutingAttempt._meta.db_table
-FEEDBACK = Feedback._meta.db_table
-COMMITMENT = Commitment._meta.db_table
 PARTICIPANT = Participant._meta.db_table
 
 # (column prefix, lower bound parameter, upper bound parameter): the period, the one before
@@ -93,7 +96,7 @@ def engagement_summary(params: dict, *, settled: tuple[str, ...], completed: str
             f" AS {part}_active",
             f"COUNT(*) FILTER (WHERE {ended} AND state IN ({settled_in})) AS {part}_ended",
             f"COUNT(*) FILTER (WHERE {ended} AND state = %(completed)s) AS {part}_completed",
-            f"{median_sql('wait')} FILTER (WHERE {started}) AS {part}_first_median",
+            f"{kpis.median_wait_sql()} FILTER (WHERE {started}) AS {part}_first_median",
             f"COUNT(*) FILTER (WHERE {started} AND wait IS NULL) AS {part}_unanswered",
         ]
         for index, (lower, upper) in enumerate(bins):
@@ -105,15 +108,11 @@ def engagement_summary(params: dict, *, settled: tuple[str, ...], completed: str
             columns.append(f"COUNT(*) FILTER (WHERE {' AND '.join(condition)}) AS {part}_bin{index}")
     # MATERIALIZED: the wait is computed once per engagement; inlined, PostgreSQL would
     # recompute it in every FILTER that reads it (three times slower here).
-    sql = (
-        "WITH t AS MATERIALIZED ("  # noqa: S608 - fixed text, named parameters
-        "SELECT e.starts_at AS starts_at, e.ended_at AS ended_at, e.state AS state, "
-        f"{epoch_sql('f.replied_at')} - {epoch_sql('e.starts_at')} AS wait "
-        f"FROM {ENGAGEMENT} e LEFT JOIN {FIRST_REPLY} f ON f.engagement_id = e.id "
-        "WHERE e.organization_id = %(org)s AND e.starts_at < %(end)s "
-        "AND (e.ended_at IS NULL OR e.ended_at >= %(before)s)) "
-        f"SELECT {', '.join(columns)} FROM t"
+    rows = kpis.engagement_rows_sql(
+        "e.organization_id = %(org)s AND e.starts_at < %(end)s "
+        "AND (e.ended_at IS NULL OR e.ended_at >= %(before)s)"
     )
+    sql = f"WITH t AS MATERIALIZED ({rows}) SELECT {', '.join(columns)} FROM t"  # noqa: S608 - fixed text
     return _fetch_one(sql, params)
 
 
@@ -179,30 +178,25 @@ def feedback_summary(params: dict) -> dict:
             f" AS {part}_would_work_again",
         ],
     )
-    rows = (
-        "SELECT f.submitted_at AS submitted_at, f.competence AS competence, "  # noqa: S608 - fixed text
-        "f.responsiveness AS responsiveness, f.would_work_again AS would_work_again "
-        f"FROM {FEEDBACK} f JOIN {ENGAGEMENT} e ON e.id = f.engagement_id "
-        "WHERE e.organization_id = %(org)s AND f.submitted_at >= %(before)s AND f.submitted_at < %(end)s"
+    rows = kpis.feedback_rows_sql(
+        "e.organization_id = %(org)s AND f.submitted_at >= %(before)s AND f.submitted_at < %(end)s"
     )
     return _summarize(select, rows, params)
 
 
-def commitment_summary(params: dict, *, kept: str, missed: str) -> dict:
+def commitment_summary(params: dict) -> dict:
     """Commitments decided in either period. Columns per part: ``kept``, ``missed``."""
     select = _per_part(
         "decided_at",
         lambda part, decided: [
-            f"COUNT(*) FILTER (WHERE {decided} AND state = %(kept)s) AS {part}_kept",
-            f"COUNT(*) FILTER (WHERE {decided} AND state = %(missed)s) AS {part}_missed",
+            f"COUNT(*) FILTER (WHERE {decided} AND {kpis.IS_KEPT}) AS {part}_kept",
+            f"COUNT(*) FILTER (WHERE {decided} AND {kpis.IS_MISSED}) AS {part}_missed",
         ],
     )
-    rows = (
-        "SELECT c.decided_at AS decided_at, c.state AS state "  # noqa: S608 - fixed text, named parameters
-        f"FROM {COMMITMENT} c JOIN {ENGAGEMENT} e ON e.id = c.engagement_id "
-        "WHERE e.organization_id = %(org)s AND c.decided_at >= %(before)s AND c.decided_at < %(end)s"
+    rows = kpis.commitment_rows_sql(
+        "e.organization_id = %(org)s AND c.decided_at >= %(before)s AND c.decided_at < %(end)s"
     )
-    return _summarize(select, rows, {**params, "kept": kept, "missed": missed})
+    return _summarize(select, rows, {**params, **kpis.OUTCOME_PARAMS})
 
 
 def active_member_counts(*, organization_id: int, before: datetime, start: datetime, end: datetime) -> dict:

@@ -12,15 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsTalentManager
-from dashboard import actions as dashboard_actions
 from dashboard import network as dashboard_network
-from dashboard import overview as dashboard
+from dashboard.audit import audit_dashboard
+from dashboard.period import PRESET_DAYS, resolve_period
 
 
 class NetworkQueryIn(serializers.Serializer):
-    period = serializers.ChoiceField(
-        choices=[str(d) for d in dashboard.PRESET_DAYS] + ["custom"], required=False
-    )
+    period = serializers.ChoiceField(choices=[str(d) for d in PRESET_DAYS] + ["custom"], required=False)
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
 
@@ -79,19 +77,14 @@ class NetworkView(APIView):
         data = serializer.validated_data
         preset = data.get("period")
         if preset == "custom" or "start" in data or "end" in data:
-            period = dashboard.resolve_period(
+            period = resolve_period(
                 days=None if preset in (None, "custom") else int(preset),
                 start=data.get("start"),
                 end=data.get("end"),
             )
         else:
-            period = dashboard.resolve_period(days=int(preset or 90))
+            period = resolve_period(days=int(preset or 90))
         membership = request.membership
         graph = dashboard_network.network_graph(dashboard_network.network(membership, period))
-        dashboard_actions.audit_manager(
-            request.user,
-            membership,
-            action="dashboard.api_network",
-            details={"from": period.start.isoformat(), "to": period.end.isoformat()},
-        )
+        audit_dashboard(request.user, membership, action="dashboard.api_network", period=period)
         return Response(NetworkOut(graph).data)

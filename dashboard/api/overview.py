@@ -10,12 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsTalentManager
-from dashboard import overview as dashboard
 from dashboard.audit import audit_dashboard
+from dashboard.overview import overview
+from dashboard.period import PRESET_DAYS, resolve_period
 
 
 class OverviewQueryIn(serializers.Serializer):
-    period = serializers.ChoiceField(choices=[str(d) for d in dashboard.PRESET_DAYS], required=False)
+    period = serializers.ChoiceField(choices=[str(d) for d in PRESET_DAYS], required=False)
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
 
@@ -80,12 +81,9 @@ class OverviewView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         days = int(data["period"]) if "period" in data else None
-        if "start" in data or "end" in data:
-            period = dashboard.resolve_period(days=days, start=data.get("start"), end=data.get("end"))
-        else:
-            period = dashboard.resolve_period(days=days)
+        period = resolve_period(days=days, start=data.get("start"), end=data.get("end"))
         membership = request.membership
-        figures = dashboard.overview(membership, period)
+        figures = overview(membership, period)
         audit_dashboard(request.user, membership, action="dashboard.api_overview", period=period)
         payload = {"period": period.as_dict(), "figures": {k: f.as_dict() for k, f in figures.items()}}
         return Response(OverviewOut(payload).data)

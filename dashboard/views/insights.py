@@ -1,15 +1,15 @@
 """HTML adapters for the dashboard's skills, network, attention and export pages
-(namespace "dashboard"; the overview lives in ``dashboard_views``).
+(namespace "dashboard"; the overview lives in ``dashboard.views.overview``).
 
-Each view: talent managers only (a member gets the workspace's 403 page), parse and
-validate the query or form, read through the selector module, write one audit row,
-render. Ids from another workspace are a 404. Attention actions are POST forms that
-go through ``dashboard.actions``.
+Each view: talent managers only (``accounts.access.talent_manager_required``: a member
+gets the workspace's 403 page), parse and validate the query or form, read through the
+selector module, write one audit row (``dashboard.audit``), render. Ids from another
+workspace are a 404 (the ``NotFound`` goes to ``core.html_errors``). Attention actions
+are POST forms that go through ``dashboard.actions``.
 """
 
 from datetime import timedelta
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -17,47 +17,37 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.access import talent_manager_required
 from core.csv_stream import csv_response
 from core.errors import DomainError, NotFound
 from dashboard import actions as dashboard_actions
 from dashboard import attention as dashboard_attention
 from dashboard import exports as dashboard_exports
 from dashboard import network as dashboard_network
-from dashboard import overview as dashboard
+from dashboard import skill_detail as dashboard_skill_detail
 from dashboard import skills as dashboard_skills
-from dashboard.views.overview import PeriodForm, talent_manager_required
+from dashboard.audit import audit_dashboard
+from dashboard.forms import AttentionForm, PeriodForm
+from dashboard.period import Period, resolve_period
 
 SKILLS_PER_PAGE = 50
 INSIGHT_DEFAULT_DAYS = 90
 
 
-def _period(request) -> tuple[PeriodForm, dashboard.Period | None]:
+def _period(request) -> tuple[PeriodForm, Period | None]:
     """The period of the query string (default: the last 90 days) and its form."""
     if request.GET.get("period") or request.GET.get("start") or request.GET.get("end"):
         form = PeriodForm(request.GET)
         return form, form.period_or_errors()
     form = PeriodForm(initial={"period": str(INSIGHT_DEFAULT_DAYS)})
-    return form, dashboard.resolve_period(days=INSIGHT_DEFAULT_DAYS)
+    return form, resolve_period(days=INSIGHT_DEFAULT_DAYS)
 
 
-def _period_query(period: dashboard.Period) -> str:
+def _period_query(period: Period) -> str:
     if period.preset_days:
         return f"period={period.preset_days}"
     last_day = period.end - timedelta(days=1)
     return f"period=custom&start={period.start:%Y-%m-%d}&end={last_day:%Y-%m-%d}"
-
-
-def _audit_period(
-    request, membership, action: str, period, *, target_type="dashboard", target_id="", extra=None
-):
-    dashboard_actions.audit_manager(
-        request.user,
-        membership,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        details={"from": period.start.isoformat(), "to": period.end.isoformat(), **(extra or {})},
-    )
 
 
 # --- skills ---------------------------------------------------------------------------------------
@@ -71,7 +61,7 @@ def skills(request, membership):
         return render(request, "dashboard/skills.html", {"form": form}, status=400)
     rows = dashboard_skills.skills_supply_demand(membership, period)
     page = Paginator(rows, SKILLS_PER_PAGE).get_page(request.GET.get("page"))
-    _audit_period(request, membership, "dashboard.view_skills", period)
+    audit_dashboard(request.user, membership, action="dashboard.view_skills", period=period)
     return render(
         request,
         "dashboard/skills.html",
@@ -88,16 +78,18 @@ def skills(request, membership):
 @require_GET
 @talent_manager_required
 def skill_detail(request, membership, skill_id: int):
-    try:
-        skill = dashboard_skills.access_skill(membership, skill_id)
-    except NotFound as exc:
-        raise Http404(exc.message) from None
+    skill = dashboard_skill_detail.access_skill(membership, skill_id)
     form, period = _period(request)
     if period is None:
         return render(request, "dashboard/skill_detail.html", {"form": form, "skill": skill}, status=400)
-    detail = dashboard_skills.skill_detail(membership, skill, period)
-    _audit_period(
-        request, membership, "dashboard.view_skill", period, target_type="skill", target_id=skill.pk
+    detail = dashboard_skill_detail.skill_detail(membership, skill, period)
+    audit_dashboard(
+        request.user,
+        membership,
+        action="dashboard.view_skill",
+        period=period,
+        target_type="skill",
+        target_id=skill.pk,
     )
     return render(
         request,
@@ -116,7 +108,7 @@ def network(request, membership):
     if period is None:
         return render(request, "dashboard/network.html", {"form": form}, status=400)
     net = dashboard_network.network(membership, period)
-    _audit_period(request, membership, "dashboard.view_network", period)
+    audit_dashboard(request.user, membership, action="dashboard.view_network", period=period)
     return render(
         request,
         "dashboard/network.html",
@@ -130,16 +122,6 @@ def network(request, membership):
 
 
 # --- attention ------------------------------------------------------------------------------------
-
-
-class AttentionForm(forms.Form):
-    days = forms.IntegerField(
-        min_value=1,
-        max_value=dashboard_attention.MAX_IDLE_DAYS,
-        required=False,
-        label="Idle for at least (days)",
-        help_text="Engagements with no message or commitment for this many days.",
-    )
 
 
 ACTIONS = ("nudge", "extend", "close", "reassign")
@@ -162,9 +144,7 @@ def attention(request, membership):
     if request.GET and not form.is_valid():
         return render(request, "dashboard/attention.html", {"form": form}, status=400)
     days = (form.cleaned_data.get("days") if request.GET else None) or dashboard_attention.DEFAULT_IDLE_DAYS
-    dashboard_actions.audit_manager(
-        request.user, membership, action="dashboard.view_attention", details={"idle_days": days}
-    )
+    audit_dashboard(request.user, membership, action="dashboard.view_attention", details={"idle_days": days})
     return _attention_page(request, membership, days=days, form=AttentionForm(initial={"days": days}))
 
 
@@ -210,9 +190,9 @@ def attention_act(request, membership, action: str):
                 if req.state == req.State.INVITING
                 else "No choice was left: the request is exhausted and the seeker was told."
             )
-    except NotFound as exc:
-        raise Http404(exc.message) from None
     except DomainError as exc:
+        if isinstance(exc, NotFound):
+            raise  # the 404 page (core.html_errors), not the list
         details = [f"{message}" for messages_ in exc.fields.values() for message in messages_]
         error = {"message": exc.message, "details": details, "action": action}
         return _attention_page(
@@ -236,7 +216,7 @@ def exports(request, membership):
     form, period = _period(request)
     if period is None:
         return render(request, "dashboard/exports.html", {"form": form}, status=400)
-    dashboard_actions.audit_manager(request.user, membership, action="dashboard.view_exports")
+    audit_dashboard(request.user, membership, action="dashboard.view_exports")
     return render(
         request, "dashboard/exports.html", {"form": form, "period": period, "query": _period_query(period)}
     )
@@ -255,7 +235,7 @@ def export_participation(request, membership):
     _form, period, failed = _export_period_or_400(request)
     if failed:
         return failed
-    _audit_period(request, membership, "dashboard.export_participation", period)
+    audit_dashboard(request.user, membership, action="dashboard.export_participation", period=period)
     return csv_response(
         request,
         dashboard_exports.participation_csv(membership, period),
@@ -273,7 +253,9 @@ def export_kpis(request, membership):
     if bucket not in dashboard_exports.BUCKETS:
         form.add_error(None, "Choose KPI buckets per week or per month.")
         return render(request, "dashboard/exports.html", {"form": form, "bucket_error": True}, status=400)
-    _audit_period(request, membership, "dashboard.export_kpis", period, extra={"bucket": bucket})
+    audit_dashboard(
+        request.user, membership, action="dashboard.export_kpis", period=period, details={"bucket": bucket}
+    )
     return csv_response(
         request,
         dashboard_exports.kpi_csv(membership, period, bucket),
@@ -287,7 +269,7 @@ def export_skills(request, membership):
     _form, period, failed = _export_period_or_400(request)
     if failed:
         return failed
-    _audit_period(request, membership, "dashboard.export_skills", period)
+    audit_dashboard(request.user, membership, action="dashboard.export_skills", period=period)
     return csv_response(
         request,
         dashboard_exports.skills_csv(membership, period),

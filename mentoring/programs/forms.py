@@ -1,27 +1,20 @@
 """Forms of the programs pages (/manage/programs/): they parse and type the input;
-the services in ``mentoring.programs.services`` decide what is valid and their field errors
-are put back on these forms (``add_service_errors``)."""
+the services (``mentoring.programs.services``, ``csv_import``, ``drafts``) decide what
+is valid and their field errors are put back on these forms
+(``core.html_errors.run_form``)."""
 
 from django import forms
 
 from mentoring.engagements import matching_params as mp
 from mentoring.engagements.matching import FACTOR_LABELS
 from mentoring.models import ABSOLUTE_MAX_DURATION_DAYS, MAX_DURATION_DAYS, EngagementKind, ProgramParticipant
-from mentoring.programs import cohorts as cohort
-from mentoring.programs.services import CSV_MAX_BYTES, CSV_MAX_ROWS, FACTORS, ProgramFields
+from mentoring.programs.csv_import import CSV_MAX_BYTES, CSV_MAX_ROWS
+from mentoring.programs.fit import MAX_FACTOR_WEIGHT
+from mentoring.programs.services import FACTORS, ProgramFields
 
 DURATION_HELP = "; ".join(
     f"{kind.label.split(' (')[0]}: up to {days} days" for kind, days in MAX_DURATION_DAYS.items()
 )
-
-
-def add_service_errors(form: forms.Form, exc) -> None:
-    """Put a service's ``ValidationFailed`` field errors on the form (unknown fields on top)."""
-    for name, messages in exc.fields.items():
-        for message in messages:
-            form.add_error(name if name in form.fields else None, message)
-    if not exc.fields:
-        form.add_error(None, exc.message)
 
 
 class ProgramForm(forms.Form):
@@ -60,11 +53,11 @@ class ProgramForm(forms.Form):
         for key in FACTORS:
             self.fields[f"weight_{key}"] = forms.FloatField(
                 min_value=0,
-                max_value=cohort.MAX_FACTOR_WEIGHT,
+                max_value=MAX_FACTOR_WEIGHT,
                 initial=defaults[key],
                 label=f"Weight: {FACTOR_LABELS[key]}",
                 widget=forms.NumberInput(attrs={"step": "0.05"}),
-                help_text=f"0 to {cohort.MAX_FACTOR_WEIGHT:g} (default {defaults[key]:g}).",
+                help_text=f"0 to {MAX_FACTOR_WEIGHT:g} (default {defaults[key]:g}).",
             )
 
     @property

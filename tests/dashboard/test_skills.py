@@ -9,14 +9,15 @@ from django.urls import reverse
 
 from accounts.models import AuditEntry, Membership
 from core import clock
-from dashboard import overview as dashboard
+from dashboard import period as dashboard_period
+from dashboard import skill_detail as dashboard_skill_detail
 from dashboard import skills as dashboard_skills
 from mentoring.models import Engagement, MentoringRequest, Participant
 from messaging.models import Answer, Question, RoutingAttempt
+from tests.clients import client_for
 from tests.factories import (
     ExpertiseFactory,
     LearningGoalFactory,
-    OrganizationFactory,
     SkillFactory,
     member,
     talent_manager,
@@ -137,12 +138,11 @@ def build(org):
 
 
 @pytest.fixture
-def ws(db):
-    org = OrganizationFactory()
+def ws(org, other_org):
     data = build(org)
     data["org"] = org
     data["manager"] = talent_manager(org, full_name="Maya Manager")
-    other = OrganizationFactory()
+    other = other_org
     other_skill = SkillFactory(organization=other, name="Terraform")
     LearningGoalFactory(user=member(other), skill=other_skill)
     data["other"], data["other_skill"] = other, other_skill
@@ -150,7 +150,7 @@ def ws(db):
 
 
 def period():
-    return dashboard.resolve_period(days=90)
+    return dashboard_period.resolve_period(days=90)
 
 
 def rows_by_name(ws):
@@ -209,7 +209,7 @@ def test_another_workspace_sees_only_its_own_skills(ws):
 
 
 def test_the_drill_down_lists_people_trends_and_hints(ws):
-    detail = dashboard_skills.skill_detail(ws["manager"].membership, ws["T"], period())
+    detail = dashboard_skill_detail.skill_detail(ws["manager"].membership, ws["T"], period())
     seekers = {
         s.name: (s.goal_since is not None, s.open_requests, s.open_questions, s.unanswered_questions)
         for s in detail.seekers
@@ -240,15 +240,15 @@ def test_the_drill_down_lists_people_trends_and_hints(ws):
 
 
 def test_a_mentor_at_capacity_is_a_hint_for_their_skill(ws):
-    detail = dashboard_skills.skill_detail(ws["manager"].membership, ws["P"], period())
+    detail = dashboard_skill_detail.skill_detail(ws["manager"].membership, ws["P"], period())
     assert [(h.name, "At capacity" in h.reason) for h in detail.hints] == [("Meg Full", True)]
 
 
 # --- pages, access, audit ---------------------------------------------------------------------------
 
 
-def test_the_skills_page_shows_the_table_and_audits_the_visit(client, ws):
-    client.force_login(ws["manager"])
+def test_the_skills_page_shows_the_table_and_audits_the_visit(ws):
+    client = client_for(ws["manager"])
     response = client.get(reverse("dashboard:skills"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -259,8 +259,8 @@ def test_the_skills_page_shows_the_table_and_audits_the_visit(client, ws):
     assert entry.actor == ws["manager"] and entry.organization == ws["org"]
 
 
-def test_the_drill_down_page_shows_names_not_content(client, ws):
-    client.force_login(ws["manager"])
+def test_the_drill_down_page_shows_names_not_content(ws):
+    client = client_for(ws["manager"])
     response = client.get(reverse("dashboard:skill_detail", args=[ws["T"].pk]) + "?period=30")
     assert response.status_code == 200
     html = response.content.decode()
@@ -271,15 +271,15 @@ def test_the_drill_down_page_shows_names_not_content(client, ws):
     assert entry.target_id == str(ws["T"].pk)
 
 
-def test_a_skill_of_another_workspace_or_missing_is_a_404(client, ws):
-    client.force_login(ws["manager"])
+def test_a_skill_of_another_workspace_or_missing_is_a_404(ws):
+    client = client_for(ws["manager"])
     assert client.get(reverse("dashboard:skill_detail", args=[ws["other_skill"].pk])).status_code == 404
     assert client.get(reverse("dashboard:skill_detail", args=[999999])).status_code == 404
     assert not AuditEntry.objects.filter(action="dashboard.view_skill").exists()
 
 
-def test_an_inverted_range_is_a_400_naming_the_field(client, ws):
-    client.force_login(ws["manager"])
+def test_an_inverted_range_is_a_400_naming_the_field(ws):
+    client = client_for(ws["manager"])
     response = client.get(reverse("dashboard:skills") + "?period=custom&start=2026-06-30&end=2026-06-01")
     assert response.status_code == 400
     assert "The end date must be after the start date." in response.content.decode()
@@ -287,8 +287,8 @@ def test_an_inverted_range_is_a_400_naming_the_field(client, ws):
 
 
 @pytest.mark.parametrize("name", ["dashboard:skills", "dashboard:skill_detail"])
-def test_a_member_gets_403(client, ws, name):
-    client.force_login(ws["s1"])
+def test_a_member_gets_403(ws, name):
+    client = client_for(ws["s1"])
     args = [ws["T"].pk] if name.endswith("detail") else []
     assert client.get(reverse(name, args=args)).status_code == 403
     assert not AuditEntry.objects.filter(action__startswith="dashboard.").exists()
@@ -299,8 +299,8 @@ SKILLS_BUDGET = 16
 DETAIL_BUDGET = 28
 
 
-def test_the_skills_pages_read_a_fixed_number_of_queries(client, ws, django_assert_max_num_queries):
-    client.force_login(ws["manager"])
+def test_the_skills_pages_read_a_fixed_number_of_queries(ws, django_assert_max_num_queries):
+    client = client_for(ws["manager"])
     pages = [
         (reverse("dashboard:skills"), SKILLS_BUDGET),
         (reverse("dashboard:skill_detail", args=[ws["T"].pk]), DETAIL_BUDGET),

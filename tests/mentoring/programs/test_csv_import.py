@@ -8,8 +8,9 @@ from django.urls import reverse
 from accounts.models import AuditEntry
 from core.errors import ValidationFailed
 from mentoring.models import ProgramParticipant
-from mentoring.programs import services as programs
-from tests.factories import OrganizationFactory, member
+from mentoring.programs import csv_import
+from tests.clients import client_for
+from tests.factories import member
 from tests.mentoring.factories import ProgramFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +38,7 @@ def upload(content: bytes | str, name="people.csv"):
 
 def errors_of(manager, program, content) -> list[str]:
     with pytest.raises(ValidationFailed) as error:
-        programs.participants_import_csv(manager.membership, manager, program, upload(content))
+        csv_import.participants_import_csv(manager.membership, manager, program, upload(content))
     assert not ProgramParticipant.objects.filter(program=program).exists(), "nothing may be imported"
     assert error.value.message.startswith("Nothing was imported")
     return error.value.fields["file"]
@@ -46,7 +47,7 @@ def errors_of(manager, program, content) -> list[str]:
 def test_a_good_file_enrols_everyone_and_says_how_many(manager, program, people):
     content = "email,role\nana@acme.example,mentor\nBEN@acme.example , Seeker\n\ncy@acme.example,seeker\n"
 
-    result = programs.participants_import_csv(manager.membership, manager, program, upload(content))
+    result = csv_import.participants_import_csv(manager.membership, manager, program, upload(content))
 
     assert (result.imported, result.mentors, result.seekers) == (3, 1, 2)
     assert set(ProgramParticipant.objects.values_list("user__email", "role")) == {
@@ -61,13 +62,15 @@ def test_a_good_file_enrols_everyone_and_says_how_many(manager, program, people)
 def test_columns_may_come_in_any_order_and_a_utf8_bom_is_fine(manager, program, people):
     content = "\ufeffRole,Email\r\nmentor,ana@acme.example\r\n".encode()
 
-    result = programs.participants_import_csv(manager.membership, manager, program, upload(content))
+    result = csv_import.participants_import_csv(manager.membership, manager, program, upload(content))
 
     assert result.imported == 1
 
 
-def test_unknown_emails_and_members_of_other_workspaces_get_the_same_message(manager, program, people):
-    member(OrganizationFactory(), email="eve@other.example")
+def test_unknown_emails_and_members_of_other_workspaces_get_the_same_message(
+    manager, program, people, other_org
+):
+    member(other_org, email="eve@other.example")
     content = "email,role\nana@acme.example,mentor\nnobody@acme.example,seeker\neve@other.example,seeker\n"
 
     errors = errors_of(manager, program, content)
@@ -95,7 +98,7 @@ def test_duplicates_within_the_file_and_against_existing_participants(manager, p
     )
 
     with pytest.raises(ValidationFailed) as error:
-        programs.participants_import_csv(manager.membership, manager, program, upload(content))
+        csv_import.participants_import_csv(manager.membership, manager, program, upload(content))
 
     assert error.value.fields["file"] == [
         "row 4: ana@acme.example is already on row 2.",
@@ -149,16 +152,18 @@ def test_one_bad_row_among_many_good_ones_imports_nothing(manager, program, org)
 
 def test_too_many_rows_is_refused(manager, program):
     content = "email,role\n" + "".join(
-        f"p{i}@acme.example,seeker\n" for i in range(programs.CSV_MAX_ROWS + 1)
+        f"p{i}@acme.example,seeker\n" for i in range(csv_import.CSV_MAX_ROWS + 1)
     )
 
     errors = errors_of(manager, program, content)
 
-    assert errors == [f"The file has more than {programs.CSV_MAX_ROWS:,} rows. Split it into smaller files."]
+    assert errors == [
+        f"The file has more than {csv_import.CSV_MAX_ROWS:,} rows. Split it into smaller files."
+    ]
 
 
 def test_a_file_over_the_size_limit_is_refused_before_reading(manager, program):
-    junk = b"email,role\n" + b"a" * (programs.CSV_MAX_BYTES + 10)
+    junk = b"email,role\n" + b"a" * (csv_import.CSV_MAX_BYTES + 10)
 
     errors = errors_of(manager, program, junk)
 
@@ -196,15 +201,15 @@ def test_many_errors_are_capped_with_a_count_of_the_rest(manager, program):
 
     errors = errors_of(manager, program, content)
 
-    assert len(errors) == programs.CSV_MAX_ERRORS_SHOWN + 1
+    assert len(errors) == csv_import.CSV_MAX_ERRORS_SHOWN + 1
     assert errors[-1] == "… and 30 more problem(s)."
 
 
 # --- the page ---------------------------------------------------------------------------------------
 
 
-def test_the_upload_page_imports_and_redirects_with_the_count(client, manager, program, people):
-    client.force_login(manager)
+def test_the_upload_page_imports_and_redirects_with_the_count(manager, program, people):
+    client = client_for(manager)
     url = reverse("dashboard:program_participants_upload", args=[program.pk])
 
     response = client.post(
@@ -215,8 +220,8 @@ def test_the_upload_page_imports_and_redirects_with_the_count(client, manager, p
     assert ProgramParticipant.objects.filter(program=program).count() == 2
 
 
-def test_the_upload_page_lists_the_row_errors_with_a_400(client, manager, program, people):
-    client.force_login(manager)
+def test_the_upload_page_lists_the_row_errors_with_a_400(manager, program, people):
+    client = client_for(manager)
     url = reverse("dashboard:program_participants_upload", args=[program.pk])
 
     response = client.post(url, {"file": upload("email,role\nana@acme.example,mentor\nx@y.example,seeker\n")})
@@ -229,8 +234,8 @@ def test_the_upload_page_lists_the_row_errors_with_a_400(client, manager, progra
     assert not AuditEntry.objects.filter(action="program.participants_imported").exists()
 
 
-def test_posting_without_a_file_is_a_400(client, manager, program):
-    client.force_login(manager)
+def test_posting_without_a_file_is_a_400(manager, program):
+    client = client_for(manager)
 
     response = client.post(reverse("dashboard:program_participants_upload", args=[program.pk]), {})
 
@@ -238,8 +243,8 @@ def test_posting_without_a_file_is_a_400(client, manager, program):
     assert "This field is required" in response.content.decode()
 
 
-def test_html_in_a_bad_cell_is_escaped_on_the_page(client, manager, program):
-    client.force_login(manager)
+def test_html_in_a_bad_cell_is_escaped_on_the_page(manager, program):
+    client = client_for(manager)
 
     response = client.post(
         reverse("dashboard:program_participants_upload", args=[program.pk]),

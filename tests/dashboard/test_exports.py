@@ -10,16 +10,18 @@ import pytest
 from django.db import connections
 from django.urls import reverse
 
+from accounts.access import require_talent_manager
 from accounts.models import AuditEntry
 from core import clock
 from dashboard import exports as dashboard_exports
-from dashboard import overview as dashboard
+from dashboard import overview as dashboard_overview
+from dashboard import period as dashboard_period
 from mentoring.models import Engagement, Participant
 from messaging.models import Answer, Conversation, Message, Question
+from tests.clients import client_for
 from tests.factories import (
     ExpertiseFactory,
     LearningGoalFactory,
-    OrganizationFactory,
     SkillFactory,
     member,
     talent_manager,
@@ -88,12 +90,11 @@ def build_participation(org):
 
 
 @pytest.fixture
-def ws(db):
-    org = OrganizationFactory()
+def ws(org, other_org):
     data = build_participation(org)
     data["org"] = org
     data["manager"] = talent_manager(org, full_name="Maya Manager")
-    other = OrganizationFactory()
+    other = other_org
     member(other, full_name="Someone Else")
     data["other"] = other
     return data
@@ -103,8 +104,8 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
-def test_the_participation_csv_has_one_hand_computed_row_per_member(client, ws):
-    client.force_login(ws["manager"])
+def test_the_participation_csv_has_one_hand_computed_row_per_member(ws):
+    client = client_for(ws["manager"])
     response = client.get(reverse("dashboard:export_participation") + "?period=30")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
@@ -133,13 +134,13 @@ def test_the_participation_csv_has_one_hand_computed_row_per_member(client, ws):
     assert entry.actor == ws["manager"] and entry.organization == ws["org"]
 
 
-def test_kpis_per_week_call_the_overview_for_each_week(client, ws):
+def test_kpis_per_week_call_the_overview_for_each_week(ws):
     org = ws["org"]
     for day in (3, 3, 16):
         MentoringRequestFactory(
             organization=org, seeker=ws["sam"], created_at=datetime(2026, 6, day, 12, tzinfo=UTC)
         )
-    client.force_login(ws["manager"])
+    client = client_for(ws["manager"])
     response = client.get(
         reverse("dashboard:export_kpis"),
         {"period": "custom", "start": "2026-06-01", "end": "2026-06-30", "bucket": "week"},
@@ -147,8 +148,14 @@ def test_kpis_per_week_call_the_overview_for_each_week(client, ws):
     assert response.status_code == 200
     rows = rows_of(response)
     header = rows[0]
-    period = dashboard.resolve_period(start=datetime(2026, 6, 1).date(), end=datetime(2026, 6, 30).date())
-    assert header == ["bucket_start", "bucket_end", *dashboard.overview(ws["manager"].membership, period)]
+    period = dashboard_period.resolve_period(
+        start=datetime(2026, 6, 1).date(), end=datetime(2026, 6, 30).date()
+    )
+    assert header == [
+        "bucket_start",
+        "bucket_end",
+        *dashboard_overview.overview(ws["manager"].membership, period),
+    ]
     column = header.index("new_requests")
     assert [(r[0][:10], r[1][:10], r[column]) for r in rows[1:]] == [
         ("2026-06-01", "2026-06-08", "2"),
@@ -163,7 +170,7 @@ def test_kpis_per_week_call_the_overview_for_each_week(client, ws):
     assert entry.details["bucket"] == "week"
 
 
-def test_kpis_per_month_clip_the_first_and_last_month_to_the_period(client, ws):
+def test_kpis_per_month_clip_the_first_and_last_month_to_the_period(ws):
     for day in (12, 20):
         MentoringRequestFactory(
             organization=ws["org"], seeker=ws["sam"], created_at=datetime(2026, 6, day, tzinfo=UTC)
@@ -171,7 +178,7 @@ def test_kpis_per_month_clip_the_first_and_last_month_to_the_period(client, ws):
     MentoringRequestFactory(
         organization=ws["org"], seeker=ws["sam"], created_at=datetime(2026, 7, 2, tzinfo=UTC)
     )
-    client.force_login(ws["manager"])
+    client = client_for(ws["manager"])
     rows = rows_of(
         client.get(
             reverse("dashboard:export_kpis"),
@@ -185,7 +192,7 @@ def test_kpis_per_month_clip_the_first_and_last_month_to_the_period(client, ws):
     ]
 
 
-def test_the_skills_gaps_csv_lists_each_skill_with_its_figures(client, ws):
+def test_the_skills_gaps_csv_lists_each_skill_with_its_figures(ws):
     org = ws["org"]
     t = SkillFactory(organization=org, name="Terraform")
     evil = SkillFactory(organization=org, name="=SUM(A1)", slug="sum")
@@ -193,7 +200,7 @@ def test_the_skills_gaps_csv_lists_each_skill_with_its_figures(client, ws):
     LearningGoalFactory(user=ws["bob"], skill=evil)
     LearningGoalFactory(user=ws["eve"], skill=evil)
     ExpertiseFactory(user=ws["ana"], skill=t, level=5)  # capacity 2, mentoring 1 → 1.0
-    client.force_login(ws["manager"])
+    client = client_for(ws["manager"])
     rows = rows_of(client.get(reverse("dashboard:export_skills")))
     assert rows[0] == list(dashboard_exports.SKILLS_HEADER)
     assert rows[1:] == [
@@ -203,8 +210,8 @@ def test_the_skills_gaps_csv_lists_each_skill_with_its_figures(client, ws):
     assert AuditEntry.objects.filter(action="dashboard.export_skills").count() == 1
 
 
-def test_the_exports_page_links_every_export_for_the_period(client, ws):
-    client.force_login(ws["manager"])
+def test_the_exports_page_links_every_export_for_the_period(ws):
+    client = client_for(ws["manager"])
     response = client.get(reverse("dashboard:exports"), {"period": "7"})
     assert response.status_code == 200
     html = response.content.decode()
@@ -223,8 +230,8 @@ def test_the_exports_page_links_every_export_for_the_period(client, ws):
         ("dashboard:exports", {"period": "custom", "start": "x", "end": "2026-06-01"}),
     ],
 )
-def test_bad_input_is_a_400_and_nothing_is_exported_or_audited(client, ws, url, params):
-    client.force_login(ws["manager"])
+def test_bad_input_is_a_400_and_nothing_is_exported_or_audited(ws, url, params):
+    client = client_for(ws["manager"])
     response = client.get(reverse(url), params)
     assert response.status_code == 400
     assert not response.streaming
@@ -240,8 +247,8 @@ def test_bad_input_is_a_400_and_nothing_is_exported_or_audited(client, ws, url, 
         "/manage/export/skills.csv",
     ],
 )
-def test_a_member_gets_403(client, ws, url):
-    client.force_login(ws["sam"])
+def test_a_member_gets_403(ws, url):
+    client = client_for(ws["sam"])
     assert client.get(url).status_code == 403
     assert not AuditEntry.objects.filter(action__startswith="dashboard.").exists()
 
@@ -249,8 +256,8 @@ def test_a_member_gets_403(client, ws, url):
 EXPORT_BUDGET = 12
 
 
-def test_the_participation_export_reads_a_fixed_number_of_queries(client, ws, django_assert_max_num_queries):
-    client.force_login(ws["manager"])
+def test_the_participation_export_reads_a_fixed_number_of_queries(ws, django_assert_max_num_queries):
+    client = client_for(ws["manager"])
     url = reverse("dashboard:export_participation")
     with django_assert_max_num_queries(EXPORT_BUDGET) as small:
         first = rows_of(client.get(url))
@@ -261,8 +268,8 @@ def test_the_participation_export_reads_a_fixed_number_of_queries(client, ws, dj
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
-def test_the_kpi_export_queries_grow_with_buckets_not_with_data(client, ws, django_assert_max_num_queries):
-    client.force_login(ws["manager"])
+def test_the_kpi_export_queries_grow_with_buckets_not_with_data(ws, django_assert_max_num_queries):
+    client = client_for(ws["manager"])
     params = {"period": "custom", "start": "2026-06-01", "end": "2026-06-30", "bucket": "month"}
     with django_assert_max_num_queries(EXPORT_BUDGET + 15) as small:
         rows_of(client.get(reverse("dashboard:export_kpis"), params))
@@ -277,9 +284,9 @@ def test_the_kpi_export_queries_grow_with_buckets_not_with_data(client, ws, djan
 
 
 def test_the_skills_export_and_the_exports_page_read_a_fixed_number_of_queries(
-    client, ws, django_assert_max_num_queries
+    ws, django_assert_max_num_queries
 ):
-    client.force_login(ws["manager"])
+    client = client_for(ws["manager"])
     skill = SkillFactory(organization=ws["org"], name="Terraform")
     urls = [reverse("dashboard:export_skills"), reverse("dashboard:exports")]
 
@@ -340,11 +347,11 @@ async def test_under_asgi_the_engagements_csv_streams_too(ws, monkeypatch):
     assert response.is_async
     chunks = [chunk async for chunk in response.streaming_content]
     rows = list(csv.reader(io.StringIO(b"".join(chunks).decode())))
-    assert rows[0] == list(dashboard.EXPORT_HEADER)
+    assert rows[0] == list(dashboard_exports.ENGAGEMENTS_HEADER)
 
     def expected_ids():
-        membership = dashboard.require_manager(ws["manager"])
-        rows = dashboard.engagements_for_export(membership, dashboard.resolve_period(days=90))
+        membership = require_talent_manager(ws["manager"])
+        rows = dashboard_exports.engagements_for_export(membership, dashboard_period.resolve_period(days=90))
         return sorted(str(pk) for pk in rows.values_list("pk", flat=True))
 
     assert len(rows) > 2  # the header and engagements of the workspace

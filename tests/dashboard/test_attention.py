@@ -14,7 +14,8 @@ from dashboard import actions as dashboard_actions
 from dashboard import attention as dashboard_attention
 from mentoring.models import Commitment, Engagement, Invitation, MentoringRequest, Participant
 from messaging.models import Conversation, Notification, Question, RoutingAttempt
-from tests.factories import OrganizationFactory, member, talent_manager
+from tests.clients import client_for
+from tests.factories import member, talent_manager
 from tests.mentoring.factories import EngagementFactory, MentoringRequestFactory, mentor
 from trust.models import Dimension, TrustDispute, TrustEvent, TrustSnapshot
 
@@ -200,12 +201,11 @@ def build(org):
 
 
 @pytest.fixture
-def ws(db):
-    org = OrganizationFactory()
+def ws(org, other_org):
     data = build(org)
     data["org"] = org
     data["manager"] = talent_manager(org, full_name="Maya Manager")
-    other = OrganizationFactory()
+    other = other_org
     data["other"] = other
     data["foreign"] = engagement(
         other, [(mentor(other), M), (member(other), S)], started=ago(days=30), title="Elsewhere"
@@ -454,8 +454,8 @@ def test_reassign_a_running_invitation_withdraws_it_and_exhausts_a_cascade_with_
 # --- pages --------------------------------------------------------------------------------------------
 
 
-def test_the_attention_page_lists_every_section_and_audits_the_visit(client, ws):
-    client.force_login(ws["manager"])
+def test_the_attention_page_lists_every_section_and_audits_the_visit(ws):
+    client = client_for(ws["manager"])
     response = client.get(reverse("dashboard:attention"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -473,15 +473,15 @@ def test_the_attention_page_lists_every_section_and_audits_the_visit(client, ws)
 
 
 @pytest.mark.parametrize("days", ["0", "366", "abc"])
-def test_a_bad_idle_days_value_is_a_400_naming_the_field(client, ws, days):
-    client.force_login(ws["manager"])
+def test_a_bad_idle_days_value_is_a_400_naming_the_field(ws, days):
+    client = client_for(ws["manager"])
     response = client.get(reverse("dashboard:attention"), {"days": days})
     assert response.status_code == 400
     assert 'id="id_days-error"' in response.content.decode()
 
 
-def test_an_action_posted_from_the_page_redirects_with_the_result(client, ws):
-    client.force_login(ws["manager"])
+def test_an_action_posted_from_the_page_redirects_with_the_result(ws):
+    client = client_for(ws["manager"])
     response = client.post(
         reverse("dashboard:attention_act", args=["nudge"]),
         {"target": "engagement", "target_id": ws["idle_10"].pk, "idle_days": "10"},
@@ -491,8 +491,8 @@ def test_an_action_posted_from_the_page_redirects_with_the_result(client, ws):
     assert "Nudge sent to 2 people." in response.content.decode()
 
 
-def test_a_failed_action_shows_the_error_with_its_status(client, ws):
-    client.force_login(ws["manager"])
+def test_a_failed_action_shows_the_error_with_its_status(ws):
+    client = client_for(ws["manager"])
     response = client.post(
         reverse("dashboard:attention_act", args=["extend"]),
         {"engagement_id": ws["idle_10"].pk, "days": "0", "reason": "x"},
@@ -518,8 +518,8 @@ def test_a_failed_action_shows_the_error_with_its_status(client, ws):
         ("post", "/manage/attention/reassign/"),
     ],
 )
-def test_a_member_gets_403(client, ws, method, url):
-    client.force_login(ws["seeker"])
+def test_a_member_gets_403(ws, method, url):
+    client = client_for(ws["seeker"])
     data = {
         "target": "engagement",
         "target_id": ws["idle_10"].pk,
@@ -540,8 +540,8 @@ def test_a_member_gets_403(client, ws, method, url):
 PAGE_BUDGET = 18
 
 
-def test_the_attention_page_reads_a_fixed_number_of_queries(client, ws, django_assert_max_num_queries):
-    client.force_login(ws["manager"])
+def test_the_attention_page_reads_a_fixed_number_of_queries(ws, django_assert_max_num_queries):
+    client = client_for(ws["manager"])
     url = reverse("dashboard:attention")
     with django_assert_max_num_queries(PAGE_BUDGET) as small:
         assert client.get(url).status_code == 200

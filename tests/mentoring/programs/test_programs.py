@@ -1,4 +1,4 @@
-"""Programs for talent managers (mentoring/programs/services.py, program_views.py): create and edit
+"""Programs for talent managers (mentoring/programs/services.py, selectors.py, views.py): create and edit
 with validation, participants picked from the directory, program KPIs against a
 hand-computed fixture, access (members 403, other workspaces 404), the audit trail and
 the pinned query count of the list page."""
@@ -14,10 +14,12 @@ from django.urls import reverse
 from accounts.models import AuditEntry
 from core.errors import NotFound, ValidationFailed
 from mentoring.models import Commitment, Engagement, Feedback, Participant, Program, ProgramParticipant
-from mentoring.programs import services as programs
+from mentoring.programs import fit, selectors, services
+from mentoring.programs.kpis import ProgramKpis, program_kpis
 from messaging.chat import activity
 from messaging.models import Conversation, Message
-from tests.factories import OrganizationFactory, member, talent_manager
+from tests.clients import client_for
+from tests.factories import member, talent_manager
 from tests.mentoring.factories import EngagementFactory, ProgramFactory, mentor
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +28,7 @@ T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)
 S, M = Participant.Role.SEEKER, Participant.Role.MENTOR
 
 
-def fields(**overrides) -> programs.ProgramFields:
+def fields(**overrides) -> services.ProgramFields:
     values = {
         "name": "Platform onboarding",
         "kind": "situational",
@@ -37,7 +39,7 @@ def fields(**overrides) -> programs.ProgramFields:
         "min_level": 2,
     }
     values.update(overrides)
-    return programs.ProgramFields(**values)
+    return services.ProgramFields(**values)
 
 
 def form_data(**overrides) -> dict:
@@ -64,7 +66,7 @@ def form_data(**overrides) -> dict:
 
 
 def test_a_manager_creates_a_program_with_its_matching_rules_and_it_is_audited(org, manager):
-    program = programs.program_create(
+    program = services.program_create(
         manager.membership,
         manager,
         fields(
@@ -97,10 +99,8 @@ def test_a_manager_creates_a_program_with_its_matching_rules_and_it_is_audited(o
 
 
 def test_the_program_weights_drive_the_cohort_fit(org, manager):
-    from mentoring.programs import cohorts as cohort
-
-    only_skill = dict.fromkeys(programs.FACTORS, 0.0) | {"skill_fit": 1.0}
-    program = programs.program_create(manager.membership, manager, fields(weights=only_skill))
+    only_skill = dict.fromkeys(services.FACTORS, 0.0) | {"skill_fit": 1.0}
+    program = services.program_create(manager.membership, manager, fields(weights=only_skill))
     ana = mentor(org, full_name="Ana")
     sam = member(org, full_name="Sam")
     from tests.factories import ExpertiseFactory, LearningGoalFactory, SkillFactory
@@ -111,7 +111,7 @@ def test_the_program_weights_drive_the_cohort_fit(org, manager):
     ProgramParticipant.objects.create(program=program, user=ana, role=M)
     ProgramParticipant.objects.create(program=program, user=sam, role=S)
 
-    data = cohort.cohort_fit_matrix(program=program)
+    data = fit.cohort_fit_matrix(program=program)
 
     assert data.fit[0, 0] == pytest.approx(0.8)  # level 4 / 5, the only factor that counts
     assert data.weights["skill_fit"] == 1.0
@@ -126,34 +126,34 @@ def test_the_program_weights_drive_the_cohort_fit(org, manager):
         ({"default_duration_days": 45}, "default_duration_days"),  # situational: at most 30
         ({"default_duration_days": 0}, "default_duration_days"),
         ({"min_level": 6}, "min_level"),
-        ({"weights": dict.fromkeys(programs.FACTORS, 0.0)}, "weights"),
-        ({"weights": dict.fromkeys(programs.FACTORS, 0.1) | {"load": 1.5}}, "weight_load"),
-        ({"weights": dict.fromkeys(programs.FACTORS, 0.1) | {"load": -0.1}}, "weight_load"),
-        ({"weights": dict.fromkeys(programs.FACTORS, 0.1) | {"charm": 0.3}}, "weights"),
+        ({"weights": dict.fromkeys(services.FACTORS, 0.0)}, "weights"),
+        ({"weights": dict.fromkeys(services.FACTORS, 0.1) | {"load": 1.5}}, "weight_load"),
+        ({"weights": dict.fromkeys(services.FACTORS, 0.1) | {"load": -0.1}}, "weight_load"),
+        ({"weights": dict.fromkeys(services.FACTORS, 0.1) | {"charm": 0.3}}, "weights"),
     ],
 )
 def test_bad_program_fields_are_refused_naming_the_field(manager, overrides, field):
     with pytest.raises(ValidationFailed) as error:
-        programs.program_create(manager.membership, manager, fields(**overrides))
+        services.program_create(manager.membership, manager, fields(**overrides))
 
     assert field in error.value.fields
     assert not Program.objects.exists()
 
 
-def test_a_program_name_is_unique_per_workspace_ignoring_case(org, manager):
-    programs.program_create(manager.membership, manager, fields(name="Cohort A"))
+def test_a_program_name_is_unique_per_workspace_ignoring_case(org, manager, other_org):
+    services.program_create(manager.membership, manager, fields(name="Cohort A"))
 
     with pytest.raises(ValidationFailed) as error:
-        programs.program_create(manager.membership, manager, fields(name="cohort a"))
+        services.program_create(manager.membership, manager, fields(name="cohort a"))
 
     assert "name" in error.value.fields
     # another workspace may use the name
-    other = talent_manager(OrganizationFactory())
-    programs.program_create(other.membership, other, fields(name="Cohort A"))
+    other = talent_manager(other_org)
+    services.program_create(other.membership, other, fields(name="Cohort A"))
 
 
-def test_the_create_page_creates_and_redirects_to_the_program(client, manager):
-    client.force_login(manager)
+def test_the_create_page_creates_and_redirects_to_the_program(manager):
+    client = client_for(manager)
 
     response = client.post(reverse("dashboard:program_create"), form_data())
 
@@ -163,8 +163,8 @@ def test_the_create_page_creates_and_redirects_to_the_program(client, manager):
     assert program.matching_rules["weights"]["skill_fit"] == 0.5
 
 
-def test_an_inverted_date_range_on_the_form_is_a_400_naming_the_field(client, manager):
-    client.force_login(manager)
+def test_an_inverted_date_range_on_the_form_is_a_400_naming_the_field(manager):
+    client = client_for(manager)
 
     response = client.post(
         reverse("dashboard:program_create"), form_data(starts_on="2026-09-30", ends_on="2026-07-01")
@@ -184,8 +184,8 @@ def test_an_inverted_date_range_on_the_form_is_a_400_naming_the_field(client, ma
         ({"starts_on": "2026-02-31"}, "Enter a valid date"),
     ],
 )
-def test_bad_form_input_is_a_400_with_the_reason(client, manager, overrides, text):
-    client.force_login(manager)
+def test_bad_form_input_is_a_400_with_the_reason(manager, overrides, text):
+    client = client_for(manager)
 
     response = client.post(reverse("dashboard:program_create"), form_data(**overrides))
 
@@ -194,9 +194,9 @@ def test_bad_form_input_is_a_400_with_the_reason(client, manager, overrides, tex
     assert not Program.objects.exists()
 
 
-def test_the_edit_page_shows_the_current_values_and_saves_changes(client, org, manager):
-    program = programs.program_create(manager.membership, manager, fields())
-    client.force_login(manager)
+def test_the_edit_page_shows_the_current_values_and_saves_changes(org, manager):
+    program = services.program_create(manager.membership, manager, fields())
+    client = client_for(manager)
 
     page = client.get(reverse("dashboard:program_edit", args=[program.pk])).content.decode()
     assert 'value="Platform onboarding"' in page and 'value="21"' in page
@@ -234,9 +234,9 @@ def program_urls(program_id: int) -> list[tuple[str, str]]:
     ]
 
 
-def test_a_member_gets_403_on_every_program_url(client, org, seeker):
+def test_a_member_gets_403_on_every_program_url(org, seeker):
     program = ProgramFactory(organization=org)
-    client.force_login(seeker)
+    client = client_for(seeker)
 
     for method, url in program_urls(program.pk):
         response = getattr(client, method)(url)
@@ -244,9 +244,10 @@ def test_a_member_gets_403_on_every_program_url(client, org, seeker):
     assert not AuditEntry.objects.exists()
 
 
-def test_a_manager_of_another_workspace_gets_404_for_every_program_url(client, org):
+def test_a_manager_of_another_workspace_gets_404_for_every_program_url(org, other_org):
     program = ProgramFactory(organization=org)
-    client.force_login(talent_manager(OrganizationFactory()))
+    elsewhere = talent_manager(other_org)
+    client = client_for(elsewhere)
 
     for method, url in program_urls(program.pk)[2:]:
         response = getattr(client, method)(
@@ -254,7 +255,7 @@ def test_a_manager_of_another_workspace_gets_404_for_every_program_url(client, o
         )
         assert response.status_code == 404, url
     with pytest.raises(NotFound):
-        programs.access_program(talent_manager(OrganizationFactory()).membership, program.pk)
+        selectors.access_program(elsewhere.membership, program.pk)
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client):
@@ -267,10 +268,10 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
 # --- participants picked from the directory ---------------------------------------------------------
 
 
-def test_a_manager_finds_members_and_adds_them_as_mentor_or_seeker(client, org, manager, ana, seeker):
+def test_a_manager_finds_members_and_adds_them_as_mentor_or_seeker(org, other_org, manager, ana, seeker):
     program = ProgramFactory(organization=org)
-    outsider = member(OrganizationFactory(), full_name="Ana Outsider")
-    client.force_login(manager)
+    outsider = member(other_org, full_name="Ana Outsider")
+    client = client_for(manager)
 
     page = client.get(reverse("dashboard:program_detail", args=[program.pk]), {"q": "Ana"}).content.decode()
     assert "Ana Mentor" in page and "Ana Outsider" not in page
@@ -290,21 +291,19 @@ def test_a_manager_finds_members_and_adds_them_as_mentor_or_seeker(client, org, 
 
 def test_adding_someone_twice_or_with_a_bad_role_is_refused(org, manager, ana):
     program = ProgramFactory(organization=org)
-    programs.participant_add(manager.membership, manager, program, user_id=ana.pk, role="mentor")
+    services.participant_add(manager.membership, manager, program, user_id=ana.pk, role="mentor")
 
     with pytest.raises(ValidationFailed, match="already in the program as mentor"):
-        programs.participant_add(manager.membership, manager, program, user_id=ana.pk, role="seeker")
+        services.participant_add(manager.membership, manager, program, user_id=ana.pk, role="seeker")
     with pytest.raises(ValidationFailed) as error:
-        programs.participant_add(manager.membership, manager, program, user_id=ana.pk, role="boss")
+        services.participant_add(manager.membership, manager, program, user_id=ana.pk, role="boss")
     assert "role" in error.value.fields
 
 
-def test_removing_a_participant_keeps_their_engagements_and_another_programs_row_is_404(
-    client, org, manager, ana
-):
+def test_removing_a_participant_keeps_their_engagements_and_another_programs_row_is_404(org, manager, ana):
     program, other = ProgramFactory(organization=org), ProgramFactory(organization=org)
     row = ProgramParticipant.objects.create(program=program, user=ana, role=M)
-    client.force_login(manager)
+    client = client_for(manager)
 
     wrong = client.post(reverse("dashboard:program_participant_remove", args=[other.pk, row.pk]))
     assert wrong.status_code == 404
@@ -394,9 +393,9 @@ def test_program_kpis_match_the_hand_computed_fixture(org):
     # an engagement outside any program changes nothing
     EngagementFactory(organization=org, starts_at=T0, participants=[(mentor(org), M), (member(org), S)])
 
-    kpis = programs.program_kpis([program, empty])
+    kpis = program_kpis([program, empty])
 
-    assert kpis[program.pk] == programs.ProgramKpis(
+    assert kpis[program.pk] == ProgramKpis(
         mentors=2,
         seekers=3,
         engagements=3,
@@ -408,13 +407,13 @@ def test_program_kpis_match_the_hand_computed_fixture(org):
         median_hours_to_first_answer=3.0,
     )
     assert kpis[program.pk].participants == 5
-    assert kpis[empty.pk] == programs.ProgramKpis()
+    assert kpis[empty.pk] == ProgramKpis()
     assert kpis[empty.pk].commitments_kept_rate is None  # no data, not 0
 
 
-def test_the_program_list_shows_the_kpis_and_is_audited(client, org, manager):
+def test_the_program_list_shows_the_kpis_and_is_audited(org, manager):
     build_program(org)
-    client.force_login(manager)
+    client = client_for(manager)
 
     response = client.get(reverse("dashboard:programs"))
 
@@ -425,9 +424,9 @@ def test_the_program_list_shows_the_kpis_and_is_audited(client, org, manager):
     assert AuditEntry.objects.filter(action="dashboard.view_programs", actor=manager).count() == 1
 
 
-def test_the_program_page_shows_its_kpis(client, org, manager):
+def test_the_program_page_shows_its_kpis(org, manager):
     program = build_program(org)
-    client.force_login(manager)
+    client = client_for(manager)
 
     page = client.get(reverse("dashboard:program_detail", args=[program.pk])).content.decode()
 
@@ -435,8 +434,8 @@ def test_the_program_page_shows_its_kpis(client, org, manager):
     assert AuditEntry.objects.filter(action="program.view", target_id=str(program.pk)).exists()
 
 
-def test_the_list_page_is_empty_for_a_new_workspace_and_says_what_to_do(client, manager):
-    client.force_login(manager)
+def test_the_list_page_is_empty_for_a_new_workspace_and_says_what_to_do(manager):
+    client = client_for(manager)
 
     assert "No programs yet" in client.get(reverse("dashboard:programs")).content.decode()
 
@@ -450,9 +449,9 @@ def _list_queries(client) -> tuple[int, int]:
     return len(queries), len(own)
 
 
-def test_the_list_page_costs_the_same_number_of_queries_for_one_or_many_programs(client, org, manager):
+def test_the_list_page_costs_the_same_number_of_queries_for_one_or_many_programs(org, manager):
     build_program(org)
-    client.force_login(manager)
+    client = client_for(manager)
     one = _list_queries(client)
     for _ in range(6):
         more = ProgramFactory(organization=org)
@@ -461,5 +460,6 @@ def test_the_list_page_costs_the_same_number_of_queries_for_one_or_many_programs
     many = _list_queries(client)
 
     assert one == many
-    # count + page of programs, then participants, engagements, commitments, feedback, first answers
-    assert many[1] == 7
+    # count + page of programs, then participants, engagements (with the first answers),
+    # commitments, feedback
+    assert many[1] == 6

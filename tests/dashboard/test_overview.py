@@ -10,10 +10,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from django.urls import reverse
 
+from accounts.access import require_talent_manager
 from accounts.models import AuditEntry
 from core import clock
 from core.errors import PermissionDenied, ValidationFailed
-from dashboard import overview as dashboard
+from dashboard import charts as dashboard_charts
+from dashboard import drilldowns as dashboard_drilldowns
+from dashboard import exports as dashboard_exports
+from dashboard import figures as dashboard_figures
+from dashboard import overview as dashboard_overview
+from dashboard import period as dashboard_period
 from dashboard.views import overview as dashboard_views
 from mentoring.models import (
     Commitment,
@@ -26,7 +32,8 @@ from mentoring.models import (
 )
 from messaging.chat import activity
 from messaging.models import Answer, Conversation, Message, Question, RoutingAttempt
-from tests.factories import OrganizationFactory, member, talent_manager
+from tests.clients import client_for
+from tests.factories import member, talent_manager
 from tests.mentoring.factories import EngagementFactory, MentoringRequestFactory, ProgramFactory, mentor
 from trust import services as trust_services
 from trust.models import TrustScore, TrustSnapshot
@@ -221,9 +228,8 @@ def _attempt(question, candidate, outcome, notified):
     )
 
 
-def build_other_workspace():
-    """Busy data in another workspace, inside the same period: must never be counted."""
-    org = OrganizationFactory()
+def build_other_workspace(org):
+    """Busy data in another workspace ``org``, inside the same period: must never be counted."""
     seeker, helper = member(org), mentor(org)
     _request(org, seeker, at(6, 4), accepted=at(6, 4, 1), mentor_user=helper)
     engagement = _engagement(org, [(seeker, "seeker"), (helper, "mentor")], starts=at(6, 4, 2))
@@ -235,20 +241,19 @@ def build_other_workspace():
 
 
 @pytest.fixture
-def workspace():
-    manager = talent_manager(full_name="Tina Manager")
-    org = manager.membership.organization
+def workspace(org, other_org):
+    manager = talent_manager(org, full_name="Tina Manager")
     people = build_workspace(org)
-    other = build_other_workspace()
+    other = build_other_workspace(other_org)
     return {"manager": manager, "org": org, "other": other, **people}
 
 
 def june():
-    return dashboard.resolve_period(**JUNE)
+    return dashboard_period.resolve_period(**JUNE)
 
 
 def figures_of(user):
-    return dashboard.overview(dashboard.require_manager(user), june())
+    return dashboard_overview.overview(require_talent_manager(user), june())
 
 
 # --- periods ---------------------------------------------------------------------------------------
@@ -263,7 +268,7 @@ def test_a_custom_range_covers_whole_utc_days_and_the_previous_period_has_the_sa
 
 def test_a_preset_covers_whole_utc_days_up_to_today_and_defaults_to_thirty_days():
     with clock.travel_to(at(6, 30, 12)):
-        period = dashboard.resolve_period()
+        period = dashboard_period.resolve_period()
     # the daily rollup counts whole days: today (June 30) and the 29 days before
     assert (period.start, period.end) == (at(6, 1), at(7, 1))
     assert period.length == timedelta(days=30)
@@ -287,13 +292,13 @@ def test_a_preset_covers_whole_utc_days_up_to_today_and_defaults_to_thirty_days(
 )
 def test_an_invalid_period_names_the_field_to_fix(kwargs, field):
     with pytest.raises(ValidationFailed) as caught:
-        dashboard.resolve_period(**kwargs)
+        dashboard_period.resolve_period(**kwargs)
     assert field in caught.value.fields
     assert caught.value.fields[field][0]
 
 
 def test_a_range_of_exactly_366_days_is_accepted():
-    period = dashboard.resolve_period(start=date(2025, 6, 1), end=date(2026, 6, 1))
+    period = dashboard_period.resolve_period(start=date(2025, 6, 1), end=date(2026, 6, 1))
     assert period.days == 366
 
 
@@ -363,15 +368,15 @@ def test_active_members_are_distinct_people_who_wrote_joined_or_committed(worksp
 def test_the_active_members_figure_agrees_with_the_people_drill_down_for_any_range(workspace):
     """Two independent reads: the figure (monthly bitmaps, one statement) and the drill-down
     (the daily rollup, paged), over ranges that start and end inside months."""
-    manager = dashboard.require_manager(workspace["manager"])
+    manager = require_talent_manager(workspace["manager"])
     ranges = [(date(2026, 6, 1), date(2026, 6, 30)), (date(2026, 5, 15), date(2026, 6, 14))]
     ranges += [(date(2026, 5, day), date(2026, 6, min(day, 30))) for day in (1, 10, 20, 31)]
     ranges += [(date(2026, 6, day), date(2026, 6, day + 1)) for day in range(1, 29, 3)]
     for start, end in ranges:
-        period = dashboard.resolve_period(start=start, end=end)
+        period = dashboard_period.resolve_period(start=start, end=end)
         assert (
-            dashboard.active_members(manager, period).current
-            == dashboard.drill_people(manager, period).count()
+            dashboard_figures.active_members(manager, period).current
+            == dashboard_drilldowns.drill_people(manager, period).count()
         ), (
             start,
             end,
@@ -390,7 +395,9 @@ def test_network_questions_median_time_to_first_answer_and_routed_share_answered
 
 
 def test_the_first_answer_chart_bins_engagements_by_hours_until_a_mentor_wrote(workspace):
-    first_answer = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())["first_answer"]
+    first_answer = dashboard_charts.charts(require_talent_manager(workspace["manager"]), june())[
+        "first_answer"
+    ]
     assert first_answer["labels"][2] == "4–12 h"
     # June: e1 after 4 h and e3 after 8 h; May: e2 after 1 h, e5 and e6 never answered
     assert first_answer["current"] == [0, 0, 2, 0, 0, 0, 0]
@@ -424,7 +431,7 @@ def test_trust_movement_compares_the_snapshots_at_the_start_and_the_end_of_the_p
     _snapshot(m1, "responsiveness", date(2026, 6, 28), 0.8, 10)
     _snapshot(talent_manager(workspace["other"]), "integrity", date(2026, 6, 28), 0.05, 10)
 
-    movement = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())["trust_movement"]
+    movement = dashboard_charts.charts(require_talent_manager(workspace["manager"]), june())["trust_movement"]
 
     assert (movement["then_date"], movement["now_date"]) == ("2026-05-31", "2026-06-28")
     rows = {row["dimension"]: row for row in movement["dimensions"]}
@@ -438,7 +445,7 @@ def test_trust_movement_compares_the_snapshots_at_the_start_and_the_end_of_the_p
 
 def test_trust_movement_without_a_snapshot_from_before_the_period_has_no_start(workspace):
     _snapshot(workspace["s1"], "integrity", date(2026, 6, 10), 0.55, 5)
-    movement = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())["trust_movement"]
+    movement = dashboard_charts.charts(require_talent_manager(workspace["manager"]), june())["trust_movement"]
     assert (movement["then_date"], movement["now_date"]) == (None, "2026-06-10")
     integrity = movement["dimensions"][0]
     assert (sum(integrity["then"]), sum(integrity["now"])) == (0, 1)
@@ -467,14 +474,14 @@ def test_a_manager_of_another_workspace_sees_none_of_these_numbers(workspace):
 
 def test_a_member_cannot_read_figures(workspace):
     with pytest.raises(PermissionDenied):
-        dashboard.require_manager(workspace["s1"])
+        require_talent_manager(workspace["s1"])
 
 
 # --- charts ----------------------------------------------------------------------------------------
 
 
 def test_activity_chart_counts_starts_and_messages_per_day(workspace):
-    charts = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())
+    charts = dashboard_charts.charts(require_talent_manager(workspace["manager"]), june())
     activity = charts["activity"]
     assert activity["bucket"] == "day"
     assert len(activity["labels"]) == 30
@@ -490,8 +497,8 @@ def test_activity_chart_counts_starts_and_messages_per_day(workspace):
 
 
 def test_long_ranges_are_drawn_per_week(workspace):
-    period = dashboard.resolve_period(start=date(2026, 3, 1), end=date(2026, 6, 30))
-    activity = dashboard.charts(dashboard.require_manager(workspace["manager"]), period)["activity"]
+    period = dashboard_period.resolve_period(start=date(2026, 3, 1), end=date(2026, 6, 30))
+    activity = dashboard_charts.charts(require_talent_manager(workspace["manager"]), period)["activity"]
     assert activity["bucket"] == "week"
     assert sum(activity["engagements_started"]) == 6  # every engagement of the workspace started in the range
     assert sum(activity["messages"]) == 6
@@ -499,7 +506,9 @@ def test_long_ranges_are_drawn_per_week(workspace):
 
 
 def test_engagements_by_kind_and_state(workspace):
-    by_kind_state = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())["by_kind_state"]
+    by_kind_state = dashboard_charts.charts(require_talent_manager(workspace["manager"]), june())[
+        "by_kind_state"
+    ]
     kinds = by_kind_state["kinds"]
     counts = {
         (kinds[i], state): n for state, row in by_kind_state["counts"].items() for i, n in enumerate(row) if n
@@ -531,7 +540,7 @@ def test_trust_histograms_count_established_people_per_tenth_and_new_people_apar
     score(workspace["m1"], "integrity", 0.5, 0.5)  # still new
     score(workspace["m1"], "responsiveness", 0.7, 10)
     score(talent_manager(workspace["other"]), "integrity", 0.1, 10)  # another workspace
-    trust = dashboard.charts(dashboard.require_manager(workspace["manager"]), june())["trust"]
+    trust = dashboard_charts.charts(require_talent_manager(workspace["manager"]), june())["trust"]
     rows = {row["dimension"]: row for row in trust["dimensions"]}
     assert rows["integrity"]["histogram"] == [0, 0, 0, 0, 1, 0, 0, 0, 0, 2]
     assert (rows["integrity"]["scores"], rows["integrity"]["new"]) == (4, 1)
@@ -542,8 +551,8 @@ def test_trust_histograms_count_established_people_per_tenth_and_new_people_apar
 # --- HTML, API, access and audit ------------------------------------------------------------------
 
 
-def test_the_overview_page_shows_the_figures_and_audits_the_visit(client, workspace):
-    client.force_login(workspace["manager"])
+def test_the_overview_page_shows_the_figures_and_audits_the_visit(workspace):
+    client = client_for(workspace["manager"])
     response = client.get(reverse("dashboard:overview") + "?" + JUNE_QUERY)
     assert response.status_code == 200
     html = response.content.decode()
@@ -561,8 +570,8 @@ def test_the_overview_page_shows_the_figures_and_audits_the_visit(client, worksp
     assert "dashboard.view_overview" in audit_page
 
 
-def test_every_figure_card_links_to_the_rows_behind_it_for_the_same_period(client, workspace):
-    client.force_login(workspace["manager"])
+def test_every_figure_card_links_to_the_rows_behind_it_for_the_same_period(workspace):
+    client = client_for(workspace["manager"])
     html = client.get(reverse("dashboard:overview") + "?" + JUNE_QUERY).content.decode()
     period = "period=custom&amp;start=2026-06-01&amp;end=2026-06-30"
     for url, query in [
@@ -579,10 +588,10 @@ def test_every_figure_card_links_to_the_rows_behind_it_for_the_same_period(clien
     assert f"/manage/engagements/?{period}&amp;scope=running&amp;kind=ongoing&amp;state=completed" in html
 
 
-def test_the_overview_page_draws_the_first_answer_and_trust_movement_charts(client, workspace):
+def test_the_overview_page_draws_the_first_answer_and_trust_movement_charts(workspace):
     _snapshot(workspace["s1"], "integrity", date(2026, 5, 31), 0.55, 5)
     _snapshot(workspace["s1"], "integrity", date(2026, 6, 28), 0.75, 6)
-    client.force_login(workspace["manager"])
+    client = client_for(workspace["manager"])
     html = client.get(reverse("dashboard:overview") + "?" + JUNE_QUERY).content.decode()
     assert 'id="chart-first-answer"' in html
     assert 'id="chart-trust-movement"' in html
@@ -590,30 +599,30 @@ def test_the_overview_page_draws_the_first_answer_and_trust_movement_charts(clie
     assert "2026-05-31" in html
 
 
-def test_without_snapshots_the_page_says_when_the_trust_movement_will_show(client, workspace):
-    client.force_login(workspace["manager"])
+def test_without_snapshots_the_page_says_when_the_trust_movement_will_show(workspace):
+    client = client_for(workspace["manager"])
     html = client.get(reverse("dashboard:overview") + "?" + JUNE_QUERY).content.decode()
     assert 'id="chart-trust-movement"' not in html
     assert "once the nightly snapshot has run" in html
 
 
-def test_the_overview_page_without_parameters_shows_the_last_thirty_days(client, workspace):
-    client.force_login(workspace["manager"])
+def test_the_overview_page_without_parameters_shows_the_last_thirty_days(workspace):
+    client = client_for(workspace["manager"])
     response = client.get(reverse("dashboard:overview"))
     assert response.status_code == 200
     assert "Last 30 days" in response.content.decode()
 
 
-def test_an_inverted_range_on_the_page_is_a_400_with_the_field_error_and_no_audit(client, workspace):
-    client.force_login(workspace["manager"])
+def test_an_inverted_range_on_the_page_is_a_400_with_the_field_error_and_no_audit(workspace):
+    client = client_for(workspace["manager"])
     response = client.get(reverse("dashboard:overview") + "?period=custom&start=2026-06-30&end=2026-06-01")
     assert response.status_code == 400
     assert "The end date must be after the start date." in response.content.decode()
     assert not AuditEntry.objects.filter(action__startswith="dashboard.").exists()
 
 
-def test_the_api_returns_the_same_figures_and_audits_the_call(client, workspace):
-    client.force_login(workspace["manager"])
+def test_the_api_returns_the_same_figures_and_audits_the_call(workspace):
+    client = client_for(workspace["manager"])
     response = client.get("/api/manage/overview", {"start": "2026-06-01", "end": "2026-06-30"})
     assert response.status_code == 200
     body = response.json()
@@ -648,8 +657,8 @@ def test_the_api_returns_the_same_figures_and_audits_the_call(client, workspace)
         ({"start": "9999-12-01", "end": "9999-12-31"}, "end"),
     ],
 )
-def test_bad_api_input_is_a_400_naming_the_field(client, workspace, params, field):
-    client.force_login(workspace["manager"])
+def test_bad_api_input_is_a_400_naming_the_field(workspace, params, field):
+    client = client_for(workspace["manager"])
     response = client.get("/api/manage/overview", params)
     assert response.status_code == 400
     error = response.json()["error"]
@@ -661,8 +670,8 @@ def test_bad_api_input_is_a_400_naming_the_field(client, workspace, params, fiel
     "url",
     ["/manage/", "/manage/?" + JUNE_QUERY, "/manage/export/engagements.csv", "/api/manage/overview"],
 )
-def test_a_member_gets_403_on_every_dashboard_url(client, workspace, url):
-    client.force_login(workspace["s1"])
+def test_a_member_gets_403_on_every_dashboard_url(workspace, url):
+    client = client_for(workspace["s1"])
     response = client.get(url)
     assert response.status_code == 403
     assert not AuditEntry.objects.filter(action__startswith="dashboard.").exists()
@@ -675,18 +684,18 @@ def test_anonymous_visitors_are_sent_to_log_in(client):
     assert client.get("/api/manage/overview").status_code in (401, 403)
 
 
-def test_the_api_of_another_workspace_manager_shows_only_their_workspace(client, workspace):
-    client.force_login(talent_manager(workspace["other"]))
+def test_the_api_of_another_workspace_manager_shows_only_their_workspace(workspace):
+    client = client_for(talent_manager(workspace["other"]))
     body = client.get("/api/manage/overview", {"start": "2026-06-01", "end": "2026-06-30"}).json()
     assert body["figures"]["new_requests"]["current"] == 1.0
     assert body["figures"]["active_engagements"]["current"] == 1.0
     assert body["figures"]["match_rate"]["current"] == 1.0
 
 
-def test_the_nav_shows_the_dashboard_link_to_managers_only(client, workspace):
-    client.force_login(workspace["manager"])
+def test_the_nav_shows_the_dashboard_link_to_managers_only(workspace):
+    client = client_for(workspace["manager"])
     assert 'href="/manage/"' in client.get(reverse("home"), follow=True).content.decode()
-    client.force_login(workspace["s1"])
+    client = client_for(workspace["s1"])
     assert 'href="/manage/"' not in client.get(reverse("home"), follow=True).content.decode()
 
 
@@ -697,8 +706,8 @@ def _csv(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
-def test_the_engagement_export_lists_every_engagement_of_the_period_row_by_row(client, workspace):
-    client.force_login(workspace["manager"])
+def test_the_engagement_export_lists_every_engagement_of_the_period_row_by_row(workspace):
+    client = client_for(workspace["manager"])
     response = client.get(reverse("dashboard:export_engagements") + "?" + JUNE_QUERY)
     assert response.status_code == 200
     assert response.streaming
@@ -706,7 +715,7 @@ def test_the_engagement_export_lists_every_engagement_of_the_period_row_by_row(c
     assert 'filename="engagements-20260601-20260701.csv"' in response["Content-Disposition"]
     e1, e2, e3 = workspace["e1"], workspace["e2"], workspace["e3"]
     assert _csv(response) == [
-        list(dashboard.EXPORT_HEADER),
+        list(dashboard_exports.ENGAGEMENTS_HEADER),
         [
             str(e2.pk),
             "ongoing",
@@ -754,8 +763,8 @@ def test_the_engagement_export_lists_every_engagement_of_the_period_row_by_row(c
     assert entry.actor == workspace["manager"]
 
 
-def test_the_export_can_be_limited_to_one_program(client, workspace):
-    client.force_login(workspace["manager"])
+def test_the_export_can_be_limited_to_one_program(workspace):
+    client = client_for(workspace["manager"])
     program = workspace["e2"].program
     response = client.get(reverse("dashboard:export_engagements") + f"?{JUNE_QUERY}&program={program.pk}")
     rows = _csv(response)
@@ -764,17 +773,17 @@ def test_the_export_can_be_limited_to_one_program(client, workspace):
 
 
 @pytest.mark.parametrize("program", ["other-workspace", "999999", "abc"])
-def test_a_program_of_another_workspace_or_missing_is_a_404(client, workspace, program):
+def test_a_program_of_another_workspace_or_missing_is_a_404(workspace, program):
     if program == "other-workspace":
         program = str(ProgramFactory(organization=workspace["other"]).pk)
-    client.force_login(workspace["manager"])
+    client = client_for(workspace["manager"])
     response = client.get(reverse("dashboard:export_engagements") + f"?{JUNE_QUERY}&program={program}")
     assert response.status_code == 404
     assert not AuditEntry.objects.filter(action="dashboard.export_engagements").exists()
 
 
-def test_an_export_with_a_huge_range_is_a_400(client, workspace):
-    client.force_login(workspace["manager"])
+def test_an_export_with_a_huge_range_is_a_400(workspace):
+    client = client_for(workspace["manager"])
     response = client.get(
         reverse("dashboard:export_engagements") + "?period=custom&start=2020-01-01&end=2026-06-01"
     )
@@ -788,9 +797,9 @@ QUERY_BUDGET = 15
 
 
 def test_the_overview_page_stays_within_the_query_budget_whatever_the_data(
-    client, workspace, django_assert_max_num_queries
+    workspace, django_assert_max_num_queries
 ):
-    client.force_login(workspace["manager"])
+    client = client_for(workspace["manager"])
     url = reverse("dashboard:overview") + "?" + JUNE_QUERY
     with django_assert_max_num_queries(QUERY_BUDGET) as small:
         assert client.get(url).status_code == 200
@@ -800,16 +809,16 @@ def test_the_overview_page_stays_within_the_query_budget_whatever_the_data(
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
-def test_the_overview_api_stays_within_the_query_budget(client, workspace, django_assert_max_num_queries):
-    client.force_login(workspace["manager"])
+def test_the_overview_api_stays_within_the_query_budget(workspace, django_assert_max_num_queries):
+    client = client_for(workspace["manager"])
     with django_assert_max_num_queries(QUERY_BUDGET):
         assert client.get("/api/manage/overview", {"period": "30"}).status_code == 200
 
 
 def test_the_export_reads_a_fixed_number_of_queries_whatever_the_number_of_engagements(
-    client, workspace, django_assert_max_num_queries
+    workspace, django_assert_max_num_queries
 ):
-    client.force_login(workspace["manager"])
+    client = client_for(workspace["manager"])
     url = reverse("dashboard:export_engagements") + "?" + JUNE_QUERY
     with django_assert_max_num_queries(QUERY_BUDGET) as small:
         rows = _csv(client.get(url))

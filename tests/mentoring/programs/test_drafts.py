@@ -11,8 +11,9 @@ from accounts.models import AuditEntry
 from core.errors import Conflict, ValidationFailed
 from mentoring.engagements.matching import FACTOR_LABELS
 from mentoring.models import CohortDraft, Engagement, EngagementKind, Participant, ProgramParticipant
-from mentoring.programs import services as programs
+from mentoring.programs import cohorts, drafts, selectors
 from messaging.models import Notification
+from tests.clients import client_for
 from tests.factories import ExpertiseFactory, LearningGoalFactory, SkillFactory, member
 from tests.mentoring.factories import ProgramFactory, mentor, pair_engagement
 
@@ -61,7 +62,7 @@ def pairs_of(draft) -> set[tuple[int, int]]:
 def test_running_the_matching_stores_the_optimal_pairs_as_a_draft(manager, cohort_setup):
     c = cohort_setup
 
-    draft = programs.draft_run(manager.membership, manager, c["program"])
+    draft = drafts.draft_run(manager.membership, manager, c["program"])
 
     # Ben's single seat goes to Sue (only he knows Go); both Terraform seekers go to Ana
     assert pairs_of(draft) == {
@@ -77,20 +78,20 @@ def test_running_the_matching_stores_the_optimal_pairs_as_a_draft(manager, cohor
 
 
 def test_running_again_replaces_the_open_draft(manager, cohort_setup):
-    first = programs.draft_run(manager.membership, manager, cohort_setup["program"])
+    first = drafts.draft_run(manager.membership, manager, cohort_setup["program"])
 
-    second = programs.draft_run(manager.membership, manager, cohort_setup["program"])
+    second = drafts.draft_run(manager.membership, manager, cohort_setup["program"])
 
     assert list(CohortDraft.objects.values_list("pk", flat=True)) == [second.pk]
     assert first.pk != second.pk
 
 
 def test_the_preview_page_shows_each_pair_with_its_breakdown_the_unassigned_and_the_greedy_comparison(
-    client, manager, cohort_setup
+    manager, cohort_setup
 ):
     c = cohort_setup
-    programs.draft_run(manager.membership, manager, c["program"])
-    client.force_login(manager)
+    drafts.draft_run(manager.membership, manager, c["program"])
+    client = client_for(manager)
 
     page = client.get(reverse("dashboard:program_matching", args=[c["program"].pk])).content.decode()
 
@@ -104,9 +105,9 @@ def test_the_preview_page_shows_each_pair_with_its_breakdown_the_unassigned_and_
 
 
 def test_the_draft_view_totals_compare_the_draft_with_optimal_and_greedy(manager, cohort_setup):
-    draft = programs.draft_run(manager.membership, manager, cohort_setup["program"])
+    draft = drafts.draft_run(manager.membership, manager, cohort_setup["program"])
 
-    view = programs.draft_view(draft)
+    view = selectors.draft_view(draft)
 
     assert view.current["matched"] == 3
     assert view.current["total_fit"] == pytest.approx(draft.summary["optimal"]["total_fit"], abs=1e-3)
@@ -123,14 +124,14 @@ def test_the_draft_view_totals_compare_the_draft_with_optimal_and_greedy(manager
 
 def test_unassigning_then_reassigning_a_seeker_to_a_mentor_with_a_free_seat(manager, cohort_setup):
     c = cohort_setup
-    draft = programs.draft_run(manager.membership, manager, c["program"])
+    draft = drafts.draft_run(manager.membership, manager, c["program"])
 
-    draft = programs.draft_reassign(
+    draft = drafts.draft_reassign(
         manager.membership, manager, draft, seeker_id=c["sue"].pk, mentor_id="", version=1
     )
     assert (c["sue"].pk, c["ben"].pk) not in pairs_of(draft)
     assert draft.version == 2
-    draft = programs.draft_reassign(
+    draft = drafts.draft_reassign(
         manager.membership, manager, draft, seeker_id=c["sol"].pk, mentor_id=c["ben"].pk, version=2
     )
 
@@ -142,10 +143,10 @@ def test_unassigning_then_reassigning_a_seeker_to_a_mentor_with_a_free_seat(mana
 
 def test_a_mentor_without_a_free_seat_in_the_draft_is_refused_by_name(manager, cohort_setup):
     c = cohort_setup
-    draft = programs.draft_run(manager.membership, manager, c["program"])
+    draft = drafts.draft_run(manager.membership, manager, c["program"])
 
     with pytest.raises(ValidationFailed, match="Ben Mentor has no free seat: 1 seat"):
-        programs.draft_reassign(
+        drafts.draft_reassign(
             manager.membership, manager, draft, seeker_id=c["sol"].pk, mentor_id=c["ben"].pk, version=1
         )
     draft.refresh_from_db()
@@ -154,10 +155,10 @@ def test_a_mentor_without_a_free_seat_in_the_draft_is_refused_by_name(manager, c
 
 def test_a_mentor_without_the_expertise_is_refused(manager, cohort_setup):
     c = cohort_setup
-    draft = programs.draft_run(manager.membership, manager, c["program"])
+    draft = drafts.draft_run(manager.membership, manager, c["program"])
 
     with pytest.raises(ValidationFailed, match="Cleo Mentor cannot mentor Sol Seeker"):
-        programs.draft_reassign(
+        drafts.draft_reassign(
             manager.membership, manager, draft, seeker_id=c["sol"].pk, mentor_id=c["cleo"].pk, version=1
         )
 
@@ -165,27 +166,27 @@ def test_a_mentor_without_the_expertise_is_refused(manager, cohort_setup):
 @pytest.mark.parametrize("who", ["outsider", "mentor_as_seeker", "garbage"])
 def test_people_outside_the_program_cannot_be_placed(manager, cohort_setup, org, who):
     c = cohort_setup
-    draft = programs.draft_run(manager.membership, manager, c["program"])
+    draft = drafts.draft_run(manager.membership, manager, c["program"])
     seeker_id = {"outsider": member(org).pk, "mentor_as_seeker": c["ana"].pk, "garbage": "x1"}[who]
 
     with pytest.raises(ValidationFailed):
-        programs.draft_reassign(
+        drafts.draft_reassign(
             manager.membership, manager, draft, seeker_id=seeker_id, mentor_id=c["ana"].pk, version=1
         )
 
 
 def test_swapping_two_seekers_mentors_checks_both_new_pairs(manager, cohort_setup):
     c = cohort_setup
-    draft = programs.draft_run(manager.membership, manager, c["program"])
+    draft = drafts.draft_run(manager.membership, manager, c["program"])
 
     # Sue (Go) cannot go to Ana (Terraform only)
     with pytest.raises(ValidationFailed, match="Ana Mentor cannot mentor Sue Seeker"):
-        programs.draft_swap(
+        drafts.draft_swap(
             manager.membership, manager, draft, seeker_id=c["sol"].pk, other_id=c["sue"].pk, version=1
         )
     # make Ben a second Terraform mentor for Sol instead: unassign Sue, then swap Sol and Sid is a no-op
     # swap between two Ana seekers keeps the pairs valid
-    draft = programs.draft_swap(
+    draft = drafts.draft_swap(
         manager.membership, manager, draft, seeker_id=c["sol"].pk, other_id=c["sid"].pk, version=1
     )
     assert draft.version == 2
@@ -194,14 +195,12 @@ def test_swapping_two_seekers_mentors_checks_both_new_pairs(manager, cohort_setu
 
 def test_a_change_from_a_stale_page_is_a_conflict_and_changes_nothing(manager, cohort_setup):
     c = cohort_setup
-    draft = programs.draft_run(manager.membership, manager, c["program"])
-    programs.draft_reassign(
-        manager.membership, manager, draft, seeker_id=c["sue"].pk, mentor_id="", version=1
-    )
+    draft = drafts.draft_run(manager.membership, manager, c["program"])
+    drafts.draft_reassign(manager.membership, manager, draft, seeker_id=c["sue"].pk, mentor_id="", version=1)
 
     # a second manager still looking at version 1
     with pytest.raises(Conflict, match="Someone else changed this draft"):
-        programs.draft_reassign(
+        drafts.draft_reassign(
             manager.membership, manager, draft, seeker_id=c["sol"].pk, mentor_id="", version=1
         )
 
@@ -210,10 +209,10 @@ def test_a_change_from_a_stale_page_is_a_conflict_and_changes_nothing(manager, c
     assert (c["sol"].pk, c["ana"].pk) in pairs_of(draft)
 
 
-def test_adjustments_survive_a_reload_of_the_page(client, manager, cohort_setup):
+def test_adjustments_survive_a_reload_of_the_page(manager, cohort_setup):
     c = cohort_setup
-    programs.draft_run(manager.membership, manager, c["program"])
-    client.force_login(manager)
+    drafts.draft_run(manager.membership, manager, c["program"])
+    client = client_for(manager)
 
     response = client.post(
         reverse("dashboard:program_matching_reassign", args=[c["program"].pk]),
@@ -226,10 +225,10 @@ def test_adjustments_survive_a_reload_of_the_page(client, manager, cohort_setup)
     assert "version 2" in page
 
 
-def test_the_reassign_page_shows_a_409_for_a_stale_version(client, manager, cohort_setup):
+def test_the_reassign_page_shows_a_409_for_a_stale_version(manager, cohort_setup):
     c = cohort_setup
-    programs.draft_run(manager.membership, manager, c["program"])
-    client.force_login(manager)
+    drafts.draft_run(manager.membership, manager, c["program"])
+    client = client_for(manager)
     url = reverse("dashboard:program_matching_reassign", args=[c["program"].pk])
     client.post(url, {"version": 1, "seeker": c["sue"].pk, "mentor": ""})
 
@@ -240,9 +239,9 @@ def test_the_reassign_page_shows_a_409_for_a_stale_version(client, manager, coho
 
 
 @pytest.mark.parametrize("data", [{}, {"version": "x", "seeker": "1"}, {"version": 1, "seeker": "abc"}])
-def test_malformed_adjustments_are_a_400(client, manager, cohort_setup, data):
-    programs.draft_run(manager.membership, manager, cohort_setup["program"])
-    client.force_login(manager)
+def test_malformed_adjustments_are_a_400(manager, cohort_setup, data):
+    drafts.draft_run(manager.membership, manager, cohort_setup["program"])
+    client = client_for(manager)
 
     response = client.post(
         reverse("dashboard:program_matching_reassign", args=[cohort_setup["program"].pk]), data
@@ -254,10 +253,10 @@ def test_malformed_adjustments_are_a_400(client, manager, cohort_setup, data):
 # --- publishing -------------------------------------------------------------------------------------
 
 
-def test_publishing_creates_the_engagements_and_notifies_everyone_once(client, manager, cohort_setup):
+def test_publishing_creates_the_engagements_and_notifies_everyone_once(manager, cohort_setup):
     c = cohort_setup
-    programs.draft_run(manager.membership, manager, c["program"])
-    client.force_login(manager)
+    drafts.draft_run(manager.membership, manager, c["program"])
+    client = client_for(manager)
     client.post(
         reverse("dashboard:program_matching_reassign", args=[c["program"].pk]),
         {"version": 1, "seeker": c["sid"].pk, "mentor": ""},
@@ -301,13 +300,13 @@ def test_publishing_creates_the_engagements_and_notifies_everyone_once(client, m
 
 
 def test_a_mentor_who_lost_capacity_meanwhile_is_a_named_conflict_and_nothing_is_created(
-    client, manager, cohort_setup, org
+    manager, cohort_setup, org
 ):
     c = cohort_setup
-    programs.draft_run(manager.membership, manager, c["program"])
+    drafts.draft_run(manager.membership, manager, c["program"])
     # meanwhile Ana starts an engagement outside the program: one of her two seats is gone
     pair_engagement(org, mentor_user=c["ana"])
-    client.force_login(manager)
+    client = client_for(manager)
 
     response = client.post(
         reverse("dashboard:program_matching_publish", args=[c["program"].pk]), {"version": 1}
@@ -322,21 +321,21 @@ def test_a_mentor_who_lost_capacity_meanwhile_is_a_named_conflict_and_nothing_is
     assert CohortDraft.objects.get().state == "draft"
 
     # unassigning one of her seekers makes the draft publishable
-    programs.draft_reassign(
+    drafts.draft_reassign(
         manager.membership, manager, CohortDraft.objects.get(), seeker_id=c["sid"].pk, mentor_id="", version=1
     )
-    programs.draft_publish(manager.membership, manager, CohortDraft.objects.get(), version=2)
+    drafts.draft_publish(manager.membership, manager, CohortDraft.objects.get(), version=2)
     assert Engagement.objects.filter(program=c["program"]).count() == 2
 
 
 def test_a_mentor_who_went_away_is_a_named_conflict(manager, cohort_setup):
     c = cohort_setup
-    draft = programs.draft_run(manager.membership, manager, c["program"])
+    draft = drafts.draft_run(manager.membership, manager, c["program"])
     c["ben"].profile.is_away = True
     c["ben"].profile.save(update_fields=["is_away"])
 
     with pytest.raises(Conflict) as error:
-        programs.draft_publish(manager.membership, manager, draft, version=1)
+        drafts.draft_publish(manager.membership, manager, draft, version=1)
 
     assert "Sue Seeker and Ben Mentor: the mentor is away." in error.value.message
     assert not Engagement.objects.exists()
@@ -348,32 +347,32 @@ def test_a_capacity_change_caught_only_by_cohort_saves_lock_still_creates_nothin
     """The rescoring read happens before cohort_save locks the mentors' profiles; a change in
     between is caught there (simulated by taking Ana's seats right before the save)."""
     c = cohort_setup
-    draft = programs.draft_run(manager.membership, manager, c["program"])
-    real_save = programs.cohort.cohort_save
+    draft = drafts.draft_run(manager.membership, manager, c["program"])
+    real_save = cohorts.cohort_save
 
     def save_after_a_competing_engagement(**kwargs):
         pair_engagement(org, mentor_user=c["ana"])
         return real_save(**kwargs)
 
-    monkeypatch.setattr(programs.cohort, "cohort_save", save_after_a_competing_engagement)
+    monkeypatch.setattr(cohorts, "cohort_save", save_after_a_competing_engagement)
 
     with pytest.raises(Conflict, match="Ana Mentor has room for 1 more seeker"):
-        programs.draft_publish(manager.membership, manager, draft, version=1)
+        drafts.draft_publish(manager.membership, manager, draft, version=1)
 
     assert not Engagement.objects.filter(program=c["program"]).exists()
     assert CohortDraft.objects.get().state == "draft"
 
 
-def test_publishing_a_stale_or_already_published_draft_is_a_conflict(client, manager, cohort_setup):
+def test_publishing_a_stale_or_already_published_draft_is_a_conflict(manager, cohort_setup):
     c = cohort_setup
-    draft = programs.draft_run(manager.membership, manager, c["program"])
+    draft = drafts.draft_run(manager.membership, manager, c["program"])
 
     with pytest.raises(Conflict):
-        programs.draft_publish(manager.membership, manager, draft, version=7)
-    programs.draft_publish(manager.membership, manager, draft, version=1)
+        drafts.draft_publish(manager.membership, manager, draft, version=7)
+    drafts.draft_publish(manager.membership, manager, draft, version=1)
     with pytest.raises(Conflict):
-        programs.draft_publish(manager.membership, manager, draft, version=1)
-    client.force_login(manager)
+        drafts.draft_publish(manager.membership, manager, draft, version=1)
+    client = client_for(manager)
     response = client.post(
         reverse("dashboard:program_matching_publish", args=[c["program"].pk]), {"version": 1}
     )
@@ -381,9 +380,9 @@ def test_publishing_a_stale_or_already_published_draft_is_a_conflict(client, man
     assert Engagement.objects.filter(program=c["program"]).count() == 3
 
 
-def test_a_group_program_cannot_be_bulk_matched(client, manager, org):
+def test_a_group_program_cannot_be_bulk_matched(manager, org):
     program = ProgramFactory(organization=org, kind=EngagementKind.GROUP, default_duration_days=30)
-    client.force_login(manager)
+    client = client_for(manager)
 
     response = client.post(reverse("dashboard:program_matching_run", args=[program.pk]))
 
@@ -394,25 +393,25 @@ def test_a_group_program_cannot_be_bulk_matched(client, manager, org):
 
 def test_a_program_without_participants_gives_an_empty_draft_that_cannot_be_published(manager, org):
     program = ProgramFactory(organization=org)
-    draft = programs.draft_run(manager.membership, manager, program)
+    draft = drafts.draft_run(manager.membership, manager, program)
 
     with pytest.raises(ValidationFailed, match="nothing to publish"):
-        programs.draft_publish(manager.membership, manager, draft, version=1)
+        drafts.draft_publish(manager.membership, manager, draft, version=1)
 
 
-def test_the_result_of_another_programs_draft_is_404(client, manager, cohort_setup, org):
-    draft = programs.draft_run(manager.membership, manager, cohort_setup["program"])
+def test_the_result_of_another_programs_draft_is_404(manager, cohort_setup, org):
+    draft = drafts.draft_run(manager.membership, manager, cohort_setup["program"])
     other = ProgramFactory(organization=org)
-    client.force_login(manager)
+    client = client_for(manager)
 
     assert (
         client.get(reverse("dashboard:program_cohort_result", args=[other.pk, draft.pk])).status_code == 404
     )
 
 
-def test_discarding_the_draft(client, manager, cohort_setup):
-    programs.draft_run(manager.membership, manager, cohort_setup["program"])
-    client.force_login(manager)
+def test_discarding_the_draft(manager, cohort_setup):
+    drafts.draft_run(manager.membership, manager, cohort_setup["program"])
+    client = client_for(manager)
 
     response = client.post(
         reverse("dashboard:program_matching_discard", args=[cohort_setup["program"].pk]), {"version": 1}
@@ -449,11 +448,11 @@ def _preview_queries(client, program) -> tuple[int, int]:
 
 
 def test_the_preview_page_costs_the_same_number_of_queries_for_a_small_or_larger_cohort(
-    client, manager, cohort_setup, org
+    manager, cohort_setup, org
 ):
     c = cohort_setup
-    programs.draft_run(manager.membership, manager, c["program"])
-    client.force_login(manager)
+    drafts.draft_run(manager.membership, manager, c["program"])
+    client = client_for(manager)
     small = _preview_queries(client, c["program"])
     skill = SkillFactory(organization=org, name="Kotlin")
     for i in range(8):
@@ -463,7 +462,7 @@ def test_the_preview_page_costs_the_same_number_of_queries_for_a_small_or_larger
         LearningGoalFactory(user=s, skill=skill)
         ProgramParticipant.objects.create(program=c["program"], user=m, role=M)
         ProgramParticipant.objects.create(program=c["program"], user=s, role=S)
-    programs.draft_run(manager.membership, manager, c["program"])
+    drafts.draft_run(manager.membership, manager, c["program"])
 
     larger = _preview_queries(client, c["program"])
 
@@ -471,14 +470,24 @@ def test_the_preview_page_costs_the_same_number_of_queries_for_a_small_or_larger
     assert larger[1] == 9  # program, audit, draft; participants, people, goals, expertise, priors, scores
 
 
-def test_broken_matching_rules_show_the_reason_instead_of_failing(client, manager, cohort_setup):
+def test_broken_matching_rules_show_the_reason_instead_of_failing(manager, cohort_setup):
     c = cohort_setup
-    programs.draft_run(manager.membership, manager, c["program"])
+    drafts.draft_run(manager.membership, manager, c["program"])
     c["program"].matching_rules = {"min_level": 9}  # e.g. edited in the admin
     c["program"].save(update_fields=["matching_rules"])
-    client.force_login(manager)
+    client = client_for(manager)
 
     response = client.get(reverse("dashboard:program_matching", args=[c["program"].pk]))
 
     assert response.status_code == 400
     assert "min_level must be a whole number from 1 to 5" in response.content.decode()
+
+
+def test_a_draft_only_moves_from_draft_to_published():
+    draft = CohortDraft(state=CohortDraft.State.DRAFT)
+
+    assert drafts.COHORT_DRAFT_MOVES.move(draft, CohortDraft.State.PUBLISHED) == CohortDraft.State.DRAFT
+    assert draft.state == CohortDraft.State.PUBLISHED
+    with pytest.raises(Conflict, match="published cannot become draft"):
+        drafts.COHORT_DRAFT_MOVES.move(draft, CohortDraft.State.DRAFT)
+    assert not drafts.COHORT_DRAFT_MOVES.allowed(CohortDraft.State.PUBLISHED)

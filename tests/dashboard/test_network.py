@@ -10,11 +10,12 @@ from django.urls import reverse
 from accounts.models import AuditEntry, Membership
 from core import clock
 from dashboard import network as dashboard_network
-from dashboard import overview as dashboard
+from dashboard import period as dashboard_period
 from dashboard.network import graph_structure
 from mentoring.models import Engagement, EngagementKind, Participant
 from messaging.models import Answer, Question
-from tests.factories import OrganizationFactory, member, talent_manager
+from tests.clients import client_for
+from tests.factories import member, talent_manager
 from tests.mentoring.factories import EngagementFactory, mentor
 
 pytestmark = pytest.mark.django_db
@@ -82,19 +83,18 @@ def build(org):
 
 
 @pytest.fixture
-def ws(db):
-    org = OrganizationFactory()
+def ws(org, other_org):
     people = build(org)
     people["org"] = org
     people["manager"] = talent_manager(org, full_name="Maya Manager")
-    other = OrganizationFactory()
+    other = other_org
     engagement(other, [(mentor(other), M), (member(other), S)])
     people["other"] = other
     return people
 
 
 def period():
-    return dashboard.resolve_period(days=90)
+    return dashboard_period.resolve_period(days=90)
 
 
 def test_edges_point_from_the_helper_to_the_helped_and_count_each_kind(ws):
@@ -187,8 +187,8 @@ def test_a_long_chain_does_not_overflow_the_stack():
 # --- pages, api, access, audit ----------------------------------------------------------------------
 
 
-def test_the_network_page_has_the_text_alternative_and_audits_the_visit(client, ws):
-    client.force_login(ws["manager"])
+def test_the_network_page_has_the_text_alternative_and_audits_the_visit(ws):
+    client = client_for(ws["manager"])
     response = client.get(reverse("dashboard:network"))
     assert response.status_code == 200
     html = response.content.decode()
@@ -202,8 +202,8 @@ def test_the_network_page_has_the_text_alternative_and_audits_the_visit(client, 
     assert AuditEntry.objects.filter(action="dashboard.view_network", actor=ws["manager"]).count() == 1
 
 
-def test_the_network_api_returns_the_graph_and_audits_the_call(client, ws):
-    client.force_login(ws["manager"])
+def test_the_network_api_returns_the_graph_and_audits_the_call(ws):
+    client = client_for(ws["manager"])
     response = client.get("/api/manage/network", {"period": "30"})
     assert response.status_code == 200
     body = response.json()
@@ -220,15 +220,15 @@ def test_the_network_api_returns_the_graph_and_audits_the_call(client, ws):
         ({"start": "nope", "end": "2026-06-01"}, "start"),
     ],
 )
-def test_bad_api_input_is_a_400_naming_the_field(client, ws, params, field):
-    client.force_login(ws["manager"])
+def test_bad_api_input_is_a_400_naming_the_field(ws, params, field):
+    client = client_for(ws["manager"])
     response = client.get("/api/manage/network", params)
     assert response.status_code == 400
     assert field in response.json()["error"]["fields"]
 
 
-def test_another_workspace_manager_sees_only_their_network(client, ws):
-    client.force_login(talent_manager(ws["other"]))
+def test_another_workspace_manager_sees_only_their_network(ws):
+    client = client_for(talent_manager(ws["other"]))
     body = client.get("/api/manage/network").json()
     assert body["counts"] == {
         "people": 3,
@@ -242,8 +242,8 @@ def test_another_workspace_manager_sees_only_their_network(client, ws):
 
 
 @pytest.mark.parametrize("url", ["/manage/network/", "/api/manage/network"])
-def test_a_member_gets_403(client, ws, url):
-    client.force_login(ws["sara"])
+def test_a_member_gets_403(ws, url):
+    client = client_for(ws["sara"])
     assert client.get(url).status_code == 403
     assert not AuditEntry.objects.filter(action__startswith="dashboard.").exists()
 
@@ -251,8 +251,8 @@ def test_a_member_gets_403(client, ws, url):
 PAGE_BUDGET = 10
 
 
-def test_the_network_reads_a_fixed_number_of_queries(client, ws, django_assert_max_num_queries):
-    client.force_login(ws["manager"])
+def test_the_network_reads_a_fixed_number_of_queries(ws, django_assert_max_num_queries):
+    client = client_for(ws["manager"])
     counts = []
     for _ in range(2):
         for url in (reverse("dashboard:network"), "/api/manage/network"):

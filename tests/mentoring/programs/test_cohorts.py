@@ -1,4 +1,5 @@
-"""Cohort matching: the pure assignment core and the database layer (mentoring/programs/cohorts.py)."""
+"""Cohort matching: the pure assignment core (mentoring/programs/assignment.py), the fit of
+every pair (fit.py) and the cohort services (cohorts.py)."""
 
 import functools
 import itertools
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from accounts.models import AuditEntry
 from accounts.working_hours import mask_to_hex
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from mentoring.engagements import matching_params as mp
 from mentoring.engagements.selectors import mentor_load
 from mentoring.models import (
     Engagement,
@@ -22,7 +24,7 @@ from mentoring.models import (
     Participant,
     ProgramParticipant,
 )
-from mentoring.programs import cohorts as cohort
+from mentoring.programs import assignment, cohorts, fit
 from tests.factories import ExpertiseFactory, LearningGoalFactory, SkillFactory, member
 from tests.mentoring.factories import ProgramFactory, mentor, pair_engagement
 from trust.models import TrustScore
@@ -50,7 +52,7 @@ def brute_force_best(fit: list[list[float | None]], capacities: list[int]) -> fl
     return best
 
 
-def check_valid(result: cohort.Assignment, fit, capacities) -> None:
+def check_valid(result: assignment.Assignment, fit, capacities) -> None:
     seekers = [s for s, _m, _f in result.pairs]
     assert len(seekers) == len(set(seekers))
     for m, cap in enumerate(capacities):
@@ -62,7 +64,7 @@ def check_valid(result: cohort.Assignment, fit, capacities) -> None:
 
 
 @st.composite
-def cohorts(draw):
+def cohort_cases(draw):
     n_seekers = draw(st.integers(0, 5))
     n_mentors = draw(st.integers(0, 4))
     cell = st.one_of(st.none(), st.integers(0, 100).map(lambda x: x / 100))
@@ -72,13 +74,13 @@ def cohorts(draw):
 
 
 @settings(max_examples=200, deadline=None)
-@given(cohorts())
+@given(cohort_cases())
 def test_optimal_total_is_the_best_possible_and_never_below_greedy(case):
     fit, capacities = case
 
-    sparse = cohort.assign_optimal(fit, capacities)
-    dense = cohort.assign_optimal(fit, capacities, solver="dense")
-    greedy = cohort.assign_greedy(fit, capacities)
+    sparse = assignment.assign_optimal(fit, capacities)
+    dense = assignment.assign_optimal(fit, capacities, solver="dense")
+    greedy = assignment.assign_greedy(fit, capacities)
 
     best = brute_force_best(fit, capacities)
     for result in (sparse, dense, greedy):
@@ -92,9 +94,9 @@ def test_greedy_takes_the_best_pair_and_strands_a_seeker_the_optimum_places():
     # given: seeker 0 fits both mentors, seeker 1 only mentor 0
     fit = [[0.9, 0.8], [0.85, None]]
 
-    greedy = cohort.assign_greedy(fit, [1, 1])
-    optimal = cohort.assign_optimal(fit, [1, 1])
-    assert cohort.assign_optimal(fit, [1, 1], solver="dense").pairs == optimal.pairs
+    greedy = assignment.assign_greedy(fit, [1, 1])
+    optimal = assignment.assign_optimal(fit, [1, 1])
+    assert assignment.assign_optimal(fit, [1, 1], solver="dense").pairs == optimal.pairs
 
     assert greedy.pairs == [(0, 0, 0.9)]
     assert greedy.unassigned == [1]
@@ -107,7 +109,7 @@ def test_greedy_takes_the_best_pair_and_strands_a_seeker_the_optimum_places():
 def test_a_mentor_never_gets_more_seekers_than_their_capacity():
     fit = [[0.9], [0.8], [0.7]]
 
-    result = cohort.assign_optimal(fit, [2])
+    result = assignment.assign_optimal(fit, [2])
 
     assert result.pairs == [(0, 0, 0.9), (1, 0, 0.8)]
     assert result.unassigned == [2]
@@ -116,15 +118,15 @@ def test_a_mentor_never_gets_more_seekers_than_their_capacity():
 def test_a_mentor_without_capacity_gets_nobody():
     fit = [[0.9, 0.1]]
 
-    for method in (cohort.assign_optimal, cohort.assign_greedy):
+    for method in (assignment.assign_optimal, assignment.assign_greedy):
         assert method(fit, [0, 1]).pairs == [(0, 1, 0.1)]
 
 
 def test_a_seeker_with_no_allowed_mentor_stays_unassigned():
     fit = np.array([[0.5, 0.4], [-math.inf, math.nan]])
 
-    dense = functools.partial(cohort.assign_optimal, solver="dense")
-    for method in (cohort.assign_optimal, dense, cohort.assign_greedy):
+    dense = functools.partial(assignment.assign_optimal, solver="dense")
+    for method in (assignment.assign_optimal, dense, assignment.assign_greedy):
         result = method(fit, [3, 3])
         assert result.pairs == [(0, 0, 0.5)]
         assert result.unassigned == [1]
@@ -133,7 +135,7 @@ def test_a_seeker_with_no_allowed_mentor_stays_unassigned():
 def test_more_seekers_than_seats_leaves_the_weakest_fits_out():
     fit = [[0.2, 0.3], [0.9, 0.1], [0.4, 0.8]]
 
-    result = cohort.assign_optimal(fit, [1, 1])
+    result = assignment.assign_optimal(fit, [1, 1])
 
     assert result.pairs == [(1, 0, 0.9), (2, 1, 0.8)]
     assert result.unassigned == [0]
@@ -141,11 +143,11 @@ def test_more_seekers_than_seats_leaves_the_weakest_fits_out():
 
 def test_fits_outside_zero_to_one_and_wrong_capacities_are_rejected():
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        cohort.assign_optimal([[1.5]], [1])
+        assignment.assign_optimal([[1.5]], [1])
     with pytest.raises(ValueError, match="capacities"):
-        cohort.assign_greedy([[0.5]], [1, 1])
+        assignment.assign_greedy([[0.5]], [1, 1])
     with pytest.raises(ValueError, match="negative"):
-        cohort.assign_optimal([[0.5]], [-1])
+        assignment.assign_optimal([[0.5]], [-1])
 
 
 # --- Database layer --------------------------------------------------------------
@@ -174,7 +176,7 @@ def test_pairs_without_shared_skill_or_with_oneself_are_forbidden(org, terraform
     pythonista = _seeker(org, python_skill)
     tf_mentor = _mentor(org, {terraform: 3})
 
-    data = cohort.cohort_fit_matrix(organization=org, seekers=[both, pythonista], mentors=[both, tf_mentor])
+    data = fit.cohort_fit_matrix(organization=org, seekers=[both, pythonista], mentors=[both, tf_mentor])
 
     assert [u.pk for u in data.seekers] == [both.pk, pythonista.pk]
     assert math.isnan(data.fit[0, 0])  # oneself
@@ -202,15 +204,15 @@ def test_pair_fit_is_the_weighted_mean_of_the_suggestion_factors(org, terraform)
         upper=0.97,
     )
 
-    data = cohort.cohort_fit_matrix(organization=org, seekers=[seeker], mentors=[strong, weak])
+    data = fit.cohort_fit_matrix(organization=org, seekers=[seeker], mentors=[strong, weak])
 
     assert data.factors["skill_fit"][0].tolist() == pytest.approx([1.0, 0.2])
     assert data.factors["responsiveness"][0, 0] == pytest.approx(0.8)
     assert data.factors["working_hours"][0, 0] == pytest.approx(1.0)  # 40 shared hours
     assert data.factors["working_hours"][0, 1] == pytest.approx(0.5)  # unknown on one side
     assert data.overlap_hours[0].tolist() == [40, -1]
-    weights = cohort.mp.WEIGHTS.as_dict()
-    expected = sum(weights[k] * data.factors[k][0, 0] for k in weights) / cohort.mp.WEIGHTS.total
+    weights = mp.WEIGHTS.as_dict()
+    expected = sum(weights[k] * data.factors[k][0, 0] for k in weights) / mp.WEIGHTS.total
     assert data.fit[0, 0] == pytest.approx(expected)
     assert data.fit[0, 0] > data.fit[0, 1]
 
@@ -223,11 +225,11 @@ def test_away_closed_or_full_mentors_get_no_slots(org, terraform):
     pair_engagement(org, mentor_user=full)
     free = _mentor(org, {terraform: 2}, capacity=1)
 
-    data = cohort.cohort_fit_matrix(organization=org, seekers=[seeker], mentors=[away, closed, full, free])
+    data = fit.cohort_fit_matrix(organization=org, seekers=[seeker], mentors=[away, closed, full, free])
 
     assert data.capacity_left.tolist() == [0, 0, 0, 1]
     assert data.mentor_problems == {0: "away", 1: "not open to mentoring", 2: "no capacity left"}
-    assert cohort.assign_optimal(data.fit, data.capacity_left).pairs[0][1] == 3
+    assert assignment.assign_optimal(data.fit, data.capacity_left).pairs[0][1] == 3
 
 
 def test_program_min_level_rule_forbids_weaker_expertise(org, terraform):
@@ -238,7 +240,7 @@ def test_program_min_level_rule_forbids_weaker_expertise(org, terraform):
     for user, role in ((seeker, "seeker"), (weak, "mentor"), (strong, "mentor")):
         ProgramParticipant.objects.create(program=program, user=user, role=role)
 
-    data = cohort.cohort_fit_matrix(program=program)
+    data = fit.cohort_fit_matrix(program=program)
 
     assert [u.pk for u in data.mentors] == [weak.pk, strong.pk]
     assert math.isnan(data.fit[0, 0])
@@ -249,7 +251,7 @@ def test_invalid_min_level_rule_names_the_field(org):
     program = ProgramFactory(organization=org, matching_rules={"min_level": 9})
 
     with pytest.raises(ValidationFailed) as error:
-        cohort.cohort_fit_matrix(program=program)
+        fit.cohort_fit_matrix(program=program)
 
     assert "matching_rules" in error.value.fields
 
@@ -259,7 +261,7 @@ def test_explicit_people_from_another_workspace_are_rejected_by_field(org, other
     seeker = _seeker(org, terraform)
 
     with pytest.raises(ValidationFailed) as error:
-        cohort.cohort_fit_matrix(organization=org, seekers=[seeker], mentors=[outsider])
+        fit.cohort_fit_matrix(organization=org, seekers=[seeker], mentors=[outsider])
 
     assert list(error.value.fields) == ["mentors"]
 
@@ -292,9 +294,9 @@ def test_loading_a_cohort_takes_the_same_number_of_queries_for_more_people(org):
     large = _population(org, skills, 7)
 
     with CaptureQueriesContext(connection) as few:
-        cohort.cohort_fit_matrix(organization=org, seekers=small[0], mentors=small[1])
+        fit.cohort_fit_matrix(organization=org, seekers=small[0], mentors=small[1])
     with CaptureQueriesContext(connection) as many:
-        data = cohort.cohort_fit_matrix(organization=org, seekers=large[0], mentors=large[1])
+        data = fit.cohort_fit_matrix(organization=org, seekers=large[0], mentors=large[1])
 
     assert len(few.captured_queries) == len(many.captured_queries) <= 6
     assert data.fit.shape == (7, 7)
@@ -324,12 +326,12 @@ def test_preview_explains_each_pair_and_compares_with_greedy(org, manager, progr
     b = _mentor(org, {python_skill: 4}, capacity=1)
     _enrol(program, seekers=[s1, s2, nobody], mentors=[a, b])
 
-    preview = cohort.cohort_assign(actor=manager, program=program.pk)
+    preview = cohorts.cohort_assign(actor=manager, program=program.pk)
 
     by_seeker = {p.seeker.pk: p for p in preview.pairs}
     assert by_seeker[s1.pk].mentor.pk == b.pk  # a is the only Terraform mentor s2 can have
     assert by_seeker[s2.pk].mentor.pk == a.pk
-    assert [f.key for f in by_seeker[s2.pk].factors] == list(cohort.FACTOR_KEYS)
+    assert [f.key for f in by_seeker[s2.pk].factors] == list(fit.FACTOR_KEYS)
     assert by_seeker[s1.pk].skills == [(python_skill.pk, "Python", 4)]
     assert [(u.pk, why) for u, why in preview.unassigned] == [
         (nobody.pk, "has no learning goals in this workspace")
@@ -344,9 +346,9 @@ def test_saving_a_preview_starts_one_engagement_per_pair(org, manager, program, 
     b = _mentor(org, {terraform: 3}, capacity=3)
     pair_engagement(org, mentor_user=b)
     _enrol(program, seekers=seekers, mentors=[a, b])
-    preview = cohort.cohort_assign(actor=manager, program=program)
+    preview = cohorts.cohort_assign(actor=manager, program=program)
 
-    engagements = cohort.cohort_save(actor=manager, preview=preview)
+    engagements = cohorts.cohort_save(actor=manager, preview=preview)
 
     assert len(engagements) == 3
     saved = Engagement.objects.filter(program=program)
@@ -365,11 +367,11 @@ def test_save_refuses_when_a_mentor_filled_up_since_the_preview(org, manager, pr
     seeker = _seeker(org, terraform)
     only = _mentor(org, {terraform: 5}, capacity=1)
     _enrol(program, seekers=[seeker], mentors=[only])
-    preview = cohort.cohort_assign(actor=manager, program=program)
+    preview = cohorts.cohort_assign(actor=manager, program=program)
     pair_engagement(org, mentor_user=only)
 
     with pytest.raises(Conflict) as error:
-        cohort.cohort_save(actor=manager, preview=preview)
+        cohorts.cohort_save(actor=manager, preview=preview)
 
     assert "preview" in error.value.fields
     assert not Engagement.objects.filter(program=program).exists()
@@ -379,8 +381,8 @@ def test_without_a_program_explicit_people_are_matched_and_enrolled_nowhere(org,
     seeker = _seeker(org, terraform)
     m = _mentor(org, {terraform: 4})
 
-    preview = cohort.cohort_assign(actor=manager, seekers=[seeker.pk], mentors=[m.pk])
-    [engagement] = cohort.cohort_save(actor=manager, preview=preview)
+    preview = cohorts.cohort_assign(actor=manager, seekers=[seeker.pk], mentors=[m.pk])
+    [engagement] = cohorts.cohort_save(actor=manager, preview=preview)
 
     assert engagement.program is None
     assert engagement.kind == EngagementKind.SITUATIONAL
@@ -389,31 +391,31 @@ def test_without_a_program_explicit_people_are_matched_and_enrolled_nowhere(org,
 
 def test_only_talent_managers_can_match_a_cohort(org, program, seeker):
     with pytest.raises(PermissionDenied):
-        cohort.cohort_assign(actor=seeker, program=program)
+        cohorts.cohort_assign(actor=seeker, program=program)
 
 
 def test_a_program_of_another_workspace_reads_as_missing(org, other_org, manager):
     elsewhere = ProgramFactory(organization=other_org)
 
     with pytest.raises(NotFound):
-        cohort.cohort_assign(actor=manager, program=elsewhere.pk)
+        cohorts.cohort_assign(actor=manager, program=elsewhere.pk)
 
 
 def test_a_group_program_cannot_be_cohort_matched(org, manager):
     group = ProgramFactory(organization=org, kind=EngagementKind.GROUP, default_duration_days=30)
 
     with pytest.raises(ValidationFailed) as error:
-        cohort.cohort_assign(actor=manager, program=group)
+        cohorts.cohort_assign(actor=manager, program=group)
 
     assert "program" in error.value.fields
 
 
 def test_saving_an_empty_preview_is_refused_and_writes_nothing(org, manager, program):
     _enrol(program, seekers=[member(org)], mentors=[mentor(org)])
-    preview = cohort.cohort_assign(actor=manager, program=program)
+    preview = cohorts.cohort_assign(actor=manager, program=program)
 
     with pytest.raises(ValidationFailed):
-        cohort.cohort_save(actor=manager, preview=preview)
+        cohorts.cohort_save(actor=manager, preview=preview)
 
     assert not Engagement.objects.exists()
     assert not AuditEntry.objects.filter(action="program.cohort_matched").exists()
@@ -425,12 +427,12 @@ def test_everyone_matched_is_notified_unless_the_manager_announces_later(org, ma
     seeker = _seeker(org, terraform)
     m = _mentor(org, {terraform: 4})
     _enrol(program, seekers=[seeker], mentors=[m])
-    preview = cohort.cohort_assign(actor=manager, program=program)
+    preview = cohorts.cohort_assign(actor=manager, program=program)
 
-    cohort.cohort_save(actor=manager, preview=preview, announce=False)
+    cohorts.cohort_save(actor=manager, preview=preview, announce=False)
     assert not Notification.objects.filter(kind="engagement.started").exists()
 
-    cohort.cohort_announce(preview=preview)
+    cohorts.cohort_announce(preview=preview)
     assert set(
         Notification.objects.filter(kind="engagement.started").values_list("recipient_id", flat=True)
     ) == {
@@ -443,12 +445,12 @@ def test_save_refuses_when_a_mentor_went_away_since_the_preview(org, manager, pr
     seeker = _seeker(org, terraform)
     m = _mentor(org, {terraform: 5})
     _enrol(program, seekers=[seeker], mentors=[m])
-    preview = cohort.cohort_assign(actor=manager, program=program)
+    preview = cohorts.cohort_assign(actor=manager, program=program)
     m.profile.is_away = True
     m.profile.save(update_fields=["is_away"])
 
     with pytest.raises(Conflict):
-        cohort.cohort_save(actor=manager, preview=preview)
+        cohorts.cohort_save(actor=manager, preview=preview)
 
     assert not Engagement.objects.exists()
 
@@ -461,9 +463,9 @@ def test_saving_takes_the_same_number_of_queries_for_more_pairs(org, manager, te
             seekers=[_seeker(org, terraform) for _ in range(n)],
             mentors=[_mentor(org, {terraform: 3}) for _ in range(n)],
         )
-        preview = cohort.cohort_assign(actor=manager, program=program)
+        preview = cohorts.cohort_assign(actor=manager, program=program)
         with CaptureQueriesContext(connection) as queries:
-            saved = cohort.cohort_save(actor=manager, preview=preview, announce=False)
+            saved = cohorts.cohort_save(actor=manager, preview=preview, announce=False)
         assert len(saved) == n
         return len(queries.captured_queries)
 
