@@ -2,11 +2,7 @@
 request that never asks costs no query). Reads and checks live in ``accounts.access``
 (``membership_of``)."""
 
-from accounts.access import lazy_membership, membership_of
-
-# ``membership_of`` lives in ``accounts.access``; the re-export keeps the views of
-# mentoring.engagements, trust and dashboard working until they import it from there.
-__all__ = ["WorkspaceMiddleware", "membership_of"]
+from accounts.access import lazy_membership
 
 
 class WorkspaceMiddleware:

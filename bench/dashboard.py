@@ -405,10 +405,12 @@ def check_same_figures(data: dict, params: dict) -> None:
     returns with the overview's before timing anything (a mismatch stops the run)."""
     from django.db import connection
 
+    from accounts.access import require_talent_manager
     from dashboard import overview as dashboard
+    from dashboard.period import resolve_period
 
-    period = dashboard.resolve_period(days=90)
-    figures = dashboard.overview(dashboard.require_manager(data["manager"]), period)
+    period = resolve_period(days=90)
+    figures = dashboard.overview(require_talent_manager(data["manager"]), period)
     with connection.cursor() as cursor:
         cursor.execute(RAW_SQL[0], params)
         active_now, active_before, *_ = cursor.fetchone()
@@ -433,11 +435,11 @@ def measure(data: dict, runs: int) -> dict:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from dashboard import overview as dashboard
+    from dashboard.period import resolve_period
 
     client = Client()
     client.force_login(data["manager"])
-    period = dashboard.resolve_period(days=90)  # whole UTC days, today included
+    period = resolve_period(days=90)  # whole UTC days, today included
     params = {
         "org": data["org"].pk,
         "end": period.end,

@@ -58,109 +58,20 @@ from scratch import log, recreate_database, scratch_database, setup_django  # no
 
 FULL = {"people": 500, "skills": 20, "questions": 300, "days": 5, "tail_days": 2, "sweep_minutes": 5}
 QUICK = {"people": 120, "skills": 8, "questions": 50, "days": 2, "tail_days": 1, "sweep_minutes": 15}
-ZONES = [
-    "America/Los_Angeles",
-    "America/New_York",
-    "Europe/London",
-    "Europe/Berlin",
-    "Asia/Kolkata",
-    "Asia/Tokyo",
-    "Australia/Sydney",
-]
-SKILL_NAMES = [
-    "Terraform",
-    "Kubernetes",
-    "Python",
-    "Django",
-    "PostgreSQL",
-    "React",
-    "TypeScript",
-    "Rust",
-    "Kafka",
-    "Spark",
-    "Figma",
-    "Accessibility",
-    "Security",
-    "Networking",
-    "Golang",
-    "Swift",
-    "Kotlin",
-    "Pricing",
-    "Negotiation",
-    "Statistics",
-]
-COMPETENT = 0.7  # "truly competent" in a skill
-ANSWERS_IF = 0.45  # a routed person answers (rather than passes) at this true competence
-GOOD_ANSWER = 0.6  # the asker accepts an answer from someone this competent
-ACCEPT_AFTER = timedelta(minutes=20)
-RESOLVE_AFTER = timedelta(days=1)
-ONLINE_SHARE = 0.75
-REFER_SHARE = 0.3
-TARGETS = {"answered": 0.90, "median_working_minutes": 10.0, "competent_in_wave1": 0.80}
-
-
-# --- the hidden world ----------------------------------------------------------------
-
-
-@dataclass
-class Person:
-    index: int
-    zone: str
-    start_hour: int
-    responsiveness: float
-    competence: dict[int, float]  # skill index -> true competence
-    declared: dict[int, int]  # skill index -> declared level
-    headline_skill: int | None = None
-    user_id: int = 0
-    mask: int = 0
-
-
-def make_world(size: dict, rng: random.Random) -> list[Person]:
-    people = []
-    skills = list(range(size["skills"]))
-    for index in range(size["people"]):
-        person = Person(
-            index=index,
-            zone=rng.choice(ZONES),
-            start_hour=rng.choice([8, 9, 9, 10]),
-            responsiveness=rng.betavariate(4, 1.8),
-            competence={},
-            declared={},
-        )
-        for skill in rng.sample(skills, rng.choice([1, 2, 2, 3])):
-            truth = min(max(rng.gauss(0.55, 0.22), 0.02), 0.99)
-            level = min(max(round(truth * 5 + rng.gauss(0, 0.5)), 1), 5)
-            if rng.random() < 0.15:
-                level = min(level + 2, 5)  # overclaims
-            person.competence[skill] = truth
-            person.declared[skill] = level
-        if rng.random() < 0.10:
-            hidden = rng.choice([s for s in skills if s not in person.competence])
-            person.competence[hidden] = rng.uniform(0.72, 0.95)
-            person.headline_skill = hidden
-        people.append(person)
-    return people
-
-
-def make_questions(size: dict, people: list[Person], rng: random.Random, start: datetime) -> list[dict]:
-    """(asker, skill, moment) — asked during the asker's own working hours on a weekday."""
-    from zoneinfo import ZoneInfo
-
-    plan = []
-    for _ in range(size["questions"]):
-        asker = rng.choice(people)
-        skill = rng.randrange(size["skills"])
-        day = rng.randrange(size["days"])
-        tz = ZoneInfo(asker.zone)
-        local_day = (start + timedelta(days=day)).astimezone(tz).date()
-        if local_day.weekday() >= 5:
-            local_day -= timedelta(days=local_day.weekday() - 4)
-        local = datetime(local_day.year, local_day.month, local_day.day, asker.start_hour, tzinfo=tz)
-        moment = (local + timedelta(minutes=rng.randrange(8 * 60))).astimezone(UTC)
-        plan.append({"asker": asker.index, "skill": skill, "at": max(moment, start)})
-    plan.sort(key=lambda q: q["at"])
-    return plan
-
+from routing_world import (  # noqa: E402
+    ACCEPT_AFTER,
+    ANSWERS_IF,
+    COMPETENT,
+    GOOD_ANSWER,
+    ONLINE_SHARE,
+    REFER_SHARE,
+    RESOLVE_AFTER,
+    SKILL_NAMES,
+    TARGETS,
+    Person,
+    make_questions,
+    make_world,
+)
 
 # --- the database side -----------------------------------------------------------------
 
@@ -250,11 +161,9 @@ class Simulation:
     def install(self):
         from messaging.routing import tasks
         from messaging.routing import waves as routing
-        from messaging.sockets import events
 
         sim = self
         routing.presence.presence_of = self.presence_of
-        events._send_now = lambda group, event: None  # no sockets here: skip the doorbells
         tasks.routing_start.delay = lambda question_id: routing.routing_start(question_id)
 
         def escalate_later(args, countdown=0, **kwargs):
@@ -557,10 +466,13 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
     plan = make_questions(size, world, rng, start)
     log(f"{db_kind}: {size['people']} people, {size['questions']} questions from {start:%Y-%m-%d}")
 
-    from messaging.sockets import events
+    # no sockets here: without a channel layer every doorbell is a no-op
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {}
+    channel_layers.backends.clear()
 
     real = (
-        events._send_now,
         routing.rank_candidates,
         routing.presence.presence_of,
         tasks.routing_start.delay,
@@ -577,7 +489,6 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
             sim.run(org, skills)
         finally:
             (
-                events._send_now,
                 routing.rank_candidates,
                 routing.presence.presence_of,
                 tasks.routing_start.delay,

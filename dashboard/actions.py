@@ -34,8 +34,7 @@ from mentoring.engagements.selectors import mentor_load
 from mentoring.engagements.services.engagements import engagement_cancel, engagement_link, extension_apply
 from mentoring.engagements.services.invitations import (
     invitation_expire,
-    invitation_send_next,
-    notify_invitation_withdrawn,
+    invitation_withdraw,
 )
 from mentoring.models import Engagement, Invitation, MentoringRequest, Participant
 from messaging.models import Question, RoutingAttempt
@@ -319,11 +318,7 @@ def attention_reassign(*, manager, invitation_id, reason: str = "") -> Mentoring
         if invitation.expires_at is not None and invitation.expires_at <= clock.now():
             invitation_expire(invitation_id=invitation.pk)
         else:
-            invitation.state = Invitation.State.WITHDRAWN
-            invitation.responded_at = clock.now()
-            invitation.save(update_fields=["state", "responded_at"])
-            notify_invitation_withdrawn(invitation, because="a talent manager passed the request on")
-            invitation_send_next(request)
+            invitation_withdraw(actor=manager, invitation_id=invitation.pk, reason=reason)
         request.refresh_from_db()
         next_live = Invitation.objects.filter(request=request, state__in=Invitation.LIVE_STATES).first()
         audit_dashboard(

@@ -7,9 +7,6 @@ period ``dashboard.period``.
 
 from __future__ import annotations
 
-# ``require_manager`` and ``resolve_period`` are here too for bench/dashboard.py, which
-# reads the overview through this module alone.
-from accounts.access import require_talent_manager as require_manager  # noqa: F401
 from accounts.models import Membership
 from dashboard.charts import charts
 from dashboard.figures import (
@@ -23,7 +20,7 @@ from dashboard.figures import (
     network_question_figures,
     request_figures,
 )
-from dashboard.period import Period, resolve_period  # noqa: F401
+from dashboard.period import Period
 
 
 def overview(membership: Membership, period: Period, *, summary: dict | None = None) -> dict[str, Figure]:

@@ -9,7 +9,6 @@ another workspace", so ids of other workspaces cannot be probed.
 from allauth.account.models import EmailAddress
 from django.db.models import Q, QuerySet
 
-from accounts.access import require_talent_manager  # noqa: F401  (see below)
 from accounts.models import (
     AuditEntry,
     InviteLink,
@@ -18,9 +17,6 @@ from accounts.models import (
     WorkspaceDomain,
 )
 from core.errors import NotFound
-
-# ``require_talent_manager`` lives in ``accounts.access``; the import above keeps
-# ``dashboard.overview`` working until it imports it from there. Remove it then.
 
 
 def verified_email_domains(user) -> list[str]:

@@ -10,21 +10,12 @@ from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Skill
-from core.errors import DomainError
-from core.html_errors import form_error
 from mentoring.models import MAX_INVITATIONS_PER_REQUEST, EngagementKind, MentoringRequest
 
 SKILL_FIELDS = ("primary_skill", "second_skill", "third_skill")  # names end in "skill": the
 # autocomplete view reads the value of the field that asked by that suffix.
 RANK_FIELDS = ("first", "second", "third")
 RANK_LABELS = {"first": "1st choice", "second": "2nd choice", "third": "3rd choice"}
-
-
-def apply_domain_error(form: forms.Form, error: DomainError) -> None:
-    """``core.html_errors.form_error`` under its old name, for the pages that still import
-    it from here (``messaging.qa.views``, ``messaging.routing.views``); new code calls
-    ``form_error``."""
-    form_error(form, error)
 
 
 def _aware(value, tz_name: str):

@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from accounts.models import AuditEntry
 from tests.browser.login import log_in_through_form
+from tests.dashboard.test_overview import build_workspace
 from tests.factories import talent_manager
-from tests.mentoring.test_dashboard import build_workspace
 
 
 def test_a_manager_opens_the_overview_and_the_charts_render(page, axe_check):

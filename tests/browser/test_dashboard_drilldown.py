@@ -7,8 +7,8 @@ from datetime import date
 from playwright.sync_api import expect
 
 from tests.browser.login import log_in_through_form
+from tests.dashboard.test_overview import JUNE_QUERY, _snapshot, build_workspace
 from tests.factories import talent_manager
-from tests.mentoring.test_dashboard import JUNE_QUERY, _snapshot, build_workspace
 
 
 def test_a_manager_sees_the_new_charts_and_drills_into_the_engagements(page, axe_check):

@@ -10,8 +10,10 @@ from playwright.sync_api import expect
 from accounts.models import AuditEntry
 from messaging.models import Notification
 from tests.browser.login import log_in_through_form
+from tests.dashboard import test_attention as test_dashboard_attention
+from tests.dashboard import test_network as test_dashboard_network
+from tests.dashboard import test_skills as test_dashboard_skills
 from tests.factories import talent_manager
-from tests.mentoring import test_dashboard_attention, test_dashboard_network, test_dashboard_skills
 
 
 def test_a_manager_explores_the_network_skills_attention_and_exports(page, axe_check):

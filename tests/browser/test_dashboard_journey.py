@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 from accounts.models import AuditEntry
 from mentoring.models import CohortDraft, Engagement, Participant, ProgramParticipant
 from tests.browser.login import log_in_through_form
+from tests.dashboard.test_overview import build_workspace
 from tests.factories import ExpertiseFactory, LearningGoalFactory, SkillFactory, member, talent_manager
 from tests.mentoring.factories import mentor
-from tests.mentoring.test_dashboard import build_workspace
 
 BAD_REQUEST = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
 

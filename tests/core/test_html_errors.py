@@ -30,8 +30,11 @@ def missing(request):
     raise NotFound("No such engagement.")
 
 
+FORBIDDEN_MESSAGE = "Only a talent manager of this workspace can do that."
+
+
 def forbidden(request):
-    raise PermissionDenied("Only a talent manager of this workspace can do that.")
+    raise PermissionDenied(FORBIDDEN_MESSAGE)
 
 
 def conflicting(request):
@@ -73,11 +76,13 @@ def test_not_found_becomes_the_404_page(client, method):
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_permission_denied_becomes_the_403_page(client, method):
+def test_permission_denied_becomes_the_403_page_with_the_reason(client, method):
     response = getattr(client, method)("/test-errors/forbidden/")
 
     assert response.status_code == 403
-    assert "Talent managers only" in response.content.decode()
+    page = response.content.decode()
+    assert "Not allowed" in page
+    assert FORBIDDEN_MESSAGE in page
 
 
 def test_a_conflict_on_post_goes_back_to_the_page_in_next_with_the_message_and_its_details(client):

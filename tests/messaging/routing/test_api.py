@@ -176,7 +176,7 @@ def test_the_inbox_lists_my_requests_with_a_constant_number_of_queries(
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_the_asker_watches_progress_live():
-    from tests.messaging.test_consumers import TIMEOUT, connect, next_frame
+    from tests.messaging.sockets.client import TIMEOUT, connect, next_frame
 
     def setup():
         org = OrganizationFactory()

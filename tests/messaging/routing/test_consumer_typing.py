@@ -11,7 +11,7 @@ from messaging.sockets import consumers
 from tests.factories import OrganizationFactory, member
 from tests.messaging.factories import engagement_chat
 from tests.messaging.routing.test_views import routed_question
-from tests.messaging.test_consumers import TIMEOUT, connect, next_frame, nothing_more
+from tests.messaging.sockets.client import TIMEOUT, connect, next_frame, nothing_more
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
