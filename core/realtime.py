@@ -4,7 +4,7 @@ The database is the record; a send only tells open sockets to look. Sends never
 raise: a layer that is down costs latency (clients resume from the database), never
 the write that caused it. ``*_on_commit`` sends only once the data is durable
 (Zulip's ``send_event_on_commit``). Event types are handled by
-``messaging.sockets.consumers``; the frames on the wire are documented in docs/api.md.
+``messaging.sockets.consumers``; the frames on the wire are documented in docs/messaging.md.
 """
 
 import asyncio

@@ -1,4 +1,4 @@
-"""Conversations and messages (protocol: docs/api.md).
+"""Conversations and messages (protocol: docs/messaging.md).
 
 A conversation belongs to an engagement today (one per engagement) and to a
 question later (``Kind.QUESTION``, its own nullable foreign key then). Every
@@ -277,7 +277,7 @@ class Question(models.Model):
     )
     created_at = models.DateTimeField(default=now)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    # --- routing ("ask the network", messaging/routing/engine.py); idle for engagement questions
+    # --- routing ("ask the network", messaging/routing/); idle for engagement questions
     routing_state = models.CharField(max_length=10, choices=RoutingState.choices, default=RoutingState.IDLE)
     routing_wave = models.PositiveSmallIntegerField(default=0)  # the last wave sent
     next_wave_at = models.DateTimeField(null=True, blank=True)
@@ -360,7 +360,7 @@ class AnswerVote(models.Model):
 
 
 class RoutingAttempt(models.Model):
-    """One person asked to answer one network question (messaging/routing/engine.py).
+    """One person asked to answer one network question (messaging/routing/).
 
     Created when the candidate is notified (a wave, or a referral), with the score
     and its breakdown at that moment; ``outcome`` moves once from pending to a

@@ -271,7 +271,7 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Tandem API",
-    "DESCRIPTION": "Mentoring in the networked workplace. Real-time protocol: see docs/api.md.",
+    "DESCRIPTION": "Mentoring in the networked workplace. Real-time protocol: see docs/messaging.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
@@ -357,7 +357,7 @@ TANDEM_DIRECTORY_PAGE_SIZE = 20
 TANDEM_NOTIFICATION_EMAIL_DELAY_MINUTES = env.int(
     "TANDEM_NOTIFICATION_EMAIL_DELAY_MINUTES", default=0 if TESTING else 30
 )
-# "Ask the network" routing (messaging/routing/engine.py, docs/api.md "Routing").
+# "Ask the network" routing (messaging/routing/, docs/messaging.md "Routing").
 ROUTING_WAVE_SIZE = env.int("ROUTING_WAVE_SIZE", default=3)  # people notified per wave
 ROUTING_WAVE_DELAY_SECONDS = env.int("ROUTING_WAVE_DELAY_SECONDS", default=600)  # until the next wave
 ROUTING_MAX_WAVES = env.int("ROUTING_MAX_WAVES", default=5)

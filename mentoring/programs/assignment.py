@@ -1,4 +1,4 @@
-"""Cohort assignment: the pure core of bulk matching (docs/matching.md, "Cohort matching").
+"""Cohort assignment: the pure core of bulk matching (docs/programs.md, "Cohort matching").
 
 Works on a fit matrix (seekers × mentors, values in [0, 1], ``None`` / NaN / −inf for
 forbidden pairs) and per-mentor capacities, with no database: ``assign_optimal``

@@ -1,5 +1,5 @@
 """Cohort (bulk) matching services: many seekers to many mentors with mentor capacity
-(docs/matching.md, "Cohort matching").
+(docs/programs.md, "Cohort matching").
 
 ``cohort_assign`` previews a cohort (reads only): the program's pairs scored by
 ``mentoring.programs.fit.cohort_fit_matrix``, assigned optimally and greedily by

@@ -1,6 +1,6 @@
 """Enrolling a program's participants from a CSV upload (``email,role``), all or nothing:
 the whole file is checked first, then every row is enrolled in one transaction, or
-nothing is and every problem is listed per row (docs/matching.md, "Programs and
+nothing is and every problem is listed per row (docs/programs.md, "Programs and
 cohorts UI")."""
 
 from __future__ import annotations

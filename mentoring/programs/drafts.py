@@ -1,5 +1,5 @@
 """Cohort drafts: a bulk-matching result a talent manager adjusts before publishing it
-(docs/matching.md, "Programs and cohorts UI").
+(docs/programs.md, "Programs and cohorts UI").
 
 ``draft_run`` stores the optimal assignment of ``cohort_assign`` as the program's open
 ``CohortDraft``; ``draft_reassign`` / ``draft_swap`` / ``draft_discard`` adjust it under

@@ -1,5 +1,5 @@
 """Cohort fit: every seeker × mentor pair of a program scored, in a constant number of
-queries (docs/matching.md, "Cohort matching").
+queries (docs/programs.md, "Cohort matching").
 
 ``cohort_fit_matrix`` loads a program's (or explicit) seekers and mentors and scores
 every pair with the factors and weights of mentor suggestions

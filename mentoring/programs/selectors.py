@@ -1,4 +1,4 @@
-"""Reads behind /manage/programs/ (docs/matching.md, "Programs and cohorts UI"): programs,
+"""Reads behind /manage/programs/ (docs/programs.md, "Programs and cohorts UI"): programs,
 their participants and their cohort drafts, always scoped to the acting talent
 manager's workspace (``Membership``): a program or draft of another workspace is the
 same ``NotFound`` as a missing one. The figures of a program are

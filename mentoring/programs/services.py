@@ -1,4 +1,4 @@
-"""Program writes for talent managers behind /manage/programs/ (docs/matching.md,
+"""Program writes for talent managers behind /manage/programs/ (docs/programs.md,
 "Programs and cohorts UI"): creating and changing programs and enrolling people.
 
 Every function takes the acting manager's ``Membership`` (the views get it from

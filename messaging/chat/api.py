@@ -3,7 +3,7 @@ pagination by seq, send (idempotent on client_id), edit, delete, read marks.
 
 Adapters only: parse with an input serializer, call one selector or service,
 serialize with an output serializer. Errors go through core.api_errors;
-real-time delivery of the same messages is the socket (docs/api.md).
+real-time delivery of the same messages is the socket (docs/messaging.md).
 """
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema

@@ -2,7 +2,7 @@
 
 Adapters only (parse, call one selector or service, serialize); errors go through
 core.api_errors. The same notifications arrive live over /ws/ as
-``notification`` frames (docs/api.md "Notifications").
+``notification`` frames (docs/messaging.md "Notifications").
 """
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema

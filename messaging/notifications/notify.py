@@ -7,7 +7,7 @@
 deliveries of that row:
 
 - live: after commit, ``notification.new`` on the recipient's ``user.<id>`` group
-  (``core.realtime``; the consumer forwards the frame; docs/api.md "Notifications");
+  (``core.realtime``; the consumer forwards the frame; docs/messaging.md "Notifications");
 - e-mail: when still unread ``unread_email_delay_minutes`` after it was created
   (``messaging.notifications.tasks.notification_email_if_unread`` with that
   countdown, plus a beat sweep as the safety net: ``messaging.notifications.emails``);

@@ -26,7 +26,7 @@ def access_notification(user, notification_id) -> Notification:
 
 
 def notification_data(notification: Notification) -> dict:
-    """A notification as the REST API shows it (docs/api.md "Notifications")."""
+    """A notification as the REST API shows it (docs/messaging.md "Notifications")."""
     return {
         "id": notification.pk,
         "kind": notification.kind,

@@ -1,4 +1,4 @@
-"""REST API of "ask the network" routing (mounted under /api/; docs/api.md "Routing").
+"""REST API of "ask the network" routing (mounted under /api/; docs/messaging.md "Routing").
 
 Adapters only: parse, call one selector (``messaging.routing.selectors``) or service
 (``messaging.routing.replies``), serialize. Scores and breakdowns are shown to the

@@ -1,4 +1,4 @@
-"""How well a person fits a network question (DESIGN §6; docs/api.md "Routing").
+"""How well a person fits a network question (DESIGN §6; docs/messaging.md "Routing").
 
 Everyone the wave may ask (``messaging.routing.waves.rank_candidates`` applies the
 hard filters) whose expertise or profile matches the question gets

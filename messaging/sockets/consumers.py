@@ -1,4 +1,4 @@
-"""The one WebSocket per browser tab, at /ws/ (protocol: docs/api.md).
+"""The one WebSocket per browser tab, at /ws/ (protocol: docs/messaging.md).
 
 Authenticated from the Django session (close code 4401 otherwise); the origin
 is checked by AllowedHostsOriginValidator in mentoring/config/asgi.py. Bad frames get
@@ -120,7 +120,7 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
     async def handle_ping(self, content):
         await self.send_json({"type": "pong", "ref": content.get("ref")})
 
-    # --- chat (docs/api.md) -----------------------------------------------------
+    # --- chat (docs/messaging.md) -----------------------------------------------------
     async def handle_message_send(self, content):
         ref = content.get("ref")
         if not await self.require(content, "conversation", "client_id", "body"):

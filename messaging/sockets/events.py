@@ -38,7 +38,7 @@ def membership_changed_on_commit(*, user_id: int, conversation_id: int, joined: 
     )
 
 
-# --- frames (the wire format, documented in docs/api.md) ----------------------
+# --- frames (the wire format, documented in docs/messaging.md) ----------------------
 
 
 def message_data(message) -> dict:

@@ -8,7 +8,7 @@
 // same attributes, same time format, same body markup.
 //
 // The body goes in as the server's `body_html` only, never as `body` (the
-// markdown as written): docs/api.md — "body_html is sanitized (markdown-it-py
+// markdown as written): docs/messaging.md — "body_html is sanitized (markdown-it-py
 // without raw HTML, then nh3 with an allow-list) … clients may insert it as
 // HTML". It is the same stored field the history renders with |safe. What
 // someone just typed (the local echo) only ever goes in as text.
@@ -27,7 +27,7 @@ export class MessageMarkup {
     return document.importNode(template.content.querySelector(".chat-message"), true);
   }
 
-  // A message object of the protocol (docs/api.md "A message object") → <li>.
+  // A message object of the protocol (docs/messaging.md "A message object") → <li>.
   render(message) {
     const deleted = Boolean(message.deleted_at);
     const node = this.clone(deleted);

@@ -1,4 +1,4 @@
-// Live chat over the tab's one socket (./socket.js; protocol: docs/api.md).
+// Live chat over the tab's one socket (./socket.js; protocol: docs/messaging.md).
 //
 // Upgrades the server-rendered chat panel ([data-chat], templates/messaging/
 // _chat_panel_body.html): resumes from the last seq seen after every `hello`,

@@ -2,7 +2,7 @@
 //
 // The count is rendered by the server (works without JS). This module listens on
 // the tab's socket (./socket.js) for `notification` and `notification.count`
-// frames (docs/api.md "Notifications") and announces new ones in a polite live
+// frames (docs/messaging.md "Notifications") and announces new ones in a polite live
 // region. After every `hello` it re-reads the count over REST (whatever arrived
 // while the socket was away), and again when the tab becomes visible and every
 // minute: a wake-up sent by another process over the in-memory channel layer

@@ -1,4 +1,4 @@
-// "Ask the network", live (protocol: docs/api.md "Ask the network").
+// "Ask the network", live (protocol: docs/messaging.md "Ask the network").
 //
 // Uses the tab's one socket (./socket.js, shared with the chat and the bell):
 // - the answer box ([data-answer-typing]) sends `answer.typing` while someone

@@ -1,4 +1,4 @@
-// The tab's one WebSocket to /ws/ (protocol: docs/api.md "The socket").
+// The tab's one WebSocket to /ws/ (protocol: docs/messaging.md "The socket").
 //
 // Every module that talks to the server live imports this one: an ES module is
 // evaluated once per URL and document, so the chat, the bell and "ask the

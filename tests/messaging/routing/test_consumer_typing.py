@@ -1,4 +1,4 @@
-"""`answer.typing` on /ws/ (docs/api.md "Ask the network"): a routed candidate
+"""`answer.typing` on /ws/ (docs/messaging.md "Ask the network"): a routed candidate
 typing an answer reaches the asker as a `question.progress` frame; bad frames
 and questions the sender cannot see get error frames, and the socket stays open."""
 

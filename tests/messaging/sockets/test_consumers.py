@@ -1,4 +1,4 @@
-"""The chat protocol on /ws/ (docs/api.md), end to end through mentoring.config.asgi:
+"""The chat protocol on /ws/ (docs/messaging.md), end to end through mentoring.config.asgi:
 session cookie + Origin, the real services and database, and whatever channel
 layer the settings give (in-memory by default, Redis with REDIS_URL)."""
 
