@@ -10,11 +10,11 @@ registered with the worker by ``mentoring.apps.MentoringConfig.ready``.
 import logging
 from datetime import timedelta
 
-from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
 from core import clock
+from core.tasks import idempotent_task
 from mentoring.engagements import selectors
 from mentoring.engagements.services.commitments import commitment_prompt_overdue
 from mentoring.engagements.services.engagement_deadlines import (
@@ -28,12 +28,9 @@ from mentoring.engagements.services.invitations import invitation_expire
 logger = logging.getLogger("mentoring.tasks")
 
 ENGAGEMENT_TASK = {
-    "ignore_result": True,
-    "acks_late": True,
     "time_limit": 120,
     "soft_time_limit": 100,
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": True,
+    "retry_on": (OperationalError,),
     "retry_backoff_max": 600,
     "max_retries": 5,
 }
@@ -44,7 +41,7 @@ def _reminder_lead() -> timedelta:
     return timedelta(hours=float(getattr(settings, "TANDEM_ENGAGEMENT_REMINDER_HOURS", 48)))
 
 
-@shared_task(name="mentoring.invitation_timeout", **ENGAGEMENT_TASK)
+@idempotent_task(name="mentoring.invitation_timeout", **ENGAGEMENT_TASK)
 def invitation_timeout(invitation_id: int) -> None:
     """Expire one invitation if its deadline passed and cascade to the next choice.
 
@@ -54,7 +51,7 @@ def invitation_timeout(invitation_id: int) -> None:
     invitation_expire(invitation_id=invitation_id)
 
 
-@shared_task(name="mentoring.expire_invitations", **ENGAGEMENT_TASK)
+@idempotent_task(name="mentoring.expire_invitations", **ENGAGEMENT_TASK)
 def expire_invitations() -> int:
     """Beat sweep: expire every live invitation past its deadline (catches lost countdowns)."""
     due = selectors.invitations_due_to_expire().order_by("expires_at")
@@ -67,7 +64,7 @@ def expire_invitations() -> int:
     return len(ids)
 
 
-@shared_task(name="mentoring.move_engagements", **ENGAGEMENT_TASK)
+@idempotent_task(name="mentoring.move_engagements", **ENGAGEMENT_TASK)
 def move_engagements() -> int:
     """Beat: active engagements past their end wrap up (or expire if nobody engaged);
     wrapping-up ones complete when the feedback window closed. Returns moves tried."""
@@ -87,7 +84,7 @@ def move_engagements() -> int:
     return len(due) + len(closing)
 
 
-@shared_task(name="mentoring.remind_engagements_ending", **ENGAGEMENT_TASK)
+@idempotent_task(name="mentoring.remind_engagements_ending", **ENGAGEMENT_TASK)
 def remind_engagements_ending() -> int:
     """Beat: remind participants of active engagements ending within
     TANDEM_ENGAGEMENT_REMINDER_HOURS (default 48), once per end date."""
@@ -104,7 +101,7 @@ def remind_engagements_ending() -> int:
     return sent
 
 
-@shared_task(name="mentoring.prompt_overdue_commitments", **ENGAGEMENT_TASK)
+@idempotent_task(name="mentoring.prompt_overdue_commitments", **ENGAGEMENT_TASK)
 def prompt_overdue_commitments() -> int:
     """Beat: ask counterparts to confirm overdue open commitments, once each."""
     ids = list(selectors.overdue_commitments().order_by("due_at").values_list("pk", flat=True)[:SWEEP_BATCH])
@@ -117,7 +114,7 @@ def prompt_overdue_commitments() -> int:
     return prompted
 
 
-@shared_task(name="mentoring.record_revealed_feedback", **ENGAGEMENT_TASK)
+@idempotent_task(name="mentoring.record_revealed_feedback", **ENGAGEMENT_TASK)
 def record_revealed_feedback() -> int:
     """Beat: turn feedback whose double blind lifted (7 days after the end) into trust evidence."""
     revealed = selectors.feedback_awaiting_evidence().order_by("pk")
