@@ -87,30 +87,17 @@ def _clean_profile_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
 
-    if "full_name" in fields:
-        value = _clean_text(
-            fields["full_name"],
-            field="full_name",
-            label="Your name",
-            limit=FULL_NAME_MAX_CHARS,
-            errors=errors,
-        )
+    # (field, label, limit, one line: white space folded)
+    for name, label, limit, one_line in (
+        ("full_name", "Your name", FULL_NAME_MAX_CHARS, True),
+        ("headline", "The headline", HEADLINE_MAX_CHARS, True),
+        ("bio", "The bio", BIO_MAX_CHARS, False),
+    ):
+        if name not in fields:
+            continue
+        value = _clean_text(fields[name], field=name, label=label, limit=limit, errors=errors)
         if value is not None:
-            cleaned["full_name"] = " ".join(value.split())
-    if "headline" in fields:
-        value = _clean_text(
-            fields["headline"],
-            field="headline",
-            label="The headline",
-            limit=HEADLINE_MAX_CHARS,
-            errors=errors,
-        )
-        if value is not None:
-            cleaned["headline"] = " ".join(value.split())
-    if "bio" in fields:
-        value = _clean_text(fields["bio"], field="bio", label="The bio", limit=BIO_MAX_CHARS, errors=errors)
-        if value is not None:
-            cleaned["bio"] = value
+            cleaned[name] = " ".join(value.split()) if one_line else value
     if "timezone" in fields:
         try:
             cleaned["timezone"] = wh.validate_timezone(str(fields["timezone"] or "").strip())
