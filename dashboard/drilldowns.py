@@ -177,6 +177,12 @@ class ActivePerson:
     commitments: int
 
 
+def _totals_by(queryset, key: str, total=None) -> dict:
+    """{key value: total} over ``queryset`` (a row count unless ``total`` says otherwise)."""
+    total = total if total is not None else Count("id")
+    return dict(queryset.order_by().values(key).annotate(n=total).values_list(key, "n"))
+
+
 class ActivePeople:
     """The people behind "active members", as a sequence Django's ``Paginator`` can page:
     the count and each page's ids come from the same UNION as the figure (ordered by id),
@@ -202,33 +208,27 @@ class ActivePeople:
         if not ids:
             return []
         org, period = self.membership.organization_id, self.period
-        messages = dict(
+        messages = _totals_by(
             MessageActivityDay.objects.filter(
                 organization_id=org,
                 author_id__in=ids,
                 day__gte=utc_day(period.start),
                 day__lt=utc_day(period.end),
-            )
-            .order_by()
-            .values("author_id")
-            .annotate(n=Sum("messages"))
-            .values_list("author_id", "n")
+            ),
+            "author_id",
+            Sum("messages"),
         )
-        joined = dict(
-            Participant.objects.filter(engagement__organization_id=org, user_id__in=ids)
-            .filter(in_period("joined_at", period.start, period.end))
-            .order_by()
-            .values("user_id")
-            .annotate(n=Count("id"))
-            .values_list("user_id", "n")
+        joined = _totals_by(
+            Participant.objects.filter(engagement__organization_id=org, user_id__in=ids).filter(
+                in_period("joined_at", period.start, period.end)
+            ),
+            "user_id",
         )
-        commitments = dict(
-            Commitment.objects.filter(engagement__organization_id=org, owner_id__in=ids)
-            .filter(in_period("created_at", period.start, period.end))
-            .order_by()
-            .values("owner_id")
-            .annotate(n=Count("id"))
-            .values_list("owner_id", "n")
+        commitments = _totals_by(
+            Commitment.objects.filter(engagement__organization_id=org, owner_id__in=ids).filter(
+                in_period("created_at", period.start, period.end)
+            ),
+            "owner_id",
         )
         users = User.objects.in_bulk(ids)
         return [
