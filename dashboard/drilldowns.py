@@ -251,27 +251,35 @@ def _active_pairs(membership: Membership, start: datetime, end: datetime, curren
     through it (the overview's count reads the monthly bitmaps instead)."""
     org = membership.organization_id
 
-    def flag(field_name: str, since):
-        return Case(When(**{f"{field_name}__gte": since}, then=Value(1)), default=Value(0))
+    def people(queryset, person: str, when: str, since):
+        """(person, 1 when the row is from ``since`` on else 0) of each row."""
+        is_current = Case(When(**{f"{when}__gte": since}, then=Value(1)), default=Value(0))
+        return (
+            queryset.annotate(person=F(person), is_current=is_current)
+            .order_by()
+            .values_list("person", "is_current")
+        )
 
-    messages = (
-        MessageActivityDay.objects.filter(organization_id=org, day__gte=utc_day(start), day__lt=utc_day(end))
-        .annotate(person=F("author_id"), is_current=flag("day", utc_day(current_from)))
-        .order_by()
-        .values_list("person", "is_current")
+    messages = people(
+        MessageActivityDay.objects.filter(organization_id=org, day__gte=utc_day(start), day__lt=utc_day(end)),
+        "author_id",
+        "day",
+        utc_day(current_from),
     )
-    joins = (
-        Participant.objects.filter(engagement__organization_id=org)
-        .filter(in_period("joined_at", start, end))
-        .annotate(person=F("user_id"), is_current=flag("joined_at", current_from))
-        .order_by()
-        .values_list("person", "is_current")
+    joins = people(
+        Participant.objects.filter(engagement__organization_id=org).filter(
+            in_period("joined_at", start, end)
+        ),
+        "user_id",
+        "joined_at",
+        current_from,
     )
-    commitments = (
-        Commitment.objects.filter(engagement__organization_id=org)
-        .filter(in_period("created_at", start, end))
-        .annotate(person=F("owner_id"), is_current=flag("created_at", current_from))
-        .order_by()
-        .values_list("person", "is_current")
+    commitments = people(
+        Commitment.objects.filter(engagement__organization_id=org).filter(
+            in_period("created_at", start, end)
+        ),
+        "owner_id",
+        "created_at",
+        current_from,
     )
     return messages.union(joins, commitments)
