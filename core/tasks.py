@@ -42,3 +42,16 @@ def sweep_task(*, name: str, time_limit: int, soft_time_limit: int | None = None
     if soft_time_limit is not None:
         limits["soft_time_limit"] = soft_time_limit
     return shared_task(name=name, ignore_result=True, **limits, **options)
+
+
+def run_each(ids, step, *, logger, failure: str) -> list:
+    """``step(id)`` for each id on its own, as a sweep does: one that raises is logged
+    (``failure`` with the id, e.g. "could not expire invitation %s") and the rest still
+    run. Returns what the steps that succeeded returned, in order."""
+    results = []
+    for item_id in ids:
+        try:
+            results.append(step(item_id))
+        except Exception:
+            logger.exception(failure, item_id)
+    return results

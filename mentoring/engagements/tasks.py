@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import OperationalError
 
 from core import clock
-from core.tasks import idempotent_task
+from core.tasks import idempotent_task, run_each
 from mentoring.engagements import selectors
 from mentoring.engagements.services.commitments import commitment_prompt_overdue
 from mentoring.engagements.services.engagement_deadlines import (
@@ -56,11 +56,12 @@ def expire_invitations() -> int:
     """Beat sweep: expire every live invitation past its deadline (catches lost countdowns)."""
     due = selectors.invitations_due_to_expire().order_by("expires_at")
     ids = list(due.values_list("pk", flat=True)[:SWEEP_BATCH])
-    for invitation_id in ids:
-        try:
-            invitation_expire(invitation_id=invitation_id)
-        except Exception:
-            logger.exception("could not expire invitation %s", invitation_id)
+    run_each(
+        ids,
+        lambda pk: invitation_expire(invitation_id=pk),
+        logger=logger,
+        failure="could not expire invitation %s",
+    )
     return len(ids)
 
 
@@ -71,16 +72,18 @@ def move_engagements() -> int:
     at = clock.now()
     due = list(selectors.engagements_due_to_end(at).values_list("pk", flat=True)[:SWEEP_BATCH])
     closing = list(selectors.engagements_due_to_complete(at).values_list("pk", flat=True)[:SWEEP_BATCH])
-    for engagement_id in due:
-        try:
-            engagement_reach_end(engagement_id=engagement_id)
-        except Exception:
-            logger.exception("could not end engagement %s", engagement_id)
-    for engagement_id in closing:
-        try:
-            engagement_close_wrap_up(engagement_id=engagement_id)
-        except Exception:
-            logger.exception("could not complete engagement %s", engagement_id)
+    run_each(
+        due,
+        lambda pk: engagement_reach_end(engagement_id=pk),
+        logger=logger,
+        failure="could not end engagement %s",
+    )
+    run_each(
+        closing,
+        lambda pk: engagement_close_wrap_up(engagement_id=pk),
+        logger=logger,
+        failure="could not complete engagement %s",
+    )
     return len(due) + len(closing)
 
 
@@ -92,26 +95,26 @@ def remind_engagements_ending() -> int:
     ids = list(
         selectors.engagements_due_for_reminder(clock.now(), lead).values_list("pk", flat=True)[:SWEEP_BATCH]
     )
-    sent = 0
-    for engagement_id in ids:
-        try:
-            sent += engagement_send_end_reminder(engagement_id=engagement_id, before=lead)
-        except Exception:
-            logger.exception("could not remind engagement %s", engagement_id)
-    return sent
+    sent = run_each(
+        ids,
+        lambda pk: engagement_send_end_reminder(engagement_id=pk, before=lead),
+        logger=logger,
+        failure="could not remind engagement %s",
+    )
+    return sum(sent)
 
 
 @idempotent_task(name="mentoring.prompt_overdue_commitments", **ENGAGEMENT_TASK)
 def prompt_overdue_commitments() -> int:
     """Beat: ask counterparts to confirm overdue open commitments, once each."""
     ids = list(selectors.overdue_commitments().order_by("due_at").values_list("pk", flat=True)[:SWEEP_BATCH])
-    prompted = 0
-    for commitment_id in ids:
-        try:
-            prompted += commitment_prompt_overdue(commitment_id=commitment_id)
-        except Exception:
-            logger.exception("could not prompt for commitment %s", commitment_id)
-    return prompted
+    prompted = run_each(
+        ids,
+        lambda pk: commitment_prompt_overdue(commitment_id=pk),
+        logger=logger,
+        failure="could not prompt for commitment %s",
+    )
+    return sum(prompted)
 
 
 @idempotent_task(name="mentoring.record_revealed_feedback", **ENGAGEMENT_TASK)
@@ -119,10 +122,10 @@ def record_revealed_feedback() -> int:
     """Beat: turn feedback whose double blind lifted (7 days after the end) into trust evidence."""
     revealed = selectors.feedback_awaiting_evidence().order_by("pk")
     ids = list(revealed.values_list("pk", flat=True)[:SWEEP_BATCH])
-    recorded = 0
-    for feedback_id in ids:
-        try:
-            recorded += feedback_record_evidence(feedback_id=feedback_id)
-        except Exception:
-            logger.exception("could not record feedback %s as evidence", feedback_id)
-    return recorded
+    recorded = run_each(
+        ids,
+        lambda pk: feedback_record_evidence(feedback_id=pk),
+        logger=logger,
+        failure="could not record feedback %s as evidence",
+    )
+    return sum(recorded)

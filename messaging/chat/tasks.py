@@ -3,7 +3,7 @@ autodiscovers). Thin adapters: take ids, call one idempotent service."""
 
 import logging
 
-from core.tasks import idempotent_task, sweep_task
+from core.tasks import idempotent_task, run_each, sweep_task
 from messaging.chat import activity, selectors, services
 
 logger = logging.getLogger("messaging.chat.tasks")
@@ -21,14 +21,13 @@ def sync_conversation_members() -> int:
     """Beat safety net: fix every engagement conversation whose members drifted
     from the participants (a join or leave whose signal did not reach the chat).
     Each engagement in its own transaction; returns how many were fixed."""
-    fixed = 0
-    for engagement_id in selectors.engagements_with_stale_members():
-        try:
-            services.conversation_sync_members(engagement_id=engagement_id)
-            fixed += 1
-        except Exception:  # one bad row must not block the rest
-            logger.exception("could not sync conversation members of engagement %s", engagement_id)
-    return fixed
+    fixed = run_each(
+        selectors.engagements_with_stale_members(),
+        lambda pk: services.conversation_sync_members(engagement_id=pk),
+        logger=logger,
+        failure="could not sync conversation members of engagement %s",
+    )
+    return len(fixed)
 
 
 @sweep_task(name="messaging.activity_repair", time_limit=1800, soft_time_limit=1700)

@@ -4,7 +4,7 @@ Celery autodiscovers). Thin adapters: take ids, call one idempotent function of
 
 import logging
 
-from core.tasks import idempotent_task, sweep_task
+from core.tasks import idempotent_task, run_each, sweep_task
 from messaging.notifications import emails
 
 logger = logging.getLogger("messaging.notifications.tasks")
@@ -32,10 +32,10 @@ def notifications_daily_digest() -> int:
     """Beat, daily: one digest e-mail per person with unread notifications not yet
     in a digest. Each person separately (one failure does not block the rest);
     re-running the same day sends nothing new. Returns how many were sent."""
-    sent = 0
-    for user_id in emails.users_with_undigested():
-        try:
-            sent += emails.notifications_digest_send(user_id=user_id)
-        except Exception:
-            logger.exception("could not send the notification digest of user %s", user_id)
-    return sent
+    sent = run_each(
+        emails.users_with_undigested(),
+        lambda pk: emails.notifications_digest_send(user_id=pk),
+        logger=logger,
+        failure="could not send the notification digest of user %s",
+    )
+    return sum(sent)

@@ -2,7 +2,7 @@
 
 from django.db import OperationalError
 
-from core.tasks import idempotent_task, sweep_task
+from core.tasks import idempotent_task, run_each, sweep_task
 
 
 def test_an_idempotent_task_is_acked_late_retried_with_backoff_and_keeps_no_result():
@@ -38,3 +38,17 @@ def test_a_sweep_task_is_not_retried_and_keeps_no_result():
 
     assert task.name == "tests.core.sweep" and task.time_limit == 300
     assert task.ignore_result and not getattr(task, "autoretry_for", ())
+
+
+def test_run_each_logs_a_failing_item_and_runs_the_rest(caplog):
+    import logging
+
+    def step(item_id):
+        if item_id == 2:
+            raise RuntimeError("boom")
+        return item_id * 10
+
+    results = run_each([1, 2, 3], step, logger=logging.getLogger("tests.core"), failure="could not do %s")
+
+    assert results == [10, 30]
+    assert [record.getMessage() for record in caplog.records] == ["could not do 2"]
