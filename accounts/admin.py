@@ -19,6 +19,7 @@ from accounts.models import (
     UserSession,
     WorkspaceDomain,
 )
+from core.admin import ReadOnlyAdmin
 
 
 class TandemUserCreationForm(AdminUserCreationForm):
@@ -178,7 +179,7 @@ class LearningGoalAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "organization", "actor", "action", "target_type", "target_id"]
     list_filter = ["action", "organization", "target_type"]
     search_fields = ["action", "actor__email", "target_id", "organization__name"]
@@ -187,15 +188,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(UserSession)

@@ -14,6 +14,7 @@ from accounts.selectors import profiles as profile_selectors
 from accounts.services import profiles as profile_services
 from accounts.services import skills as skill_services
 from accounts.services import tokens as token_services
+from core.api_input import parse_input
 from core.pagination import PageNumberPagination
 
 
@@ -39,9 +40,8 @@ class MeView(APIView):
 
     @extend_schema(request=s.ProfileUpdateIn, responses=s.MeOut, summary="Update my profile")
     def patch(self, request):
-        data = s.ProfileUpdateIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        profile_services.profile_update(user=request.user, **data.validated_data)
+        data = parse_input(s.ProfileUpdateIn, request.data)
+        profile_services.profile_update(user=request.user, **data)
         return Response(_me_payload(request))
 
 
@@ -62,9 +62,8 @@ class MeTokenView(APIView):
 class MeExpertiseView(APIView):
     @extend_schema(request=s.ExpertiseIn, responses={201: s.ExpertiseOut}, summary="Add or update expertise")
     def post(self, request):
-        data = s.ExpertiseIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        expertise = profile_services.expertise_set(user=request.user, **data.validated_data)
+        data = parse_input(s.ExpertiseIn, request.data)
+        expertise = profile_services.expertise_set(user=request.user, **data)
         return Response(s.ExpertiseOut(expertise).data, status=status.HTTP_201_CREATED)
 
 
@@ -80,9 +79,8 @@ class MeLearningGoalsView(APIView):
         request=s.LearningGoalIn, responses={201: s.LearningGoalOut}, summary="Add a learning goal"
     )
     def post(self, request):
-        data = s.LearningGoalIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        goal = profile_services.learning_goal_add(user=request.user, **data.validated_data)
+        data = parse_input(s.LearningGoalIn, request.data)
+        goal = profile_services.learning_goal_add(user=request.user, **data)
         return Response(s.LearningGoalOut(goal).data, status=status.HTTP_201_CREATED)
 
 
@@ -100,9 +98,7 @@ class ProfileListView(APIView):
         summary="The people directory of my workspace (search and filters, paginated)",
     )
     def get(self, request):
-        filters = s.DirectoryFilterIn(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        f = filters.validated_data
+        f = parse_input(s.DirectoryFilterIn, request.query_params)
         queryset = profile_selectors.directory_profiles(
             request.user,
             q=f.get("q"),
@@ -142,9 +138,6 @@ class SkillListView(APIView):
 
     @extend_schema(request=s.SkillIn, responses={201: s.SkillOut}, summary="Add a skill to the taxonomy")
     def post(self, request):
-        data = s.SkillIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        skill = skill_services.skill_create(
-            organization=request.membership.organization, **data.validated_data
-        )
+        data = parse_input(s.SkillIn, request.data)
+        skill = skill_services.skill_create(organization=request.membership.organization, **data)
         return Response(s.SkillOut(skill).data, status=status.HTTP_201_CREATED)

@@ -34,6 +34,7 @@ from mentoring.engagements.selectors import mentor_load
 from mentoring.engagements.services.engagements import engagement_cancel, engagement_link, extension_apply
 from mentoring.engagements.services.invitations import (
     invitation_expire,
+    invitation_lock_live,
     invitation_withdraw,
 )
 from mentoring.models import Engagement, Invitation, MentoringRequest, Participant
@@ -298,22 +299,9 @@ def attention_reassign(*, manager, invitation_id, reason: str = "") -> Mentoring
     invitation_id = _id(invitation_id, field="invitation_id", label="invitation")
     reason = _text(reason, field="reason", label="A reason", max_length=REASON_MAX, required=False)
     with transaction.atomic():
-        found = (
-            Invitation.objects.filter(pk=invitation_id, request__organization_id=membership.organization_id)
-            .values_list("request_id", flat=True)
-            .first()
+        request, invitation = invitation_lock_live(
+            organization_id=membership.organization_id, invitation_id=invitation_id
         )
-        if found is None:
-            raise NotFound("No such invitation in this workspace.")
-        request = MentoringRequest.objects.select_for_update().get(pk=found)
-        invitation = (
-            Invitation.objects.select_for_update().select_related("mentor", "request").get(pk=invitation_id)
-        )
-        if invitation.state not in Invitation.LIVE_STATES or request.state != MentoringRequest.State.INVITING:
-            raise Conflict(
-                "This invitation is no longer waiting; the cascade already moved on.",
-                fields={"invitation_id": ["Reload the attention list."]},
-            )
         previous_state = invitation.state
         if invitation.expires_at is not None and invitation.expires_at <= clock.now():
             invitation_expire(invitation_id=invitation.pk)

@@ -177,6 +177,12 @@ class ActivePerson:
     commitments: int
 
 
+def _totals_by(queryset, key: str, total=None) -> dict:
+    """{key value: total} over ``queryset`` (a row count unless ``total`` says otherwise)."""
+    total = total if total is not None else Count("id")
+    return dict(queryset.order_by().values(key).annotate(n=total).values_list(key, "n"))
+
+
 class ActivePeople:
     """The people behind "active members", as a sequence Django's ``Paginator`` can page:
     the count and each page's ids come from the same UNION as the figure (ordered by id),
@@ -202,33 +208,27 @@ class ActivePeople:
         if not ids:
             return []
         org, period = self.membership.organization_id, self.period
-        messages = dict(
+        messages = _totals_by(
             MessageActivityDay.objects.filter(
                 organization_id=org,
                 author_id__in=ids,
                 day__gte=utc_day(period.start),
                 day__lt=utc_day(period.end),
-            )
-            .order_by()
-            .values("author_id")
-            .annotate(n=Sum("messages"))
-            .values_list("author_id", "n")
+            ),
+            "author_id",
+            Sum("messages"),
         )
-        joined = dict(
-            Participant.objects.filter(engagement__organization_id=org, user_id__in=ids)
-            .filter(in_period("joined_at", period.start, period.end))
-            .order_by()
-            .values("user_id")
-            .annotate(n=Count("id"))
-            .values_list("user_id", "n")
+        joined = _totals_by(
+            Participant.objects.filter(engagement__organization_id=org, user_id__in=ids).filter(
+                in_period("joined_at", period.start, period.end)
+            ),
+            "user_id",
         )
-        commitments = dict(
-            Commitment.objects.filter(engagement__organization_id=org, owner_id__in=ids)
-            .filter(in_period("created_at", period.start, period.end))
-            .order_by()
-            .values("owner_id")
-            .annotate(n=Count("id"))
-            .values_list("owner_id", "n")
+        commitments = _totals_by(
+            Commitment.objects.filter(engagement__organization_id=org, owner_id__in=ids).filter(
+                in_period("created_at", period.start, period.end)
+            ),
+            "owner_id",
         )
         users = User.objects.in_bulk(ids)
         return [
@@ -251,27 +251,35 @@ def _active_pairs(membership: Membership, start: datetime, end: datetime, curren
     through it (the overview's count reads the monthly bitmaps instead)."""
     org = membership.organization_id
 
-    def flag(field_name: str, since):
-        return Case(When(**{f"{field_name}__gte": since}, then=Value(1)), default=Value(0))
+    def people(queryset, person: str, when: str, since):
+        """(person, 1 when the row is from ``since`` on else 0) of each row."""
+        is_current = Case(When(**{f"{when}__gte": since}, then=Value(1)), default=Value(0))
+        return (
+            queryset.annotate(person=F(person), is_current=is_current)
+            .order_by()
+            .values_list("person", "is_current")
+        )
 
-    messages = (
-        MessageActivityDay.objects.filter(organization_id=org, day__gte=utc_day(start), day__lt=utc_day(end))
-        .annotate(person=F("author_id"), is_current=flag("day", utc_day(current_from)))
-        .order_by()
-        .values_list("person", "is_current")
+    messages = people(
+        MessageActivityDay.objects.filter(organization_id=org, day__gte=utc_day(start), day__lt=utc_day(end)),
+        "author_id",
+        "day",
+        utc_day(current_from),
     )
-    joins = (
-        Participant.objects.filter(engagement__organization_id=org)
-        .filter(in_period("joined_at", start, end))
-        .annotate(person=F("user_id"), is_current=flag("joined_at", current_from))
-        .order_by()
-        .values_list("person", "is_current")
+    joins = people(
+        Participant.objects.filter(engagement__organization_id=org).filter(
+            in_period("joined_at", start, end)
+        ),
+        "user_id",
+        "joined_at",
+        current_from,
     )
-    commitments = (
-        Commitment.objects.filter(engagement__organization_id=org)
-        .filter(in_period("created_at", start, end))
-        .annotate(person=F("owner_id"), is_current=flag("created_at", current_from))
-        .order_by()
-        .values_list("person", "is_current")
+    commitments = people(
+        Commitment.objects.filter(engagement__organization_id=org).filter(
+            in_period("created_at", start, end)
+        ),
+        "owner_id",
+        "created_at",
+        current_from,
     )
     return messages.union(joins, commitments)

@@ -4,6 +4,7 @@ the audit trail and trust evidence stay complete."""
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from mentoring.models import (
     CohortDraft,
     Commitment,
@@ -17,17 +18,6 @@ from mentoring.models import (
     Program,
     ProgramParticipant,
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class ProgramParticipantInline(admin.TabularInline):
@@ -130,19 +120,6 @@ class FeedbackAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Browse and search; changes go through the services (audit and evidence)."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -6,13 +6,13 @@ The engagement domain's tasks live in ``mentoring.engagements.tasks``; the app's
 
 from importlib import import_module
 
-from celery import shared_task
 from django.conf import settings
 
 from core import clock
+from core.tasks import sweep_task
 
 
-@shared_task(name="mentoring.clear_expired_sessions", ignore_result=True, time_limit=300)
+@sweep_task(name="mentoring.clear_expired_sessions", time_limit=300)
 def clear_expired_sessions() -> int:
     """Delete expired sessions (what Django's ``clearsessions`` does, read through the clock seam).
 

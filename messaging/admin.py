@@ -5,6 +5,7 @@ consistent."""
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin, ReadOnlyInline
 from messaging.models import (
     Conversation,
     ConversationMember,
@@ -16,26 +17,10 @@ from messaging.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class MemberInline(admin.TabularInline):
+class MemberInline(ReadOnlyInline):
     model = ConversationMember
     fields = ["user", "joined_at", "left_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Conversation)

@@ -5,21 +5,8 @@ disputes are decided on the talent manager's dispute page, which calls it."""
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
 from trust.models import TrustDispute, TrustDistribution, TrustEvent, TrustPrior, TrustScore, TrustSnapshot
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_actions(self, request):
-        return {}
 
 
 @admin.register(TrustEvent)

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsTalentManager, IsWorkspaceMember
+from core.api_input import parse_input
 from trust import selectors
 from trust.services import disputes
 from trust.services.vouching import vouch_for
@@ -176,11 +177,8 @@ class DisputeListView(APIView):
         request=DisputeInput, responses={201: DisputeSerializer}, summary="Dispute an item about me"
     )
     def post(self, request):
-        data = DisputeInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        dispute = disputes.dispute_raise(
-            user=request.user, event_id=data.validated_data["event"], reason=data.validated_data["reason"]
-        )
+        data = parse_input(DisputeInput, request.data)
+        dispute = disputes.dispute_raise(user=request.user, event_id=data["event"], reason=data["reason"])
         return Response(DisputeSerializer(dispute).data, status=status.HTTP_201_CREATED)
 
 
@@ -199,13 +197,12 @@ class DisputeDecideView(APIView):
 
     @extend_schema(request=DecisionInput, responses=DisputeSerializer, summary="Uphold or reject a dispute")
     def post(self, request, dispute_id: int):
-        data = DecisionInput(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = parse_input(DecisionInput, request.data)
         dispute = disputes.dispute_decide(
             manager=request.user,
             dispute_id=dispute_id,
-            decision=data.validated_data["decision"],
-            note=data.validated_data["note"],
+            decision=data["decision"],
+            note=data["note"],
         )
         return Response(DisputeSerializer(dispute).data)
 
@@ -226,11 +223,8 @@ class VouchView(APIView):
 
     @extend_schema(request=VouchInput, responses={201: None}, summary="Vouch for a newcomer in one skill")
     def post(self, request):
-        data = VouchInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        subject, skill = selectors.vouch_target(
-            request.user, user_id=data.validated_data["user"], skill_id=data.validated_data["skill"]
-        )
+        data = parse_input(VouchInput, request.data)
+        subject, skill = selectors.vouch_target(request.user, user_id=data["user"], skill_id=data["skill"])
         event = vouch_for(manager=request.user, subject=subject, skill=skill)
         return Response(
             {"event": event.pk, "user": subject.pk, "skill": skill.pk}, status=status.HTTP_201_CREATED

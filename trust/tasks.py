@@ -2,23 +2,15 @@
 
 All are idempotent (they recompute from the ledger), so acks_late is safe."""
 
-from celery import shared_task
 from django.core.cache import cache
 
+from core.tasks import idempotent_task
 from trust.services import nightly, recompute, scheduling, snapshots
 
-_COMMON = {
-    "acks_late": True,
-    "autoretry_for": (Exception,),
-    "retry_backoff": True,
-    "retry_backoff_max": 300,
-    "retry_jitter": True,
-    "max_retries": 5,
-    "ignore_result": True,
-}
+_RETRIES = {"max_retries": 5, "retry_backoff_max": 300, "retry_jitter": True}
 
 
-@shared_task(name="trust.recompute_subject", soft_time_limit=50, time_limit=60, **_COMMON)
+@idempotent_task(name="trust.recompute_subject", soft_time_limit=50, time_limit=60, **_RETRIES)
 def recompute_subject(user_id: int) -> int:
     """Recompute one subject's scores from the ledger.
 
@@ -29,14 +21,14 @@ def recompute_subject(user_id: int) -> int:
     return recompute.recompute_subject(int(user_id))
 
 
-@shared_task(name="trust.recompute_all", soft_time_limit=1700, time_limit=1800, **_COMMON)
+@idempotent_task(name="trust.recompute_all", soft_time_limit=1700, time_limit=1800, **_RETRIES)
 def recompute_all(organization_id: int | None = None, from_ledger: bool = False) -> int:
     """Nightly set-based refresh of every score from the stored tallies (one workspace, or
     all); ``from_ledger=True`` rebuilds everything from the ledger (the repair path)."""
     return nightly.recompute_all(organization_id=organization_id, from_ledger=bool(from_ledger))
 
 
-@shared_task(name="trust.snapshot_daily", soft_time_limit=600, time_limit=660, **_COMMON)
+@idempotent_task(name="trust.snapshot_daily", soft_time_limit=600, time_limit=660, **_RETRIES)
 def snapshot_daily() -> int:
     """Copy today's scores into the daily snapshot (re-running the day overwrites)."""
     return snapshots.snapshot_daily()

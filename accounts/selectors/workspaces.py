@@ -80,17 +80,26 @@ def invite_list(*, viewer_membership: Membership) -> QuerySet[InviteLink]:
     )
 
 
-def access_invite(*, viewer_membership: Membership, invite_id) -> InviteLink:
+def _of_workspace(model, *, viewer_membership: Membership, row_id, missing: str):
+    """The ``model`` row ``row_id`` of the viewer's workspace; NotFound(``missing``) alike
+    for a malformed id, a missing row and another workspace's."""
     try:
-        invite_id = int(invite_id)
+        row_id = int(row_id)
     except (TypeError, ValueError):
-        raise NotFound("No such invite link in this workspace.") from None
-    invite = InviteLink.objects.filter(
-        id=invite_id, organization_id=viewer_membership.organization_id
-    ).first()
-    if invite is None:
-        raise NotFound("No such invite link in this workspace.")
-    return invite
+        raise NotFound(missing) from None
+    row = model.objects.filter(id=row_id, organization_id=viewer_membership.organization_id).first()
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
+def access_invite(*, viewer_membership: Membership, invite_id) -> InviteLink:
+    return _of_workspace(
+        InviteLink,
+        viewer_membership=viewer_membership,
+        row_id=invite_id,
+        missing="No such invite link in this workspace.",
+    )
 
 
 def invite_by_token(token: str) -> InviteLink | None:
@@ -108,16 +117,12 @@ def domain_list(*, viewer_membership: Membership) -> QuerySet[WorkspaceDomain]:
 
 
 def access_domain(*, viewer_membership: Membership, domain_id) -> WorkspaceDomain:
-    try:
-        domain_id = int(domain_id)
-    except (TypeError, ValueError):
-        raise NotFound("No such domain in this workspace.") from None
-    domain = WorkspaceDomain.objects.filter(
-        id=domain_id, organization_id=viewer_membership.organization_id
-    ).first()
-    if domain is None:
-        raise NotFound("No such domain in this workspace.")
-    return domain
+    return _of_workspace(
+        WorkspaceDomain,
+        viewer_membership=viewer_membership,
+        row_id=domain_id,
+        missing="No such domain in this workspace.",
+    )
 
 
 def audit_log(*, viewer_membership: Membership) -> QuerySet[AuditEntry]:

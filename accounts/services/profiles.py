@@ -87,30 +87,17 @@ def _clean_profile_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[
     cleaned: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
 
-    if "full_name" in fields:
-        value = _clean_text(
-            fields["full_name"],
-            field="full_name",
-            label="Your name",
-            limit=FULL_NAME_MAX_CHARS,
-            errors=errors,
-        )
+    # (field, label, limit, one line: white space folded)
+    for name, label, limit, one_line in (
+        ("full_name", "Your name", FULL_NAME_MAX_CHARS, True),
+        ("headline", "The headline", HEADLINE_MAX_CHARS, True),
+        ("bio", "The bio", BIO_MAX_CHARS, False),
+    ):
+        if name not in fields:
+            continue
+        value = _clean_text(fields[name], field=name, label=label, limit=limit, errors=errors)
         if value is not None:
-            cleaned["full_name"] = " ".join(value.split())
-    if "headline" in fields:
-        value = _clean_text(
-            fields["headline"],
-            field="headline",
-            label="The headline",
-            limit=HEADLINE_MAX_CHARS,
-            errors=errors,
-        )
-        if value is not None:
-            cleaned["headline"] = " ".join(value.split())
-    if "bio" in fields:
-        value = _clean_text(fields["bio"], field="bio", label="The bio", limit=BIO_MAX_CHARS, errors=errors)
-        if value is not None:
-            cleaned["bio"] = value
+            cleaned[name] = " ".join(value.split()) if one_line else value
     if "timezone" in fields:
         try:
             cleaned["timezone"] = wh.validate_timezone(str(fields["timezone"] or "").strip())
@@ -283,15 +270,21 @@ def expertise_set(
     return expertise
 
 
+def _remove_skill_row(model, user: User, skill_id, *, missing: tuple[str, str]) -> None:
+    """Delete the user's ``model`` row (expertise or learning goal) for a skill of their
+    workspace; NotFound with ``missing`` (message, field hint) when there is none."""
+    skill = _skill_in_workspace(_workspace_of(user), skill_id)
+    deleted, _ = model.objects.filter(user=user, skill=skill).delete()
+    if not deleted:
+        message, hint = missing
+        raise NotFound(message, fields={"skill_id": [hint]})
+
+
 def expertise_remove(*, user: User, skill_id) -> None:
     """Remove the user's expertise in a skill. NotFound when they have none there."""
-    organization = _workspace_of(user)
-    skill = _skill_in_workspace(organization, skill_id)
-    deleted, _ = Expertise.objects.filter(user=user, skill=skill).delete()
-    if not deleted:
-        raise NotFound(
-            "You have no expertise in that skill.", fields={"skill_id": ["Not in your expertise."]}
-        )
+    _remove_skill_row(
+        Expertise, user, skill_id, missing=("You have no expertise in that skill.", "Not in your expertise.")
+    )
 
 
 def learning_goal_add(
@@ -311,10 +304,9 @@ def learning_goal_add(
 
 def learning_goal_remove(*, user: User, skill_id) -> None:
     """Remove a learning goal. NotFound when the user has none for that skill."""
-    organization = _workspace_of(user)
-    skill = _skill_in_workspace(organization, skill_id)
-    deleted, _ = LearningGoal.objects.filter(user=user, skill=skill).delete()
-    if not deleted:
-        raise NotFound(
-            "That is not one of your learning goals.", fields={"skill_id": ["Not a learning goal."]}
-        )
+    _remove_skill_row(
+        LearningGoal,
+        user,
+        skill_id,
+        missing=("That is not one of your learning goals.", "Not a learning goal."),
+    )

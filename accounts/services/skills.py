@@ -33,8 +33,9 @@ def _clean_name(name, *, field: str) -> str:
     return cleaned
 
 
-def skill_find(*, organization: Organization, name: str) -> Skill | None:
-    """The workspace's skill whose name or alias equals ``name`` (case-insensitive), or None."""
+def skill_find(*, organization: Organization | int, name: str) -> Skill | None:
+    """The workspace's (a workspace or its id) skill whose name or alias equals ``name``
+    (case-insensitive, white space folded), or None."""
     cleaned = " ".join(str(name or "").split())
     if not cleaned:
         return None

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsTalentManager
+from core.api_input import parse_input
 from dashboard import network as dashboard_network
 from dashboard.audit import audit_dashboard
 from dashboard.period import PRESET_DAYS, resolve_period
@@ -72,9 +73,7 @@ class NetworkView(APIView):
         tags=["dashboard"],
     )
     def get(self, request):
-        serializer = NetworkQueryIn(data=request.query_params)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = parse_input(NetworkQueryIn, request.query_params)
         preset = data.get("period")
         if preset == "custom" or "start" in data or "end" in data:
             period = resolve_period(

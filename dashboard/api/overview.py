@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsTalentManager
+from core.api_input import parse_input
 from dashboard.audit import audit_dashboard
 from dashboard.overview import overview
 from dashboard.period import PRESET_DAYS, resolve_period
@@ -77,9 +78,7 @@ class OverviewView(APIView):
         tags=["dashboard"],
     )
     def get(self, request):
-        serializer = OverviewQueryIn(data=request.query_params)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = parse_input(OverviewQueryIn, request.query_params)
         days = int(data["period"]) if "period" in data else None
         period = resolve_period(days=days, start=data.get("start"), end=data.get("end"))
         membership = request.membership

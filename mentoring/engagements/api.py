@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from core.api_input import parse_input
 from core.errors import NotFound
 from core.pagination import PageNumberPagination
 from mentoring.engagements import selectors
@@ -26,12 +27,6 @@ from mentoring.engagements.services import feedback as feedback_services
 from mentoring.engagements.services import invitations as invitation_services
 from mentoring.engagements.services import milestones as milestone_services
 from mentoring.engagements.services import requests as request_services
-
-
-def _parse(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _request_payload(user, request_id) -> dict:
@@ -66,7 +61,7 @@ class RequestListView(APIView):
 
     @extend_schema(request=s.RequestIn, responses={201: s.RequestOut}, summary="Describe a need")
     def post(self, request):
-        data = _parse(s.RequestIn, request.data)
+        data = parse_input(s.RequestIn, request.data)
         created = request_services.request_create(
             seeker=request.user,
             title=data["title"],
@@ -99,7 +94,7 @@ class RequestSuggestionsView(APIView):
         summary="Ranked mentor suggestions for my request, each with its factor breakdown",
     )
     def get(self, request, request_id: int):
-        filters = _parse(s.SuggestionFilterIn, request.query_params)
+        filters = parse_input(s.SuggestionFilterIn, request.query_params)
         need = selectors.access_request(request.user, request_id)
         suggestions = suggestions_for_request(seeker=request.user, request=need, limit=filters["limit"])
         return Response(s.SuggestionOut(suggestions, many=True).data)
@@ -113,7 +108,7 @@ class RequestInvitationsView(APIView):
         "on an exhausted request the same need is asked again as a new request (see request_id)",
     )
     def post(self, request, request_id: int):
-        data = _parse(s.InvitationsSendIn, request.data)
+        data = parse_input(s.InvitationsSendIn, request.data)
         selectors.access_request(request.user, request_id)
         mentors = workspace_people(request.user, data["mentors"], field="mentors")
         invitations = invitation_services.invitations_send(
@@ -132,7 +127,7 @@ class InvitationInboxView(APIView):
         summary="Invitations sent to me (live ones first; paginated)",
     )
     def get(self, request):
-        filters = _parse(s.InboxFilterIn, request.query_params)
+        filters = parse_input(s.InboxFilterIn, request.query_params)
         queryset = selectors.invitations_inbox(request.user, include_answered=filters["include_answered"])
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
@@ -158,7 +153,7 @@ def _invitation_payload(user, invitation_id) -> dict:
 class InvitationDeclineView(APIView):
     @extend_schema(request=s.DeclineIn, responses=s.InvitationOut, summary="Decline with a reason")
     def post(self, request, invitation_id: int):
-        data = _parse(s.DeclineIn, request.data)
+        data = parse_input(s.DeclineIn, request.data)
         invitation_services.invitation_decline(
             mentor=request.user, invitation_id=invitation_id, reason=data["reason"]
         )
@@ -168,7 +163,7 @@ class InvitationDeclineView(APIView):
 class InvitationClarifyView(APIView):
     @extend_schema(request=s.ClarifyIn, responses=s.InvitationOut, summary="Ask the seeker a question first")
     def post(self, request, invitation_id: int):
-        data = _parse(s.ClarifyIn, request.data)
+        data = parse_input(s.ClarifyIn, request.data)
         invitation_services.invitation_clarify(
             mentor=request.user, invitation_id=invitation_id, question=data["question"]
         )
@@ -180,7 +175,7 @@ class InvitationAnswerView(APIView):
         request=s.AnswerIn, responses=s.InvitationOut, summary="Seeker: answer the mentor's question"
     )
     def post(self, request, invitation_id: int):
-        data = _parse(s.AnswerIn, request.data)
+        data = parse_input(s.AnswerIn, request.data)
         invitation_services.invitation_answer_clarification(
             seeker=request.user, invitation_id=invitation_id, answer=data["answer"]
         )
@@ -197,7 +192,7 @@ class EngagementListView(APIView):
         summary="Engagements I take or took part in, newest first (paginated)",
     )
     def get(self, request):
-        filters = _parse(s.EngagementFilterIn, request.query_params)
+        filters = parse_input(s.EngagementFilterIn, request.query_params)
         queryset = selectors.engagements_for(request.user, filters.get("state"))
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
@@ -209,7 +204,7 @@ class EngagementListView(APIView):
         summary="Start a group engagement (talent manager, or a mentor taking part; at least 3 people)",
     )
     def post(self, request):
-        data = _parse(s.GroupEngagementIn, request.data)
+        data = parse_input(s.GroupEngagementIn, request.data)
         engagement = engagement_services.group_engagement_create(
             actor=request.user,
             title=data["title"],
@@ -234,7 +229,7 @@ class EngagementDetailView(APIView):
 class EngagementExtendView(APIView):
     @extend_schema(request=s.ExtendIn, responses=s.EngagementDetailOut, summary="Extend once, with a reason")
     def post(self, request, engagement_id: int):
-        data = _parse(s.ExtendIn, request.data)
+        data = parse_input(s.ExtendIn, request.data)
         engagement_services.engagement_extend(
             actor=request.user, engagement_id=engagement_id, ends_at=data["ends_at"], reason=data["reason"]
         )
@@ -244,7 +239,7 @@ class EngagementExtendView(APIView):
 class EngagementLeaveView(APIView):
     @extend_schema(request=s.ReasonIn, responses=s.EngagementDetailOut, summary="Leave a group engagement")
     def post(self, request, engagement_id: int):
-        data = _parse(s.ReasonIn, request.data)
+        data = parse_input(s.ReasonIn, request.data)
         engagement_services.participant_leave(
             actor=request.user, engagement_id=engagement_id, reason=data["reason"]
         )
@@ -258,7 +253,7 @@ class EngagementTransitionView(APIView):
         summary="Finish early (wrapping_up) or cancel (a reason is required to cancel)",
     )
     def post(self, request, engagement_id: int):
-        data = _parse(s.TransitionIn, request.data)
+        data = parse_input(s.TransitionIn, request.data)
         if data["to_state"] == "cancelled":
             engagement_services.engagement_cancel(
                 actor=request.user, engagement_id=engagement_id, reason=data["reason"]
@@ -276,7 +271,7 @@ class EngagementTransitionView(APIView):
 class CommitmentCreateView(APIView):
     @extend_schema(request=s.CommitmentIn, responses={201: s.CommitmentOut}, summary="Record my commitment")
     def post(self, request, engagement_id: int):
-        data = _parse(s.CommitmentIn, request.data)
+        data = parse_input(s.CommitmentIn, request.data)
         commitment = commitment_services.commitment_record(
             actor=request.user, engagement_id=engagement_id, text=data["text"], due_at=data["due_at"]
         )
@@ -290,7 +285,7 @@ class CommitmentConfirmView(APIView):
         summary="Counterpart: confirm a commitment kept or missed (never your own)",
     )
     def post(self, request, commitment_id: int):
-        data = _parse(s.ConfirmIn, request.data)
+        data = parse_input(s.ConfirmIn, request.data)
         commitment = commitment_services.commitment_confirm(
             actor=request.user, commitment_id=commitment_id, kept=data["kept"]
         )
@@ -300,7 +295,7 @@ class CommitmentConfirmView(APIView):
 class CommitmentReleaseView(APIView):
     @extend_schema(request=s.ReasonIn, responses=s.CommitmentOut, summary="Owner: release before it is due")
     def post(self, request, commitment_id: int):
-        data = _parse(s.ReasonIn, request.data)
+        data = parse_input(s.ReasonIn, request.data)
         commitment = commitment_services.commitment_release(
             actor=request.user, commitment_id=commitment_id, reason=data["reason"]
         )
@@ -310,7 +305,7 @@ class CommitmentReleaseView(APIView):
 class MilestoneCreateView(APIView):
     @extend_schema(request=s.MilestoneIn, responses={201: s.MilestoneOut}, summary="Add a milestone")
     def post(self, request, engagement_id: int):
-        data = _parse(s.MilestoneIn, request.data)
+        data = parse_input(s.MilestoneIn, request.data)
         milestone = milestone_services.milestone_add(
             actor=request.user, engagement_id=engagement_id, title=data["title"], due_at=data["due_at"]
         )
@@ -331,7 +326,7 @@ class FeedbackCreateView(APIView):
         summary="Wrap-up feedback about one participant (once; double blind)",
     )
     def post(self, request, engagement_id: int):
-        data = _parse(s.FeedbackIn, request.data)
+        data = parse_input(s.FeedbackIn, request.data)
         engagement = selectors.access_engagement(request.user, engagement_id)
         people = {p.user_id: p.user for p in engagement.participants.all()}
         # An id that is not a participant goes to the service as an unsaved User with

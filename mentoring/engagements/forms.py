@@ -6,14 +6,12 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.db.models import Q
 from django.urls import reverse
 
-from accounts.models import Skill
+from accounts.services.skills import skill_find
+from core.forms import SkillNamesMixin
 from mentoring.models import MAX_INVITATIONS_PER_REQUEST, EngagementKind, MentoringRequest
 
-SKILL_FIELDS = ("primary_skill", "second_skill", "third_skill")  # names end in "skill": the
-# autocomplete view reads the value of the field that asked by that suffix.
 RANK_FIELDS = ("first", "second", "third")
 RANK_LABELS = {"first": "1st choice", "second": "2nd choice", "third": "3rd choice"}
 
@@ -29,25 +27,7 @@ def _aware(value, tz_name: str):
     return value
 
 
-class _SkillInput(forms.TextInput):
-    """A skill name with server-side suggestions in a <datalist> (accounts' autocomplete)."""
-
-    def __init__(self, options_id: str, url: str):
-        super().__init__(
-            attrs={
-                "autocomplete": "off",
-                "list": options_id,
-                "data-skill-autocomplete": "",
-                "hx-get": url,
-                "hx-trigger": "input changed delay:200ms",
-                "hx-target": f"#{options_id}",
-                "hx-swap": "innerHTML",
-                "hx-sync": "this:replace",
-            }
-        )
-
-
-class NeedForm(forms.Form):
+class NeedForm(SkillNamesMixin, forms.Form):
     """ "Find a mentor": the need, in the seeker's words."""
 
     title = forms.CharField(
@@ -86,36 +66,9 @@ class NeedForm(forms.Form):
 
     def __init__(self, *args, viewer=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.viewer = viewer
-        self.skills: list[Skill] = []
-        autocomplete = reverse("accounts:skills_autocomplete")
-        for name in SKILL_FIELDS:
-            options_id = f"{name}-options"
-            self.fields[name].widget = _SkillInput(options_id, autocomplete)
-            self.fields[name].options_id = options_id
-        self.fields["primary_skill"].help_text = "Start typing: the workspace's skills are suggested."
-
-    def skill_fields(self):
-        return [self[name] for name in SKILL_FIELDS]
-
-    def clean(self):
-        data = super().clean()
-        membership = getattr(self.viewer, "membership", None)
-        for name in SKILL_FIELDS:
-            typed = " ".join((data.get(name) or "").split())
-            if not typed:
-                continue
-            skill = (
-                Skill.objects.filter(organization_id=membership.organization_id)
-                .filter(Q(name__iexact=typed) | Q(aliases__name__iexact=typed))
-                .distinct()
-                .first()
-            )
-            if skill is None:
-                self.add_error(name, f"“{typed}” is not a skill in this workspace; pick one from the list.")
-            elif skill not in self.skills:
-                self.skills.append(skill)
-        return data
+        self.init_skill_names(
+            viewer=viewer, autocomplete_url=reverse("accounts:skills_autocomplete"), find_skill=skill_find
+        )
 
 
 class InviteForm(forms.Form):

@@ -11,6 +11,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_input import parse_input
 from core.pagination import PageNumberPagination
 from messaging.chat import selectors, services
 from messaging.chat import serializers as s
@@ -51,10 +52,9 @@ class MessageListView(APIView):
         summary="History, paged by seq (latest page without a cursor)",
     )
     def get(self, request, conversation_id: int):
-        query = s.HistoryQuery(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = parse_input(s.HistoryQuery, request.query_params)
         conversation = selectors.access_conversation(request.user, conversation_id)
-        page = selectors.history(conversation, **query.validated_data)
+        page = selectors.history(conversation, **query)
         messages = page.messages
         # seqs are gap-free (deleted messages stay as tombstones), so the
         # neighbours of a page are known without another query
@@ -85,14 +85,13 @@ class MessageListView(APIView):
         summary="Send a message (idempotent on client_id)",
     )
     def post(self, request, conversation_id: int):
-        data = s.MessageSendIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = parse_input(s.MessageSendIn, request.data)
         message = services.message_send(
             conversation_id=conversation_id,
             author=request.user,
-            client_id=data.validated_data["client_id"],
-            body=data.validated_data["body"],
-            reply_to_seq=data.validated_data.get("reply_to"),
+            client_id=data["client_id"],
+            body=data["body"],
+            reply_to_seq=data.get("reply_to"),
         )
         return Response(
             s.MessageOut(message).data,
@@ -107,10 +106,9 @@ class MessageDetailView(APIView):
         summary="Edit my message",
     )
     def patch(self, request, conversation_id: int, seq: int):
-        data = s.MessageEditIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = parse_input(s.MessageEditIn, request.data)
         message = services.message_edit(
-            conversation_id=conversation_id, seq=seq, actor=request.user, body=data.validated_data["body"]
+            conversation_id=conversation_id, seq=seq, actor=request.user, body=data["body"]
         )
         return Response(s.MessageOut(message).data)
 
@@ -127,11 +125,10 @@ class MessageDetailView(APIView):
 class ReadView(APIView):
     @extend_schema(request=s.ReadIn, responses={200: s.ReadOut, **ERRORS}, summary="Raise my read mark")
     def post(self, request, conversation_id: int):
-        data = s.ReadIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = parse_input(s.ReadIn, request.data)
         stored = services.read_update(
             conversation_id=conversation_id,
             user=request.user,
-            last_read_seq=data.validated_data["last_read_seq"],
+            last_read_seq=data["last_read_seq"],
         )
         return Response({"conversation": conversation_id, "last_read_seq": stored})

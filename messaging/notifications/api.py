@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_input import parse_input
 from core.pagination import PageNumberPagination
 from messaging.notifications import preferences as prefs
 from messaging.notifications import selectors, services
@@ -114,10 +115,9 @@ class MarkReadView(APIView):
         summary="Mark notifications read (the given ids, or all)",
     )
     def post(self, request):
-        data = MarkReadIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = parse_input(MarkReadIn, request.data)
         count = services.notifications_mark_read(
-            user=request.user, ids=data.validated_data.get("ids"), all_unread=data.validated_data["all"]
+            user=request.user, ids=data.get("ids"), all_unread=data["all"]
         )
         return Response({"unread_count": count})
 
@@ -133,11 +133,10 @@ class PreferencesView(APIView):
         summary="Change my notification preferences (fields left out keep their value)",
     )
     def patch(self, request):
-        data = PreferencesIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = parse_input(PreferencesIn, request.data)
         preferences = services.notification_preferences_update(
             user=request.user,
-            groups=data.validated_data.get("groups", {}),
-            unread_email_delay_minutes=data.validated_data.get("unread_email_delay_minutes"),
+            groups=data.get("groups", {}),
+            unread_email_delay_minutes=data.get("unread_email_delay_minutes"),
         )
         return Response(_preferences_data(preferences))

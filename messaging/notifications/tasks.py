@@ -4,22 +4,14 @@ Celery autodiscovers). Thin adapters: take ids, call one idempotent function of
 
 import logging
 
-from celery import shared_task
-
+from core.tasks import idempotent_task, run_each, sweep_task
 from messaging.notifications import emails
 
 logger = logging.getLogger("messaging.notifications.tasks")
 
 
-@shared_task(
-    name="messaging.notification_email_if_unread",
-    ignore_result=True,
-    acks_late=True,
-    time_limit=60,
-    soft_time_limit=50,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    max_retries=5,
+@idempotent_task(
+    name="messaging.notification_email_if_unread", time_limit=60, soft_time_limit=50, max_retries=5
 )
 def notification_email_if_unread(notification_id: int) -> None:
     """Scheduled with the recipient's delay as countdown: e-mail the notification if
@@ -28,22 +20,22 @@ def notification_email_if_unread(notification_id: int) -> None:
     emails.notification_email_if_unread(notification_id=notification_id)
 
 
-@shared_task(name="messaging.notifications_email_due", ignore_result=True, time_limit=300)
+@sweep_task(name="messaging.notifications_email_due", time_limit=300)
 def notifications_email_due() -> int:
     """Beat safety net for lost countdown tasks: e-mail every notification whose
     unread delay has passed. Returns how many were sent."""
     return emails.notifications_email_due()
 
 
-@shared_task(name="messaging.notifications_daily_digest", ignore_result=True, time_limit=1800)
+@sweep_task(name="messaging.notifications_daily_digest", time_limit=1800)
 def notifications_daily_digest() -> int:
     """Beat, daily: one digest e-mail per person with unread notifications not yet
     in a digest. Each person separately (one failure does not block the rest);
     re-running the same day sends nothing new. Returns how many were sent."""
-    sent = 0
-    for user_id in emails.users_with_undigested():
-        try:
-            sent += emails.notifications_digest_send(user_id=user_id)
-        except Exception:
-            logger.exception("could not send the notification digest of user %s", user_id)
-    return sent
+    sent = run_each(
+        emails.users_with_undigested(),
+        lambda pk: emails.notifications_digest_send(user_id=pk),
+        logger=logger,
+        failure="could not send the notification digest of user %s",
+    )
+    return sum(sent)

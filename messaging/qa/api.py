@@ -13,6 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_input import parse_input
 from core.pagination import PageNumberPagination
 from messaging.models import MAX_BODY_CHARS, QUESTION_TITLE_CHARS, Question
 from messaging.qa import selectors, services
@@ -120,9 +121,7 @@ class QuestionListView(APIView):
         summary="Questions I can see, best match first when searching (newest first otherwise)",
     )
     def get(self, request):
-        query = SearchIn(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        data = query.validated_data
+        data = parse_input(SearchIn, request.query_params)
         results = selectors.questions_search(
             request.user, data.get("q", ""), skill_id=data.get("skill"), state=data.get("state")
         )
@@ -136,9 +135,7 @@ class QuestionListView(APIView):
         summary="Ask a question (the network, or one of my running engagements)",
     )
     def post(self, request):
-        data = AskIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        values = data.validated_data
+        values = parse_input(AskIn, request.data)
         question = services.question_ask(
             author=request.user,
             title=values["title"],
@@ -180,11 +177,8 @@ class AnswerListView(APIView):
         summary="Answer a question",
     )
     def post(self, request, question_id: int):
-        data = AnswerPostIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        answer = services.answer_post(
-            author=request.user, question_id=question_id, body=data.validated_data["body"]
-        )
+        data = parse_input(AnswerPostIn, request.data)
+        answer = services.answer_post(author=request.user, question_id=question_id, body=data["body"])
         return Response(AnswerOut(answer).data, status=status.HTTP_201_CREATED)
 
 

@@ -3,18 +3,14 @@ names into skills; ``messaging.qa.services`` decides what is allowed and names
 the field to fix (``core.html_errors.form_error``)."""
 
 from django import forms
-from django.db.models import Q
 from django.urls import reverse
 
-from accounts.models import Skill
-from core.forms import SkillInput
+from accounts.services.skills import skill_find
+from core.forms import SkillNamesMixin
 from messaging.models import MAX_BODY_CHARS, QUESTION_TITLE_CHARS, Question
 
-# names end in "skill": the autocomplete view reads the asking field by that suffix
-SKILL_FIELDS = ("primary_skill", "second_skill", "third_skill")
 
-
-class AskForm(forms.Form):
+class AskForm(SkillNamesMixin, forms.Form):
     title = forms.CharField(
         label="Your question in one line",
         max_length=QUESTION_TITLE_CHARS,
@@ -41,39 +37,15 @@ class AskForm(forms.Form):
 
     def __init__(self, *args, viewer, engagements=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.viewer = viewer
-        self.skills: list[Skill] = []
         self.fields["where"].choices = [("network", "The whole network")] + [
             (f"engagement:{engagement.pk}", f"Engagement: {engagement.title}") for engagement in engagements
         ]
-        autocomplete = reverse("accounts:skills_autocomplete")
-        for name in SKILL_FIELDS:
-            options_id = f"question-{name}-options"
-            self.fields[name].widget = SkillInput(options_id, autocomplete)
-            self.fields[name].options_id = options_id
-        self.fields["primary_skill"].help_text = "Start typing: the workspace's skills are suggested."
-
-    def skill_fields(self):
-        return [self[name] for name in SKILL_FIELDS]
-
-    def clean(self):
-        data = super().clean()
-        membership = getattr(self.viewer, "membership", None)
-        for name in SKILL_FIELDS:
-            typed = " ".join((data.get(name) or "").split())
-            if not typed or membership is None:
-                continue
-            skill = (
-                Skill.objects.filter(organization_id=membership.organization_id)
-                .filter(Q(name__iexact=typed) | Q(aliases__name__iexact=typed))
-                .distinct()
-                .first()
-            )
-            if skill is None:
-                self.add_error(name, f"“{typed}” is not a skill in this workspace; pick one from the list.")
-            elif skill not in self.skills:
-                self.skills.append(skill)
-        return data
+        self.init_skill_names(
+            viewer=viewer,
+            autocomplete_url=reverse("accounts:skills_autocomplete"),
+            find_skill=skill_find,
+            options_prefix="question-",
+        )
 
     def service_arguments(self) -> dict:
         where = self.cleaned_data["where"]

@@ -11,6 +11,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_input import parse_input
 from core.pagination import PageNumberPagination
 from messaging.models import Question, RoutingAttempt
 from messaging.routing import replies, selectors
@@ -168,13 +169,12 @@ class RoutingReferView(APIView):
         summary="Refer a colleague for a question routed to me",
     )
     def post(self, request, question_id: int):
-        data = ReferIn(data=request.data)
-        data.is_valid(raise_exception=True)
+        data = parse_input(ReferIn, request.data)
         result = replies.routing_respond(
             user=request.user,
             question_id=question_id,
             action="refer",
-            refer_to_id=data.validated_data["refer_to"],
+            refer_to_id=data["refer_to"],
         )
         return Response(_response(result))
 

@@ -208,6 +208,13 @@ def answer_typing(user, question_id, typing: bool = True) -> bool:
 # --- hooks in the Q&A services' transactions ------------------------------------------------
 
 
+def _end_waves(question: Question) -> None:
+    """Routing of ``question`` (locked by the caller) is done: no further wave is due."""
+    question.routing_state = Question.RoutingState.DONE
+    question.next_wave_at = None
+    question.save(update_fields=["routing_state", "next_wave_at"])
+
+
 def routing_on_answer(question: Question, answer: Answer) -> None:
     """In ``answer_post``'s transaction (question locked): the author's pending (or
     missed) attempt becomes answered (in the window) or late, with its evidence;
@@ -236,9 +243,7 @@ def routing_on_answer(question: Question, answer: Answer) -> None:
         typing_stop(question.pk, answer.author_id)  # the progress frame below already says 0
         changed = True
     if question.routing_state == Question.RoutingState.ROUTING:
-        question.routing_state = Question.RoutingState.DONE
-        question.next_wave_at = None
-        question.save(update_fields=["routing_state", "next_wave_at"])
+        _end_waves(question)
         changed = True
     if changed:
         progress_on_commit(question)
@@ -254,9 +259,7 @@ def routing_on_settled(question: Question) -> None:
     ).update(outcome=RoutingAttempt.Outcome.CANCELLED)
     changed = bool(cancelled)
     if question.routing_state in (Question.RoutingState.ROUTING, Question.RoutingState.EXHAUSTED):
-        question.routing_state = Question.RoutingState.DONE
-        question.next_wave_at = None
-        question.save(update_fields=["routing_state", "next_wave_at"])
+        _end_waves(question)
         changed = True
     if changed:
         progress_on_commit(question)

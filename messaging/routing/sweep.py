@@ -8,6 +8,7 @@ from datetime import datetime
 from django.db import transaction
 
 from core import clock
+from core.tasks import run_each
 from messaging.models import Answer, Question, RoutingAttempt
 from messaging.routing import params
 from messaging.routing.progress import progress_on_commit
@@ -55,25 +56,24 @@ def routing_sweep(*, limit: int = 500) -> dict[str, int]:
     due = Question.objects.filter(
         routing_state=Question.RoutingState.ROUTING, next_wave_at__lte=now
     ).values_list("pk", flat=True)[:limit]
-    for question_id in list(due):
-        try:
-            if routing_next_wave(question_id):
-                done["waves"] += 1
-        except Exception:
-            logger.exception("routing sweep: the next wave of question %s failed", question_id)
+    sent = run_each(
+        list(due),
+        routing_next_wave,
+        logger=logger,
+        failure="routing sweep: the next wave of question %s failed",
+    )
+    done["waves"] = sum(1 for wave in sent if wave)
     ended = RoutingAttempt.objects.filter(
         outcome=RoutingAttempt.Outcome.PENDING, window_ends_at__lte=now
     ).values_list("pk", flat=True)[:limit]
-    for attempt_id in list(ended):
-        try:
-            outcome = _close_if_missed(attempt_id, now)
-        except Exception:
-            logger.exception("routing sweep: could not close attempt %s", attempt_id)
-            continue
-        if outcome == RoutingAttempt.Outcome.MISSED:
-            done["missed"] += 1
-        elif outcome == RoutingAttempt.Outcome.CANCELLED:
-            done["cancelled"] += 1
+    outcomes = run_each(
+        list(ended),
+        lambda pk: _close_if_missed(pk, now),
+        logger=logger,
+        failure="routing sweep: could not close attempt %s",
+    )
+    done["missed"] = outcomes.count(RoutingAttempt.Outcome.MISSED)
+    done["cancelled"] = outcomes.count(RoutingAttempt.Outcome.CANCELLED)
     lost = Question.objects.filter(
         scope=Question.Scope.NETWORK,
         routing_state=Question.RoutingState.IDLE,
@@ -81,10 +81,8 @@ def routing_sweep(*, limit: int = 500) -> dict[str, int]:
         created_at__gte=now - params.START_LOOKBACK,
         created_at__lte=now - params.START_GRACE,
     ).values_list("pk", flat=True)[:limit]
-    for question_id in list(lost):
-        try:
-            routing_start(question_id)
-            done["started"] += 1
-        except Exception:
-            logger.exception("routing sweep: could not start routing question %s", question_id)
+    started = run_each(
+        list(lost), routing_start, logger=logger, failure="routing sweep: could not start routing question %s"
+    )
+    done["started"] = len(started)
     return done

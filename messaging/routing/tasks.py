@@ -2,21 +2,11 @@
 idempotent service (``messaging.tasks`` imports this module, so Celery's
 autodiscovery finds them)."""
 
-from celery import shared_task
-
+from core.tasks import idempotent_task, sweep_task
 from messaging.routing import sweep, waves
 
 
-@shared_task(
-    name="messaging.routing_start",
-    ignore_result=True,
-    acks_late=True,
-    time_limit=120,
-    soft_time_limit=100,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    max_retries=3,
-)
+@idempotent_task(name="messaging.routing_start", time_limit=120, soft_time_limit=100)
 def routing_start(question_id: int) -> None:
     """Enqueued on commit of ``question_ask`` (network scope): rank and notify wave 1.
     Idempotent (only an unrouted open network question starts); a missing question
@@ -24,16 +14,7 @@ def routing_start(question_id: int) -> None:
     waves.routing_start(question_id)
 
 
-@shared_task(
-    name="messaging.routing_escalate",
-    ignore_result=True,
-    acks_late=True,
-    time_limit=120,
-    soft_time_limit=100,
-    autoretry_for=(Exception,),
-    retry_backoff=True,
-    max_retries=3,
-)
+@idempotent_task(name="messaging.routing_escalate", time_limit=120, soft_time_limit=100)
 def routing_escalate(question_id: int, wave: int) -> None:
     """Scheduled with ``ROUTING_WAVE_DELAY_SECONDS`` as countdown after wave ``wave``:
     send the next wave if it is due and nobody escalated since (idempotent; an early
@@ -41,7 +22,7 @@ def routing_escalate(question_id: int, wave: int) -> None:
     waves.routing_next_wave(question_id, expected_wave=wave)
 
 
-@shared_task(name="messaging.routing_sweep", ignore_result=True, time_limit=300, soft_time_limit=240)
+@sweep_task(name="messaging.routing_sweep", time_limit=300, soft_time_limit=240)
 def routing_sweep() -> dict:
     """Beat safety net: due waves, ended answer windows (missed), lost starts."""
     return sweep.routing_sweep()

@@ -17,6 +17,7 @@ from core import clock
 from trust import params, scoring
 from trust.models import TrustEvent, TrustScore
 from trust.services.priors import (
+    belief_columns,
     beliefs_from_sums,
     dimension_codes,
     group_sums,
@@ -261,21 +262,10 @@ def _refresh_all_portable(*, as_of: datetime, organization_id: int | None) -> in
         dim_codes = dimension_codes([row[2] for row in rows])
         refresh_priors(group_sums(org_ids, dim_codes, good, bad), as_of=as_of)
         if rows:
-            alpha, beta, mean, lower, upper = beliefs_from_sums(
-                org_ids, dim_codes, good, bad, stored_priors()
-            )
+            beliefs = beliefs_from_sums(org_ids, dim_codes, good, bad, stored_priors())
             TrustScore.objects.bulk_update(
                 [
-                    TrustScore(
-                        pk=row[0],
-                        alpha=float(alpha[i]),
-                        beta=float(beta[i]),
-                        mean=float(mean[i]),
-                        lower=float(lower[i]),
-                        upper=float(upper[i]),
-                        evidence_weight=float(good[i] + bad[i]),
-                        computed_at=as_of,
-                    )
+                    TrustScore(pk=row[0], **belief_columns(beliefs, good, bad, i), computed_at=as_of)
                     for i, row in enumerate(rows)
                 ],
                 ["alpha", "beta", "mean", "lower", "upper", "evidence_weight", "computed_at"],

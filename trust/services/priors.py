@@ -4,7 +4,8 @@
   nightly recompute has not stored one yet (one definition, in ``trust.standing``).
 - ``refresh_priors``: the nightly write, from the workspace's decayed sums.
 - ``beliefs_from_sums``: every belief at once from decayed sums and the priors
-  (vectorized; the nightly refresh and the repair path share it).
+  (vectorized; the nightly refresh and the repair path share it); ``belief_columns``
+  reads one row of it as score fields.
 """
 
 from datetime import datetime
@@ -16,6 +17,7 @@ from trust.models import TrustPrior
 from trust.standing import prior_means
 
 __all__ = [
+    "belief_columns",
     "beliefs_from_sums",
     "dimension_codes",
     "group_sums",
@@ -95,3 +97,17 @@ def beliefs_from_sums(org_ids, dim_codes, good, bad, priors: dict[tuple[int, str
     beta = params.PRIOR_STRENGTH * (1.0 - mu) + bad
     lower, upper = scoring.quantiles(alpha, beta)
     return alpha, beta, alpha / (alpha + beta), lower, upper
+
+
+def belief_columns(beliefs, good, bad, i: int) -> dict[str, float]:
+    """Row ``i`` of ``beliefs_from_sums``' arrays as ``TrustScore`` fields, with the
+    evidence weight of its decayed sums."""
+    alpha, beta, mean, lower, upper = beliefs
+    return {
+        "alpha": float(alpha[i]),
+        "beta": float(beta[i]),
+        "mean": float(mean[i]),
+        "lower": float(lower[i]),
+        "upper": float(upper[i]),
+        "evidence_weight": float(good[i] + bad[i]),
+    }

@@ -15,7 +15,13 @@ from django.db import connection, transaction
 
 from trust import params, scoring
 from trust.models import TrustEvent, TrustPrior, TrustScore
-from trust.services.priors import beliefs_from_sums, dimension_codes, refresh_priors, stored_priors
+from trust.services.priors import (
+    belief_columns,
+    beliefs_from_sums,
+    dimension_codes,
+    refresh_priors,
+    stored_priors,
+)
 from trust.services.recompute import SCORE_FIELDS
 
 
@@ -248,7 +254,7 @@ def _rebuild_all_portable_locked(*, as_of: datetime, organization_id: int | None
     org_ids, subject_ids, dimensions, skill_keys = columns[0], columns[1], columns[2], columns[3]
     good = np.asarray(columns[4], dtype=float)
     bad = np.asarray(columns[5], dtype=float)
-    alpha, beta, mean, lower, upper = beliefs_from_sums(
+    beliefs = beliefs_from_sums(
         np.asarray(org_ids, dtype=np.int64), dimension_codes(dimensions), good, bad, priors
     )
     objs = []
@@ -263,12 +269,7 @@ def _rebuild_all_portable_locked(*, as_of: datetime, organization_id: int | None
                 dimension=dimensions[i],
                 skill_id=int(skill_keys[i]) or None,
                 skill_key=int(skill_keys[i]),
-                alpha=float(alpha[i]),
-                beta=float(beta[i]),
-                mean=float(mean[i]),
-                lower=float(lower[i]),
-                upper=float(upper[i]),
-                evidence_weight=float(good[i] + bad[i]),
+                **belief_columns(beliefs, good, bad, i),
                 evidence_count=int(columns[6][i]),
                 distinct_raters=int(columns[7][i]),
                 last_evidence_at=last,

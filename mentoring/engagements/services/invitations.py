@@ -458,6 +458,32 @@ def invitations_withdraw_open(request: MentoringRequest, *, because: str) -> Non
             notify_invitation_withdrawn(invitation, because=because)
 
 
+def invitation_lock_live(*, organization_id: int, invitation_id) -> tuple[MentoringRequest, Invitation]:
+    """For a talent manager's move on a stuck cascade, inside the caller's transaction: lock
+    the request, then the invitation ``invitation_id`` of workspace ``organization_id``
+    (NotFound for a missing one and another workspace's alike). Conflict unless the
+    invitation is live on an inviting request. Returns ``(request, invitation)``."""
+    found = (
+        Invitation.objects.filter(pk=invitation_id, request__organization_id=organization_id)
+        .values_list("request_id", flat=True)
+        .first()
+    )
+    if found is None:
+        raise NotFound("No such invitation in this workspace.")
+    request = MentoringRequest.objects.select_for_update().get(pk=found)
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("mentor", "request")
+        .get(pk=invitation_id)
+    )
+    if invitation.state not in Invitation.LIVE_STATES or request.state != RequestState.INVITING:
+        raise Conflict(
+            "This invitation is no longer waiting; the cascade already moved on.",
+            fields={"invitation_id": ["Reload the attention list."]},
+        )
+    return request, invitation
+
+
 def invitation_withdraw(*, actor, invitation_id, reason: str = "") -> Invitation:
     """A talent manager moves a stuck cascade on: the live invitation is withdrawn (the
     mentor is told, no responsiveness evidence either way) and the seeker's next choice
@@ -471,24 +497,9 @@ def invitation_withdraw(*, actor, invitation_id, reason: str = "") -> Invitation
     """
     membership = require_talent_manager(actor)
     with transaction.atomic():
-        found = (
-            Invitation.objects.filter(pk=invitation_id, request__organization_id=membership.organization_id)
-            .values_list("request_id", flat=True)
-            .first()
+        request, invitation = invitation_lock_live(
+            organization_id=membership.organization_id, invitation_id=invitation_id
         )
-        if found is None:
-            raise NotFound("No such invitation in this workspace.")
-        request = MentoringRequest.objects.select_for_update().get(pk=found)
-        invitation = (
-            Invitation.objects.select_for_update(of=("self",))
-            .select_related("mentor", "request")
-            .get(pk=invitation_id)
-        )
-        if invitation.state not in Invitation.LIVE_STATES or request.state != RequestState.INVITING:
-            raise Conflict(
-                "This invitation is no longer waiting; the cascade already moved on.",
-                fields={"invitation_id": ["Reload the attention list."]},
-            )
         INVITATION_MOVES.move(invitation, State.WITHDRAWN)
         invitation.responded_at = clock.now()
         invitation.save(update_fields=["state", "responded_at"])

@@ -1,6 +1,7 @@
 """Work inside an engagement, posted from its page: commitments (record, confirm,
 release), milestones (add, complete) and wrap-up feedback. Each reads the
-engagement through an access check and posts through ``engagement_action``."""
+engagement through an access check and posts through ``engagement_action`` (the
+page's forms: ``engagement_form_post``)."""
 
 from django.views.decorators.http import require_POST
 
@@ -11,23 +12,24 @@ from mentoring.engagements.forms import CommitmentForm, ConfirmForm, FeedbackFor
 from mentoring.engagements.services import commitments as commitment_services
 from mentoring.engagements.services import feedback as feedback_services
 from mentoring.engagements.services import milestones as milestone_services
-from mentoring.engagements.views.engagements import engagement_action, person_tz
+from mentoring.engagements.views.engagements import engagement_action, engagement_form_post
 
-
-@member_required
-@require_POST
-def commitment_add(request, engagement_id):
-    engagement = selectors.access_engagement(request.user, engagement_id)
-    return engagement_action(
-        request,
-        engagement,
-        form=CommitmentForm(request.POST, tz_name=person_tz(request), prefix="commitment"),
-        form_key="commitment_form",
-        call=lambda d: commitment_services.commitment_record(
-            actor=request.user, engagement_id=engagement.pk, text=d["text"], due_at=d["due_at"]
-        ),
-        success="Commitment recorded. Your counterpart confirms it when it is done.",
-    )
+commitment_add = engagement_form_post(
+    commitment_services.commitment_record,
+    CommitmentForm,
+    prefix="commitment",
+    fields={"text": "text", "due_at": "due_at"},
+    timed=True,
+    success="Commitment recorded. Your counterpart confirms it when it is done.",
+)
+milestone_add = engagement_form_post(
+    milestone_services.milestone_add,
+    MilestoneForm,
+    prefix="milestone",
+    fields={"title": "title", "due_at": "due_on"},
+    timed=True,
+    success="Milestone added.",
+)
 
 
 @member_required
@@ -55,22 +57,6 @@ def commitment_release(request, commitment_id):
             actor=request.user, commitment_id=commitment_id
         ),
         success="Commitment released.",
-    )
-
-
-@member_required
-@require_POST
-def milestone_add(request, engagement_id):
-    engagement = selectors.access_engagement(request.user, engagement_id)
-    return engagement_action(
-        request,
-        engagement,
-        form=MilestoneForm(request.POST, tz_name=person_tz(request), prefix="milestone"),
-        form_key="milestone_form",
-        call=lambda d: milestone_services.milestone_add(
-            actor=request.user, engagement_id=engagement.pk, title=d["title"], due_at=d["due_on"]
-        ),
-        success="Milestone added.",
     )
 
 

@@ -1,7 +1,8 @@
 """The engagement pages: my engagements, one engagement (goal, people, commitments,
 milestones, timeline, wrap-up), its moves (extend, leave, cancel, finish) and starting
 a group engagement. ``engagement_action`` is the one POST flow of the engagement page;
-commitments, milestones and feedback (``views.commitments``) post through it too.
+``engagement_form_post`` makes the views that post one of its forms to one service.
+Commitments, milestones and feedback (``views.commitments``) post through them too.
 """
 
 from datetime import timedelta
@@ -33,6 +34,7 @@ from mentoring.engagements.services import engagements as engagement_services
 from mentoring.models import Engagement, Participant
 
 ENGAGEMENTS_PER_PAGE = 20
+DETAIL = "mentoring:engagement_detail"
 
 
 def person_tz(request) -> str:
@@ -125,7 +127,7 @@ def engagement_action(
     form=None,
     form_key=None,
     invalid_message=None,
-    redirect_to="mentoring:engagement_detail",
+    redirect_to=DETAIL,
 ):
     """The one POST flow of the engagement page. ``engagement`` was read through
     ``selectors.access_engagement`` (missing and not-yours: the 404 page). A valid form
@@ -141,74 +143,72 @@ def engagement_action(
             overrides[form_key] = form
         return engagement_page(request, engagement, overrides=overrides, status=form_status(form))
     messages.success(request, success(result) if callable(success) else success)
-    if redirect_to == "mentoring:engagement_detail":
+    if redirect_to == DETAIL:
         return redirect(redirect_to, engagement.pk)
     return redirect(redirect_to)
 
 
-@member_required
-@require_POST
-def engagement_extend(request, engagement_id):
-    engagement = selectors.access_engagement(request.user, engagement_id)
-    return engagement_action(
-        request,
-        engagement,
-        form=ExtendForm(request.POST, tz_name=person_tz(request), prefix="extend"),
-        form_key="extend_form",
-        call=lambda d: engagement_services.engagement_extend(
-            actor=request.user, engagement_id=engagement.pk, ends_at=d["ends_on"], reason=d["reason"]
-        ),
-        success="Extended. This was the one extension this engagement gets.",
-    )
+def engagement_form_post(
+    service, form_class, *, prefix: str, fields: dict, success, timed=False, redirect_to=DETAIL
+):
+    """A POST view of the engagement page's form ``form_class`` (``prefix``; on the page as
+    ``<prefix>_form``): the engagement is read through ``selectors.access_engagement``,
+    then ``service(actor=, engagement_id=, **{argument: cleaned_data[field] for
+    argument, field in fields})`` runs through ``engagement_action``. A ``timed`` form
+    reads its dates in the viewer's time zone."""
+
+    @member_required
+    @require_POST
+    def view(request, engagement_id):
+        engagement = selectors.access_engagement(request.user, engagement_id)
+        form_kwargs = {"tz_name": person_tz(request)} if timed else {}
+        return engagement_action(
+            request,
+            engagement,
+            form=form_class(request.POST, prefix=prefix, **form_kwargs),
+            form_key=f"{prefix}_form",
+            call=lambda d: service(
+                actor=request.user,
+                engagement_id=engagement.pk,
+                **{argument: d[field] for argument, field in fields.items()},
+            ),
+            success=success,
+            redirect_to=redirect_to,
+        )
+
+    return view
 
 
-@member_required
-@require_POST
-def engagement_leave(request, engagement_id):
-    engagement = selectors.access_engagement(request.user, engagement_id)
-    return engagement_action(
-        request,
-        engagement,
-        form=ReasonForm(request.POST, prefix="leave"),
-        form_key="leave_form",
-        call=lambda d: engagement_services.participant_leave(
-            actor=request.user, engagement_id=engagement.pk, reason=d["reason"]
-        ),
-        success="You left the group engagement.",
-        redirect_to="mentoring:engagement_list",
-    )
-
-
-@member_required
-@require_POST
-def engagement_cancel(request, engagement_id):
-    engagement = selectors.access_engagement(request.user, engagement_id)
-    return engagement_action(
-        request,
-        engagement,
-        form=RequiredReasonForm(request.POST, prefix="cancel"),
-        form_key="cancel_form",
-        call=lambda d: engagement_services.engagement_cancel(
-            actor=request.user, engagement_id=engagement.pk, reason=d["reason"]
-        ),
-        success="Engagement cancelled.",
-    )
-
-
-@member_required
-@require_POST
-def engagement_finish(request, engagement_id):
-    engagement = selectors.access_engagement(request.user, engagement_id)
-    return engagement_action(
-        request,
-        engagement,
-        form=ReasonForm(request.POST, prefix="finish"),
-        form_key="finish_form",
-        call=lambda d: engagement_services.engagement_finish_early(
-            actor=request.user, engagement_id=engagement.pk, reason=d["reason"]
-        ),
-        success="Wrapping up: please leave feedback for the people you worked with.",
-    )
+engagement_extend = engagement_form_post(
+    engagement_services.engagement_extend,
+    ExtendForm,
+    prefix="extend",
+    fields={"ends_at": "ends_on", "reason": "reason"},
+    timed=True,
+    success="Extended. This was the one extension this engagement gets.",
+)
+engagement_leave = engagement_form_post(
+    engagement_services.participant_leave,
+    ReasonForm,
+    prefix="leave",
+    fields={"reason": "reason"},
+    success="You left the group engagement.",
+    redirect_to="mentoring:engagement_list",
+)
+engagement_cancel = engagement_form_post(
+    engagement_services.engagement_cancel,
+    RequiredReasonForm,
+    prefix="cancel",
+    fields={"reason": "reason"},
+    success="Engagement cancelled.",
+)
+engagement_finish = engagement_form_post(
+    engagement_services.engagement_finish_early,
+    ReasonForm,
+    prefix="finish",
+    fields={"reason": "reason"},
+    success="Wrapping up: please leave feedback for the people you worked with.",
+)
 
 
 # --- Group engagements ----------------------------------------------------------------------
