@@ -43,3 +43,12 @@ def test_the_database_refuses_competence_without_a_skill(bob, alice):
     clone = TrustEventFactory.build(subject=bob, dimension="competence", skill=None)
     with pytest.raises(IntegrityError), transaction.atomic():
         clone.save()
+
+
+def test_an_outcome_too_small_for_the_database_arithmetic_is_stored_as_zero(alice, bob):
+    # given a subnormal outcome (hypothesis found 5e-324: PostgreSQL's float maths underflows on it)
+    event = rate(alice, bob, outcome=5e-324)
+
+    # then the ledger keeps it as the 0 it means
+    event.refresh_from_db()
+    assert event.outcome == 0.0

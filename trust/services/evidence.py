@@ -37,7 +37,9 @@ def _as_unit_float(value, field: str, errors: dict) -> float | None:
     if not math.isfinite(number) or number < 0.0 or number > 1.0:
         errors[field] = [f"{field.capitalize()} must be between 0 and 1 (got {value})."]
         return None
-    return number
+    # 12 decimals is far finer than any source's scale; it also turns subnormal values
+    # (5e-324) into 0, which PostgreSQL's float arithmetic would refuse as an underflow.
+    return round(number, 12)
 
 
 def _as_weight(value, errors: dict) -> float | None:
