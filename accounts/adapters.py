@@ -1,5 +1,6 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.contrib import messages
+from django.shortcuts import redirect
 from django.urls import reverse
 
 # The invite token an anonymous visitor arrived with (set on /join/<token>/),
@@ -13,9 +14,41 @@ class AccountAdapter(DefaultAccountAdapter):
     have not finished onboarding to onboarding. A pending invite link is used
     as soon as the person logs in."""
 
+    def pre_login(self, request, user, **kwargs):
+        # "SSO required": only a company sign-in (or the workspace's break-glass account)
+        # logs a member in; allauth passes the social login in signal_kwargs.
+        if not (kwargs.get("signal_kwargs") or {}).get("sociallogin"):
+            from accounts.sso.services import password_login_refusal
+
+            refusal = password_login_refusal(user)
+            if refusal:
+                from allauth.account.internal.stagekit import clear_login
+
+                clear_login(request)
+                messages.error(request, refusal)
+                return redirect("account_login")
+        return super().pre_login(request, user, **kwargs)
+
     def post_login(self, request, user, **kwargs):
-        self._accept_pending_invite(request, user)
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if sociallogin is not None:
+            from allauth.socialaccount.adapter import get_adapter as get_social_adapter
+
+            get_social_adapter(request).sign_in_completed(request, sociallogin, user)
+        else:
+            self._accept_pending_invite(request, user)
         return super().post_login(request, user, **kwargs)
+
+    def send_password_reset_mail(self, user, email, context):
+        # "SSO required": the reset mail says where to sign in instead of carrying a link
+        # (the page answers the same either way, so nobody learns who is a member).
+        from accounts.sso.services import password_login_refusal
+
+        refusal = password_login_refusal(user)
+        if refusal:
+            context = {**context, "refusal": refusal, "password_reset_url": ""}
+            return self.send_mail("account/email/password_reset_sso_required", email, context)
+        return super().send_password_reset_mail(user, email, context)
 
     def _accept_pending_invite(self, request, user):
         token = request.session.pop(PENDING_INVITE_SESSION_KEY, None)

@@ -367,3 +367,8 @@ class UserSession(models.Model):
 
     def __str__(self):
         return f"Session of {self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# Company sign-in and provisioning keep their models in their own packages.
+from accounts.scim.models import ScimIdentity, ScimToken  # noqa: E402, F401
+from accounts.sso.models import SsoConnection  # noqa: E402, F401

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from accounts.sso import views as sso
 from accounts.views import profiles, workspaces
 
 app_name = "accounts"
@@ -29,6 +30,14 @@ workspace_patterns = [
     path("workspace/domains/", workspaces.workspace_domains, name="workspace_domains"),
     path("workspace/domains/<int:domain_id>/remove/", workspaces.domain_remove, name="domain_remove"),
     path("workspace/audit/", workspaces.workspace_audit, name="workspace_audit"),
+    path("workspace/sign-in/", sso.workspace_sso, name="workspace_sso"),
+    path("workspace/sign-in/scim-tokens/", sso.scim_token_create, name="scim_token_create"),
+    path(
+        "workspace/sign-in/scim-tokens/<int:token_id>/revoke/",
+        sso.scim_token_revoke,
+        name="scim_token_revoke",
+    ),
+    path("sso/", sso.sso_discover, name="sso_discover"),
 ]
 
 profile_patterns = [

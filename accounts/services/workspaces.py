@@ -16,6 +16,7 @@ same as a missing id).
 import re
 from datetime import timedelta
 from importlib import import_module
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -403,12 +404,22 @@ def member_change_role(*, actor, membership_id, role: str) -> Membership:
     return target
 
 
-def member_deactivate(*, actor, membership_id) -> Membership:
+def _acting_scope(*, actor, provisioned_by) -> Membership | SimpleNamespace:
+    """Who may change a membership's activation: a talent manager of the workspace, or
+    the workspace's identity provider (SCIM; ``provisioned_by`` is its ``ScimToken``,
+    and the audit row then has no actor)."""
+    if provisioned_by is not None:
+        return SimpleNamespace(organization_id=provisioned_by.organization_id)
+    return require_talent_manager(actor)
+
+
+def member_deactivate(*, actor, membership_id, provisioned_by=None) -> Membership:
     """Deactivate a member and end all of their sessions at once: the user is
     made inactive (so existing session cookies authenticate no one), their
     sessions and API tokens are deleted, and after commit their open sockets
-    are told to close."""
-    acting = require_talent_manager(actor)
+    are told to close. Their history and trust evidence stay. SCIM deactivation
+    comes through here too (``provisioned_by``, see ``_acting_scope``)."""
+    acting = _acting_scope(actor=actor, provisioned_by=provisioned_by)
     with transaction.atomic():
         _lock_organization(acting.organization_id)
         target = selectors.access_membership(viewer_membership=acting, membership_id=membership_id)
@@ -437,13 +448,18 @@ def member_deactivate(*, actor, membership_id) -> Membership:
             actor=actor,
             action="member.deactivated",
             target=target,
-            details={"user_id": user.pk, "email": user.email, "sessions_ended": revoked},
+            details={
+                "user_id": user.pk,
+                "email": user.email,
+                "sessions_ended": revoked,
+                **({"via": "scim", "scim_token": provisioned_by.prefix} if provisioned_by else {}),
+            },
         )
     return target
 
 
-def member_reactivate(*, actor, membership_id) -> Membership:
-    acting = require_talent_manager(actor)
+def member_reactivate(*, actor, membership_id, provisioned_by=None) -> Membership:
+    acting = _acting_scope(actor=actor, provisioned_by=provisioned_by)
     with transaction.atomic():
         _lock_organization(acting.organization_id)
         target = selectors.access_membership(viewer_membership=acting, membership_id=membership_id)
@@ -460,7 +476,11 @@ def member_reactivate(*, actor, membership_id) -> Membership:
             actor=actor,
             action="member.reactivated",
             target=target,
-            details={"user_id": user.pk, "email": user.email},
+            details={
+                "user_id": user.pk,
+                "email": user.email,
+                **({"via": "scim", "scim_token": provisioned_by.prefix} if provisioned_by else {}),
+            },
         )
     return target
 

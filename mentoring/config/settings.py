@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",  # company sign-in: each workspace's SSO connection (accounts.sso)
+    "allauth.socialaccount.providers.openid_connect",
     # ours
     "accounts",
     "mentoring",
@@ -234,6 +236,16 @@ ACCOUNT_RATE_LIMITS = {
 }
 if env.bool("DISABLE_RATE_LIMITS", default=False):
     ACCOUNT_RATE_LIMITS = False
+# Company sign-in (accounts.sso): no provider is configured here; each workspace's
+# connection is a SocialApp built from its SsoConnection row by the adapter.
+SOCIALACCOUNT_ADAPTER = "accounts.sso.socialaccount.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # a person is matched by (issuer, subject) only
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"  # the workspace's IdP vouches for its own domain
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SSO_REQUESTS_TIMEOUT_SECONDS", default=10)
+SOCIALACCOUNT_PROVIDERS: dict = {}
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tandem"
 

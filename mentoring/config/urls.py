@@ -24,6 +24,7 @@ urlpatterns = [
     path("trust/", include("trust.urls")),
     path("manage/", include("dashboard.urls")),
     path("api/", include(api_patterns)),
+    path("scim/v2/", include("accounts.scim.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # the split view serves its start-up script as a file: no inline script under our CSP
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

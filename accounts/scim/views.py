@@ -1,0 +1,2 @@
+def scim_root(request):
+    raise NotImplementedError
