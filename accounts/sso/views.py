@@ -56,7 +56,7 @@ def _values_for_idp(request, membership) -> dict:
         "oidc_redirect_uri": request.build_absolute_uri(
             reverse("openid_connect_callback", kwargs={"provider_id": slug})
         ),
-        "scim_base_url": request.build_absolute_uri(reverse("scim:root")),
+        "scim_base_url": request.build_absolute_uri(reverse("scim:users")).removesuffix("Users"),
         "login_url": request.build_absolute_uri(reverse("account_login")),
     }
 

@@ -275,6 +275,7 @@ REST_FRAMEWORK = {
         "user": env.str("API_RATE_USER", default="1200/min"),
         "anon": env.str("API_RATE_ANON", default="60/min"),
         "writes": env.str("API_RATE_WRITES", default="120/min"),
+        "scim": env.str("API_RATE_SCIM", default="600/min"),  # per workspace token
     },
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
