@@ -42,6 +42,8 @@ class SsoConnection(models.Model):
     saml_metadata_xml = models.TextField(blank=True)
     saml_email_attribute = models.CharField(max_length=200, default="email")
     saml_name_attribute = models.CharField(max_length=200, default="name")
+    # the IdP's entity ID, sign-in URL and signing certificates, read from its metadata when saved
+    saml_idp = models.JSONField(default=dict, blank=True, editable=False)
     updated_at = models.DateTimeField(default=now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -17,6 +17,7 @@ from allauth.socialaccount.models import SocialApp
 from django.shortcuts import render
 
 from accounts.models import SsoConnection
+from accounts.sso.saml import saml_app_settings
 from accounts.sso.services import (
     SignInRefused,
     claims_from,
@@ -29,7 +30,15 @@ REFUSED_TEMPLATE = "accounts/sso/refused.html"
 
 
 def social_app(connection: SsoConnection) -> SocialApp:
-    """The allauth app of a workspace's OpenID Connect connection (not saved: built per request)."""
+    """The allauth app of a workspace's connection (not saved: built per request)."""
+    if connection.protocol == SsoConnection.Protocol.SAML:
+        return SocialApp(
+            provider="saml",
+            provider_id=connection.provider_id,
+            name=connection.organization.name[:40],
+            client_id=connection.provider_id,
+            settings=saml_app_settings(connection),
+        )
     return SocialApp(
         provider="openid_connect",
         provider_id=connection.provider_id,
@@ -57,11 +66,12 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(self, request, provider=None, client_id=None):
         if not provider:
             return []
-        connection = connection_for_provider(provider)
-        if connection is None or connection.protocol != SsoConnection.Protocol.OIDC:
+        # allauth asks by provider_id (OpenID Connect) or by "saml" and the slug as client_id
+        connection = connection_for_provider(client_id if provider == "saml" else provider)
+        if connection is None:
             return []
         app = social_app(connection)
-        if client_id and client_id != app.client_id:
+        if provider not in (app.provider, app.provider_id) or (client_id and client_id != app.client_id):
             return []
         return [app]
 

@@ -5,6 +5,7 @@ service, render."""
 from dataclasses import fields
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -13,6 +14,7 @@ from accounts.access import talent_manager_required
 from accounts.scim import tokens as scim_tokens
 from accounts.sso import services
 from accounts.sso.forms import DiscoverForm, ScimTokenForm, SsoConnectionForm
+from accounts.sso.socialaccount import refused_page
 from core.html_errors import run_form
 
 NEW_TOKEN_SESSION_KEY = "tandem_new_scim_token"  # noqa: S105 (a session key name)
@@ -39,7 +41,9 @@ def sso_discover(request):
     else:
         form = DiscoverForm(initial={"email": request.GET.get("email", "")})
     login_url = ""
-    if connection is not None:
+    if connection is not None and connection.protocol == connection.Protocol.SAML:
+        login_url = reverse("saml_login", kwargs={"organization_slug": connection.provider_id})
+    elif connection is not None:
         login_url = reverse("openid_connect_login", kwargs={"provider_id": connection.provider_id})
     context = {"form": form, "connection": connection, "login_url": login_url, "next": next_url}
     response = render(request, "accounts/sso/discover.html", context, status=status)
@@ -50,12 +54,33 @@ def sso_discover(request):
     return response
 
 
+def saml_finish_acs(request, organization_slug):
+    """allauth's SAML "finish ACS" step, with a clear page where allauth raises
+    PermissionDenied: a response that answers no request of this browser (replayed, or its
+    request expired)."""
+    from allauth.socialaccount.providers.saml.views import finish_acs
+
+    try:
+        return finish_acs(request, organization_slug=organization_slug)
+    except DjangoPermissionDenied:
+        return refused_page(
+            request,
+            "Your company sign-in did not complete: the identity provider's answer could not be verified "
+            "(it was already used, or answers a sign-in that expired). Start again from the sign-in page.",
+            status=400,
+        )
+
+
 def _values_for_idp(request, membership) -> dict:
     slug = membership.organization.slug
     return {
         "oidc_redirect_uri": request.build_absolute_uri(
             reverse("openid_connect_callback", kwargs={"provider_id": slug})
         ),
+        "saml_sp_entity_id": request.build_absolute_uri(
+            reverse("saml_metadata", kwargs={"organization_slug": slug})
+        ),
+        "saml_acs_url": request.build_absolute_uri(reverse("saml_acs", kwargs={"organization_slug": slug})),
         "scim_base_url": request.build_absolute_uri(reverse("scim:users")).removesuffix("Users"),
         "login_url": request.build_absolute_uri(reverse("account_login")),
     }

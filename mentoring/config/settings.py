@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.socialaccount",  # company sign-in: each workspace's SSO connection (accounts.sso)
     "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     # ours
     "accounts",
     "mentoring",

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from accounts.sso import views as sso_views
 from dashboard import urls as dashboard_urls
 from mentoring.config import health
 from mentoring.engagements import views
@@ -17,6 +18,8 @@ api_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    # before allauth's own route: the same step with a clear page for a replayed SAML response
+    path("accounts/saml/<str:organization_slug>/acs/finish/", sso_views.saml_finish_acs),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("mentoring.engagements.urls")),
