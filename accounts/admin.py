@@ -13,8 +13,11 @@ from accounts.models import (
     Membership,
     Organization,
     Profile,
+    ScimIdentity,
+    ScimToken,
     Skill,
     SkillAlias,
+    SsoConnection,
     User,
     UserSession,
     WorkspaceDomain,
@@ -200,3 +203,39 @@ class UserSessionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- company sign-in and provisioning: read-only (talent managers change them in the product,
+# through the services that check and audit every change; the client secret is never shown)
+
+
+@admin.register(SsoConnection)
+class SsoConnectionAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "protocol", "enabled", "sso_required", "break_glass_user", "updated_at"]
+    list_filter = ["protocol", "enabled", "sso_required"]
+    search_fields = ["organization__name", "oidc_issuer", "saml_idp_entity_id"]
+    list_select_related = ["organization", "break_glass_user"]
+    exclude = ["oidc_client_secret"]
+
+
+@admin.register(ScimToken)
+class ScimTokenAdmin(ReadOnlyAdmin):
+    list_display = [
+        "prefix",
+        "organization",
+        "note",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    search_fields = ["prefix", "note", "organization__name"]
+    list_select_related = ["organization", "created_by"]
+    exclude = ["digest"]
+
+
+@admin.register(ScimIdentity)
+class ScimIdentityAdmin(ReadOnlyAdmin):
+    list_display = ["user_name", "organization", "user", "external_id", "version", "updated_at", "deleted_at"]
+    search_fields = ["user_name", "external_id", "user__email"]
+    list_select_related = ["organization", "user"]
