@@ -2,7 +2,8 @@
 ``tests/sso_provider``, in its own process): a talent manager connects the provider on the
 settings page, a person signs in from the login page through the provider and lands in the
 workspace (provisioned just in time), comes back as the same person, and "SSO required"
-refuses a member's password login with a message that says where to sign in."""
+refuses a member's password login with a message that says where to sign in. The same
+journey with SAML 2.0 against pysaml2's IdP (``tests/saml_idp``)."""
 
 import re
 
@@ -13,6 +14,7 @@ from accounts.models import AuditEntry, Membership, SsoConnection, User, Workspa
 from tests.browser.conftest import axe_violations
 from tests.browser.login import log_in_through_form
 from tests.factories import DEFAULT_PASSWORD, OrganizationFactory, member, talent_manager
+from tests.saml_idp.running import start_saml_idp
 from tests.sso_provider.running import start_provider
 
 IDP_PASSWORD = "idp-password-0123"
@@ -135,3 +137,49 @@ def test_sso_required_refuses_a_members_password_login_but_not_the_break_glass_a
     log_in_through_form(glass, manager.email)
     glass.goto("/workspace/sign-in/")
     expect(glass.get_by_role("heading", name="Company sign-in and provisioning")).to_be_visible()
+
+
+@pytest.fixture
+def saml_idp(live_url, tmp_path):
+    running = start_saml_idp(
+        tmp_path,
+        sp_entity_id=f"{live_url}/accounts/saml/acme/metadata/",
+        acs_url=f"{live_url}/accounts/saml/acme/acs/",
+        users=[{"username": "ann", "password": IDP_PASSWORD, "email": "ann@acme.test", "name": "Ann Lee"}],
+    )
+    yield running
+    running.stop()
+
+
+def test_saml_sign_in_from_the_login_page_through_a_real_idp(new_person, live_url, acme, saml_idp):
+    # given: the talent manager enters the IdP's entity ID and metadata URL
+    manager = talent_manager(acme, email="tm@acme.test")
+    tm_page = new_person()
+    log_in_through_form(tm_page, manager.email)
+    tm_page.goto("/workspace/sign-in/")
+    expect(tm_page.locator("#saml-acs-url")).to_have_text(f"{live_url}/accounts/saml/acme/acs/")
+    tm_page.get_by_label("Protocol").select_option("saml")
+    tm_page.get_by_label("IdP entity ID").fill(saml_idp.entity_id)
+    tm_page.get_by_label("IdP metadata URL").fill(saml_idp.metadata_url)
+    tm_page.get_by_label("E-mail attribute").fill("urn:oid:0.9.2342.19200300.100.1.3")
+    tm_page.get_by_label("Name attribute").fill("urn:oid:2.16.840.1.113730.3.1.241")
+    tm_page.get_by_label("Company sign-in is on").check()
+    tm_page.get_by_role("button", name="Save sign-in settings").click()
+    expect(tm_page.get_by_text("Company sign-in settings saved.")).to_be_visible()
+
+    # when: Ann signs in from the login page through the IdP (HTTP-Redirect, then HTTP-POST back)
+    page = new_person()
+    page.goto("/accounts/login/")
+    page.get_by_label("Work e-mail").fill("ann@acme.test")
+    page.get_by_role("button", name="Use company sign-in").click()
+    page.get_by_role("button", name="Continue with your company account").click()
+    expect(page.get_by_role("heading", name="Test SAML identity provider")).to_be_visible()
+    page.get_by_label("Username").fill("ann")
+    page.get_by_label("Password").fill(IDP_PASSWORD)
+    page.get_by_role("button", name="Sign in to the SAML identity provider").click()
+
+    # then: the signed response brings her into Acme
+    expect(page).to_have_url(re.compile(r"/onboarding/"))
+    ann = User.objects.get(email="ann@acme.test")
+    assert ann.full_name == "Ann Lee" and Membership.objects.get(user=ann).organization == acme
+    assert AuditEntry.objects.filter(action="sso.login", details__user_id=ann.pk).count() == 1
