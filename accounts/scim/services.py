@@ -309,8 +309,8 @@ def scim_user_create(*, token: ScimToken, payload) -> ScimIdentity:
                 user.full_name = state.full_name
                 user.save(update_fields=["full_name"])
             _audit(token, "scim.user_created", identity, {"userName": state.user_name, "email": state.email})
-            if not state.active:
-                _set_active(identity, active=False, token=token)
+            # a person provisioned again after a delete comes back active, if asked
+            _set_active(identity, active=state.active, token=token)
     except IntegrityError:
         raise ScimError(
             409, f"userName “{state.user_name}” is already provisioned.", scim_type="uniqueness"

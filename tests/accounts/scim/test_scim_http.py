@@ -250,3 +250,12 @@ def test_service_provider_config_describes_what_is_supported(scim):
 def test_password_of_a_provisioned_person_does_not_exist(scim):
     scim.call("POST", "Users", new_user())
     assert not Client().login(email="ann@acme.test", password=DEFAULT_PASSWORD)
+
+
+def test_a_deleted_person_provisioned_again_comes_back_active(scim):
+    first = scim.call("POST", "Users", new_user()).json()
+    assert scim.call("DELETE", f"Users/{first['id']}").status_code == 204
+    again = assert_scim(scim.call("POST", "Users", new_user()), 201, schemas.USER)
+    assert again["active"] is True
+    assert User.objects.get(email="ann@acme.test").is_active
+    assert User.objects.filter(email="ann@acme.test").count() == 1
