@@ -29,5 +29,8 @@ RUN SECRET_KEY=collectstatic-only-build-step-not-used-at-runtime-0123456789abcde
  && chown -R tandem:tandem /app/var
 USER tandem
 EXPOSE 8000
+# liveness only (no database or Redis): docker-compose's web service probes readiness itself
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8000/healthz/live', headers={'Host': '127.0.0.1'}), timeout=3)"]
 CMD ["uvicorn", "mentoring.config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
      "--ws", "websockets-sansio", "--proxy-headers", "--forwarded-allow-ips", "*"]

@@ -345,7 +345,11 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     if env.bool("USE_X_FORWARDED_PROTO", default=True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
+
+# --- Health (mentoring/config/health.py) -------------------------------------
+# each readiness check (database, cache, channel layer, broker) gets this long
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 
 # --- Product parameters -----------------------------------------------------
 TANDEM_INVITE_LINK_DAYS = env.int("TANDEM_INVITE_LINK_DAYS", default=14)

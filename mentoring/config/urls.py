@@ -16,7 +16,9 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", health.healthz, name="healthz"),
+    path("healthz", health.ready, name="healthz"),
+    path("healthz/live", health.live, name="healthz-live"),
+    path("healthz/ready", health.ready, name="healthz-ready"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("mentoring.engagements.urls")),
