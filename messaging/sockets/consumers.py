@@ -448,7 +448,11 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         await super().dispatch(message)
 
     async def session_revoked(self, event):
-        """Logout or deactivation: close every socket of this user."""
+        """``accounts.services.sessions.sessions_end``: close this socket unless it
+        belongs to the session that was kept (the browser that changed the password)."""
+        session = self.scope.get("session")
+        if event.get("keep") and getattr(session, "session_key", None) == event["keep"]:
+            return
         await self.close(code=CLOSE_SESSION_ENDED)
 
     async def chat_frame(self, event):
