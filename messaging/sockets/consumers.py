@@ -5,7 +5,6 @@ is checked by AllowedHostsOriginValidator in mentoring/config/asgi.py. Bad frame
 an error frame and the socket stays open.
 """
 
-import json
 import logging
 import time
 
@@ -21,12 +20,12 @@ from messaging.qa import selectors as questions
 from messaging.routing import replies as routing
 from messaging.sockets import presence
 from messaging.sockets.events import frame_to_conversation, message_data
+from messaging.sockets.frames import BadFrame, parse_frame
 
 logger = logging.getLogger("messaging.sockets.consumers")
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
-MAX_FRAME_BYTES = 64 * 1024
 RESUME_BATCH = 100  # messages replayed per conversation per resume frame
 TYPING_MIN_INTERVAL = 2.0  # seconds; faster typing frames are dropped silently
 # answer.typing: distinct questions per socket within TYPING_MIN_INTERVAL (bounds
@@ -94,20 +93,15 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         if bytes_data is not None or text_data is None:
             await self.send_error("bad_frame", "Frames must be JSON text, not binary.")
             return
-        if len(text_data) > MAX_FRAME_BYTES:
-            await self.send_error("frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
-            return
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.send_error("bad_json", "The frame is not valid JSON.")
+            content = parse_frame(text_data)
+        except BadFrame as bad:
+            extra = {"fields": bad.fields} if bad.fields else {}
+            await self.send_error(bad.code, bad.reason, ref=bad.ref, **extra)
             return
         await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self.send_error("missing_type", 'Every frame needs a string "type".')
-            return
         frame_type = content["type"]
         handler = self.HANDLERS.get(frame_type)
         if handler is None:
@@ -115,7 +109,13 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
                 "unknown_type", f"Unknown frame type {frame_type!r}.", ref=content.get("ref")
             )
             return
-        await handler(self, content)
+        try:
+            await handler(self, content)
+        except Exception:  # a bug must not end the socket: the client gets an error frame
+            logger.exception("socket frame %r failed", frame_type)
+            await self.send_error(
+                "server_error", "The server could not handle this frame.", ref=content.get("ref")
+            )
 
     async def handle_ping(self, content):
         await self.send_json({"type": "pong", "ref": content.get("ref")})
