@@ -7,6 +7,7 @@ an error frame and the socket stays open.
 
 import logging
 import time
+from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -27,6 +28,9 @@ logger = logging.getLogger("messaging.sockets.consumers")
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
 RESUME_BATCH = 100  # messages replayed per conversation per resume frame
+# resume is the costliest frame (queries per conversation): bounded per frame and per socket
+RESUME_MAX_CONVERSATIONS = 20
+RESUME_PER_MINUTE = 60
 TYPING_MIN_INTERVAL = 2.0  # seconds; faster typing frames are dropped silently
 # answer.typing: distinct questions per socket within TYPING_MIN_INTERVAL (bounds
 # the memory and the database reads one socket can cause)
@@ -53,6 +57,7 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.conversation_ids = set(await database_sync_to_async(selectors.conversation_ids_for)(user))
         self.typing_sent_at: dict[int, float] = {}
+        self.resumes_at: deque[float] = deque(maxlen=RESUME_PER_MINUTE)
         self.answer_typing_sent_at: dict[int, float] = {}
         self.groups_joined = [user_group(user.id)] + [
             conversation_group(c) for c in sorted(self.conversation_ids)
@@ -231,6 +236,25 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
                 fields={"conversations": ['Send {"<conversation id>": <last seq seen, 0 for none>}.']},
             )
             return
+        if len(wanted) > RESUME_MAX_CONVERSATIONS:
+            await self.send_error(
+                "too_many_conversations",
+                f"resume takes at most {RESUME_MAX_CONVERSATIONS} conversations per frame; send several.",
+                ref=ref,
+                fields={"conversations": [f"Name at most {RESUME_MAX_CONVERSATIONS} conversations."]},
+            )
+            return
+        now = time.monotonic()
+        if len(self.resumes_at) == RESUME_PER_MINUTE and now - self.resumes_at[0] < 60:
+            retry_after = max(1, int(60 - (now - self.resumes_at[0])) + 1)
+            await self.send_error(
+                "rate_limited",
+                f"At most {RESUME_PER_MINUTE} resume frames a minute; try again in {retry_after} s.",
+                ref=ref,
+                retry_after=retry_after,
+            )
+            return
+        self.resumes_at.append(now)
         since = None
         if content.get("since") is not None:
             since = parse_datetime(content["since"]) if isinstance(content["since"], str) else None
