@@ -244,12 +244,19 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tandem <no-reply@tan
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- REST API ---------------------------------------------------------------
+API_MAX_JSON_DEPTH = 32  # deeper REST bodies are a 400 (core.parsers), never a RecursionError
+# bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) are a 413 in the error envelope
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsWorkspaceMember"],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",  # with a nesting limit (API_MAX_JSON_DEPTH)
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -18,14 +18,14 @@ refuses what the REST API refuses, before any handler runs:
 import json
 import re
 
+from core.json_limits import json_depth
+
 MAX_FRAME_BYTES = 64 * 1024
 MAX_DEPTH = 8  # the deepest real frame (resume: object → conversations → seq) is 2
 # field → smallest allowed value; each must be a JSON integer when present
 INTEGER_FIELDS = {"conversation": 1, "question": 1, "seq": 1, "reply_to": 1, "last_read_seq": 0}
 STRING_FIELDS = ("type", "client_id", "body", "state", "since")
 
-_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(r"[\[\]{}]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _DECIMAL_ID = re.compile(r"[1-9][0-9]{0,17}")
 
@@ -35,14 +35,6 @@ class BadFrame(Exception):
         super().__init__(reason)
         self.code, self.reason, self.fields = code, reason, fields
         self.ref = None  # the frame's ref, once it parsed
-
-
-def _depth(text: str) -> int:
-    deepest = depth = 0
-    for bracket in _BRACKETS.findall(_STRING_LITERAL.sub("", text)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
 
 
 def _field_error(name: str, fix: str) -> BadFrame:
@@ -92,7 +84,7 @@ def parse_frame(text: str) -> dict:
     """The frame as a dict, or ``BadFrame``."""
     if len(text) > MAX_FRAME_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_FRAME_BYTES:
         raise BadFrame("frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
-    if _depth(text) > MAX_DEPTH:
+    if json_depth(text) > MAX_DEPTH:
         raise BadFrame("frame_too_deep", f"Frames may nest at most {MAX_DEPTH} levels of objects and arrays.")
     try:
         frame = json.loads(text)
