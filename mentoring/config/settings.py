@@ -46,6 +46,9 @@ else:
 DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Origins (scheme://host[:port]) whose pages may open /ws/ besides the server's own
+# origin (core.ws_origin); unset: CSRF_TRUSTED_ORIGINS plus SITE_URL's origin.
+WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=None)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,7 +1,7 @@
 """The one WebSocket per browser tab, at /ws/ (protocol: docs/messaging.md).
 
 Authenticated from the Django session (close code 4401 otherwise); the origin
-is checked by AllowedHostsOriginValidator in mentoring/config/asgi.py. Bad frames get
+is checked (scheme, host and port) by core.ws_origin in mentoring/config/asgi.py. Bad frames get
 an error frame and the socket stays open.
 """
 
