@@ -40,12 +40,18 @@ def _timeout() -> float:
 def _check_database():
     connection = connections["default"]
     try:
-        with transaction.atomic(using="default"), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":  # LOCAL: ends with this transaction
+        if connection.vendor == "postgresql":
+            # LOCAL: the timeout ends with this transaction, not with the pooled connection
+            with transaction.atomic(using="default"), connection.cursor() as cursor:
                 cursor.execute("SET LOCAL statement_timeout = %s", [int(_timeout() * 1000)])
-            cursor.execute("SELECT 1")
-            if cursor.fetchone() != (1,):
-                raise RuntimeError("SELECT 1 did not return 1")
+                cursor.execute("SELECT 1")
+                row = cursor.fetchone()
+        else:  # SQLite: no transaction (IMMEDIATE would queue behind writers)
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                row = cursor.fetchone()
+        if row != (1,):
+            raise RuntimeError("SELECT 1 did not return 1")
         return {"backend": connection.vendor}
     finally:
         connection.close()  # this thread's connection goes back to the pool
