@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.WorkspaceMiddleware",
     "core.html_errors.DomainErrorMiddleware",
+    "core.cache_control.PrivateNoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "mentoring.config.urls"
