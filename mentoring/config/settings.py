@@ -238,6 +238,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 if env.bool("DISABLE_RATE_LIMITS", default=False):
     ACCOUNT_RATE_LIMITS = False
+# allauth's rate limits key on REMOTE_ADDR (see REST_FRAMEWORK["NUM_PROXIES"])
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tandem"
 
@@ -265,6 +267,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+    # client IPs are REMOTE_ADDR only: uvicorn has already replaced it with the
+    # X-Forwarded-For of a trusted proxy (FORWARDED_ALLOW_IPS), and nobody else's
+    "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.UserRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
@@ -354,7 +359,10 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    if env.bool("USE_X_FORWARDED_PROTO", default=True):
+    # Behind uvicorn the scheme already comes from X-Forwarded-Proto of a trusted proxy
+    # only (FORWARDED_ALLOW_IPS); Django reading the header itself would believe anyone.
+    # Only a WSGI deployment behind a proxy that always sets the header needs this.
+    if env.bool("USE_X_FORWARDED_PROTO", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
 
