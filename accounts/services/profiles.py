@@ -105,6 +105,8 @@ def _clean_profile_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[
         value = _clean_text(raw, field=name, label=label, limit=limit, errors=errors)
         if value is not None:
             cleaned[name] = " ".join(value.split()) if one_line else value
+            if name == "full_name" and not cleaned[name]:
+                errors[name] = ["Enter your name as colleagues should see it."]
     if "timezone" in fields:
         try:
             cleaned["timezone"] = wh.validate_timezone(str(fields["timezone"] or "").strip())

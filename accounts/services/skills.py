@@ -30,6 +30,11 @@ def _clean_name(name, *, field: str) -> str:
         raise ValidationFailed(
             "A skill needs a name.", fields={field: ["Enter a skill name, for example Terraform."]}
         )
+    if not any(char.isalnum() for char in cleaned):
+        raise ValidationFailed(
+            "A skill name needs letters or digits.",
+            fields={field: [f"“{cleaned}” is not a name; write the skill, for example Terraform or C++."]},
+        )
     if len(cleaned) > SKILL_NAME_MAX:
         raise ValidationFailed(
             "That skill name is too long.",

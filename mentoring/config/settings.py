@@ -265,7 +265,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",  # every error status, with the envelope
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     # client IPs are REMOTE_ADDR only: uvicorn has already replaced it with the
     # X-Forwarded-For of a trusted proxy (FORWARDED_ALLOW_IPS), and nobody else's
