@@ -29,6 +29,7 @@ workspace_patterns = [
     path("workspace/domains/", workspaces.workspace_domains, name="workspace_domains"),
     path("workspace/domains/<int:domain_id>/remove/", workspaces.domain_remove, name="domain_remove"),
     path("workspace/audit/", workspaces.workspace_audit, name="workspace_audit"),
+    path("workspace/security/", workspaces.workspace_security, name="workspace_security"),
 ]
 
 profile_patterns = [

@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.WorkspaceMiddleware",
+    "accounts.mfa_policy.MfaRequiredMiddleware",
     "core.html_errors.DomainErrorMiddleware",
     "core.cache_control.PrivateNoStoreMiddleware",
 ]
