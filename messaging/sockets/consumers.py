@@ -12,6 +12,7 @@ from collections import deque
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.dateparse import parse_datetime
+from uvicorn.protocols.utils import ClientDisconnected
 
 from core import clock
 from core.errors import DomainError
@@ -88,6 +89,10 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         or the person would read as online until the entry's TTL ran out."""
         try:
             await super().__call__(scope, receive, send)
+        except ClientDisconnected:
+            # the server closed this socket (SIGTERM: 1012 already sent) while a frame was
+            # still on its way out; the client reconnects and resumes, nothing to report
+            pass
         finally:
             try:
                 await self.leave_presence()
