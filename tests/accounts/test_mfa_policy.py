@@ -90,3 +90,17 @@ def test_the_security_page_lists_who_has_not_enrolled(org):
 
     assert "Nia Missing" in page and "Tess Manager" in page
     assert "Eve Enrolled" not in page
+
+
+def test_the_dashboard_shows_who_has_not_enrolled_while_a_policy_is_on(org):
+    manager = talent_manager(org, full_name="Tess Manager")
+    enrol(manager)
+    member(org, full_name="Nia Missing")
+    client = client_for(manager)
+
+    before = client.get("/manage/").content.decode()
+    set_policy(org, Organization.MfaPolicy.EVERYONE)
+    after = client.get("/manage/").content.decode()
+
+    assert "Nia Missing" not in before
+    assert "Not enrolled in two-factor authentication yet (1)" in after and "Nia Missing" in after
