@@ -121,6 +121,8 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             await handler(self, content)
+        except ClientDisconnected:
+            raise  # the socket is gone (server shutdown): ``__call__`` ends the consumer quietly
         except Exception:  # a bug must not end the socket: the client gets an error frame
             logger.exception("socket frame %r failed", frame_type)
             await self.send_error(
