@@ -151,6 +151,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tandem"),
+            # a frozen Redis fails a cache call after 5 s instead of holding the request
+            # (and the readiness check's thread) for ever
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
         }
     }
     CHANNEL_LAYERS = {
