@@ -1,3 +1,5 @@
+# Forwarded headers (X-Forwarded-For/-Proto) are honoured only from the proxies in
+# FORWARDED_ALLOW_IPS (uvicorn reads it; default loopback only): set it to your proxy's address.
 # Tandem's production image: one image for web (uvicorn, mentoring.config.asgi), worker and
 # beat (`celery -A mentoring.config`).
 # Front-end libraries come from npm in a build stage; nothing from a CDN.
@@ -12,7 +14,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
-    DJANGO_ENV=production
+    DJANGO_ENV=production \
+    FORWARDED_ALLOW_IPS=127.0.0.1
 WORKDIR /app
 RUN useradd --create-home --uid 1000 tandem
 # the runtime lock only (hashed, every transitive package pinned): no test tools and no
@@ -29,5 +32,8 @@ RUN SECRET_KEY=collectstatic-only-build-step-not-used-at-runtime-0123456789abcde
  && chown -R tandem:tandem /app/var
 USER tandem
 EXPOSE 8000
+# liveness only (no database or Redis): docker-compose's web service probes readiness itself
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8000/healthz/live', headers={'Host': '127.0.0.1'}), timeout=3)"]
 CMD ["uvicorn", "mentoring.config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--ws", "websockets-sansio", "--proxy-headers", "--forwarded-allow-ips", "*"]
+     "--ws", "websockets-sansio", "--proxy-headers", "--timeout-graceful-shutdown", "10"]

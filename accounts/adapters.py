@@ -29,6 +29,19 @@ class AccountAdapter(DefaultAccountAdapter):
                 return redirect("account_login")
         return super().pre_login(request, user, **kwargs)
 
+    def add_message(
+        self, request, level, message_template=None, message_context=None, extra_tags="", message=None
+    ):
+        # "Confirmation email sent to …" after sign-up was shown for a new address but
+        # not when the per-address mail limit skipped the send (an address signed up
+        # moments ago): the difference told whether an address was registered. The
+        # page sign-up lands on says the same for everyone, so the flash is dropped.
+        if message_template == "account/messages/email_confirmation_sent.txt" and (message_context or {}).get(
+            "signup"
+        ):
+            return
+        super().add_message(request, level, message_template, message_context, extra_tags, message)
+
     def post_login(self, request, user, **kwargs):
         sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
         if sociallogin is not None:

@@ -92,6 +92,8 @@ class MeLearningGoalDetailView(APIView):
 
 
 class ProfileListView(APIView):
+    pagination_class = PageNumberPagination  # the schema shows the paginated shape
+
     @extend_schema(
         parameters=[s.DirectoryFilterIn],
         responses=s.ProfileSummaryOut(many=True),
@@ -120,6 +122,8 @@ class ProfileDetailView(APIView):
 
 
 class SkillListView(APIView):
+    pagination_class = PageNumberPagination  # the schema shows the paginated shape
+
     @extend_schema(
         parameters=[OpenApiParameter("q", str, description="Autocomplete: name or alias contains this")],
         responses=s.SkillOut(many=True),
@@ -127,12 +131,11 @@ class SkillListView(APIView):
     )
     def get(self, request):
         q = (request.query_params.get("q") or "").strip()
-        if q:
-            return Response(
-                s.SkillOut(profile_selectors.skills_autocomplete(request.user, q), many=True).data
-            )
         paginator = PageNumberPagination()
-        queryset = profile_selectors.workspace_skills(request.user).prefetch_related("aliases")
+        if q:  # the same paginated shape as the whole list
+            queryset = profile_selectors.skills_autocomplete(request.user, q)
+        else:
+            queryset = profile_selectors.workspace_skills(request.user).prefetch_related("aliases")
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(s.SkillOut(page, many=True).data)
 

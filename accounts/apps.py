@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and workspaces"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import signals
+
+        signals._connect_credential_changes()

@@ -81,12 +81,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Organization(models.Model):
     """A workspace. Everything a member sees is scoped to one."""
 
+    class MfaPolicy(models.TextChoices):
+        OFF = "off", "Not required"
+        TALENT_MANAGERS = "talent_managers", "Required for talent managers"
+        EVERYONE = "everyone", "Required for everyone"
+
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=now)
+    # who must have two-factor authentication (TOTP) to use the workspace (accounts.mfa_policy)
+    mfa_policy = models.CharField(max_length=20, choices=MfaPolicy.choices, default=MfaPolicy.OFF)
 
     class Meta:
         ordering = ["name"]

@@ -1,8 +1,10 @@
 """DRF permissions, built on the same functions as the HTML decorators (``accounts.access``)."""
 
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from accounts.access import is_talent_manager, membership_of
+from accounts.mfa_policy import MFA_REQUIRED_CODE, MFA_REQUIRED_MESSAGE, mfa_missing
 
 
 class IsWorkspaceMember(BasePermission):
@@ -17,6 +19,8 @@ class IsWorkspaceMember(BasePermission):
             return False
         membership = membership_of(request)
         request.membership = membership
+        if membership is not None and mfa_missing(membership):  # the workspace security policy
+            raise PermissionDenied(MFA_REQUIRED_MESSAGE, code=MFA_REQUIRED_CODE)
         return membership is not None
 
 

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from accounts.models import Expertise, LearningGoal, Profile, Skill
 from accounts.services.profiles import BIO_MAX_CHARS, GOAL_NOTE_MAX_CHARS, HEADLINE_MAX_CHARS
+from core.api_fields import NonBlankCharField
 
 # --- output ---------------------------------------------------------------------
 
@@ -119,7 +120,7 @@ class TokenOut(serializers.Serializer):
 class ProfileUpdateIn(serializers.Serializer):
     """Any subset of the fields; the service validates values and names the bad field."""
 
-    full_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    full_name = NonBlankCharField(required=False, max_length=150)
     headline = serializers.CharField(required=False, allow_blank=True, max_length=HEADLINE_MAX_CHARS)
     bio = serializers.CharField(
         required=False, allow_blank=True, max_length=BIO_MAX_CHARS, trim_whitespace=False

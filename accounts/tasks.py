@@ -1,13 +1,13 @@
 """Celery tasks for accounts: thin adapters over accounts.services."""
 
-from accounts.services import profiles, workspaces
+from accounts.services import profiles, sessions
 from core.tasks import idempotent_task
 
 
 @idempotent_task(name="accounts.prune_user_sessions", time_limit=300, soft_time_limit=240)
 def prune_user_sessions() -> int:
     """Forget recorded session keys of sessions that have ended (idempotent)."""
-    return workspaces.sessions_prune()
+    return sessions.sessions_prune()
 
 
 @idempotent_task(name="accounts.refresh_week_masks", time_limit=300, soft_time_limit=240)

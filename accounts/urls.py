@@ -38,6 +38,7 @@ workspace_patterns = [
         name="scim_token_revoke",
     ),
     path("sso/", sso.sso_discover, name="sso_discover"),
+    path("workspace/security/", workspaces.workspace_security, name="workspace_security"),
 ]
 
 profile_patterns = [

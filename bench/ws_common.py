@@ -38,6 +38,7 @@ PYTHON = (
     str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 )
 EMAIL_DOMAIN = "wsbench.example"
+GRACEFUL_SHUTDOWN_SECONDS = 10  # uvicorn --timeout-graceful-shutdown of the Procfile
 
 __all__ = ["log", "p95"]
 
@@ -243,6 +244,8 @@ class Server:
             "--log-level",
             "warning",
             "--no-access-log",
+            "--timeout-graceful-shutdown",  # as the Procfile, Dockerfile and compose run it
+            str(GRACEFUL_SHUTDOWN_SECONDS),
         ]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True)
 
@@ -263,6 +266,18 @@ class Server:
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
+
+    def terminate(self, timeout: float = 60.0) -> float | None:
+        """SIGTERM, as a rolling deploy sends it: seconds until the process exited,
+        or None if it had to be SIGKILLed after ``timeout``."""
+        started = time.perf_counter()
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+        return time.perf_counter() - started
 
     def stop(self) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -1,7 +1,7 @@
 """Benchmark: nothing lost, nothing duplicated, while Redis restarts and a web
 process dies.
 
-    DATABASE_URL=postgres://…/tandem_h3 python bench/ws_fault.py [--quick] [--keep]
+    DATABASE_URL=postgres://…/tandem_h3 python bench/ws_fault.py [--quick] [--keep] [--web-fault sigterm]
 
 1. Starts its own ``redis-server`` (port 18399, no persistence) — cache, channel
    layer and rate-limit counters of the web processes — and two web processes
@@ -145,6 +145,7 @@ class ChatClient:
         self.want_final = False  # the final check: the next resume.done (after any reconnect) counts
         self.connects = self.failed_connects = self.drops = 0
         self.errors: Counter = Counter()
+        self.close_codes: Counter = Counter()
 
     # --- connection -------------------------------------------------------------------
     async def run(self) -> None:
@@ -160,6 +161,7 @@ class ChatClient:
             self.ws = ws
             with contextlib.suppress(Exception):  # the connection broke mid-frame
                 await self.session(ws)
+            self.close_codes[ws.close_code] += 1  # None: no close frame (a killed process)
             self.ws, self.ready, self.resuming = None, False, False
             if self.running:
                 self.drops += 1
@@ -288,7 +290,7 @@ class ChatClient:
             await self.ws.close()
 
 
-async def drive(clients, size, redis_server: RedisServer, web, bench) -> dict:
+async def drive(clients, size, redis_server: RedisServer, web, bench, web_fault: str = "kill") -> dict:
     tasks = [asyncio.create_task(c.run()) for c in clients] + [
         asyncio.create_task(c.retry_loop()) for c in clients
     ]
@@ -305,12 +307,17 @@ async def drive(clients, size, redis_server: RedisServer, web, bench) -> dict:
     faults: list[asyncio.Future] = []
 
     def redis_outage():
+        if web_fault == "sigterm":
+            return  # this run tests the web process's shutdown alone
         redis_server.kill()
         time.sleep(OUTAGE_SECONDS)
         redis_server.start()
 
     def web_outage():
-        web[0].kill()
+        if web_fault == "sigterm":
+            timeline["sigterm_exit_s"] = web[0].terminate()
+        else:
+            web[0].kill()
         time.sleep(OUTAGE_SECONDS)
         web[0].start()
         web[0].wait_ready()
@@ -320,15 +327,16 @@ async def drive(clients, size, redis_server: RedisServer, web, bench) -> dict:
         delay = t0 + index / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        if index == redis_at:
+        if index == redis_at and web_fault == "kill":
             timeline["redis_killed"] = time.perf_counter() - t0
             log(f"[ws_fault] message {index}: Redis killed, back in {OUTAGE_SECONDS:g} s")
             faults.append(loop.run_in_executor(None, redis_outage))
         if index == web_at:
             timeline["web_killed"] = time.perf_counter() - t0
             log(
-                f"[ws_fault] message {index}: web process on port {web[0].port} killed, "
-                f"restarted in {OUTAGE_SECONDS:g} s"
+                f"[ws_fault] message {index}: web process on port {web[0].port} "
+                f"{'sent SIGTERM' if web_fault == 'sigterm' else 'killed'}, "
+                f"restarted {OUTAGE_SECONDS:g} s after"
             )
             faults.append(loop.run_in_executor(None, web_outage))
         client = clients[index % len(clients)]
@@ -355,7 +363,13 @@ async def drive(clients, size, redis_server: RedisServer, web, bench) -> dict:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    return {"sent": sent, "timeline": timeline, "final_resume_missing": final_missing, "redis_at": redis_at}
+    first_fault = web_at if web_fault == "sigterm" else redis_at
+    return {
+        "sent": sent,
+        "timeline": timeline,
+        "final_resume_missing": final_missing,
+        "redis_at": first_fault,
+    }
 
 
 def check(chats: list[int], clients: list[ChatClient], sent, redis_at: int) -> dict:
@@ -437,6 +451,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20 people in 4 chats, 300 messages")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument(
+        "--web-fault",
+        choices=["kill", "sigterm"],
+        default="kill",
+        help="kill: Redis restart + SIGKILL of a web process; sigterm: SIGTERM of a web process only",
+    )
     args = parser.parse_args()
     size = dict(QUICK if args.quick else FULL)
     wall = time.perf_counter()
@@ -464,7 +484,7 @@ def main() -> None:
             for i, user in enumerate(people)
         ]
         load_before = load_average()
-        outcome = asyncio.run(drive(clients, size, redis_server, web, bench))
+        outcome = asyncio.run(drive(clients, size, redis_server, web, bench, args.web_fault))
         load_after = load_average()
         result = check([c.pk for c in chats], clients, outcome["sent"], outcome["redis_at"])
         log(f"[ws_fault] {result}")
@@ -478,10 +498,21 @@ def main() -> None:
     value = result["lost"] + result["duplicated"]
     baseline = result["lost_before_faults"]
     ok = value == 0 and result["unacked"] == 0 and outcome["final_resume_missing"] == 0
+    close_codes = dict(sum((c.close_codes for c in clients), Counter()))
+    sigterm_exit = outcome["timeline"].get("sigterm_exit_s", "n/a")
+    if args.web_fault == "sigterm":  # exited within its bound (not SIGKILLed), sockets told to reconnect
+        ok = ok and sigterm_exit is not None and close_codes.get(1012, 0) > 0 and None not in close_codes
     emit(
         {
             "bench": "ws_fault",
-            "metric": "lost + duplicated messages (Redis restart + web process killed)",
+            "metric": "lost + duplicated messages ("
+            + (
+                "SIGTERM to a web process"
+                if args.web_fault == "sigterm"
+                else "Redis restart + web process killed"
+            )
+            + ")",
+            "web_fault": args.web_fault,
             "value": value,
             "baseline": baseline,
             "ratio": None,
@@ -500,7 +531,9 @@ def main() -> None:
             "failed_connects": sum(c.failed_connects for c in clients),
             "error_frames": dict(sum((c.errors for c in clients), Counter())),
             "final_resume_missing": outcome["final_resume_missing"],
-            "timeline_s": {k: round(v, 1) for k, v in outcome["timeline"].items()},
+            "timeline_s": {k: v if v is None else round(v, 1) for k, v in outcome["timeline"].items()},
+            "sigterm_exit_s": sigterm_exit if not isinstance(sigterm_exit, float) else round(sigterm_exit, 2),
+            "close_codes": {str(code): n for code, n in close_codes.items()},
             "load_avg": [load_before, load_after],
             "wall_s": round(time.perf_counter() - wall, 1),
         }

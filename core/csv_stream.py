@@ -11,12 +11,27 @@ lines go out as they come.
 from __future__ import annotations
 
 import itertools
+import unicodedata
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 
 STREAM_BATCH_LINES = 500
+_FORMULA_STARTS = ("=", "+", "-", "@")
+_CONTROL_STARTS = ("\t", "\r", "\n")
+
+
+def csv_cell(value) -> str:
+    """A text cell a spreadsheet will not run as a formula: a quote goes before a
+    cell that starts with ``= + - @`` — also after leading white space, and in
+    their fullwidth or other compatibility forms (``＝``, ``﹢``), which spreadsheets
+    fold to the ASCII sign — or with a tab or line break."""
+    text = "" if value is None else str(value)
+    if text.startswith(_CONTROL_STARTS):
+        return f"'{text}"
+    head = unicodedata.normalize("NFKC", text[:64]).lstrip()
+    return f"'{text}" if head.startswith(_FORMULA_STARTS) else text
 
 
 def _next_batch(lines) -> str:

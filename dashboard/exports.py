@@ -2,8 +2,9 @@
 
 Every writer yields CSV lines one at a time; row sources are read with
 ``iterator(chunk_size=…)`` so a workspace of any size streams in bounded memory.
-Every text cell goes through ``cell`` (a leading ``= + - @`` or tab/CR is defused with
-a quote), because spreadsheets run such cells as formulas. Metadata only: names,
+Every text cell goes through ``cell`` (``core.csv_stream.csv_cell``: a leading
+``= + - @``, also fullwidth or after spaces, or a tab/CR is defused with a quote),
+because spreadsheets run such cells as formulas. Metadata only: names,
 e-mail addresses, roles, counts and dates — never what anyone wrote.
 """
 
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
 from accounts.models import Membership
+from core.csv_stream import csv_cell
 from dashboard.overview import overview
 from dashboard.period import Period, overlapping
 from dashboard.skills import skills_supply_demand
@@ -25,13 +27,7 @@ from mentoring.models import Commitment, Engagement, Participant, Program
 from messaging.models import Answer, Message, Question
 
 CHUNK = 500
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value) -> str:
-    """A text cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
+cell = csv_cell  # every text cell: a spreadsheet will not run it as a formula
 
 
 def _iso(value: datetime | None) -> str:

@@ -6,7 +6,7 @@ import re
 
 from django import forms
 
-from accounts.models import Membership
+from accounts.models import Membership, Organization
 from accounts.services.workspaces import INVITE_MAX_DAYS, INVITE_MAX_USES, INVITE_MIN_DAYS
 
 
@@ -77,3 +77,12 @@ class RoleForm(forms.Form):
 
 class MemberSearchForm(forms.Form):
     q = forms.CharField(label="Search members", required=False, max_length=100)
+
+
+class SecurityPolicyForm(forms.Form):
+    mfa_policy = forms.ChoiceField(
+        label="Two-factor authentication",
+        choices=Organization.MfaPolicy.choices,
+        widget=forms.RadioSelect,
+        help_text="People it applies to must set up an authenticator app before they can use Tandem.",
+    )

@@ -131,3 +131,18 @@ def audit_log(*, viewer_membership: Membership) -> QuerySet[AuditEntry]:
         .select_related("actor")
         .order_by("-created_at", "-id")
     )
+
+
+def members_without_mfa(*, viewer_membership: Membership) -> list[Membership]:
+    """Active memberships of the viewer's workspace whose person has not set up
+    two-factor authentication (TOTP), talent managers first, then by name — what
+    the security page lists while a policy is being rolled out."""
+    from allauth.mfa.models import Authenticator
+
+    enrolled = Authenticator.objects.filter(type=Authenticator.Type.TOTP).values("user_id")
+    return list(
+        Membership.objects.filter(organization_id=viewer_membership.organization_id, is_active=True)
+        .exclude(user_id__in=enrolled)
+        .select_related("user")
+        .order_by("-role", "user__full_name", "user__email")
+    )

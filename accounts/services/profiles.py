@@ -20,6 +20,7 @@ from accounts.services.skills import skill_get_or_create
 from core.clock import now
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.markdown import render_markdown
+from core.text import clean_display_text
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +96,17 @@ def _clean_profile_fields(fields: dict[str, Any]) -> tuple[dict[str, Any], dict[
     ):
         if name not in fields:
             continue
-        value = _clean_text(fields[name], field=name, label=label, limit=limit, errors=errors)
+        raw = fields[name]
+        if one_line:  # names people see: normalised, no control, bidi or zero-width characters
+            raw, problem = clean_display_text(raw)
+            if problem:
+                errors[name] = [problem]
+                continue
+        value = _clean_text(raw, field=name, label=label, limit=limit, errors=errors)
         if value is not None:
             cleaned[name] = " ".join(value.split()) if one_line else value
+            if name == "full_name" and not cleaned[name]:
+                errors[name] = ["Enter your name as colleagues should see it."]
     if "timezone" in fields:
         try:
             cleaned["timezone"] = wh.validate_timezone(str(fields["timezone"] or "").strip())

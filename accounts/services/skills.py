@@ -15,15 +15,25 @@ from django.utils.text import slugify
 
 from accounts.models import Organization, Skill, SkillAlias
 from core.errors import ValidationFailed
+from core.text import clean_display_text
 
 SKILL_NAME_MAX = 80
 
 
 def _clean_name(name, *, field: str) -> str:
-    cleaned = " ".join(str(name or "").split())
+    cleaned, problem = clean_display_text(name)
+    if problem:
+        raise ValidationFailed(
+            "That skill name has a character that is not allowed.", fields={field: [problem]}
+        )
     if not cleaned:
         raise ValidationFailed(
             "A skill needs a name.", fields={field: ["Enter a skill name, for example Terraform."]}
+        )
+    if not any(char.isalnum() for char in cleaned):
+        raise ValidationFailed(
+            "A skill name needs letters or digits.",
+            fields={field: [f"“{cleaned}” is not a name; write the skill, for example Terraform or C++."]},
         )
     if len(cleaned) > SKILL_NAME_MAX:
         raise ValidationFailed(
@@ -35,8 +45,8 @@ def _clean_name(name, *, field: str) -> str:
 
 def skill_find(*, organization: Organization | int, name: str) -> Skill | None:
     """The workspace's (a workspace or its id) skill whose name or alias equals ``name``
-    (case-insensitive, white space folded), or None."""
-    cleaned = " ".join(str(name or "").split())
+    (case-insensitive, NFKC-normalised, white space folded), or None."""
+    cleaned, _ = clean_display_text(name)
     if not cleaned:
         return None
     return (

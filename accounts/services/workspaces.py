@@ -15,10 +15,8 @@ same as a missing id).
 
 import re
 from datetime import timedelta
-from importlib import import_module
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
@@ -28,13 +26,12 @@ from accounts.models import (
     InviteLink,
     Membership,
     Organization,
-    UserSession,
     WorkspaceDomain,
 )
 from accounts.selectors import workspaces as selectors
+from accounts.services.sessions import SessionEnd, sessions_end
 from core.clock import now
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.realtime import send_on_commit, user_group
 
 INVITE_MIN_DAYS = 1
 INVITE_MAX_DAYS = 90
@@ -442,7 +439,7 @@ def member_deactivate(*, actor, membership_id, provisioned_by=None) -> Membershi
         user = target.user
         user.is_active = False
         user.save(update_fields=["is_active"])
-        revoked = sessions_revoke(user_id=user.pk)
+        revoked = sessions_end(user_id=user.pk, reason=SessionEnd.DEACTIVATED)
         audit_record(
             organization_id=acting.organization_id,
             actor=actor,
@@ -483,71 +480,3 @@ def member_reactivate(*, actor, membership_id, provisioned_by=None) -> Membershi
             },
         )
     return target
-
-
-# --- sessions -------------------------------------------------------------------------------
-
-
-def session_record(*, user, session_key: str | None) -> None:
-    """Remember a session key a user logged in with (called on login)."""
-    if not session_key:
-        return
-    UserSession.objects.update_or_create(session_key=session_key, defaults={"user": user})
-
-
-def session_forget(*, user_id, session_key: str | None) -> None:
-    """Logout: drop the record of that session and close the user's open sockets."""
-    if session_key:
-        UserSession.objects.filter(session_key=session_key).delete()
-    if user_id is not None:
-        _close_sockets_after_commit(user_id)
-
-
-def sessions_revoke(*, user_id) -> int:
-    """End every session of a user now: delete the sessions through the
-    configured session engine, delete their API tokens, and after commit ring
-    the ``session.revoked`` doorbell so their sockets close. Returns how many
-    sessions were ended. Call inside the caller's transaction."""
-    from rest_framework.authtoken.models import Token
-
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
-    keys = list(UserSession.objects.filter(user_id=user_id).values_list("session_key", flat=True))
-    for key in keys:
-        store_class(session_key=key).delete()
-    UserSession.objects.filter(user_id=user_id).delete()
-    Token.objects.filter(user_id=user_id).delete()
-    _close_sockets_after_commit(user_id)
-    return len(keys)
-
-
-def sessions_prune(*, older_than: timedelta = timedelta(days=1), batch_size: int = 1000) -> int:
-    """Forget recorded session keys whose session has ended (expired, flushed,
-    or cleared by ``clearsessions``). Only rows older than ``older_than`` are
-    checked. Idempotent; safe to run concurrently. Returns how many were removed."""
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
-    cutoff = now() - older_than
-    removed = 0
-    last_id = 0
-    while True:
-        batch = list(
-            UserSession.objects.filter(created_at__lt=cutoff, id__gt=last_id)
-            .order_by("id")
-            .values_list("id", "session_key")[:batch_size]
-        )
-        if not batch:
-            return removed
-        last_id = batch[-1][0]
-        ended = []
-        for row_id, key in batch:
-            store = store_class(session_key=key)
-            store.load()  # a missing or expired session leaves the store without a key
-            if store.session_key is None:
-                ended.append(row_id)
-        removed += UserSession.objects.filter(id__in=ended).delete()[0]
-
-
-def _close_sockets_after_commit(user_id) -> None:
-    """After commit, tell every open socket of the user to close (a doorbell: the
-    database already says the session is over, so a lost message only delays the
-    close until the socket's next authenticated action)."""
-    send_on_commit(user_group(user_id), {"type": "session.revoked"})

@@ -21,9 +21,11 @@ from accounts.forms.workspaces import (
     InviteCreateForm,
     MemberSearchForm,
     RoleForm,
+    SecurityPolicyForm,
     WorkspaceCreateForm,
 )
 from accounts.selectors import workspaces as selectors
+from accounts.services import security as security_services
 from accounts.services import workspaces as services
 from core.errors import NotFound
 from core.html_errors import back_url, run_form
@@ -247,3 +249,30 @@ def workspace_audit(request, membership):
     entries = selectors.audit_log(viewer_membership=membership)
     page = Paginator(entries, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "accounts/workspace_audit.html", {"page": page})
+
+
+# --- security policy ---------------------------------------------------------------------------
+
+
+@talent_manager_required
+def workspace_security(request, membership):
+    """Who must use two-factor authentication, and who has not set it up yet."""
+    organization = membership.organization
+    form = SecurityPolicyForm(request.POST or None, initial={"mfa_policy": organization.mfa_policy})
+    if request.method == "POST":
+        saved = run_form(
+            form,
+            lambda: security_services.workspace_mfa_policy_set(
+                actor=request.user, policy=form.cleaned_data["mfa_policy"]
+            ),
+        )
+        if saved is not None:
+            messages.success(request, f"Saved: {saved.get_mfa_policy_display().lower()}.")
+            return redirect("accounts:workspace_security")
+    missing = selectors.members_without_mfa(viewer_membership=membership)
+    return render(
+        request,
+        "accounts/workspace_security.html",
+        {"form": form, "without_mfa": missing},
+        status=400 if form.errors else 200,
+    )

@@ -14,6 +14,8 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 
 from accounts.access import talent_manager_required
+from accounts.models import Organization
+from accounts.selectors.workspaces import members_without_mfa
 from core.csv_stream import csv_response
 from core.errors import ValidationFailed
 from core.html_errors import form_error
@@ -169,6 +171,12 @@ def overview(request, membership):
             ),
             "export_query": period_query,
             "period_query": period_query,
+            # who has not set up two-factor authentication while the workspace requires it
+            "without_mfa": (
+                members_without_mfa(viewer_membership=membership)
+                if membership.organization.mfa_policy != Organization.MfaPolicy.OFF
+                else []
+            ),
         },
     )
 

@@ -46,6 +46,9 @@ else:
 DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Origins (scheme://host[:port]) whose pages may open /ws/ besides the server's own
+# origin (core.ws_origin); unset: CSRF_TRUSTED_ORIGINS plus SITE_URL's origin.
+WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=None)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -90,7 +93,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.WorkspaceMiddleware",
+    "accounts.mfa_policy.MfaRequiredMiddleware",
     "core.html_errors.DomainErrorMiddleware",
+    "core.cache_control.PrivateNoStoreMiddleware",
 ]
 
 ROOT_URLCONF = "mentoring.config.urls"
@@ -149,6 +154,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tandem"),
+            # a frozen Redis fails a cache call after 5 s instead of holding the request
+            # (and the readiness check's thread) for ever
+            "OPTIONS": {"socket_connect_timeout": 5, "socket_timeout": 5},
         }
     }
     CHANNEL_LAYERS = {
@@ -247,6 +255,8 @@ SOCIALACCOUNT_EMAIL_VERIFICATION = "none"  # the workspace's IdP vouches for its
 SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env.int("SSO_REQUESTS_TIMEOUT_SECONDS", default=10)
 SOCIALACCOUNT_PROVIDERS: dict = {}
+# allauth's rate limits key on REMOTE_ADDR (see REST_FRAMEWORK["NUM_PROXIES"])
+ALLAUTH_TRUSTED_PROXY_COUNT = 0
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Tandem"
 
@@ -257,16 +267,26 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Tandem <no-reply@tan
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- REST API ---------------------------------------------------------------
+API_MAX_JSON_DEPTH = 32  # deeper REST bodies are a 400 (core.parsers), never a RecursionError
+# bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (Django's 2.5 MB) are a 413 in the error envelope
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsWorkspaceMember"],
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",  # with a nesting limit (API_MAX_JSON_DEPTH)
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",  # every error status, with the envelope
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+    # client IPs are REMOTE_ADDR only: uvicorn has already replaced it with the
+    # X-Forwarded-For of a trusted proxy (FORWARDED_ALLOW_IPS), and nobody else's
+    "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.UserRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
@@ -357,9 +377,16 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    if env.bool("USE_X_FORWARDED_PROTO", default=True):
+    # Behind uvicorn the scheme already comes from X-Forwarded-Proto of a trusted proxy
+    # only (FORWARDED_ALLOW_IPS); Django reading the header itself would believe anyone.
+    # Only a WSGI deployment behind a proxy that always sets the header needs this.
+    if env.bool("USE_X_FORWARDED_PROTO", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$"]
+
+# --- Health (mentoring/config/health.py) -------------------------------------
+# each readiness check (database, cache, channel layer, broker) gets this long
+HEALTH_CHECK_TIMEOUT_SECONDS = env.float("HEALTH_CHECK_TIMEOUT_SECONDS", default=2.0)
 
 # --- Product parameters -----------------------------------------------------
 TANDEM_INVITE_LINK_DAYS = env.int("TANDEM_INVITE_LINK_DAYS", default=14)

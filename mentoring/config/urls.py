@@ -17,9 +17,11 @@ api_patterns = [
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", health.healthz, name="healthz"),
     # before allauth's own route: the same step with a clear page for a replayed SAML response
     path("accounts/saml/<str:organization_slug>/acs/finish/", sso_views.saml_finish_acs),
+    path("healthz", health.ready, name="healthz"),
+    path("healthz/live", health.live, name="healthz-live"),
+    path("healthz/ready", health.ready, name="healthz-ready"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("mentoring.engagements.urls")),

@@ -51,6 +51,8 @@ def _engagement_detail(user, engagement_id) -> dict:
 
 
 class RequestListView(APIView):
+    pagination_class = PageNumberPagination  # the schema shows the paginated shape
+
     @extend_schema(
         responses=s.RequestOut(many=True), summary="My mentoring requests, newest first (paginated)"
     )
@@ -121,6 +123,8 @@ class RequestInvitationsView(APIView):
 
 
 class InvitationInboxView(APIView):
+    pagination_class = PageNumberPagination  # the schema shows the paginated shape
+
     @extend_schema(
         parameters=[s.InboxFilterIn],
         responses=s.InvitationOut(many=True),
@@ -186,6 +190,8 @@ class InvitationAnswerView(APIView):
 
 
 class EngagementListView(APIView):
+    pagination_class = PageNumberPagination  # the schema shows the paginated shape
+
     @extend_schema(
         parameters=[s.EngagementFilterIn],
         responses=s.EngagementOut(many=True),

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import talent_manager_required
 from core.errors import Conflict, PermissionDenied, ValidationFailed
 from core.html_errors import form_status, run_form
+from core.idempotency import form_token, submit_once
 from mentoring.engagements.matching import FACTOR_LABELS
 from mentoring.models import CohortDraft, EngagementKind
 from mentoring.programs import csv_import, drafts, selectors, services
@@ -58,11 +59,11 @@ def program_list(request, membership):
     )
 
 
-def _program_form_page(request, form, program):
+def _program_form_page(request, form, program, *, form_token=None):
     return render(
         request,
         "dashboard/programs/form.html",
-        {"form": form, "program": program},
+        {"form": form, "program": program, "form_token": form_token},
         status=form_status(form) if form.errors else 200,
     )
 
@@ -73,13 +74,20 @@ def program_create(request, membership):
         request.POST if request.method == "POST" else None, initial={"kind": EngagementKind.SITUATIONAL}
     )
     if request.method == "POST":
-        program = run_form(
-            form, lambda: services.program_create(membership, request.user, form.fields_for_service())
-        )
-        if program is not None:
+
+        def create() -> str | None:
+            program = run_form(
+                form, lambda: services.program_create(membership, request.user, form.fields_for_service())
+            )
+            if program is None:
+                return None
             messages.success(request, f"Program “{program.name}” created. Add its participants next.")
-            return redirect("dashboard:program_detail", program.pk)
-    return _program_form_page(request, form, None)
+            return reverse("dashboard:program_detail", args=[program.pk])
+
+        url = submit_once(request, create)  # a double submit lands on the first program
+        if url is not None:
+            return redirect(url)
+    return _program_form_page(request, form, None, form_token=form_token(request))
 
 
 @talent_manager_required

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api_fields import RejectUnknownFieldsMixin, StrictBooleanField, StrictIntegerField
 from core.api_input import parse_input
 from core.pagination import PageNumberPagination
 from messaging.notifications import preferences as prefs
@@ -47,12 +48,12 @@ class MarkReadIn(serializers.Serializer):
         return attrs
 
 
-class GroupPreferenceField(serializers.Serializer):
-    email_when_unread = serializers.BooleanField(required=False)
-    daily_digest = serializers.BooleanField(required=False)
+class GroupPreferenceField(RejectUnknownFieldsMixin, serializers.Serializer):
+    email_when_unread = StrictBooleanField(required=False)
+    daily_digest = StrictBooleanField(required=False)
 
 
-class GroupsSerializer(serializers.Serializer):
+class GroupsSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     """One entry per kind group; in-app notifications are always on."""
 
     def get_fields(self):
@@ -62,9 +63,9 @@ class GroupsSerializer(serializers.Serializer):
         }
 
 
-class PreferencesIn(serializers.Serializer):
+class PreferencesIn(RejectUnknownFieldsMixin, serializers.Serializer):
     groups = GroupsSerializer(required=False)
-    unread_email_delay_minutes = serializers.IntegerField(
+    unread_email_delay_minutes = StrictIntegerField(
         min_value=0,
         max_value=prefs.MAX_DELAY_MINUTES,
         required=False,

@@ -19,6 +19,7 @@ from accounts.access import member_required
 from accounts.selectors.profiles import workspace_skills
 from core.errors import NotFound, PermissionDenied
 from core.html_errors import form_status, run_form
+from core.idempotency import form_token, submit_once
 from messaging.qa import selectors, services
 from messaging.qa.forms import AskForm, SearchForm
 
@@ -61,13 +62,23 @@ def question_list(request):
 def question_ask(request):
     engagements = list(selectors.askable_engagements(request.user))
     form = AskForm(request.POST or None, viewer=request.user, engagements=engagements)
+    context = {"form": form, "form_token": form_token(request)}
     if request.method != "POST":
-        return render(request, "messaging/questions/ask.html", {"form": form})
-    question = run_form(form, lambda: services.question_ask(author=request.user, **form.service_arguments()))
-    if question is None:
-        return render(request, "messaging/questions/ask.html", {"form": form}, status=form_status(form))
-    flash.success(request, "Your question is posted.")
-    return redirect(question.get_absolute_url())
+        return render(request, "messaging/questions/ask.html", context)
+
+    def ask() -> str | None:
+        question = run_form(
+            form, lambda: services.question_ask(author=request.user, **form.service_arguments())
+        )
+        if question is None:
+            return None
+        flash.success(request, "Your question is posted.")
+        return question.get_absolute_url()
+
+    url = submit_once(request, ask)  # a double submit lands on the first question
+    if url is None:
+        return render(request, "messaging/questions/ask.html", context, status=form_status(form))
+    return redirect(url)
 
 
 def _button(request, question_id, action, done: str):

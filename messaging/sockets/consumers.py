@@ -1,17 +1,18 @@
 """The one WebSocket per browser tab, at /ws/ (protocol: docs/messaging.md).
 
 Authenticated from the Django session (close code 4401 otherwise); the origin
-is checked by AllowedHostsOriginValidator in mentoring/config/asgi.py. Bad frames get
+is checked (scheme, host and port) by core.ws_origin in mentoring/config/asgi.py. Bad frames get
 an error frame and the socket stays open.
 """
 
-import json
 import logging
 import time
+from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.dateparse import parse_datetime
+from uvicorn.protocols.utils import ClientDisconnected
 
 from core import clock
 from core.errors import DomainError
@@ -21,13 +22,16 @@ from messaging.qa import selectors as questions
 from messaging.routing import replies as routing
 from messaging.sockets import presence
 from messaging.sockets.events import frame_to_conversation, message_data
+from messaging.sockets.frames import BadFrame, parse_frame
 
 logger = logging.getLogger("messaging.sockets.consumers")
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
-MAX_FRAME_BYTES = 64 * 1024
 RESUME_BATCH = 100  # messages replayed per conversation per resume frame
+# resume is the costliest frame (queries per conversation): bounded per frame and per socket
+RESUME_MAX_CONVERSATIONS = 20
+RESUME_PER_MINUTE = 60
 TYPING_MIN_INTERVAL = 2.0  # seconds; faster typing frames are dropped silently
 # answer.typing: distinct questions per socket within TYPING_MIN_INTERVAL (bounds
 # the memory and the database reads one socket can cause)
@@ -54,6 +58,7 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.conversation_ids = set(await database_sync_to_async(selectors.conversation_ids_for)(user))
         self.typing_sent_at: dict[int, float] = {}
+        self.resumes_at: deque[float] = deque(maxlen=RESUME_PER_MINUTE)
         self.answer_typing_sent_at: dict[int, float] = {}
         self.groups_joined = [user_group(user.id)] + [
             conversation_group(c) for c in sorted(self.conversation_ids)
@@ -84,6 +89,10 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         or the person would read as online until the entry's TTL ran out."""
         try:
             await super().__call__(scope, receive, send)
+        except ClientDisconnected:
+            # the server closed this socket (SIGTERM: 1012 already sent) while a frame was
+            # still on its way out; the client reconnects and resumes, nothing to report
+            pass
         finally:
             try:
                 await self.leave_presence()
@@ -94,20 +103,15 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         if bytes_data is not None or text_data is None:
             await self.send_error("bad_frame", "Frames must be JSON text, not binary.")
             return
-        if len(text_data) > MAX_FRAME_BYTES:
-            await self.send_error("frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
-            return
         try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.send_error("bad_json", "The frame is not valid JSON.")
+            content = parse_frame(text_data)
+        except BadFrame as bad:
+            extra = {"fields": bad.fields} if bad.fields else {}
+            await self.send_error(bad.code, bad.reason, ref=bad.ref, **extra)
             return
         await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
-        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
-            await self.send_error("missing_type", 'Every frame needs a string "type".')
-            return
         frame_type = content["type"]
         handler = self.HANDLERS.get(frame_type)
         if handler is None:
@@ -115,7 +119,15 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
                 "unknown_type", f"Unknown frame type {frame_type!r}.", ref=content.get("ref")
             )
             return
-        await handler(self, content)
+        try:
+            await handler(self, content)
+        except ClientDisconnected:
+            raise  # the socket is gone (server shutdown): ``__call__`` ends the consumer quietly
+        except Exception:  # a bug must not end the socket: the client gets an error frame
+            logger.exception("socket frame %r failed", frame_type)
+            await self.send_error(
+                "server_error", "The server could not handle this frame.", ref=content.get("ref")
+            )
 
     async def handle_ping(self, content):
         await self.send_json({"type": "pong", "ref": content.get("ref")})
@@ -231,6 +243,25 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
                 fields={"conversations": ['Send {"<conversation id>": <last seq seen, 0 for none>}.']},
             )
             return
+        if len(wanted) > RESUME_MAX_CONVERSATIONS:
+            await self.send_error(
+                "too_many_conversations",
+                f"resume takes at most {RESUME_MAX_CONVERSATIONS} conversations per frame; send several.",
+                ref=ref,
+                fields={"conversations": [f"Name at most {RESUME_MAX_CONVERSATIONS} conversations."]},
+            )
+            return
+        now = time.monotonic()
+        if len(self.resumes_at) == RESUME_PER_MINUTE and now - self.resumes_at[0] < 60:
+            retry_after = max(1, int(60 - (now - self.resumes_at[0])) + 1)
+            await self.send_error(
+                "rate_limited",
+                f"At most {RESUME_PER_MINUTE} resume frames a minute; try again in {retry_after} s.",
+                ref=ref,
+                retry_after=retry_after,
+            )
+            return
+        self.resumes_at.append(now)
         since = None
         if content.get("since") is not None:
             since = parse_datetime(content["since"]) if isinstance(content["since"], str) else None
@@ -448,7 +479,11 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         await super().dispatch(message)
 
     async def session_revoked(self, event):
-        """Logout or deactivation: close every socket of this user."""
+        """``accounts.services.sessions.sessions_end``: close this socket unless it
+        belongs to the session that was kept (the browser that changed the password)."""
+        session = self.scope.get("session")
+        if event.get("keep") and getattr(session, "session_key", None) == event["keep"]:
+            return
         await self.close(code=CLOSE_SESSION_ENDED)
 
     async def chat_frame(self, event):

@@ -176,7 +176,7 @@ def test_skill_autocomplete_matches_aliases_within_my_workspace(api, org):
 
     skill_create(organization=org, name="Kubernetes", aliases=["k8s"])
     skill_create(organization=OrganizationFactory(), name="K8s tooling")
-    names = [skill["name"] for skill in api.get("/api/skills", {"q": "k8s"}).json()]
+    names = [skill["name"] for skill in api.get("/api/skills", {"q": "k8s"}).json()["results"]]
     assert names == ["Kubernetes"]
 
 

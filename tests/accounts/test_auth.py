@@ -298,3 +298,36 @@ def test_totp_can_be_activated_and_is_then_required_at_login(client):
     assert_in_tandem_layout(challenge)
     client.post(reverse("mfa_authenticate"), {"code": current_totp(secret)})
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+# --- sign-up does not tell whether an address is registered -----------------------------------
+
+
+def signup_answer(email: str) -> tuple:
+    """What a stranger sees after signing up with ``email``: the redirects, the page
+    (with the address taken out) and the flash messages; plus the mail count."""
+    from django.test import Client
+
+    mail.outbox.clear()
+    response = Client().post(
+        reverse("account_signup"), {"email": email, "password1": STRONG, "password2": STRONG}, follow=True
+    )
+    page = re.sub(r'(csrfmiddlewaretoken" value=|X-CSRFToken": )"[^"]+"', "", response.content.decode())
+    return (
+        response.redirect_chain,
+        page.replace(email, "<email>"),
+        [str(m).replace(email, "<email>") for m in response.context["messages"]],
+        len([m for m in mail.outbox if m.to == [email]]),
+    )
+
+
+def test_sign_up_looks_the_same_for_new_registered_and_just_registered_addresses():
+    member(email="verified@acme.com")
+    signup_answer("pending@acme.com")  # registered moments ago, not verified yet
+
+    new = signup_answer("brand-new@acme.com")
+    verified = signup_answer("verified@acme.com")
+    pending_again = signup_answer("pending@acme.com")
+
+    assert new[:3] == verified[:3] == pending_again[:3]
+    assert new[3] == verified[3] == 1  # each address's owner gets one mail; strangers see none

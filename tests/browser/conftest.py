@@ -17,12 +17,11 @@ helpers for e-mail links and several people at once.
 
 import os
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.live_server import LiveServer
 
 # sync Playwright runs an event loop in this thread; the Django ORM calls made
 # by tests here are still plain synchronous calls.
@@ -44,7 +43,6 @@ AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 AXE_URL_PATH = "/__test__/axe.min.js"  # answered by Playwright, never by the server
 DEFAULT_TIMEOUT_MS = 30_000
 NAVIGATION_TIMEOUT_MS = 60_000
-SERVER_START_SECONDS = 60
 
 
 def pytest_collection_modifyitems(items):
@@ -66,46 +64,6 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 
 
 # --- live server: uvicorn in a thread ----------------------------------------
-
-
-class LiveServer:
-    def __init__(self):
-        import uvicorn
-
-        from mentoring.config.asgi import application
-
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            application,
-            lifespan="off",
-            ws="websockets-sansio",
-            log_level="warning",
-            timeout_graceful_shutdown=5,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self.socket]}, name="uvicorn", daemon=True
-        )
-
-    def start(self):
-        self.thread.start()
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while not self.server.started:
-            if not self.thread.is_alive():
-                raise RuntimeError("uvicorn stopped while starting")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"uvicorn did not start within {SERVER_START_SECONDS}s")
-            self.thread.join(0.05)
-        return self
-
-    def stop(self):
-        self.server.should_exit = True
-        self.thread.join(30)
-        self.socket.close()
 
 
 @pytest.fixture(scope="session")

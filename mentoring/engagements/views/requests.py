@@ -3,12 +3,14 @@ suggestions and invitations, inviting, cancelling and answering a mentor's quest
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import member_required
 from core.errors import DomainError
 from core.html_errors import form_status, run_form
+from core.idempotency import form_token, submit_once
 from mentoring.engagements import selectors
 from mentoring.engagements.forms import AnswerForm, InviteForm, NeedForm
 from mentoring.engagements.lookups import workspace_people
@@ -31,28 +33,33 @@ def find_mentor(request):
     """The need form. A valid need becomes a MentoringRequest; its page shows suggestions."""
     form = NeedForm(request.POST or None, viewer=request.user)
     if request.method == "POST":
-        need = run_form(
-            form,
-            lambda: request_services.request_create(
-                seeker=request.user,
-                title=form.cleaned_data["title"],
-                description=form.cleaned_data["description"],
-                skill_ids=[skill.pk for skill in form.skills],
-                kind=form.cleaned_data["kind"],
-                urgency=form.cleaned_data["urgency"],
-                desired_duration_days=form.cleaned_data["desired_duration_days"],
-            ),
-            rename={"skills": "primary_skill"},
-        )
-        if need is not None:
-            return redirect("mentoring:request_detail", need.pk)
+        url = submit_once(request, lambda: _create_request(request, form))  # once per page
+        if url is not None:
+            return redirect(url)
     recent = selectors.requests_for(request.user)[:5]
     return render(
         request,
         "mentoring/find_mentor.html",
-        {"form": form, "recent": recent},
+        {"form": form, "recent": recent, "form_token": form_token(request)},
         status=form_status(form) if form.is_bound else 200,
     )
+
+
+def _create_request(request, form) -> str | None:
+    need = run_form(
+        form,
+        lambda: request_services.request_create(
+            seeker=request.user,
+            title=form.cleaned_data["title"],
+            description=form.cleaned_data["description"],
+            skill_ids=[skill.pk for skill in form.skills],
+            kind=form.cleaned_data["kind"],
+            urgency=form.cleaned_data["urgency"],
+            desired_duration_days=form.cleaned_data["desired_duration_days"],
+        ),
+        rename={"skills": "primary_skill"},
+    )
+    return None if need is None else reverse("mentoring:request_detail", args=[need.pk])
 
 
 def _suggestions_context(request, need, invite_form=None) -> dict:

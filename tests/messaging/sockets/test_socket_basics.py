@@ -189,13 +189,40 @@ async def test_a_consumer_that_dies_still_takes_its_socket_out_of_presence(
     state = await database_sync_to_async(presence.presence_of)([person.id])
     assert state[person.id]["state"] == presence.ONLINE
 
-    async def broken(self, content):
-        raise RuntimeError("a bug in a handler")
+    async def broken(self, event):
+        raise RuntimeError("a bug in an event handler")
 
-    monkeypatch.setitem(TandemConsumer.HANDLERS, "ping", broken)
-    await socket.send_json_to({"type": "ping"})
+    monkeypatch.setattr(TandemConsumer, "notification_new", broken)
+    await get_channel_layer().group_send(
+        realtime.user_group(person.id), {"type": "notification.new", "frame": {}}
+    )
     with pytest.raises(RuntimeError):
         await socket.receive_output(timeout=TIMEOUT)
 
     state = await database_sync_to_async(presence.presence_of)([person.id])
     assert state[person.id]["state"] == presence.OFFLINE
+
+
+async def test_a_bug_in_a_frame_handler_is_an_error_frame_and_the_socket_stays_open(
+    logged_in_headers, monkeypatch
+):
+    from messaging.sockets.consumers import TandemConsumer
+
+    socket, _, _ = await open_socket(logged_in_headers)
+    assert (await socket.receive_json_from(timeout=TIMEOUT))["type"] == "hello"
+
+    async def broken(self, content):
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setitem(TandemConsumer.HANDLERS, "typing", broken)
+    await socket.send_json_to({"type": "typing", "conversation": 1, "ref": "t"})
+
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {
+        "type": "error",
+        "code": "server_error",
+        "reason": "The server could not handle this frame.",
+        "ref": "t",
+    }
+    await socket.send_json_to({"type": "ping", "ref": "after"})
+    assert await socket.receive_json_from(timeout=TIMEOUT) == {"type": "pong", "ref": "after"}
+    await socket.disconnect()

@@ -1,0 +1,33 @@
+"""The workspace security policy (``accounts.mfa_policy``): set by talent managers."""
+
+from django.db import transaction
+
+from accounts.access import require_talent_manager
+from accounts.audit import audit_record
+from accounts.models import Organization
+from core.errors import ValidationFailed
+
+
+def workspace_mfa_policy_set(*, actor, policy: str) -> Organization:
+    """Who must use two-factor authentication: ``off``, ``talent_managers`` or
+    ``everyone``. Talent managers only; audited; idempotent."""
+    acting = require_talent_manager(actor)
+    if policy not in Organization.MfaPolicy.values:
+        raise ValidationFailed(
+            "Unknown policy.",
+            fields={"mfa_policy": [f"Choose one of: {', '.join(Organization.MfaPolicy.values)}."]},
+        )
+    with transaction.atomic():
+        organization = Organization.objects.select_for_update().get(pk=acting.organization_id)
+        if organization.mfa_policy != policy:
+            before = organization.mfa_policy
+            organization.mfa_policy = policy
+            organization.save(update_fields=["mfa_policy"])
+            audit_record(
+                organization_id=organization.pk,
+                actor=actor,
+                action="workspace.mfa_policy",
+                target=organization,
+                details={"from": before, "to": policy},
+            )
+    return organization
