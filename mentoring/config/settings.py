@@ -173,6 +173,19 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Web processes on this machine (uvicorn reads the same variable for --workers; the
+# Procfile and docker-compose default it to the cores). Several processes must share
+# the channel layer and the cache (presence, rate limits): refuse the in-process ones.
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
+if WEB_CONCURRENCY > 1 and (
+    CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    or CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+):
+    raise environ.ImproperlyConfigured(
+        f"WEB_CONCURRENCY={WEB_CONCURRENCY} runs several web processes, which must share the "
+        "channel layer and the cache: set REDIS_URL, or WEB_CONCURRENCY=1 for the embedded default."
+    )
+
 # --- Celery -----------------------------------------------------------------
 CELERY_DATA_DIR = Path(env.str("CELERY_DATA_DIR", default=str(VAR_DIR / "celery")))
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
@@ -255,7 +268,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
+        "core.throttling.UserRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
         "core.throttling.WriteRateThrottle",
     ],

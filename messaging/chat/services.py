@@ -12,18 +12,17 @@ visits create one conversation.
 
 import logging
 import re
-import time
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Subquery
 
 from core import clock
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.markdown import render_markdown
+from core.throttling import count_in_window
 from mentoring.engagements.selectors import access_engagement
 from mentoring.engagements.services.engagements import engagement_touch
 from mentoring.models import Engagement, Participant
@@ -178,18 +177,13 @@ def _check_rate(user) -> None:
     and a chat must not stop working, over REST or the socket, while Redis
     restarts."""
     count, seconds = getattr(settings, "TANDEM_MESSAGE_RATE", DEFAULT_MESSAGE_RATE)
-    window = int(time.time() // seconds)
-    key = f"messaging:rate:{user.pk}:{window}"
     try:
-        try:  # the window's counter usually exists already: one incr
-            sent = cache.incr(key)
-        except ValueError:  # the first send of this window (or another process just opened it)
-            sent = 1 if cache.add(key, 1, timeout=seconds + 1) else cache.incr(key)
+        sent, left = count_in_window(f"messaging:rate:{user.pk}", seconds)
     except CACHE_ERRORS:
         logger.warning("message rate limit not checked: the cache is unreachable", exc_info=True)
         return
     if sent > count:
-        retry_after = max(1, int((window + 1) * seconds - time.time()) + 1)
+        retry_after = max(1, int(left) + 1)
         raise RateLimited(
             f"You are sending too fast ({count} messages per {seconds} seconds). "
             f"Try again in {retry_after} s.",

@@ -142,3 +142,23 @@ def test_every_page_carries_a_self_only_content_security_policy(client):
     assert "unsafe-eval" not in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_several_web_processes_need_a_shared_layer_and_cache(tmp_path, processes):
+    # the embedded default (no REDIS_URL): in-memory channel layer, local-memory cache
+    result = run_in_production(
+        tmp_path,
+        ["manage.py", "check"],
+        SECRET_KEY=long_secret(),
+        ALLOWED_HOSTS="tandem.example.com",
+        WEB_CONCURRENCY=processes,
+    )
+
+    if processes == "1":
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0
+        assert "WEB_CONCURRENCY=2 runs several web processes" in result.stderr
+        assert "set REDIS_URL, or WEB_CONCURRENCY=1" in result.stderr
