@@ -144,7 +144,6 @@ def test_every_page_carries_a_self_only_content_security_policy(client):
     assert response["Referrer-Policy"] == "same-origin"
 
 
-
 @pytest.mark.parametrize("processes", ["1", "2"])
 def test_several_web_processes_need_a_shared_layer_and_cache(tmp_path, processes):
     # the embedded default (no REDIS_URL): in-memory channel layer, local-memory cache
