@@ -488,7 +488,7 @@ def test_the_beat_sweep_repairs_members_after_joins_and_leaves_it_was_not_told_a
 def test_a_plain_send_is_the_lookup_the_seq_the_insert_the_rollup_and_the_read_mark(
     chat, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
-    conversation, sam, ana = chat
+    conversation, _, ana = chat
     send(conversation, ana, "first")  # the engagement's activity touch and first reply are behind us
 
     # membership + idempotency (one lookup); then seq, insert, day rollup, first reply,
@@ -505,7 +505,7 @@ def test_a_plain_send_is_the_lookup_the_seq_the_insert_the_rollup_and_the_read_m
 
 
 def test_a_retry_on_the_hot_path_returns_the_stored_message_without_writing(chat, django_assert_num_queries):
-    conversation, sam, ana = chat
+    conversation, sam, _ana = chat
     client_id = uuid.uuid4()
     first = send(conversation, sam, "once", client_id=client_id)
 
