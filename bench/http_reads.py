@@ -55,8 +55,12 @@ FULL = {"people": 2_000, "mentors": 800, "skills": 60, "requests": 0, "engagemen
 # --- population ------------------------------------------------------------------
 
 
-def build(size: dict, rng: random.Random) -> list:
-    """The workspace (through bench/matching.py's builder), questions, and the managers."""
+def build(
+    size: dict, rng: random.Random, *, slug: str = "bench", managers: int = MANAGERS
+) -> tuple[list, dict]:
+    """A workspace (through bench/matching.py's builder) with network questions (two
+    skills each, 0–3 answers): ``(its first ``managers`` people made talent managers,
+    the builder's data)``."""
     from django.db import connection
     from matching import WORDS, build_data
 
@@ -64,12 +68,12 @@ def build(size: dict, rng: random.Random) -> list:
     from core.markdown import render_markdown
     from messaging.models import Answer, Question
 
-    data = build_data(size, rng)
+    data = build_data(size, rng, slug=slug)
     org = data["org"]
     users = list(
         User.objects.filter(membership__organization=org).order_by("id").values_list("id", flat=True)
     )
-    managers = users[:MANAGERS]
+    managers = users[:managers]
     Membership.objects.filter(user_id__in=managers).update(role=Membership.Role.TALENT_MANAGER)
     questions = Question.objects.bulk_create(
         [
@@ -106,7 +110,7 @@ def build(size: dict, rng: random.Random) -> list:
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return list(User.objects.filter(pk__in=managers).order_by("pk"))
+    return list(User.objects.filter(pk__in=managers).order_by("pk")), data
 
 
 def query_counts(manager) -> dict:
@@ -250,7 +254,7 @@ def main() -> int:
 
         call_command("collectstatic", interactive=False, verbosity=0)  # production pages need the manifest
         started = time.perf_counter()
-        managers = build(FULL, rng)
+        managers, _ = build(FULL, rng)
         log(f"[http_reads] population ready in {time.perf_counter() - started:.1f} s")
         cookies = list(session_cookies(managers).values())[: args.concurrency]
         counts = query_counts(managers[0])

@@ -1,0 +1,241 @@
+"""Benchmark: does a workspace's cost depend on other workspaces, and how does it grow?
+
+    DATABASE_URL=postgres://… python bench/tenant_cost.py [--quick] [--growth] [--runs N]
+
+Tenants (always): a scratch database ``<db>_tenant_cost`` with one workspace of
+2,000 members (profiles, skills, expertise, trust scores, engagements: the
+population of ``bench/matching.py``; 400 network questions with answers). The hot
+reads of one of its talent managers are timed (median and p95 of ``--runs``, query
+counts):
+
+- ``suggestions``: ``suggest_mentors`` for 20 seekers' needs (skills + text);
+- ``routing``: ``messaging.routing.waves.rank_candidates`` for network questions
+  (the routing branch's function, measured as it is);
+- ``directory_search``: ``directory_profiles(q=…)``, first page and count;
+- ``question_search``: ``questions_search(q=…)``, first page and count;
+- ``dashboard_overview``: ``dashboard.overview.overview`` for 90 days.
+
+Then ten times as much data is added in four other workspaces (20,000 members,
+4,000 questions; same builder), ANALYZE, and the same reads are timed again.
+Target: median with others / median alone ≤ 1.2 for each.
+
+Growth (``--growth``): one workspace of 500 / 5,000 / 20,000 / 100,000 members (each
+in a fresh scratch database), suggestions and routing timed at each size; the growth
+exponent is the least-squares slope of log(time) over log(members).
+
+The last line printed is one JSON object (DESIGN §9). Needs PostgreSQL.
+"""
+
+import argparse
+import math
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from http_reads import build
+from ws_common import Bench, emit, load_average, log, percentile
+
+OWN = {"people": 2_000, "mentors": 800, "skills": 60, "requests": 0, "engagements": 600, "questions": 400}
+OTHERS = 4  # workspaces of 5,000: ten times OWN's members beside it
+OTHER = {
+    "people": 5_000,
+    "mentors": 2_000,
+    "skills": 60,
+    "requests": 0,
+    "engagements": 1_500,
+    "questions": 1_000,
+}
+GROWTH = (500, 5_000, 20_000, 100_000)
+TARGET_RATIO = 1.2
+SEARCH = "review design"
+
+
+def operations(manager, data: dict, rng: random.Random) -> dict:
+    """name → a function doing one hot read (a different input each call, cycling)."""
+    from itertools import cycle
+
+    from matching import make_requests
+
+    from accounts.access import require_talent_manager
+    from accounts.selectors.profiles import directory_profiles
+    from dashboard.overview import overview
+    from dashboard.period import resolve_period
+    from mentoring.engagements.matching import suggest_mentors
+    from messaging.models import Question
+    from messaging.qa.selectors import questions_search
+    from messaging.routing.waves import rank_candidates
+
+    needs = cycle(make_requests(data, 20, rng))
+    questions = cycle(list(Question.objects.filter(organization=data["org"]).order_by("pk")[:20]))
+    membership = require_talent_manager(manager)
+    period = resolve_period(days=90)
+
+    def suggestions():
+        need = next(needs)
+        return suggest_mentors(
+            seeker=need["seeker"], skills=need["skills"], need_text=need["need_text"], limit=10
+        )
+
+    def routing():
+        return rank_candidates(next(questions))
+
+    def directory_search():
+        found = directory_profiles(manager, q=SEARCH.split()[0])
+        return list(found[:20]), found.count()
+
+    def question_search():
+        found = questions_search(manager, SEARCH)
+        return list(found[:20]), found.count()
+
+    def dashboard_overview():
+        return overview(membership, period)
+
+    return {
+        "suggestions": suggestions,
+        "routing": routing,
+        "directory_search": directory_search,
+        "question_search": question_search,
+        "dashboard_overview": dashboard_overview,
+    }
+
+
+def measure(ops: dict, runs: int, only=None) -> dict:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    result = {}
+    for name, op in ops.items():
+        if only and name not in only:
+            continue
+        try:
+            for _ in range(3):  # warm-up
+                op()
+            with CaptureQueriesContext(connection) as queries:
+                op()
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                op()
+                times.append((time.perf_counter() - started) * 1000)
+        except Exception as error:  # report it, keep measuring the others
+            result[name] = {"error": f"{type(error).__name__}: {error}"}
+            log(f"  {name}: {error}")
+            continue
+        result[name] = {
+            "median_ms": round(statistics.median(times), 2),
+            "p95_ms": round(percentile(times, 95), 2),
+            "queries": len(queries.captured_queries),
+        }
+        log(
+            f"  {name:20} median {result[name]['median_ms']:8.2f} ms  p95 {result[name]['p95_ms']:8.2f} ms  "
+            f"{result[name]['queries']} queries"
+        )
+    return result
+
+
+def tenants(args, rng) -> dict:
+    bench = Bench("tenant_cost", keep=args.keep)
+    try:
+        bench.setup()
+        started = time.perf_counter()
+        managers, data = build(OWN, rng, slug="own", managers=1)
+        log(f"[tenant_cost] own workspace ready in {time.perf_counter() - started:.1f} s")
+        ops = operations(managers[0], data, random.Random(args.seed))
+        log("[tenant_cost] alone:")
+        alone = measure(ops, args.runs)
+        started = time.perf_counter()
+        for n in range(OTHERS):
+            build(OTHER, rng, slug=f"other{n}", managers=1)
+        log(f"[tenant_cost] {OTHERS} other workspaces ready in {time.perf_counter() - started:.1f} s")
+        ops = operations(managers[0], data, random.Random(args.seed))
+        log("[tenant_cost] with ten times as much data in other workspaces:")
+        crowded = measure(ops, args.runs)
+    finally:
+        bench.cleanup()
+    ratios = {
+        name: round(crowded[name]["median_ms"] / alone[name]["median_ms"], 2)
+        for name in alone
+        if "median_ms" in alone[name] and "median_ms" in crowded.get(name, {})
+    }
+    return {
+        "own_members": OWN["people"],
+        "other_members": OTHERS * OTHER["people"],
+        "alone": alone,
+        "with_others": crowded,
+        "ratio": ratios,
+        "met": bool(ratios) and all(value <= TARGET_RATIO for value in ratios.values()),
+    }
+
+
+def growth(args, rng) -> dict:
+    sizes = [n for n in GROWTH if not args.quick or n <= 20_000]
+    rows = {}
+    for members in sizes:
+        bench = Bench(f"growth_{members}", keep=False)
+        try:
+            bench.setup()
+            size = {
+                "people": members,
+                "mentors": members * 2 // 5,
+                "skills": 200,
+                "requests": 0,
+                "engagements": members // 4,
+                "questions": 200,
+            }
+            started = time.perf_counter()
+            managers, data = build(size, rng, slug="grow", managers=1)
+            log(f"[growth] {members} members ready in {time.perf_counter() - started:.1f} s")
+            ops = operations(managers[0], data, random.Random(args.seed))
+            rows[members] = measure(ops, args.runs, only={"suggestions", "routing"})
+        finally:
+            bench.cleanup()
+    exponents = {}
+    for name in ("suggestions", "routing"):
+        points = [
+            (math.log(n), math.log(row[name]["median_ms"]))
+            for n, row in rows.items()
+            if "median_ms" in row[name]
+        ]
+        if len(points) >= 2:
+            mean_x = statistics.mean(x for x, _ in points)
+            mean_y = statistics.mean(y for _, y in points)
+            slope = sum((x - mean_x) * (y - mean_y) for x, y in points) / sum(
+                (x - mean_x) ** 2 for x, _ in points
+            )
+            exponents[name] = round(slope, 2)
+    return {"by_members": {str(n): row for n, row in rows.items()}, "growth_exponent": exponents}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="growth up to 20,000 members only")
+    parser.add_argument("--growth", action="store_true", help="also the 500 … 100,000 members growth series")
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--keep", action="store_true", help="keep the tenant scratch database")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    load_before = load_average()
+    result = {"bench": "tenant_cost", "runs": args.runs, "tenants": tenants(args, rng)}
+    if args.growth:
+        result["growth"] = growth(args, rng)
+    result.update(
+        {
+            "target_ratio": TARGET_RATIO,
+            "load_before": load_before,
+            "load_after": load_average(),
+            "cpus": os.cpu_count(),
+        }
+    )
+    emit(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
