@@ -15,9 +15,11 @@ counts):
 - ``question_search``: ``questions_search(q=…)``, first page and count;
 - ``dashboard_overview``: ``dashboard.overview.overview`` for 90 days.
 
-Then ten times as much data is added in four other workspaces (20,000 members,
-4,000 questions; same builder), ANALYZE, and the same reads are timed again.
-Target: median with others / median alone ≤ 1.2 for each.
+The database is then copied (``CREATE DATABASE … TEMPLATE``: the same rows, the same
+ids) and ten times as much data is added to the copy in four other workspaces (20,000
+members, 4,000 questions; same builder, ANALYZE). The reads alternate between the two
+databases, five rounds of ``--runs``/5 each. Target: median with others / median
+alone ≤ 1.2 for each.
 
 Growth (``--growth``): one workspace of 500 / 5,000 / 20,000 / 100,000 members (each
 in a fresh scratch database), suggestions and routing timed at each size; the growth
@@ -37,6 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from http_reads import build
+from scratch import recreate_database
 from ws_common import Bench, emit, load_average, log, percentile
 
 OWN = {"people": 2_000, "mentors": 800, "skills": 60, "requests": 0, "engagements": 600, "questions": 400}
@@ -103,59 +106,118 @@ def operations(manager, data: dict, rng: random.Random) -> dict:
     }
 
 
-def measure(ops: dict, runs: int, only=None) -> dict:
+def _timed(op, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        op()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _row(times: list[float], queries: int) -> dict:
+    return {
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(percentile(times, 95), 2),
+        "queries": queries,
+    }
+
+
+def _log_row(label: str, name: str, row: dict) -> None:
+    if "error" in row:
+        log(f"  {label:12} {name:20} {row['error']}")
+    else:
+        log(
+            f"  {label:12} {name:20} median {row['median_ms']:8.2f} ms  p95 {row['p95_ms']:8.2f} ms  "
+            f"{row['queries']} queries"
+        )
+
+
+def _queries(op) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    for _ in range(3):  # warm-up
+        op()
+    with CaptureQueriesContext(connection) as queries:
+        op()
+    return len(queries.captured_queries)
+
+
+def measure(ops: dict, runs: int, only=None) -> dict:
     result = {}
     for name, op in ops.items():
         if only and name not in only:
             continue
         try:
-            for _ in range(3):  # warm-up
-                op()
-            with CaptureQueriesContext(connection) as queries:
-                op()
-            times = []
-            for _ in range(runs):
-                started = time.perf_counter()
-                op()
-                times.append((time.perf_counter() - started) * 1000)
+            result[name] = _row(_timed(op, runs), _queries(op))
         except Exception as error:  # report it, keep measuring the others
             result[name] = {"error": f"{type(error).__name__}: {error}"}
-            log(f"  {name}: {error}")
-            continue
-        result[name] = {
-            "median_ms": round(statistics.median(times), 2),
-            "p95_ms": round(percentile(times, 95), 2),
-            "queries": len(queries.captured_queries),
-        }
-        log(
-            f"  {name:20} median {result[name]['median_ms']:8.2f} ms  p95 {result[name]['p95_ms']:8.2f} ms  "
-            f"{result[name]['queries']} queries"
-        )
+        _log_row("", name, result[name])
     return result
 
 
+def _use_database(name: str) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    connections["default"].settings_dict["NAME"] = name
+
+
 def tenants(args, rng) -> dict:
+    """The same workspace (same rows, same ids) in two databases, one of them also holding
+    ten times as much in other workspaces; every read alternates between the two."""
+    import psycopg
+
     bench = Bench("tenant_cost", keep=args.keep)
+    crowded_name = f"{bench.database_name}_crowded"
     try:
         bench.setup()
         started = time.perf_counter()
         managers, data = build(OWN, rng, slug="own", managers=1)
         log(f"[tenant_cost] own workspace ready in {time.perf_counter() - started:.1f} s")
-        ops = operations(managers[0], data, random.Random(args.seed))
-        log("[tenant_cost] alone:")
-        alone = measure(ops, args.runs)
+        _use_database(bench.database_name)
+        with psycopg.connect(bench.admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{crowded_name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{crowded_name}" TEMPLATE "{bench.database_name}"')
+        _use_database(crowded_name)
         started = time.perf_counter()
         for n in range(OTHERS):
             build(OTHER, rng, slug=f"other{n}", managers=1)
         log(f"[tenant_cost] {OTHERS} other workspaces ready in {time.perf_counter() - started:.1f} s")
-        ops = operations(managers[0], data, random.Random(args.seed))
-        log("[tenant_cost] with ten times as much data in other workspaces:")
-        crowded = measure(ops, args.runs)
+        databases = {"alone": bench.database_name, "with_others": crowded_name}
+        times = {side: {} for side in databases}
+        queries = {side: {} for side in databases}
+        errors = {}
+        rounds = 5
+        for _ in range(rounds):
+            for side, database in databases.items():
+                _use_database(database)
+                ops = operations(managers[0], data, random.Random(args.seed))
+                for name, op in ops.items():
+                    if name in errors:
+                        continue
+                    try:
+                        if name not in queries[side]:
+                            queries[side][name] = _queries(op)
+                        times[side].setdefault(name, []).extend(_timed(op, max(1, args.runs // rounds)))
+                    except Exception as error:  # report it, keep measuring the others
+                        errors[name] = f"{type(error).__name__}: {error}"
+        result = {side: {} for side in databases}
+        for side in databases:
+            for name in ops:
+                row = (
+                    {"error": errors[name]}
+                    if name in errors
+                    else _row(times[side][name], queries[side][name])
+                )
+                result[side][name] = row
+                _log_row(side, name, row)
     finally:
+        _use_database(bench.database_name)
         bench.cleanup()
+        recreate_database(bench.admin_url, crowded_name, drop_only=True)
+    alone, crowded = result["alone"], result["with_others"]
     ratios = {
         name: round(crowded[name]["median_ms"] / alone[name]["median_ms"], 2)
         for name in alone

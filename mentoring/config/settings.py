@@ -148,9 +148,18 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tandem"),
         }
     }
+    # "lists" (channels-redis's core layer: a list per channel, a group send writes to
+    # every member's list) or "pubsub" (one PUBLISH per group send; each web process
+    # subscribes once per group and hands the event to its own sockets). Both are
+    # doorbells only: a lost event costs latency, never data.
+    CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="lists")
+    if CHANNEL_LAYER not in {"lists", "pubsub"}:
+        raise environ.ImproperlyConfigured(f"CHANNEL_LAYER must be lists or pubsub, not {CHANNEL_LAYER!r}")
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.core.RedisChannelLayer"
+            if CHANNEL_LAYER == "lists"
+            else "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 # redis-py 8 reads with a 5 s socket timeout by default, the same as
                 # channels-redis's 5 s BZPOPMIN: an idle socket's receive could time
@@ -164,11 +173,11 @@ if REDIS_URL:
                     }
                 ],
                 "prefix": env.str("CHANNEL_PREFIX", default="tandem"),
-                "capacity": 1000,
-                "expiry": 60,
             },
         }
     }
+    if CHANNEL_LAYER == "lists":
+        CHANNEL_LAYERS["default"]["CONFIG"].update({"capacity": 1000, "expiry": 60})
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
