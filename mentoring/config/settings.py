@@ -140,6 +140,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache, channel layer, Celery broker -------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER_READ_TIMEOUT_SECONDS = 15  # > channels-redis's brpop_timeout (5 s)
+# With Redis: "lists" (channels-redis's core layer: a list per channel, a group send writes
+# to every member's list) or "pubsub" (one PUBLISH per group send; each web process
+# subscribes once per group and hands the event to its own sockets). Both are doorbells
+# only: a lost event costs latency, never data. Without Redis: the in-memory layer.
+CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="lists")
+if CHANNEL_LAYER not in {"lists", "pubsub"}:
+    raise environ.ImproperlyConfigured(f"CHANNEL_LAYER must be lists or pubsub, not {CHANNEL_LAYER!r}")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -148,13 +155,6 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="tandem"),
         }
     }
-    # "lists" (channels-redis's core layer: a list per channel, a group send writes to
-    # every member's list) or "pubsub" (one PUBLISH per group send; each web process
-    # subscribes once per group and hands the event to its own sockets). Both are
-    # doorbells only: a lost event costs latency, never data.
-    CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="lists")
-    if CHANNEL_LAYER not in {"lists", "pubsub"}:
-        raise environ.ImproperlyConfigured(f"CHANNEL_LAYER must be lists or pubsub, not {CHANNEL_LAYER!r}")
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer"
