@@ -278,14 +278,17 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="growth up to 20,000 members only")
     parser.add_argument("--growth", action="store_true", help="also the 500 … 100,000 members growth series")
+    parser.add_argument("--growth-only", action="store_true", help="only the growth series")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--keep", action="store_true", help="keep the tenant scratch database")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     load_before = load_average()
-    result = {"bench": "tenant_cost", "runs": args.runs, "tenants": tenants(args, rng)}
-    if args.growth:
+    result = {"bench": "tenant_cost", "runs": args.runs}
+    if not args.growth_only:
+        result["tenants"] = tenants(args, rng)
+    if args.growth or args.growth_only:
         result["growth"] = growth(args, rng)
     result.update(
         {
