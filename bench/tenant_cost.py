@@ -234,12 +234,22 @@ def tenants(args, rng) -> dict:
 
 
 def growth(args, rng) -> dict:
+    import psycopg
+    from scratch import scratch_database
+
     sizes = [n for n in GROWTH if not args.quick or n <= 20_000]
+    _, _, template = scratch_database(os.environ.get("DATABASE_URL", ""), "ws_template")
     rows = {}
-    for members in sizes:
-        bench = Bench(f"growth_{members}", keep=False)
-        try:
-            bench.setup()
+    bench = Bench("growth", keep=False)
+    try:
+        bench.setup()
+        for index, members in enumerate(sizes):
+            if index:  # a fresh copy of the migrated template for each size
+                _use_database("postgres")
+                with psycopg.connect(bench.admin_url, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{bench.database_name}" WITH (FORCE)')
+                    conn.execute(f'CREATE DATABASE "{bench.database_name}" TEMPLATE "{template}"')
+                _use_database(bench.database_name)
             size = {
                 "people": members,
                 "mentors": members * 2 // 5,
@@ -253,8 +263,9 @@ def growth(args, rng) -> dict:
             log(f"[growth] {members} members ready in {time.perf_counter() - started:.1f} s")
             ops = operations(managers[0], data, random.Random(args.seed))
             rows[members] = measure(ops, args.runs, only={"suggestions", "routing"})
-        finally:
-            bench.cleanup()
+    finally:
+        _use_database(bench.database_name)
+        bench.cleanup()
     exponents = {}
     for name in ("suggestions", "routing"):
         points = [
