@@ -6,6 +6,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Web processes for `make run`. The embedded default (SQLite, local-memory cache,
+# in-memory channel layer) is one process: sockets and rate limits live in it. With
+# REDIS_URL set every process shares the layer and cache, so one per core.
+WEB_CONCURRENCY ?= $(if $(REDIS_URL),$(shell nproc 2>/dev/null || echo 1),1)
 # extra pytest arguments, e.g. `make test PYTEST_ARGS="-n 2 -x"`
 PYTEST_ARGS ?=
 # extra `uv pip compile` arguments for `make lock`, e.g. LOCK_ARGS="--upgrade-package celery"
@@ -47,7 +51,7 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo
 	@echo "Tandem is starting on http://$(HOST):$(PORT)/  (Ctrl-C stops web, worker and beat)"
-	TANDEM_HOST=$(HOST) TANDEM_PORT=$(PORT) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
+	TANDEM_HOST=$(HOST) TANDEM_PORT=$(PORT) WEB_CONCURRENCY=$(WEB_CONCURRENCY) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start -f Procfile
 
 ## test: install what tests need and run the whole suite (browser tests in their own run)
 # pytest exits 5 when it collects no test, which fails make like any failure;

@@ -7,8 +7,13 @@ viewer's workspace and answer one "not found" for missing and not-yours.
 
 The request's membership is loaded once per request by ``WorkspaceMiddleware``
 (``request.membership``, lazy); ``membership_of`` reads it and never queries twice.
+During a read (GET, HEAD, OPTIONS) ``active_membership(request.user)`` from a
+selector or service answers from the same request-scoped value, so a page that asks
+five times costs one query; writes read the row afresh (a role or membership changed
+by the write is seen by the checks that follow it).
 """
 
+from contextvars import ContextVar
 from functools import wraps
 
 from django.contrib import messages
@@ -28,6 +33,25 @@ def _load_membership(user):
     return Membership.objects.select_related("organization").filter(user=user, is_active=True).first()
 
 
+# The request being read (set by ``WorkspaceMiddleware`` for safe methods only): a
+# context variable, so every request (thread or async task) sees only its own.
+_reading_request: ContextVar = ContextVar("accounts_reading_request", default=None)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def bind_read_request(request):
+    """Make ``request``'s membership the answer of ``active_membership`` for its user
+    until ``unbind_read_request(token)``; None (nothing bound) for unsafe methods."""
+    if request.method not in SAFE_METHODS:
+        return None
+    return _reading_request.set(request)
+
+
+def unbind_read_request(token) -> None:
+    if token is not None:
+        _reading_request.reset(token)
+
+
 def lazy_membership(request):
     """The value ``WorkspaceMiddleware`` puts on ``request.membership``: loaded on first use."""
     return SimpleLazyObject(lambda: _load_membership(request.user))
@@ -45,7 +69,13 @@ def membership_of(request):
 
 def active_membership(user):
     """A user's active membership (with its workspace), or None. For code without a request
-    (services, consumers, tasks); a view reads ``membership_of(request)`` instead."""
+    (services, consumers, tasks); a view reads ``membership_of(request)`` instead. Inside a
+    read request for the same user it is the request's membership (no second query)."""
+    request = _reading_request.get()
+    if request is not None and user is not None and user.pk is not None:
+        request_user = getattr(request, "user", None)
+        if request_user is not None and request_user.pk == user.pk:
+            return membership_of(request)
     return _load_membership(user)
 
 

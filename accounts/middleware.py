@@ -2,7 +2,7 @@
 request that never asks costs no query). Reads and checks live in ``accounts.access``
 (``membership_of``)."""
 
-from accounts.access import lazy_membership
+from accounts.access import bind_read_request, lazy_membership, unbind_read_request
 
 
 class WorkspaceMiddleware:
@@ -11,4 +11,8 @@ class WorkspaceMiddleware:
 
     def __call__(self, request):
         request.membership = lazy_membership(request)
-        return self.get_response(request)
+        token = bind_read_request(request)
+        try:
+            return self.get_response(request)
+        finally:
+            unbind_read_request(token)

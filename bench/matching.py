@@ -104,7 +104,7 @@ def _sentence(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n))
 
 
-def build_data(size: dict, rng: random.Random) -> dict:
+def build_data(size: dict, rng: random.Random, *, slug: str = "bench") -> dict:
     from datetime import timedelta
 
     from django.db import connection
@@ -116,15 +116,17 @@ def build_data(size: dict, rng: random.Random) -> dict:
     from trust.models import TrustScore
 
     started = time.perf_counter()
-    org = Organization.objects.create(name="Bench", slug="bench")
+    org = Organization.objects.create(name=slug.title(), slug=slug)
     User.objects.bulk_create(
         [
-            User(email=f"p{i}@bench.example", full_name=f"Person {i}", password="!")
+            User(email=f"p{i}@{slug}.example", full_name=f"Person {i}", password="!")
             for i in range(size["people"])
         ],
         batch_size=5000,
     )
-    users = list(User.objects.order_by("id").values_list("id", flat=True))
+    users = list(
+        User.objects.filter(email__endswith=f"@{slug}.example").order_by("id").values_list("id", flat=True)
+    )
     Membership.objects.bulk_create(
         [Membership(user_id=uid, organization=org) for uid in users], batch_size=5000
     )

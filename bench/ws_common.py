@@ -31,7 +31,8 @@ for _path in (str(ROOT), str(BENCH)):
 from scratch import log, p95, recreate_database, scratch_database, setup_django  # noqa: E402
 
 HOST = "127.0.0.1"
-PORT_BASE = 18300  # helper 3's ports: 18300–18399
+# each benchmark user's own range of 100 ports (several people share the machine)
+PORT_BASE = int(os.environ.get("BENCH_PORT_BASE", "18300"))
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/tandem_h3"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/3"
 PYTHON = (
@@ -169,8 +170,8 @@ class Bench:
             f"{time.perf_counter() - started:.1f} s ({'new' if fresh else 'cached'} template)"
         )
 
-    def start_servers(self, app: str, ports: list[int], **env) -> list["Server"]:
-        servers = [Server(app, port, self.server_env(**env)) for port in ports]
+    def start_servers(self, app: str, ports: list[int], *, workers: int = 1, **env) -> list["Server"]:
+        servers = [Server(app, port, self.server_env(**env), workers=workers) for port in ports]
         for server in servers:
             server.start()
         for server in servers:
@@ -217,8 +218,8 @@ def migrations_fingerprint() -> str:
 class Server:
     """One uvicorn process (its own process group, so stopping it stops only it)."""
 
-    def __init__(self, app: str, port: int, env: dict):
-        self.app, self.port, self.env = app, port, env
+    def __init__(self, app: str, port: int, env: dict, *, workers: int = 1):
+        self.app, self.port, self.env, self.workers = app, port, env, workers
         self.process: subprocess.Popen | None = None
 
     @property
@@ -246,6 +247,8 @@ class Server:
             "--no-access-log",
             "--timeout-graceful-shutdown",  # as the Procfile, Dockerfile and compose run it
             str(GRACEFUL_SHUTDOWN_SECONDS),
+            "--workers",
+            str(self.workers),
         ]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True)
 
@@ -290,17 +293,18 @@ class Server:
 
 
 def cpu_seconds(servers: list[Server]) -> float:
-    """User + system CPU time the server processes have used so far (Linux /proc)."""
+    """User + system CPU time the server processes have used so far (Linux /proc),
+    worker processes of a ``--workers`` server included (its process group)."""
+    groups = {server.process.pid for server in servers if server.process and server.process.poll() is None}
     total = 0.0
     ticks = os.sysconf("SC_CLK_TCK")
-    for server in servers:
-        if server.process is None or server.process.poll() is not None:
-            continue
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = Path(f"/proc/{server.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks
+        if int(fields[2]) in groups:  # field 5 of stat: the process group
+            total += (int(fields[11]) + int(fields[12])) / ticks
     return total
 
 

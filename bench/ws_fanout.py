@@ -1,21 +1,21 @@
-"""Benchmark: one message to a 200-member chat — until the last member has it.
+"""Benchmark: one message to a 1,000-member chat — until the last member has it.
 
     DATABASE_URL=postgres://…/tandem_h3 REDIS_URL=redis://…/3 \
-        python bench/ws_fanout.py [--quick] [--keep] [--processes N] [--messages N]
+        python bench/ws_fanout.py [--quick] [--keep] [--processes N] [--messages N] [--members N]
 
 1. A scratch database ``<db>_ws_fanout`` next to DATABASE_URL: a workspace of
-   200 people (``workspace_create`` / ``workspace_join_by_domain``) in one group
+   1,000 people (``workspace_create`` / ``workspace_join_by_domain``) in one group
    engagement started by the talent manager (``group_engagement_create``), its
    chat (``conversation_for_engagement``), one real session per person.
-2. Baseline phase: 200 sockets on a raw Channels consumer
+2. Baseline phase: 1,000 sockets on a raw Channels consumer
    (``bench/echo_asgi.py:broadcast_application``: no origin check, no session,
-   no database) that ``group_send``s each frame to one group of all 200 over the
+   no database) that ``group_send``s each frame to one group of all of them over the
    same Redis channel layer; every socket forwards it. Same uvicorn setup.
-3. Product phase: the 200 members' sockets (session cookie, Origin) on
+3. Product phase: the members' sockets (session cookie, Origin) on
    ``uvicorn mentoring.config.asgi:application`` (--processes processes, clients spread
    round-robin). One member after another (a different one each time, so
    nobody comes near the rate limit) sends a ``message.send``; measured: send →
-   the moment the last of the 200 sockets (the sender's included) has the
+   the moment the last of the sockets (the sender's included) has the
    ``message.new``. The next message goes once all have it. 50 messages after
    5 warm-up ones.
 4. Checks: every socket got every message exactly once; the database holds
@@ -51,7 +51,7 @@ from ws_common import (
     ws_connect,
 )
 
-FULL = {"people": 200, "messages": 50}
+FULL = {"people": 1000, "messages": 50}
 QUICK = {"people": 100, "messages": 20}
 WARMUP = 5
 TARGET_MS = 100.0
@@ -205,11 +205,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
     parser.add_argument("--processes", type=int, default=2, help="uvicorn processes per server (default 2)")
     parser.add_argument("--messages", type=int, help="measured messages (after 5 warm-up ones)")
+    parser.add_argument("--members", type=int, help="members of the chat (default 1,000; quick 100)")
     parser.add_argument("--app", default="mentoring.config.asgi:application", help="the ASGI app to measure")
     args = parser.parse_args()
     size = dict(QUICK if args.quick else FULL)
     if args.messages:
         size["messages"] = args.messages
+    if args.members:
+        size["people"] = args.members
     wall = time.perf_counter()
     bench = Bench("ws_fanout", keep=args.keep)
     try:

@@ -9,8 +9,10 @@ the write that caused it. ``*_on_commit`` sends only once the data is durable
 
 import asyncio
 import logging
+import os
+import threading
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -35,13 +37,57 @@ def _on_event_loop_thread() -> bool:
     return True
 
 
+# How long synchronous code waits for its sends to reach the layer before it logs and moves on.
+SEND_TIMEOUT_SECONDS = 5.0
+
+
+class _Publisher:
+    """One event loop on a daemon thread per process, for sends from code that has no
+    loop of its own (Celery tasks, commands, scripts). ``async_to_sync`` there would make
+    a new loop, a new thread and new layer connections for every call (3.7 ms a send,
+    against 0.2 ms on a loop that lives on); this loop keeps its layer connections.
+    Started on first use and again in a forked child (Celery's prefork pool)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid: int | None = None
+
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None or self._pid != os.getpid():
+            with self._lock:
+                if self._loop is None or self._pid != os.getpid():
+                    loop = asyncio.new_event_loop()
+                    threading.Thread(target=loop.run_forever, name="realtime-publisher", daemon=True).start()
+                    self._loop, self._pid = loop, os.getpid()
+        return self._loop
+
+
+_publisher = _Publisher()
+
+
+def _loop_for_this_thread() -> asyncio.AbstractEventLoop:
+    """The server's own loop when this thread runs sync code for it (a view or
+    ``database_sync_to_async`` under ASGI: its layer connections live there), else the
+    process's publisher loop."""
+    threadlocal = SyncToAsync.threadlocal
+    loop = getattr(threadlocal, "main_event_loop", None)
+    if (
+        loop is not None
+        and getattr(threadlocal, "main_event_loop_pid", None) == os.getpid()
+        and loop.is_running()
+    ):
+        return loop
+    return _publisher.loop()
+
+
 def send_now(group: str, event: dict) -> None:
     """One group send from synchronous code, now."""
     send_many_now([(group, event)])
 
 
 def send_many_now(sends: list[tuple[str, dict]]) -> None:
-    """Many group sends from synchronous code in one trip to the event loop."""
+    """Many group sends from synchronous code in one trip to a long-lived event loop."""
     layer = get_channel_layer()
     if layer is None or not sends:
         return
@@ -56,7 +102,7 @@ def send_many_now(sends: list[tuple[str, dict]]) -> None:
             await layer.group_send(group, event)
 
     try:
-        async_to_sync(send_all)()
+        asyncio.run_coroutine_threadsafe(send_all(), _loop_for_this_thread()).result(SEND_TIMEOUT_SECONDS)
     except Exception:  # the layer is down: clients catch up on resume / the bell's next poll
         logger.exception("%d channel-layer send(s) failed (first: %s)", len(sends), sends[0][0])
 

@@ -9,6 +9,7 @@ resume from the last ``seq`` they saw.
 """
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
 
@@ -281,6 +282,10 @@ class Question(models.Model):
     routing_state = models.CharField(max_length=10, choices=RoutingState.choices, default=RoutingState.IDLE)
     routing_wave = models.PositiveSmallIntegerField(default=0)  # the last wave sent
     next_wave_at = models.DateTimeField(null=True, blank=True)
+    # PostgreSQL: title (A), body (B) and every answer's text (C) as one tsvector, kept by
+    # triggers on this table and on answers (migration 0008), searched through a GIN index
+    # on (organization_id, search_vector). Unused (NULL) on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         constraints = [

@@ -8,10 +8,10 @@ another workspace.
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 
+from accounts.access import active_membership
 from accounts.models import (
     Expertise,
     LearningGoal,
-    Membership,
     Organization,
     Profile,
     Skill,
@@ -29,7 +29,7 @@ def viewer_workspace(viewer: User) -> Organization | None:
     """The viewer's workspace (active membership), or None."""
     if viewer is None or not viewer.is_authenticated:
         return None
-    membership = Membership.objects.select_related("organization").filter(user=viewer, is_active=True).first()
+    membership = active_membership(viewer)
     return membership.organization if membership else None
 
 

@@ -148,6 +148,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache, channel layer, Celery broker -------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 CHANNEL_LAYER_READ_TIMEOUT_SECONDS = 15  # > channels-redis's brpop_timeout (5 s)
+# With Redis: "lists" (channels-redis's core layer: a list per channel, a group send writes
+# to every member's list) or "pubsub" (one PUBLISH per group send; each web process
+# subscribes once per group and hands the event to its own sockets). Both are doorbells
+# only: a lost event costs latency, never data. Without Redis: the in-memory layer.
+CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="lists")
+if CHANNEL_LAYER not in {"lists", "pubsub"}:
+    raise environ.ImproperlyConfigured(f"CHANNEL_LAYER must be lists or pubsub, not {CHANNEL_LAYER!r}")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -161,7 +168,9 @@ if REDIS_URL:
     }
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.core.RedisChannelLayer"
+            if CHANNEL_LAYER == "lists"
+            else "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 # redis-py 8 reads with a 5 s socket timeout by default, the same as
                 # channels-redis's 5 s BZPOPMIN: an idle socket's receive could time
@@ -175,14 +184,27 @@ if REDIS_URL:
                     }
                 ],
                 "prefix": env.str("CHANNEL_PREFIX", default="tandem"),
-                "capacity": 1000,
-                "expiry": 60,
             },
         }
     }
+    if CHANNEL_LAYER == "lists":
+        CHANNEL_LAYERS["default"]["CONFIG"].update({"capacity": 1000, "expiry": 60})
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Web processes on this machine (uvicorn reads the same variable for --workers; the
+# Procfile and docker-compose default it to the cores). Several processes must share
+# the channel layer and the cache (presence, rate limits): refuse the in-process ones.
+WEB_CONCURRENCY = env.int("WEB_CONCURRENCY", default=1)
+if WEB_CONCURRENCY > 1 and (
+    CHANNEL_LAYERS["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    or CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+):
+    raise environ.ImproperlyConfigured(
+        f"WEB_CONCURRENCY={WEB_CONCURRENCY} runs several web processes, which must share the "
+        "channel layer and the cache: set REDIS_URL, or WEB_CONCURRENCY=1 for the embedded default."
+    )
 
 # --- Celery -----------------------------------------------------------------
 CELERY_DATA_DIR = Path(env.str("CELERY_DATA_DIR", default=str(VAR_DIR / "celery")))
@@ -288,7 +310,7 @@ REST_FRAMEWORK = {
     # X-Forwarded-For of a trusted proxy (FORWARDED_ALLOW_IPS), and nobody else's
     "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
+        "core.throttling.UserRateThrottle",
         "rest_framework.throttling.AnonRateThrottle",
         "core.throttling.WriteRateThrottle",
     ],

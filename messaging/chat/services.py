@@ -12,22 +12,20 @@ visits create one conversation.
 
 import logging
 import re
-import time
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Subquery
+from django.db import IntegrityError, transaction
 
 from core import clock
 from core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from core.markdown import render_markdown
+from core.throttling import count_in_window
 from mentoring.engagements.selectors import access_engagement
 from mentoring.engagements.services.engagements import engagement_touch
 from mentoring.models import Engagement, Participant
-from messaging.chat import activity
+from messaging.chat import activity, send_sql
 from messaging.chat.selectors import MESSAGE_JOINS, access_conversation
 from messaging.models import (
     MAX_BODY_CHARS,
@@ -178,18 +176,13 @@ def _check_rate(user) -> None:
     and a chat must not stop working, over REST or the socket, while Redis
     restarts."""
     count, seconds = getattr(settings, "TANDEM_MESSAGE_RATE", DEFAULT_MESSAGE_RATE)
-    window = int(time.time() // seconds)
-    key = f"messaging:rate:{user.pk}:{window}"
     try:
-        try:  # the window's counter usually exists already: one incr
-            sent = cache.incr(key)
-        except ValueError:  # the first send of this window (or another process just opened it)
-            sent = 1 if cache.add(key, 1, timeout=seconds + 1) else cache.incr(key)
+        sent, left = count_in_window(f"messaging:rate:{user.pk}", seconds)
     except CACHE_ERRORS:
         logger.warning("message rate limit not checked: the cache is unreachable", exc_info=True)
         return
     if sent > count:
-        retry_after = max(1, int((window + 1) * seconds - time.time()) + 1)
+        retry_after = max(1, int(left) + 1)
         raise RateLimited(
             f"You are sending too fast ({count} messages per {seconds} seconds). "
             f"Try again in {retry_after} s.",
@@ -274,40 +267,32 @@ def _existing(author, client_id: uuid.UUID, conversation_id: int) -> Message | N
     return message
 
 
-def _conversation_for_send(
-    author, conversation_id, client_id: uuid.UUID
-) -> tuple[Conversation, Message | None]:
-    """``(conversation, message already stored for client_id or None)`` in one query
-    on the hot path: the membership check of ``access_conversation`` with the
-    idempotency lookup as a subquery. The full stored message is loaded only for
-    a retry, and anything unusual (a malformed id, not a member) goes through
-    ``access_conversation`` itself, so the NotFound answer is the same."""
+def _conversation_for_send(author, conversation_id, client_id: uuid.UUID):
+    """``(conversation, the author's member id, message already stored for client_id or
+    None)`` in one indexed lookup on the hot path (``send_sql.conversation_for_send``:
+    the membership check of ``access_conversation`` with the idempotency lookup as a
+    subquery). The full stored message is loaded only for a retry, and anything unusual
+    (a malformed id, not a member) goes through ``access_conversation`` itself, so the
+    NotFound answer is the same."""
     try:
         pk = int(conversation_id)
     except (TypeError, ValueError):
         pk = 0
-    row = None
+    found = None
     if pk >= 1 and not isinstance(conversation_id, bool) and getattr(author, "is_authenticated", False):
-        stored = Message.objects.filter(author=author, client_id=client_id).values("pk")[:1]
-        row = (
-            Conversation.objects.select_related("engagement")
-            .annotate(stored_message_id=Subquery(stored))
-            .filter(pk=pk, members__user=author, members__left_at__isnull=True)
+        found = send_sql.conversation_for_send(author_id=author.pk, conversation_pk=pk, client_id=client_id)
+    if found is None:
+        conversation = access_conversation(author, conversation_id)  # NotFound, unless we raced a join
+        member_id = (
+            ConversationMember.objects.filter(conversation=conversation, user=author)
+            .values_list("pk", flat=True)
             .first()
         )
-    if row is None:
-        conversation = access_conversation(author, conversation_id)  # NotFound, unless we raced a join
-        return conversation, _existing(author, client_id, conversation.pk)
-    if row.stored_message_id is None:
-        return row, None
-    return row, _existing(author, client_id, row.pk)
-
-
-# One statement hands out the next seq and takes the conversation's row lock.
-_NEXT_SEQ_SQL = (
-    f"UPDATE {Conversation._meta.db_table} SET last_seq = last_seq + 1, last_message_at = %s "  # noqa: S608
-    "WHERE id = %s RETURNING last_seq"
-)
+        return conversation, member_id, _existing(author, client_id, conversation.pk)
+    conversation, member_id, stored_message_id = found
+    if stored_message_id is None:
+        return conversation, member_id, None
+    return conversation, member_id, _existing(author, client_id, conversation.pk)
 
 
 def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None) -> Message:
@@ -321,7 +306,7 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
     """
     client_id = _clean_client_id(client_id)
     body = _clean_body(body)
-    conversation, existing = _conversation_for_send(author, conversation_id, client_id)
+    conversation, member_id, existing = _conversation_for_send(author, conversation_id, client_id)
     if existing is not None:
         existing.created = False
         return existing
@@ -339,18 +324,9 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
                         fields={"reply_to": ["Reply to the seq of a message in this conversation."]},
                     ) from None
             moment = clock.now()
-            # The UPDATE takes the conversation's row lock (like select_for_update,
-            # and on SQLite the database write lock) until commit: the next sender
-            # waits here, so seqs are handed out one by one, and a rollback gives
-            # the number back — no gaps, no duplicates. RETURNING reads the new
-            # value in the same statement (PostgreSQL; SQLite ≥ 3.35).
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    _NEXT_SEQ_SQL, [connection.ops.adapt_datetimefield_value(moment), conversation.pk]
-                )
-                conversation.last_seq = cursor.fetchone()[0]
+            conversation.last_seq = send_sql.next_seq(conversation_pk=conversation.pk, moment=moment)
             conversation.last_message_at = moment
-            message = Message.objects.create(
+            message = send_sql.message_insert(
                 conversation=conversation,
                 seq=conversation.last_seq,
                 author=author,
@@ -358,19 +334,14 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
                 body_html=render_markdown(body),
                 client_id=client_id,
                 reply_to=reply_to,
-                created_at=moment,
+                moment=moment,
             )
             # The dashboard's rollup (counts and first reply only), in this transaction.
             activity.record_message(message, conversation)
             if _record_mentions(message):
                 notify_mentions(message)
             # Writing means having read everything up to here.
-            # (by the member's id from the unique (conversation, user) index: a join in
-            # the filter would make Django write UPDATE … WHERE id IN (SELECT … JOIN …))
-            own_member = ConversationMember.objects.filter(conversation_id=conversation.pk, user_id=author.pk)
-            moved = ReadState.objects.filter(
-                member_id=Subquery(own_member.values("pk")[:1]), last_read_seq__lt=message.seq
-            ).update(last_read_seq=message.seq, updated_at=moment)
+            moved = send_sql.read_mark_raise(member_id=member_id, seq=message.seq, moment=moment)
             _touch_engagement(conversation, moment)
             # One fan-out: message.new, then the author's read.updated if it moved.
             events.message_new(message, read_by=author.pk if moved else None)

@@ -9,8 +9,7 @@ is not part of. The writes are in ``messaging.qa.services``.
 
 from dataclasses import dataclass
 
-from django.contrib.postgres.aggregates import StringAgg
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import (
     Count,
@@ -22,7 +21,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    TextField,
 )
 from django.db.models.functions import Coalesce
 
@@ -148,23 +146,12 @@ def questions_search(viewer, q: str = "", *, skill_id=None, state=None) -> Query
     if not q:
         return _with_list_joins(questions).order_by("-created_at", "-pk")
     if connection.vendor == "postgresql":
-        answers_text = Subquery(
-            Answer.objects.filter(question_id=OuterRef("pk"))
-            .values("question_id")
-            .annotate(text=StringAgg("body", delimiter=" "))
-            .values("text")[:1],
-            output_field=TextField(),
-        )
-        vector = (
-            SearchVector("title", weight="A", config=SEARCH_CONFIG)
-            + SearchVector("body", weight="B", config=SEARCH_CONFIG)
-            + SearchVector(answers_text, weight="C", config=SEARCH_CONFIG)
-        )
+        # the stored vector (title A, body B, answers C; migration 0008) through the GIN
+        # index on (organization_id, search_vector): only this workspace's matches are read
         query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
         questions = (
-            questions.annotate(search=vector)
-            .filter(search=query)
-            .annotate(rank=SearchRank(F("search"), query))
+            questions.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank", "-created_at", "-pk")
         )
         return _with_list_joins(questions)

@@ -424,9 +424,14 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
 
     async def call(self, content, service, *, echo=(), **kwargs):
         """Run a service in a worker thread; a DomainError becomes an error frame
-        (echoing ``echo`` fields of the request so the client can match it) and None."""
+        (echoing ``echo`` fields of the request so the client can match it) and None.
+
+        Not on the process's one thread-sensitive sync thread: a service is a whole unit
+        of work (its own transaction, its own pooled connection in the thread it runs in),
+        so sends of different sockets overlap their database waits instead of queueing
+        behind each other (and behind every other socket's sync work)."""
         try:
-            return await database_sync_to_async(service)(**kwargs)
+            return await database_sync_to_async(service, thread_sensitive=False)(**kwargs)
         except DomainError as error:
             extra = {name: content.get(name) for name in echo}
             if error.fields:

@@ -247,3 +247,59 @@ def test_is_talent_manager_needs_an_active_manager_membership(org):
     membership.is_active = False
     assert not is_talent_manager(membership)
     assert not is_talent_manager(member(org).membership)
+
+
+# --- one membership query per read request, selectors included ---------------------------------
+
+
+def membership_queries(queries) -> int:
+    return sum('FROM "accounts_membership"' in query["sql"] for query in queries)
+
+
+def test_selectors_asking_for_the_viewers_membership_during_a_read_share_the_requests(rf, org):
+    user = member(org)
+
+    def view(request):
+        for _ in range(3):
+            assert active_membership(user).organization_id == org.pk
+        assert membership_of(request).organization_id == org.pk
+        return HttpResponse("ok")
+
+    with CaptureQueriesContext(connection) as queries:
+        request_through_middleware(rf, user, view)
+
+    assert membership_queries(queries.captured_queries) == 1
+
+
+def test_a_write_reads_the_membership_afresh(rf, org):
+    user = member(org)
+
+    def view(request):
+        Membership.objects.filter(user=user).update(role=Membership.Role.TALENT_MANAGER)
+        assert active_membership(user).is_talent_manager  # the write's change is seen
+        return HttpResponse("ok")
+
+    request = rf.post("/")
+    request.user = user
+    WorkspaceMiddleware(view)(request)
+
+
+def test_another_persons_membership_is_not_the_requests(rf, org):
+    viewer, other = member(org), talent_manager(org)
+
+    def view(request):
+        assert active_membership(other).user_id == other.pk
+        assert active_membership(viewer).user_id == viewer.pk
+        return HttpResponse("ok")
+
+    request_through_middleware(rf, viewer, view)
+    assert active_membership(viewer).user_id == viewer.pk  # outside a request: a plain read
+
+
+def test_the_directory_page_reads_the_membership_once(org):
+    client = client_for(member(org))
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("accounts:directory")).status_code == 200
+
+    assert membership_queries(queries.captured_queries) == 1

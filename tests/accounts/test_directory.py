@@ -180,12 +180,12 @@ def crowded(client):
 def test_rendering_a_directory_page_costs_the_same_queries_whatever_the_page_size(
     client, settings, crowded, django_assert_num_queries, page_size
 ):
-    # session, user, membership (middleware), membership + skills (filter choices),
-    # membership (selector), viewer's mask + overlap candidates (overlap filter),
-    # count, viewer's profile (empty-state hint), page of profiles + users,
-    # expertise + skills (one prefetch for the whole page), unread notifications (the bell)
+    # session, user, membership (once for the whole request), skills (filter choices),
+    # viewer's mask + overlap candidates (overlap filter), count, viewer's profile
+    # (empty-state hint), page of profiles + users, expertise + skills (one prefetch
+    # for the whole page), unread notifications (the bell)
     settings.TANDEM_DIRECTORY_PAGE_SIZE = page_size
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(11):
         response = client.get("/people/", {"open_to_mentor": "on", "overlap": "1", "q": "e"})
     assert len(response.context["page"].object_list) == page_size
     assert response.content.decode().count('class="person-card"') == page_size

@@ -142,3 +142,57 @@ def test_every_page_carries_a_self_only_content_security_policy(client):
     assert "unsafe-eval" not in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_several_web_processes_need_a_shared_layer_and_cache(tmp_path, processes):
+    # the embedded default (no REDIS_URL): in-memory channel layer, local-memory cache
+    result = run_in_production(
+        tmp_path,
+        ["manage.py", "check"],
+        SECRET_KEY=long_secret(),
+        ALLOWED_HOSTS="tandem.example.com",
+        WEB_CONCURRENCY=processes,
+    )
+
+    if processes == "1":
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0
+        assert "WEB_CONCURRENCY=2 runs several web processes" in result.stderr
+        assert "set REDIS_URL, or WEB_CONCURRENCY=1" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("choice", "backend"),
+    [
+        ("lists", "channels_redis.core.RedisChannelLayer"),
+        ("pubsub", "channels_redis.pubsub.RedisPubSubChannelLayer"),
+    ],
+)
+def test_the_redis_channel_layer_is_lists_or_pubsub(tmp_path, choice, backend):
+    result = run_in_production(
+        tmp_path,
+        ["-c", "from django.conf import settings; print(settings.CHANNEL_LAYERS['default']['BACKEND'])"],
+        SECRET_KEY=long_secret(),
+        ALLOWED_HOSTS="tandem.example.com",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        CHANNEL_LAYER=choice,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == backend
+
+
+def test_an_unknown_channel_layer_is_refused(tmp_path):
+    result = run_in_production(
+        tmp_path,
+        ["manage.py", "check"],
+        SECRET_KEY=long_secret(),
+        ALLOWED_HOSTS="tandem.example.com",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        CHANNEL_LAYER="kafka",
+    )
+
+    assert result.returncode != 0
+    assert "CHANNEL_LAYER must be lists or pubsub, not 'kafka'" in result.stderr

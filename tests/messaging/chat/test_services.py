@@ -483,3 +483,33 @@ def test_the_beat_sweep_repairs_members_after_joins_and_leaves_it_was_not_told_a
     assert set(selectors.member_user_ids(conversation.pk)) == {a.pk, c.pk}
     assert selectors.engagements_with_stale_members() == []
     assert tasks.sync_conversation_members.delay().get() == 0
+
+
+def test_a_plain_send_is_the_lookup_the_seq_the_insert_the_rollup_and_the_read_mark(
+    chat, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    conversation, _, ana = chat
+    send(conversation, ana, "first")  # the engagement's activity touch and first reply are behind us
+
+    # membership + idempotency (one lookup); then seq, insert, day rollup, first reply,
+    # read mark — nothing else (no mention, no engagement touch); the test's
+    # transaction makes the send's own a savepoint (two more statements)
+    with django_assert_num_queries(8), django_capture_on_commit_callbacks(execute=False) as callbacks:
+        message = send(conversation, ana, "second")
+
+    assert message.created and message.seq == 2 and message.author == ana
+    assert message.conversation.engagement.pk == conversation.engagement_id
+    assert Message.objects.get(pk=message.pk).body == "second"
+    assert ReadState.objects.get(member__user=ana, conversation=conversation).last_read_seq == 2
+    assert len(callbacks) == 1  # one fan-out after commit
+
+
+def test_a_retry_on_the_hot_path_returns_the_stored_message_without_writing(chat, django_assert_num_queries):
+    conversation, sam, _ana = chat
+    client_id = uuid.uuid4()
+    first = send(conversation, sam, "once", client_id=client_id)
+
+    retry = send(conversation, sam, "once", client_id=client_id)
+
+    assert (retry.pk, retry.seq, retry.created) == (first.pk, first.seq, False)
+    assert Message.objects.filter(conversation=conversation).count() == 1

@@ -176,3 +176,25 @@ def test_the_question_list_has_the_same_query_count_for_5_and_20_rows(people):
         response = client.get("/api/questions", {"page_size": 20, "q": "question"})
     assert len(response.json()["results"]) == 20
     assert len(searching.captured_queries) == counts[0]
+
+
+@pytest.mark.postgres
+def test_the_stored_search_text_follows_the_question_and_its_answers(people, other_org):
+    _, asker, helper, _ = people
+    question = qa.question_ask(author=asker, title="Slow builds", body="An hour per build", scope="network")
+    stranger = member(other_org)
+    qa.question_ask(author=stranger, title="Slow builds elsewhere", body="Cache", scope="network")
+    answer = qa.answer_post(author=helper, question_id=question.pk, body="Cache the dependencies")
+
+    def found(words):
+        return [row["id"] for row in client_for(helper).get("/api/questions", {"q": words}).json()["results"]]
+
+    assert found("dependencies") == [question.pk]
+    assert found("slow builds") == [question.pk]  # never another workspace's question
+    Answer.objects.filter(pk=answer.pk).update(body="Use a remote executor")
+    assert found("dependencies") == [] and found("executor") == [question.pk]
+    Answer.objects.filter(pk=answer.pk).delete()
+    assert found("executor") == []
+    question.title = "Flaky pipelines"
+    question.save()
+    assert found("flaky") == [question.pk] and found("slow") == []

@@ -162,7 +162,8 @@ async def test_a_session_revoked_event_on_the_channel_layer_closes_every_socket_
 
 @pytest.mark.redis
 async def test_the_socket_runs_on_the_redis_channel_layer_when_redis_is_configured(logged_in_headers):
-    assert type(get_channel_layer()).__name__ == "RedisChannelLayer"
+    expected = {"lists": "RedisChannelLayer", "pubsub": "RedisPubSubChannelLayer"}[settings.CHANNEL_LAYER]
+    assert type(get_channel_layer()).__name__ == expected
     socket, connected, _ = await open_socket(logged_in_headers)
     assert connected
     await socket.receive_json_from(timeout=TIMEOUT)
