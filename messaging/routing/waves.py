@@ -73,12 +73,13 @@ def _eligible_profiles(question: Question, now: datetime) -> QuerySet[Profile]:
     )
 
 
-def rank_candidates(question: Question, *, now: datetime | None = None) -> list[Candidate]:
+def rank_candidates(question: Question, *, now: datetime | None = None, wave: int = 1) -> list[Candidate]:
     """Everyone who may be asked about ``question`` now, best first, each with the
-    score breakdown. Reads only; a constant number of queries (plus the cache for
-    presence) whatever the workspace size."""
+    score breakdown. Reads only (the question's vector is stored on first use); a
+    constant number of queries (plus the cache for presence) whatever the workspace
+    size. From ``params.WIDEN_FROM_WAVE`` on, neighbouring skills join."""
     now = now or clock.now()
-    ctx = ranking.context(question, now)
+    ctx = ranking.context(question, now, wave=wave)
     if not ctx.matchable:
         return []
     rows = ranking.pool(_eligible_profiles(question, now), ctx)
@@ -211,7 +212,7 @@ def _notify_exhausted(question: Question) -> None:
 
 
 def _next_picks(question: Question, wave: int, now: datetime) -> list[Candidate]:
-    candidates = rank_candidates(question, now=now)
+    candidates = rank_candidates(question, now=now, wave=wave)
     picks = ranking.choose_wave(candidates, question_id=question.pk, wave=wave)
     tried = {c.user_id for c in picks}
     allowed = reserve(question.organization_id, list(tried), now)
