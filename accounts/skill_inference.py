@@ -9,8 +9,9 @@ Two sources, combined per skill (confidence in [0, 1]):
   alias is ("Go", not "go"). A name or alias found: ``NAMED`` (short one:
   ``NAMED_SHORT``);
 - **meaning** (when the embedding model is installed, ``core.embeddings``): the cosine
-  between the text and each skill's description ("name: aliases. description"),
-  rescaled so ``MEANING_FLOOR`` → 0 and ``MEANING_FULL`` → 1.
+  between the text and each skill's description ("name (aliases). description"),
+  rescaled so ``MEANING_FLOOR`` → 0 and ``MEANING_FULL`` → 1; the closest skill counts
+  as inferred when it stands clearly above the runner-up (``BEST_MARGIN``).
 
 A skill is inferred when its confidence reaches ``INFER_AT``. Mentor suggestions
 (``mentoring.engagements.matching``) and routing (``messaging.routing``) both read this
@@ -30,9 +31,13 @@ WORD = re.compile(r"[a-z0-9][a-z0-9+#]*(?:[.\-/][a-z0-9+#]+)*")
 MAX_PHRASE = 3
 NAMED = 1.0
 NAMED_SHORT = 0.9
-MEANING_FLOOR = 0.22
-MEANING_FULL = 0.55
+MEANING_FLOOR = 0.15
+MEANING_FULL = 0.40
 INFER_AT = 0.5
+# the closest skill by meaning is inferred even below INFER_AT when it stands out:
+# at least BEST_AT_LEAST and BEST_MARGIN above the runner-up
+BEST_AT_LEAST = 0.18
+BEST_MARGIN = 0.05
 MAX_INFERRED = 3
 # short aliases that are also everyday English: they count only written as the alias is
 COMMON_WORDS = frozenset({"go", "r", "c", "d", "it", "as", "do", "pr", "is", "on", "at"})
@@ -167,9 +172,15 @@ def scored(tax: Taxonomy, text: str, *, vector: np.ndarray | None = None) -> lis
     if tax.vectors is not None and (text or "").strip():
         if vector is None:
             vector = embeddings.embed([text])[0]
-        sims = tax.vectors @ vector
-        for skill_id, sim in zip(tax.skill_ids, sims.tolist(), strict=True):
+        sims = (tax.vectors @ vector).tolist()
+        ranked = sorted(range(len(sims)), key=lambda i: -sims[i])
+        for position, i in enumerate(ranked):
+            sim = sims[i]
             meaning = min(max((sim - MEANING_FLOOR) / (MEANING_FULL - MEANING_FLOOR), 0.0), 1.0)
+            runner_up = sims[ranked[1]] if len(ranked) > 1 else -1.0
+            if position == 0 and sim >= BEST_AT_LEAST and sim - runner_up >= BEST_MARGIN:
+                meaning = max(meaning, INFER_AT)  # clearly the closest skill
+            skill_id = tax.skill_ids[i]
             if meaning > confidence.get(skill_id, 0.0):
                 confidence[skill_id] = meaning
                 reasons[skill_id] = "close in meaning"

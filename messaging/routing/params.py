@@ -24,7 +24,8 @@ MEANING_FULL = 0.65  # cosine at which it covers the question fully
 TEXT_SHARE_WITH_SKILLS = 0.5  # the words of the question on a profile, when it has skills
 TEXT_COVER = 0.6  # a skill named in headline or bio covers it this much
 # the weak prior of competence from the declared level (evidence overrides it)
-LEVEL_PRIOR = {1: 0.25, 2: 0.35, 3: 0.45, 4: 0.55, 5: 0.62}
+LEVEL_PRIOR = {1: 0.15, 2: 0.25, 3: 0.4, 4: 0.55, 5: 0.65}
+COMPETENCE_EXPONENT = 2.0
 MENTION_PRIOR = 0.45
 PRIOR_WEIGHT = 2.0  # the declared level is worth this many pieces of evidence
 UNACCEPTED_SIMILAR = 0.35  # an answer to a similar question that was not accepted
@@ -63,6 +64,7 @@ TYPING_SECONDS = 10
 CAP_WINDOW = timedelta(hours=24)
 START_GRACE = timedelta(minutes=1)  # the sweep starts routing the on-commit start missed
 START_LOOKBACK = timedelta(days=1)
+EMBED_PER_SWEEP = 50  # members without an expertise vector embedded per sweep
 
 
 def wave_size() -> int:

@@ -23,9 +23,9 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from accounts.models import Expertise, Profile
+from accounts.models import Expertise, Membership, Profile
 from core import clock, embeddings
 from messaging.models import Answer, ExpertiseVector, Question, QuestionVector, RoutingAttempt
 
@@ -59,10 +59,10 @@ def profile_text(user_id: int) -> str:
     """What a person says they know: skills with levels, headline, bio (start)."""
     profile = Profile.objects.filter(user_id=user_id).values("headline", "bio").first() or {}
     skills = [
-        f"{name} (level {level})"
-        for name, level in Expertise.objects.filter(user_id=user_id)
+        f"{name} (level {level}{': ' + description[:120] if description else ''})"
+        for name, level, description in Expertise.objects.filter(user_id=user_id)
         .order_by("-level", "skill__name")
-        .values_list("skill__name", "level")
+        .values_list("skill__name", "level", "skill__description")
     ]
     parts = []
     if skills:
@@ -95,6 +95,8 @@ def expertise_refresh(organization_id: int, user_id: int) -> ExpertiseVector | N
     text = profile_text(user_id)
     question_ids = _answered_well(organization_id, user_id)
     vectors = _question_vectors(question_ids)
+    for question in Question.objects.filter(pk__in=[pk for pk in question_ids if pk not in vectors]):
+        vectors[question.pk] = question_vector(question)  # answered before routing embedded it
     parts, weights = [], []
     if text:
         parts.append(embeddings.embed([text])[0])
@@ -117,6 +119,22 @@ def expertise_refresh(organization_id: int, user_id: int) -> ExpertiseVector | N
         },
     )
     return row
+
+
+def people_without_vector(*, limit: int) -> list[tuple[int, int]]:
+    """(workspace id, user id) of active members without an expertise vector there;
+    empty without the model (the sweep embeds them a few at a time)."""
+    if not embeddings.available():
+        return []
+    have = ExpertiseVector.objects.filter(
+        organization_id=OuterRef("organization_id"), user_id=OuterRef("user_id")
+    )
+    return list(
+        Membership.objects.filter(is_active=True, user__is_active=True)
+        .exclude(Exists(have))
+        .order_by("pk")
+        .values_list("organization_id", "user_id")[:limit]
+    )
 
 
 # --- in-memory reads ------------------------------------------------------------------------

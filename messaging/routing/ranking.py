@@ -8,9 +8,11 @@ with a lower weight. Everyone the wave may ask (``waves.rank_candidates`` applie
 hard filters) who holds one of those skills, whose headline or bio names it, or whose
 expertise vector is close to the question's (``messaging.routing.profiles``) gets
 
-    score = match × competence × p_answer × availability      (each in [0, 1])
+    score = match × p_good × p_answer × availability      (each in [0, 1])
 
-the chance of a good answer within the window:
+the chance of a good answer within the window, where p_good = competence ^
+``COMPETENCE_EXPONENT`` (a good answer needs competence above a bar, so the chance
+rises faster than the estimate):
 
 - match: how much of the question their expertise covers: the weighted share of its
   skills they declare or have evidence in (a mention in headline or bio counts
@@ -386,12 +388,15 @@ def score(row: dict, ctx: Context, data: dict) -> Candidate:
     history = data["history"].get(user_id, {})
     p_answer, decided = _p_answer(data["standings"][user_id], ctx, history)
     availability, detail, soon_reasons = _availability(row, ctx, data, history)
-    total = match * competence * p_answer * availability
+    # a good answer needs competence above a bar: the chance rises faster than the estimate
+    p_good = competence**params.COMPETENCE_EXPONENT
+    total = match * p_good * p_answer * availability
     breakdown = {
         "match": round(match, 4),
         "text_match": round(text, 4),
         "competence": round(competence, 4),
         "competence_evidence": evidence,
+        "p_good": round(p_good, 4),
         "similar_answered": record.similar if record else 0,
         "similar_good": record.good if record else 0,
         "meaning": round(data["meaning"].get(user_id, 0.0), 4),
@@ -411,7 +416,10 @@ def score(row: dict, ctx: Context, data: dict) -> Candidate:
         score=total,
         breakdown=breakdown,
         little_evidence=decided < params.LITTLE_EVIDENCE and evidence < params.LITTLE_EVIDENCE,
-        optimistic=match * max(competence, params.OPTIMISTIC_COMPETENCE) * p_answer * availability,
+        optimistic=match
+        * max(competence, params.OPTIMISTIC_COMPETENCE) ** params.COMPETENCE_EXPONENT
+        * p_answer
+        * availability,
         mask=row["utc_week_mask"] or "",
     )
 

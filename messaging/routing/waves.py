@@ -162,21 +162,33 @@ def create_attempt(
     return attempt
 
 
+def why_you(attempt: RoutingAttempt) -> str:
+    """The reasons of a pick in plain words, for the person notified."""
+    reasons = attempt.breakdown.get("reasons") or []
+    if not reasons:
+        return ""
+    text = "; ".join(reasons)
+    return f"Why you: {text[0].upper()}{text[1:]}."
+
+
 def notify_candidates(question: Question, attempts: list[RoutingAttempt], *, referred_by=None) -> None:
+    """Each person asked gets the question with why they were picked."""
     if not attempts:
         return
-    recipients = list(User.objects.filter(pk__in=[a.candidate_id for a in attempts]))
+    users = {u.pk: u for u in User.objects.filter(pk__in=[a.candidate_id for a in attempts])}
     if referred_by is not None:
         subject = f"{referred_by.display_name} thinks you can answer “{question.title}”"
     else:
         subject = f"Can you help? “{question.title}”"
-    notify(
-        recipients=recipients,
-        kind=params.NOTIFICATION_KIND,
-        subject=subject,
-        body=question.body,
-        link=question.get_absolute_url(),
-    )
+    for attempt in attempts:
+        reason = why_you(attempt)
+        notify(
+            recipients=[users[attempt.candidate_id]],
+            kind=params.NOTIFICATION_KIND,
+            subject=subject,
+            body=f"{reason}\n\n{question.body}" if reason else question.body,
+            link=question.get_absolute_url(),
+        )
 
 
 def _schedule_escalation(question_id: int, wave: int) -> None:

@@ -55,16 +55,6 @@ def ask(author, skills=(), *, title="How do I structure a Terraform module?", bo
     )
 
 
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    """Run on-commit work (the routing start, escalation scheduling, frames) at once."""
-
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return run
-
-
 def asked(question) -> list[int]:
     return list(
         RoutingAttempt.objects.filter(question=question)
@@ -96,13 +86,23 @@ def test_wave_one_notifies_the_three_best_matches_in_order_with_their_breakdown(
     assert asked(question) == [experts[0].pk, experts[1].pk, experts[2].pk]
     first = RoutingAttempt.objects.get(question=question, candidate=experts[0])
     assert (first.wave, first.rank, first.outcome) == (1, 1, RoutingAttempt.Outcome.PENDING)
-    for key in ("match", "competence", "p_answer", "availability", "exploration", "working_now", "presence"):
+    for key in (
+        "match",
+        "competence",
+        "p_good",
+        "p_answer",
+        "availability",
+        "exploration",
+        "working_now",
+        "presence",
+        "reasons",
+    ):
         assert key in first.breakdown
     third = RoutingAttempt.objects.get(question=question, rank=3)
     assert first.breakdown["competence"] > third.breakdown["competence"]  # level 5 over level 3
     assert first.score == pytest.approx(
         first.breakdown["match"]
-        * first.breakdown["competence"]
+        * first.breakdown["p_good"]
         * first.breakdown["p_answer"]
         * first.breakdown["availability"],
         rel=1e-3,
