@@ -25,7 +25,10 @@ TEXT_SHARE_WITH_SKILLS = 0.5  # the words of the question on a profile, when it 
 TEXT_COVER = 0.6  # a skill named in headline or bio covers it this much
 # the weak prior of competence from the declared level (evidence overrides it)
 LEVEL_PRIOR = {1: 0.15, 2: 0.25, 3: 0.4, 4: 0.55, 5: 0.65}
-COMPETENCE_EXPONENT = 2.0
+COMPETENCE_EXPONENT = 3.0
+ROUTE_SKILLS = 3  # an untagged question is routed on up to this many inferred skills ...
+ROUTE_SKILL_SHARE = 0.4  # ... each at least this share as confident as the best
+WAVE_RELATIVE_FLOOR = 0.2  # a wave holds nobody scored below this share of its best
 MENTION_PRIOR = 0.45
 PRIOR_WEIGHT = 2.0  # the declared level is worth this many pieces of evidence
 UNACCEPTED_SIMILAR = 0.35  # an answer to a similar question that was not accepted

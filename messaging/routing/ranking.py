@@ -102,9 +102,12 @@ def question_skills(question: Question, *, vector=None) -> tuple[dict[int, float
     tags = list(question.skills.values_list("pk", "name"))
     if tags:
         return {pk: 1.0 for pk, _ in tags}, dict(tags), False
-    found = skill_inference.infer(
-        question.organization_id, profiles.question_text(question.title, question.body), vector=vector
-    )
+    # routing casts a wider net than the form shows: the few closest skills, each
+    # weighted by its confidence, so a question understood only half reaches both sides
+    tax = skill_inference.taxonomy(question.organization_id)
+    found = skill_inference.scored(tax, profiles.question_text(question.title, question.body), vector=vector)
+    top = found[0].confidence if found else 0.0
+    found = [s for s in found if s.confidence >= params.ROUTE_SKILL_SHARE * top][: params.ROUTE_SKILLS]
     return {s.skill_id: s.confidence for s in found}, {s.skill_id: s.name for s in found}, True
 
 
@@ -433,12 +436,15 @@ def rank(rows: list[dict], ctx: Context, data: dict) -> list[Candidate]:
 
 
 def choose_wave(candidates: list[Candidate], *, question_id: int, wave: int) -> list[Candidate]:
-    """The top ``ROUTING_WAVE_SIZE``; with probability ``ROUTING_EXPLORATION_SHARE``
+    """The top ``ROUTING_WAVE_SIZE`` (only those worth ``WAVE_RELATIVE_FLOOR`` of the
+    best); with probability ``ROUTING_EXPLORATION_SHARE``
     (deterministic per question and wave) the last slot goes to the best person with
     little evidence by the optimistic score, if they are not picked anyway and are
     worth at least ``EXPLORE_AT_LEAST`` of the slot they take."""
     size = params.wave_size()
-    picks = candidates[:size]
+    # nobody far below the best: a weak filler spends their daily cap and our credibility
+    floor = params.WAVE_RELATIVE_FLOOR * candidates[0].score if candidates else 0.0
+    picks = [c for c in candidates[:size] if c is candidates[0] or c.score >= floor]
     share = params.exploration_share()
     if share <= 0 or not candidates:
         return picks

@@ -227,14 +227,16 @@ def _next_picks(question: Question, wave: int, now: datetime) -> list[Candidate]
     candidates = rank_candidates(question, now=now, wave=wave)
     picks = ranking.choose_wave(candidates, question_id=question.pk, wave=wave)
     tried = {c.user_id for c in picks}
+    wanted = len(picks)
     allowed = reserve(question.organization_id, list(tried), now)
     picks = [c for c in picks if c.user_id in allowed]
-    size = params.wave_size()
-    if len(picks) < size:
-        # someone reached the cap (or went away) since the ranking: fill from the next ones
-        rest = [c for c in candidates if c.user_id not in tried][: size * 2]
+    if len(picks) < wanted:
+        # someone reached the cap (or went away) since the ranking: fill from the next
+        # ones that are still worth a slot
+        floor = params.WAVE_RELATIVE_FLOOR * candidates[0].score
+        rest = [c for c in candidates if c.user_id not in tried and c.score >= floor][: wanted * 2]
         allowed = reserve(question.organization_id, [c.user_id for c in rest], now)
-        picks += [c for c in rest if c.user_id in allowed][: size - len(picks)]
+        picks += [c for c in rest if c.user_id in allowed][: wanted - len(picks)]
     return picks
 
 
