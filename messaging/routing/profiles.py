@@ -21,6 +21,7 @@ returns nothing and routing falls back to aliases and full text.
 
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from django.db.models import Exists, OuterRef, Q
@@ -159,30 +160,44 @@ class _Index:
     user_ids: list[int]
     rows: dict[int, int]  # user id -> row
     matrix: np.ndarray
+    versions: dict[int, object]  # user id -> updated_at of the row in memory
     seen_until: object = None
 
 
 _indexes: dict[int, _Index] = {}
 _index_lock = threading.Lock()
+# rows stamped this recently are read again (only their stamps, unless changed): a
+# transaction that stamped its row before our last read may commit after it
+SLACK = timedelta(seconds=5)
 
 
 def _index(organization_id: int) -> _Index:
-    """The workspace's expertise matrix, brought up to date with one indexed query."""
+    """The workspace's expertise matrix, brought up to date with one indexed query
+    (``(organization, updated_at)``) that reads only the rows changed lately."""
     index = _indexes.get(organization_id)
     if index is None:
-        index = _Index(user_ids=[], rows={}, matrix=np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32))
+        index = _Index(
+            user_ids=[], rows={}, matrix=np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32), versions={}
+        )
     changed = ExpertiseVector.objects.filter(organization_id=organization_id)
     if index.seen_until is not None:
-        changed = changed.filter(updated_at__gte=index.seen_until)
-    fresh = list(changed.values_list("user_id", "vector", "updated_at"))
-    if not fresh and organization_id in _indexes:
+        changed = changed.filter(Q(updated_at__gt=index.seen_until) | Q(updated_at__gte=clock.now() - SLACK))
+    stamps = list(changed.values_list("user_id", "updated_at"))
+    fresh_ids = [user_id for user_id, stamp in stamps if index.versions.get(user_id) != stamp]
+    if not fresh_ids and organization_id in _indexes:
         return index
+    fresh = list(
+        ExpertiseVector.objects.filter(organization_id=organization_id, user_id__in=fresh_ids).values_list(
+            "user_id", "vector", "updated_at"
+        )
+    )
     with _index_lock:
         additions = []
         for user_id, data, updated_at in fresh:
             vector = embeddings.from_bytes(data)
             if vector is None:
                 continue
+            index.versions[user_id] = updated_at
             if user_id in index.rows:
                 index.matrix[index.rows[user_id]] = vector
             else:
