@@ -19,8 +19,8 @@ from accounts.access import member_required
 from accounts.selectors.profiles import workspace_skills
 from core.errors import NotFound, PermissionDenied
 from core.html_errors import form_status, run_form
-from messaging.qa import selectors, services
-from messaging.qa.forms import AskForm, SearchForm
+from messaging.qa import preview, selectors, services
+from messaging.qa.forms import AskForm, SearchForm, with_inferred_skills
 
 PAGE_SIZE = 20
 
@@ -59,10 +59,25 @@ def question_list(request):
 
 @member_required
 def question_ask(request):
+    """The ask form. "Check first" (``check`` in the POST) shows the inferred skills —
+    filled into empty skill fields, for the asker to keep or change — and questions
+    solved before, without posting anything."""
     engagements = list(selectors.askable_engagements(request.user))
     form = AskForm(request.POST or None, viewer=request.user, engagements=engagements)
     if request.method != "POST":
         return render(request, "messaging/questions/ask.html", {"form": form})
+    if "check" in request.POST:
+        found = run_form(
+            form,
+            lambda: preview.ask_preview(
+                viewer=request.user, title=request.POST.get("title", ""), body=request.POST.get("body", "")
+            ),
+        )
+        if found is not None:
+            form = AskForm(
+                with_inferred_skills(request.POST, found.skills), viewer=request.user, engagements=engagements
+            )
+        return render(request, "messaging/questions/ask.html", {"form": form, "preview": found})
     question = run_form(form, lambda: services.question_ask(author=request.user, **form.service_arguments()))
     if question is None:
         return render(request, "messaging/questions/ask.html", {"form": form}, status=form_status(form))

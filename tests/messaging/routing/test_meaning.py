@@ -255,3 +255,64 @@ def test_routing_never_asks_anyone_beyond_the_daily_cap(org, taxonomy, settings,
     assert max(per_person.values()) <= 2
     assert sum(per_person.values()) == 6  # three people, two each: the fourth question finds nobody
     assert RoutingAttempt.objects.filter(question=questions[3]).count() == 0
+
+
+# --- before asking: inferred skills and questions solved before -----------------------------
+
+
+def test_the_ask_form_check_fills_in_the_inferred_skills_and_posts_nothing(
+    org, taxonomy, client, without_model
+):
+    asker = person(org)
+    client.force_login(asker)
+
+    response = client.post(
+        "/questions/ask/",
+        {
+            "title": "my k8s pods keep restarting",
+            "body": "CrashLoopBackOff.",
+            "where": "network",
+            "check": "1",
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"]["primary_skill"].value() == "Kubernetes"
+    assert "Kubernetes</strong> (names “k8s”)" in response.content.decode()
+    assert not qa.Question.objects.filter(author=asker).exists()
+
+
+def test_the_preview_api_shows_skills_and_who_answered_a_similar_question(org, taxonomy, client, commit):
+    asker, solver = person(org), person(org, full_name="Sol Ver")
+    with commit():
+        earlier = ask(asker, title="Pods restart in a loop after rollout", body="CrashLoopBackOff on k8s.")
+        answer = qa.answer_post(author=solver, question_id=earlier.pk, body="Read the previous logs.")
+        qa.answer_accept(actor=asker, answer_id=answer.pk)
+    client.force_login(person(org))
+
+    response = client.post(
+        "/api/questions/preview",
+        {"title": "k8s pods keep restarting", "body": "The container crashes after every deploy."},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["skills"][0]["name"] == "Kubernetes"
+    assert body["solved_before"][0]["question"]["id"] == earlier.pk
+    assert body["solved_before"][0]["answerers"] == [{"id": solver.pk, "name": "Sol Ver", "accepted": True}]
+
+
+def test_the_preview_never_shows_questions_of_another_workspace(org, other_org, taxonomy, client, commit):
+    stranger = person(other_org)
+    with commit():
+        theirs = ask(stranger, title="k8s pods keep restarting", body="CrashLoopBackOff.")
+        qa.answer_post(author=person(other_org), question_id=theirs.pk, body="Logs.")
+    client.force_login(person(org))
+
+    response = client.post(
+        "/api/questions/preview", {"title": "k8s pods keep restarting"}, content_type="application/json"
+    )
+
+    assert response.status_code == 200
+    assert response.json()["solved_before"] == []
