@@ -257,16 +257,24 @@ def batch(ctx: Context, user_ids: list[int], *, presence_states: dict) -> dict:
     }
 
 
+def _profile_words(row: dict) -> list[str]:
+    """The words of headline and bio, computed once per row."""
+    if "_words" not in row:
+        row["_words"] = skill_inference.words(f"{row['headline']} {row['bio']}")
+    return row["_words"]
+
+
 def _mentions(row: dict, name: str) -> bool:
-    text = f" {' '.join(skill_inference.words(row['headline'] + ' ' + row['bio']))} "
-    return f" {' '.join(skill_inference.words(name))} " in text
+    if not (row["headline"] or row["bio"]):
+        return False
+    return f" {' '.join(skill_inference.words(name))} " in f" {' '.join(_profile_words(row))} "
 
 
 def _text_match(row: dict, ctx: Context) -> float:
     """The share of the question's words found in the headline and bio."""
-    if not ctx.tokens:
+    if not ctx.tokens or not (row["headline"] or row["bio"]):
         return 0.0
-    words = set(skill_inference.words(f"{row['headline']} {row['bio']}"))
+    words = set(_profile_words(row))
     return sum(1 for token in ctx.tokens if token in words) / len(ctx.tokens)
 
 
