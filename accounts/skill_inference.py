@@ -193,12 +193,9 @@ def scored(tax: Taxonomy, text: str, *, vector: np.ndarray | None = None) -> lis
     return result
 
 
-def neighbours(
-    organization_id: int, skill_ids, *, at_least: float = 0.45, limit: int = 3
-) -> dict[int, float]:
-    """Skills close in meaning to ``skill_ids`` (not those), with their cosine; empty
-    without the model. Escalation widens a question to them."""
-    tax = taxonomy(organization_id)
+def neighbours(tax: Taxonomy, skill_ids, *, at_least: float = 0.45, limit: int = 3) -> dict[int, float]:
+    """Skills of the taxonomy close in meaning to ``skill_ids`` (not those), with their
+    cosine; empty without the model. Escalation widens a question to them."""
     if tax.vectors is None or not skill_ids:
         return {}
     index = {pk: i for i, pk in enumerate(tax.skill_ids)}

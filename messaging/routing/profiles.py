@@ -48,9 +48,16 @@ def question_vector(question: Question) -> np.ndarray | None:
     if not embeddings.available():
         return None
     vector = embeddings.embed([question_text(question.title, question.body)])[0]
-    QuestionVector.objects.update_or_create(
-        question_id=question.pk,
-        defaults={"organization_id": question.organization_id, "vector": embeddings.to_bytes(vector)},
+    # one statement; a concurrent writer stored the same vector (same text, same model)
+    QuestionVector.objects.bulk_create(
+        [
+            QuestionVector(
+                question_id=question.pk,
+                organization_id=question.organization_id,
+                vector=embeddings.to_bytes(vector),
+            )
+        ],
+        ignore_conflicts=True,
     )
     _question_cache[question.pk] = vector
     return vector
@@ -225,11 +232,15 @@ def nearest(organization_id: int, vector: np.ndarray | None, k: int, *, at_least
     return {index.user_ids[i]: float(sims[i]) for i in top if sims[i] >= at_least}
 
 
-def similarity(organization_id: int, vector: np.ndarray | None, user_ids) -> dict[int, float]:
-    """Cosine between ``vector`` and these people's expertise vectors (those who have one)."""
+def similarity(
+    organization_id: int, vector: np.ndarray | None, user_ids, *, fresh: bool = True
+) -> dict[int, float]:
+    """Cosine between ``vector`` and these people's expertise vectors (those who have one);
+    ``fresh=False`` reads the index as the last ``nearest`` left it (no query)."""
     if vector is None:
         return {}
-    index = _index(organization_id)
+    index = _indexes.get(organization_id) if not fresh else None
+    index = index or _index(organization_id)
     rows = [(user_id, index.rows[user_id]) for user_id in user_ids if user_id in index.rows]
     if not rows:
         return {}

@@ -86,6 +86,7 @@ class Context:
     prior_responsiveness: float
     wave: int = 1
     meaning: dict[int, float] = field(default_factory=dict)  # user id -> expertise cosine
+    pooled: bool = False  # ``pool`` brought the expertise index up to date just now
 
     @property
     def skill_ids(self) -> list[int]:
@@ -97,14 +98,15 @@ class Context:
         return bool(self.skills or self.tokens or self.vector is not None)
 
 
-def question_skills(question: Question, *, vector=None) -> tuple[dict[int, float], dict[int, str], bool]:
+def question_skills(
+    question: Question, tax: skill_inference.Taxonomy, *, vector=None
+) -> tuple[dict[int, float], dict[int, str], bool]:
     """(skill id -> weight, names, inferred?): the tags, or the skills inferred from the text."""
     tags = list(question.skills.values_list("pk", "name"))
     if tags:
         return {pk: 1.0 for pk, _ in tags}, dict(tags), False
     # routing casts a wider net than the form shows: the few closest skills, each
     # weighted by its confidence, so a question understood only half reaches both sides
-    tax = skill_inference.taxonomy(question.organization_id)
     found = skill_inference.scored(tax, profiles.question_text(question.title, question.body), vector=vector)
     top = found[0].confidence if found else 0.0
     found = [s for s in found if s.confidence >= params.ROUTE_SKILL_SHARE * top][: params.ROUTE_SKILLS]
@@ -114,21 +116,15 @@ def question_skills(question: Question, *, vector=None) -> tuple[dict[int, float
 def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
     prior = workspace_prior(question.organization_id)
     vector = profiles.question_vector(question)
-    skills, names, inferred = question_skills(question, vector=vector)
+    tax = skill_inference.taxonomy(question.organization_id)
+    skills, names, inferred = question_skills(question, tax, vector=vector)
     if wave >= params.WIDEN_FROM_WAVE and skills:
-        tax = skill_inference.taxonomy(question.organization_id)
-        for pk, sim in skill_inference.neighbours(question.organization_id, list(skills)).items():
+        for pk, sim in skill_inference.neighbours(tax, list(skills)).items():
             skills.setdefault(pk, params.NEIGHBOUR_WEIGHT * sim)
             names.setdefault(pk, tax.skills.get(pk, ""))
     text = profiles.question_text(question.title, question.body)
     tokens = need_tokens(text)
-    tokens += [
-        w
-        for w in skill_inference.named_skill_ids(
-            text, skill_inference.taxonomy(question.organization_id)
-        ).values()
-        if w not in tokens
-    ]
+    tokens += [w for w in skill_inference.named_skill_ids(text, tax).values() if w not in tokens]
     return Context(
         question=question,
         skills=skills,
@@ -153,6 +149,7 @@ def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
     ctx.meaning = profiles.nearest(
         ctx.question.organization_id, ctx.vector, params.MEANING_POOL, at_least=params.MEANING_AT_LEAST
     )
+    ctx.pooled = True
     seen = {row["user_id"] for row in rows}
     extra = [pk for pk in ctx.meaning if pk not in seen]
     if extra:
@@ -227,22 +224,20 @@ def batch(ctx: Context, user_ids: list[int], *, presence_states: dict) -> dict:
     ):
         levels.setdefault(user_id, {})[skill_id] = level
     history: dict[int, dict[str, int]] = {}
-    for candidate_id, outcome, n in (
+    recent: dict[int, int] = {}
+    for candidate_id, outcome, n, lately in (
         RoutingAttempt.objects.filter(candidate_id__in=user_ids, notified_at__gt=ctx.now - params.HISTORY)
         .values("candidate_id", "outcome")
-        .annotate(n=Count("id"))
-        .values_list("candidate_id", "outcome", "n")
+        .annotate(n=Count("id"), lately=Count("id", filter=Q(notified_at__gt=ctx.now - params.CAP_WINDOW)))
+        .values_list("candidate_id", "outcome", "n", "lately")
     ):
         history.setdefault(candidate_id, {})[outcome] = n
-    recent = dict(
-        RoutingAttempt.objects.filter(candidate_id__in=user_ids, notified_at__gt=ctx.now - params.CAP_WINDOW)
-        .values("candidate_id")
-        .annotate(n=Count("id"))
-        .values_list("candidate_id", "n")
-    )
+        recent[candidate_id] = recent.get(candidate_id, 0) + lately
     meaning = dict(ctx.meaning)
     missing = [pk for pk in user_ids if pk not in meaning]
-    meaning.update(profiles.similarity(ctx.question.organization_id, ctx.vector, missing))
+    meaning.update(
+        profiles.similarity(ctx.question.organization_id, ctx.vector, missing, fresh=not ctx.pooled)
+    )
     return {
         "levels": levels,
         "standings": standings(
