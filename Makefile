@@ -115,7 +115,7 @@ schema:
 upgrade-check: $(VENV)/.runtime
 	$(BIN)/python .ci/upgrade_check.py $(if $(UPGRADE_BASE),--base $(UPGRADE_BASE))
 
-BENCHMARKS := matching cohort trust_recompute trust_quality dashboard routing_sim ws_roundtrip ws_fanout ws_fault
+BENCHMARKS := matching cohort trust_recompute trust_quality dashboard routing_sim routing_latency ws_roundtrip ws_fanout ws_fault
 
 ## bench-quick: every benchmark's --quick run (needs DATABASE_URL/REDIS_URL for most)
 bench-quick:

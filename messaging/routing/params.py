@@ -17,7 +17,7 @@ EXHAUSTED_KIND = "question.unrouted"
 
 # match and competence (messaging.routing.ranking)
 MIN_MATCH = 0.05  # below this nobody is asked (a wave of strangers is spam)
-POOL = 300  # candidates scored in Python, pre-ranked in SQL by skill points
+POOL = 150  # candidates scored in Python, pre-ranked in SQL by skill points
 MEANING_POOL = 60  # ... plus the closest by expertise vector
 MEANING_AT_LEAST = 0.3  # cosine below which an expertise vector says nothing
 MEANING_FULL = 0.65  # cosine at which it covers the question fully
