@@ -1,6 +1,11 @@
 """Benchmark: does "ask the network" reach someone who answers well and soon?
 
-    python bench/routing_sim.py [--quick] [--seed N] [--keep]
+    python bench/routing_sim.py [--quick | --hard] [--seed N] [--keep] [--routing-only]
+
+``--hard`` is the issue's table (docs/benchmarks.md): 150 people, 10 skills with aliases
+and descriptions, questions worded by alias, without tags or as paraphrases, people on
+leave, decliners and slow excellent answerers; the baseline picks random declared
+holders of the true skill; figures and checks in ``bench/routing_figures.py``.
 
 A simulated workspace of 500 people (quick: 120) with HIDDEN traits: per skill a
 true competence (declared levels are noisy, 15 % overclaim by two levels, 10 %
