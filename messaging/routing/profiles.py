@@ -179,9 +179,15 @@ SLACK = timedelta(seconds=5)
 
 
 def _index(organization_id: int) -> _Index:
-    """The workspace's expertise matrix, brought up to date with one indexed query
-    (``(organization, updated_at)``) that reads only the rows changed lately."""
+    """The workspace's expertise matrix, brought up to date with two indexed queries
+    (``(organization, updated_at)``): the number of rows (fewer than in memory: start
+    over) and the rows changed lately."""
     index = _indexes.get(organization_id)
+    if index is not None and len(index.user_ids) != (
+        ExpertiseVector.objects.filter(organization_id=organization_id).count()
+    ):
+        index = None  # rows were deleted (a member left, a workspace was dropped): start over
+        _indexes.pop(organization_id, None)
     if index is None:
         index = _Index(
             user_ids=[], rows={}, matrix=np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32), versions={}
