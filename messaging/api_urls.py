@@ -45,6 +45,7 @@ from messaging.qa import api as qa_api  # noqa: E402
 
 urlpatterns += [
     path("questions", qa_api.QuestionListView.as_view(), name="api-question-list"),
+    path("questions/preview", qa_api.QuestionPreviewView.as_view(), name="api-question-preview"),
     path("questions/<int:question_id>", qa_api.QuestionDetailView.as_view(), name="api-question"),
     path("questions/<int:question_id>/answers", qa_api.AnswerListView.as_view(), name="api-question-answers"),
     path(

@@ -516,3 +516,7 @@ class MemberActivityMonth(models.Model):
 
     def __str__(self):
         return f"{self.month:%Y-%m} {self.author_id}: {self.days:031b}"
+
+
+# the meaning vectors live in their own module; imported here so the app registers them
+from messaging.vectors import ExpertiseVector, QuestionVector  # noqa: E402, F401

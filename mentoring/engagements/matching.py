@@ -28,10 +28,11 @@ from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
-from django.db.models import Exists, F, FloatField, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, FloatField, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Left
 
-from accounts.models import Expertise, Profile, Skill, SkillAlias, User
+from accounts import skill_inference
+from accounts.models import Expertise, Profile, Skill, User
 from accounts.working_hours import hex_to_mask
 from core.errors import PermissionDenied, ValidationFailed
 from mentoring.engagements import matching_params as mp
@@ -115,14 +116,11 @@ def _search_query(tokens: Sequence[str]):
     return reduce(operator.or_, [SearchQuery(token, config="english") for token in tokens])
 
 
-def _skills_named_in(tokens: Sequence[str], organization_id: int) -> list[Skill]:
-    if not tokens:
-        return []
-    named = reduce(operator.or_, [Q(name__iexact=t) for t in tokens])
-    aliased = SkillAlias.objects.filter(skill=OuterRef("pk")).filter(
-        reduce(operator.or_, [Q(name__iexact=t) for t in tokens])
-    )
-    return list(Skill.objects.filter(organization_id=organization_id).filter(named | Exists(aliased)))
+def _skills_named_in(need_text: str, organization_id: int) -> list[Skill]:
+    """Skills whose name or alias the need names (``accounts.skill_inference``: short
+    aliases such as "k8s" or "tf" count; no model: mentor suggestions stay on words)."""
+    named = skill_inference.named_skill_ids(need_text, skill_inference.taxonomy(organization_id))
+    return list(Skill.objects.filter(organization_id=organization_id, pk__in=named)) if named else []
 
 
 def _strongest_experts(skill_ids: Sequence[int]):
@@ -223,8 +221,8 @@ def suggest_mentors(
     prior_responsiveness = prior_belief(seeker_row[f"prior_{RESPONSIVENESS}"]).lower
 
     inferred = False
-    if not skills and tokens:
-        skills = _skills_named_in(tokens, organization_id)
+    if not skills and (need_text or "").strip():
+        skills = _skills_named_in(need_text, organization_id)
         inferred = bool(skills)
     skill_ids = [skill.pk for skill in skills]
     if not skill_ids and not tokens:

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from core.api_input import parse_input
 from core.pagination import PageNumberPagination
 from messaging.models import MAX_BODY_CHARS, QUESTION_TITLE_CHARS, Question
-from messaging.qa import selectors, services
+from messaging.qa import preview, selectors, services
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input: error.fields names each field and the fix."),
@@ -96,6 +96,48 @@ class AskIn(serializers.Serializer):
     skills = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=5)
 
 
+class PreviewIn(serializers.Serializer):
+    title = serializers.CharField(max_length=QUESTION_TITLE_CHARS)
+    body = serializers.CharField(max_length=MAX_BODY_CHARS, required=False, allow_blank=True, default="")
+
+
+class InferredSkillOut(serializers.Serializer):
+    id = serializers.IntegerField(source="skill_id")
+    name = serializers.CharField()
+    confidence = serializers.FloatField()
+    reason = serializers.CharField(help_text="Why: a name or alias written in the text, or close in meaning.")
+
+
+class AnswererOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    accepted = serializers.BooleanField()
+
+
+class SolvedQuestionOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    state = serializers.ChoiceField(choices=Question.State.choices)
+    link = serializers.CharField(source="get_absolute_url")
+
+
+class SolvedBeforeOut(serializers.Serializer):
+    question = SolvedQuestionOut()
+    similarity = serializers.FloatField(
+        allow_null=True, help_text="Cosine of meaning; null when found by words."
+    )
+    answerers = serializers.SerializerMethodField()
+
+    def get_answerers(self, item) -> list[dict]:
+        return [{"id": pk, "name": name, "accepted": accepted} for pk, name, accepted in item.answerers]
+
+
+class PreviewOut(serializers.Serializer):
+    skills = InferredSkillOut(many=True)
+    solved_before = SolvedBeforeOut(many=True, source="solved")
+    by_meaning = serializers.BooleanField(help_text="False when the embedding model is not installed.")
+
+
 class AnswerPostIn(serializers.Serializer):
     body = serializers.CharField(max_length=MAX_BODY_CHARS)
 
@@ -145,6 +187,19 @@ class QuestionListView(APIView):
             skill_ids=values.get("skills", []),
         )
         return Response(_question_detail(request.user, question.pk), status=status.HTTP_201_CREATED)
+
+
+class QuestionPreviewView(APIView):
+    @extend_schema(
+        request=PreviewIn,
+        responses={200: PreviewOut, 400: ERRORS[400]},
+        operation_id="questions_preview",
+        summary="Before asking: the skills we infer and questions solved before, with who answered",
+    )
+    def post(self, request):
+        values = parse_input(PreviewIn, request.data)
+        found = preview.ask_preview(viewer=request.user, title=values["title"], body=values["body"])
+        return Response(PreviewOut(found).data)
 
 
 def _question_detail(viewer, question_id) -> dict:

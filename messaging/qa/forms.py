@@ -6,7 +6,7 @@ from django import forms
 from django.urls import reverse
 
 from accounts.services.skills import skill_find
-from core.forms import SkillNamesMixin
+from core.forms import SKILL_FIELDS, SkillNamesMixin
 from messaging.models import MAX_BODY_CHARS, QUESTION_TITLE_CHARS, Question
 
 
@@ -57,6 +57,18 @@ class AskForm(SkillNamesMixin, forms.Form):
             "engagement_id": engagement_id or None,
             "skill_ids": [skill.pk for skill in self.skills],
         }
+
+
+def with_inferred_skills(data, inferred) -> dict:
+    """The ask form's data with the inferred skills in the skill fields left empty (the
+    asker's own choices stay; a skill already typed is not repeated)."""
+    values = data.copy()
+    typed = {" ".join((values.get(name) or "").split()).lower() for name in SKILL_FIELDS}
+    names = [skill.name for skill in inferred if skill.name.lower() not in typed]
+    for name in SKILL_FIELDS:
+        if not (values.get(name) or "").strip() and names:
+            values[name] = names.pop(0)
+    return values
 
 
 class AnswerForm(forms.Form):

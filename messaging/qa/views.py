@@ -20,8 +20,8 @@ from accounts.selectors.profiles import workspace_skills
 from core.errors import NotFound, PermissionDenied
 from core.html_errors import form_status, run_form
 from core.idempotency import form_token, submit_once
-from messaging.qa import selectors, services
-from messaging.qa.forms import AskForm, SearchForm
+from messaging.qa import preview, selectors, services
+from messaging.qa.forms import AskForm, SearchForm, with_inferred_skills
 
 PAGE_SIZE = 20
 
@@ -60,11 +60,26 @@ def question_list(request):
 
 @member_required
 def question_ask(request):
+    """The ask form. "Check first" (``check`` in the POST) shows the inferred skills —
+    filled into empty skill fields, for the asker to keep or change — and questions
+    solved before, without posting anything."""
     engagements = list(selectors.askable_engagements(request.user))
     form = AskForm(request.POST or None, viewer=request.user, engagements=engagements)
     context = {"form": form, "form_token": form_token(request)}
     if request.method != "POST":
         return render(request, "messaging/questions/ask.html", context)
+    if "check" in request.POST:
+        found = run_form(
+            form,
+            lambda: preview.ask_preview(
+                viewer=request.user, title=request.POST.get("title", ""), body=request.POST.get("body", "")
+            ),
+        )
+        if found is not None:
+            form = AskForm(
+                with_inferred_skills(request.POST, found.skills), viewer=request.user, engagements=engagements
+            )
+        return render(request, "messaging/questions/ask.html", {**context, "form": form, "preview": found})
 
     def ask() -> str | None:
         question = run_form(

@@ -1,33 +1,43 @@
-"""How well a person fits a network question (DESIGN §6; docs/messaging.md "Routing").
+"""How likely a person is to answer a network question well and soon (DESIGN §6;
+docs/messaging.md "Routing").
 
-Everyone the wave may ask (``messaging.routing.waves.rank_candidates`` applies the
-hard filters) whose expertise or profile matches the question gets
+The question's skills are its tags, or — when it has none — the skills inferred from
+its title and body (``accounts.skill_inference``: names and aliases, short ones too,
+and meaning). From wave ``params.WIDEN_FROM_WAVE`` on, skills close in meaning join
+with a lower weight. Everyone the wave may ask (``waves.rank_candidates`` applies the
+hard filters) who holds one of those skills, whose headline or bio names it, or whose
+expertise vector is close to the question's (``messaging.routing.profiles``) gets
 
-    score = match × competence × p_answer × availability      (each in [0, 1])
+    score = match × p_good × p_answer × availability      (each in [0, 1])
 
-- match: mean of (declared level / 5)² over the question's skills (``SKILL_SHARE``)
-  plus the share of the question's words found in their headline, bio and skill names;
-- competence: mean trust lower bound (10th percentile) of competence in the
-  question's skills; the workspace prior's lower bound where there is no evidence
-  (``trust.standing``);
-- p_answer: posterior mean of answering a routed question within the window: a
-  Beta prior centred on their responsiveness trust mean (the workspace prior for
-  newcomers), updated with their routed questions of the last 90 days (answered in
-  time = success; missed, late = failure; a pass = half a failure);
-- availability: working now (UTC week mask of the profile) × presence (online,
-  away, offline) × load (pending routed questions and active mentoring engagements,
-  ``mentoring.engagements.selectors.mentor_loads``).
+the chance of a good answer within the window, where p_good = competence ^
+``COMPETENCE_EXPONENT`` (a good answer needs competence above a bar, so the chance
+rises faster than the estimate):
 
-``choose_wave`` takes the top ``ROUTING_WAVE_SIZE`` (3). With probability
-``ROUTING_EXPLORATION_SHARE`` (seeded by question and wave, so a re-run decides the
-same) the last slot goes to the best-matching person with little evidence, ranked
-optimistically (competence mean instead of lower bound), so newcomers get a chance.
+- match: how much of the question their expertise covers: the weighted share of its
+  skills they declare or have evidence in (a mention in headline or bio counts
+  ``TEXT_COVER``), or the closeness of their expertise vector, or 1 when they answered
+  questions like this one before;
+- competence: per covered skill, a Beta-style blend of a weak prior from the declared
+  level (``LEVEL_PRIOR``, worth ``PRIOR_WEIGHT`` pieces of evidence) and the trust
+  lower bound (``trust.standing``, one piece per event), plus their answers to similar
+  questions (accepted or helpful = 1, otherwise ``UNACCEPTED_SIMILAR``): evidence
+  overrides the declared level;
+- p_answer: Beta posterior of answering a routed question in time (their
+  responsiveness mean as prior, routed questions of the last 90 days as evidence);
+- availability: now and soon — 1 while working, decaying with the minutes until their
+  next working hour (``exp(-minutes / SOON_MINUTES)``: an expert who starts in 20
+  minutes beats a weak person free now) — × presence × load (pending routed requests,
+  mentoring engagements, and the share of the daily cap already used).
 
-Reads only; a constant number of queries whatever the workspace size.
+``choose_wave`` mixes the best expected answerers with a little exploration. Every
+pick carries ``reasons``: plain words for the person notified. Reads only; a
+constant number of queries whatever the workspace size.
 """
 
+import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
@@ -35,16 +45,17 @@ from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from accounts import skill_inference
 from accounts.models import Expertise, Profile
 from accounts.working_hours import hex_to_mask, is_working_at
-from mentoring.engagements.matching import TOKEN, need_tokens
+from mentoring.engagements.matching import need_tokens
 from mentoring.engagements.selectors import mentor_loads
 from messaging.models import Question, RoutingAttempt
-from messaging.routing import params
+from messaging.routing import params, profiles
+from messaging.routing.working_time import working_deadline
 from messaging.sockets import presence
 from trust.standing import RESPONSIVENESS, standings, workspace_prior
 
-# the profile columns a score reads
 ROW_FIELDS = ("user_id", "user__full_name", "user__email", "headline", "bio", "utc_week_mask")
 
 
@@ -65,58 +76,103 @@ class Context:
     """What every score of one question shares."""
 
     question: Question
-    skill_ids: list[int]
+    skills: dict[int, float]  # skill id -> weight (tags 1.0; inferred: confidence)
+    skill_names: dict[int, str]
+    inferred: bool  # the skills were inferred from the text (no tags)
     tokens: list[str]
+    vector: object  # numpy row or None
     now: datetime
     prior_competence_lower: float
-    prior_competence_mean: float
     prior_responsiveness: float
+    wave: int = 1
+    meaning: dict[int, float] = field(default_factory=dict)  # user id -> expertise cosine
+    pooled: bool = False  # ``pool`` brought the expertise index up to date just now
+
+    @property
+    def skill_ids(self) -> list[int]:
+        return sorted(self.skills)
 
     @property
     def matchable(self) -> bool:
-        """A question without skills and without words matches nobody."""
-        return bool(self.skill_ids or self.tokens)
+        """A question without skills, words or meaning matches nobody."""
+        return bool(self.skills or self.tokens or self.vector is not None)
 
 
-def context(question: Question, now: datetime) -> Context:
+def question_skills(
+    question: Question, tax: skill_inference.Taxonomy, *, vector=None
+) -> tuple[dict[int, float], dict[int, str], bool]:
+    """(skill id -> weight, names, inferred?): the tags, or the skills inferred from the text."""
+    tags = list(question.skills.values_list("pk", "name"))
+    if tags:
+        return {pk: 1.0 for pk, _ in tags}, dict(tags), False
+    # routing casts a wider net than the form shows: the few closest skills, each
+    # weighted by its confidence, so a question understood only half reaches both sides
+    found = skill_inference.scored(tax, profiles.question_text(question.title, question.body), vector=vector)
+    top = found[0].confidence if found else 0.0
+    found = [s for s in found if s.confidence >= params.ROUTE_SKILL_SHARE * top][: params.ROUTE_SKILLS]
+    return {s.skill_id: s.confidence for s in found}, {s.skill_id: s.name for s in found}, True
+
+
+def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
     prior = workspace_prior(question.organization_id)
+    vector = profiles.question_vector(question)
+    tax = skill_inference.taxonomy(question.organization_id)
+    skills, names, inferred = question_skills(question, tax, vector=vector)
+    if wave >= params.WIDEN_FROM_WAVE and skills:
+        for pk, sim in skill_inference.neighbours(tax, list(skills)).items():
+            skills.setdefault(pk, params.NEIGHBOUR_WEIGHT * sim)
+            names.setdefault(pk, tax.skills.get(pk, ""))
+    text = profiles.question_text(question.title, question.body)
+    tokens = need_tokens(text)
+    tokens += [w for w in skill_inference.named_skill_ids(text, tax).values() if w not in tokens]
     return Context(
         question=question,
-        skill_ids=sorted(question.skills.values_list("pk", flat=True)),
-        tokens=need_tokens(f"{question.title}\n{question.body}"),
+        skills=skills,
+        skill_names=names,
+        inferred=inferred,
+        tokens=tokens,
+        vector=vector,
         now=now,
         prior_competence_lower=prior.competence.lower,
-        prior_competence_mean=prior.competence.mean,
         prior_responsiveness=prior.means[RESPONSIVENESS],
+        wave=wave,
     )
 
 
-# --- the pool: people whose expertise or profile text can match at all ------------------
+# --- the pool: people whose expertise, profile text or meaning can match at all ---------
 
 
-def pool(profiles: QuerySet[Profile], ctx: Context) -> list[dict]:
-    """The ``POOL`` best of ``profiles`` by declared skill points, among those whose
-    expertise or profile text matches the question at all."""
-    return _pool_rows(_with_pool_filter(profiles, ctx), ctx)
+def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
+    """Up to ``POOL`` eligible people by declared points in the question's skills or a
+    text match, plus the ``MEANING_POOL`` closest by expertise vector."""
+    rows = _pool_rows(_with_pool_filter(profiles_qs, ctx), ctx) if (ctx.skills or ctx.tokens) else []
+    ctx.meaning = profiles.nearest(
+        ctx.question.organization_id, ctx.vector, params.MEANING_POOL, at_least=params.MEANING_AT_LEAST
+    )
+    ctx.pooled = True
+    seen = {row["user_id"] for row in rows}
+    extra = [pk for pk in ctx.meaning if pk not in seen]
+    if extra:
+        rows += list(profiles_qs.filter(user_id__in=extra).values(*ROW_FIELDS))
+    return rows
 
 
-def _with_pool_filter(profiles: QuerySet[Profile], ctx: Context) -> QuerySet[Profile]:
+def _with_pool_filter(profiles_qs: QuerySet[Profile], ctx: Context) -> QuerySet[Profile]:
     matches = Q()
-    if ctx.skill_ids:
+    if ctx.skills:
         matches |= Q(user_id__in=Expertise.objects.filter(skill_id__in=ctx.skill_ids).values("user_id"))
     if ctx.tokens:
         named = Expertise.objects.filter(_any_token(ctx.tokens, "skill__name__icontains")).values("user_id")
         matches |= Q(user_id__in=named)
         if connection.vendor == "postgresql":
-            # full-text search: any of the question's words in the headline or bio
             vector = SearchVector("headline", config="english") + SearchVector("bio", config="english")
-            profiles = profiles.annotate(document=vector)
+            profiles_qs = profiles_qs.annotate(document=vector)
             matches |= Q(document=_or_query(ctx.tokens))
         else:
             matches |= _any_token(ctx.tokens, "headline__icontains") | _any_token(
                 ctx.tokens, "bio__icontains"
             )
-    return profiles.filter(matches)
+    return profiles_qs.filter(matches)
 
 
 def _or_query(tokens):
@@ -134,8 +190,8 @@ def _any_token(tokens, lookup: str) -> Q:
     return condition
 
 
-def _pool_rows(profiles: QuerySet[Profile], ctx: Context) -> list[dict]:
-    if ctx.skill_ids:
+def _pool_rows(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
+    if ctx.skills:
         points = (
             Expertise.objects.filter(user_id=OuterRef("user_id"), skill_id__in=ctx.skill_ids)
             .order_by()
@@ -143,10 +199,12 @@ def _pool_rows(profiles: QuerySet[Profile], ctx: Context) -> list[dict]:
             .annotate(s=Sum("level"))
             .values("s")
         )
-        profiles = profiles.annotate(skill_points=Coalesce(Subquery(points, output_field=IntegerField()), 0))
+        profiles_qs = profiles_qs.annotate(
+            skill_points=Coalesce(Subquery(points, output_field=IntegerField()), 0)
+        )
     else:
-        profiles = profiles.annotate(skill_points=Value(0, output_field=IntegerField()))
-    return list(profiles.order_by("-skill_points", "user_id").values(*ROW_FIELDS)[: params.POOL])
+        profiles_qs = profiles_qs.annotate(skill_points=Value(0, output_field=IntegerField()))
+    return list(profiles_qs.order_by("-skill_points", "user_id").values(*ROW_FIELDS)[: params.POOL])
 
 
 def profile_row(user_id: int) -> dict | None:
@@ -161,77 +219,156 @@ def batch(ctx: Context, user_ids: list[int], *, presence_states: dict) -> dict:
     """Everything the scores need about these people, in a constant number of queries;
     ``presence_states`` is ``messaging.sockets.presence.presence_of(user_ids)``."""
     levels: dict[int, dict[int, int]] = {}
-    skill_words: dict[int, set[str]] = {}
-    for user_id, skill_id, level, name in Expertise.objects.filter(user_id__in=user_ids).values_list(
-        "user_id", "skill_id", "level", "skill__name"
+    for user_id, skill_id, level in Expertise.objects.filter(user_id__in=user_ids).values_list(
+        "user_id", "skill_id", "level"
     ):
         levels.setdefault(user_id, {})[skill_id] = level
-        skill_words.setdefault(user_id, set()).update(TOKEN.findall(name.lower()))
     history: dict[int, dict[str, int]] = {}
-    for candidate_id, outcome, n in (
+    recent: dict[int, int] = {}
+    for candidate_id, outcome, n, lately in (
         RoutingAttempt.objects.filter(candidate_id__in=user_ids, notified_at__gt=ctx.now - params.HISTORY)
         .values("candidate_id", "outcome")
-        .annotate(n=Count("id"))
-        .values_list("candidate_id", "outcome", "n")
+        .annotate(n=Count("id"), lately=Count("id", filter=Q(notified_at__gt=ctx.now - params.CAP_WINDOW)))
+        .values_list("candidate_id", "outcome", "n", "lately")
     ):
         history.setdefault(candidate_id, {})[outcome] = n
+        recent[candidate_id] = recent.get(candidate_id, 0) + lately
+    meaning = dict(ctx.meaning)
+    missing = [pk for pk in user_ids if pk not in meaning]
+    meaning.update(
+        profiles.similarity(ctx.question.organization_id, ctx.vector, missing, fresh=not ctx.pooled)
+    )
     return {
         "levels": levels,
-        "skill_words": skill_words,
         "standings": standings(
             organization_id=ctx.question.organization_id, user_ids=user_ids, skill_ids=ctx.skill_ids
         ),
         "history": history,
+        "recent": recent,
         "engagements": mentor_loads(user_ids),
         "presence": presence_states,
+        "meaning": meaning,
+        "records": profiles.track_records(ctx.vector, user_ids, exclude_question=ctx.question.pk),
     }
 
 
-def _match(row: dict, ctx: Context, data: dict) -> tuple[float, float, float]:
-    """(match, skill match, text match): declared levels in the question's skills and
-    the question's words on the profile."""
+def _profile_words(row: dict) -> list[str]:
+    """The words of headline and bio, computed once per row."""
+    if "_words" not in row:
+        row["_words"] = skill_inference.words(f"{row['headline']} {row['bio']}")
+    return row["_words"]
+
+
+def _mentions(row: dict, name: str) -> bool:
+    if not (row["headline"] or row["bio"]):
+        return False
+    return f" {' '.join(skill_inference.words(name))} " in f" {' '.join(_profile_words(row))} "
+
+
+def _text_match(row: dict, ctx: Context) -> float:
+    """The share of the question's words found in the headline and bio."""
+    if not ctx.tokens or not (row["headline"] or row["bio"]):
+        return 0.0
+    words = set(_profile_words(row))
+    return sum(1 for token in ctx.tokens if token in words) / len(ctx.tokens)
+
+
+def _competence(row: dict, ctx: Context, data: dict, record) -> tuple[float, float, list[str], int]:
+    """(match, competence, reasons, evidence) over the question's skills."""
     user_id = row["user_id"]
     levels = data["levels"].get(user_id, {})
-    if ctx.tokens:
-        words = set(TOKEN.findall(f"{row['headline']} {row['bio']}".lower()))
-        words |= data["skill_words"].get(user_id, set())
-        text = sum(1 for token in ctx.tokens if token in words) / len(ctx.tokens)
-    else:
-        text = 0.0
-    if ctx.skill_ids:
-        skill = sum(
-            (levels.get(skill_id, 0) / params.MAX_LEVEL) ** params.LEVEL_EXPONENT
-            for skill_id in ctx.skill_ids
-        ) / len(ctx.skill_ids)
-        match = params.SKILL_SHARE * skill + (1 - params.SKILL_SHARE) * text if ctx.tokens else skill
-    else:
-        skill = 0.0
-        match = text
-    return match, skill, text
-
-
-def _competence(standing, ctx: Context) -> tuple[float, float, int]:
-    """(lower bound, mean, evidence) of competence over the question's skills; the
-    workspace prior for a skill without evidence."""
-    if not ctx.skill_ids:
-        return ctx.prior_competence_lower, ctx.prior_competence_mean, 0
-    beliefs = [standing.competence_in(skill_id) for skill_id in ctx.skill_ids]
-    return (
-        sum(b.lower for b in beliefs) / len(beliefs),
-        sum(b.mean for b in beliefs) / len(beliefs),
-        sum(b.evidence for b in beliefs),
-    )
-
-
-def score(row: dict, ctx: Context, data: dict) -> Candidate:
-    """One person's score and its breakdown (``row``: the ``ROW_FIELDS`` of their profile)."""
-    user_id = row["user_id"]
-    match, skill, text = _match(row, ctx, data)
     standing = data["standings"][user_id]
-    competence, competence_mean, competence_evidence = _competence(standing, ctx)
+    reasons: list[str] = []
+    covered = weighted = evidence_total = 0.0
+    total_weight = sum(ctx.skills.values()) or 1.0
+    for skill_id, weight in ctx.skills.items():
+        level = levels.get(skill_id, 0)
+        belief = standing.competence_in(skill_id)
+        name = ctx.skill_names.get(skill_id, "")
+        mentioned = not level and _mentions(row, name)
+        if not (level or belief.evidence or mentioned):
+            continue
+        prior = params.LEVEL_PRIOR[level] if level else params.MENTION_PRIOR
+        evidence = belief.evidence
+        value = (params.PRIOR_WEIGHT * prior + evidence * belief.lower) / (params.PRIOR_WEIGHT + evidence)
+        cover = 1.0 if (level or evidence) else params.TEXT_COVER
+        covered += weight * cover
+        weighted += weight * cover * value
+        evidence_total += evidence
+        if level:
+            reasons.append(f"you list {name} (level {level})")
+        elif mentioned:
+            reasons.append(f"your profile mentions {name}")
+        if evidence:
+            reasons.append(f"{evidence} pieces of evidence in {name}")
+    match = covered / total_weight
+    competence = weighted / covered if covered else params.MENTION_PRIOR
+    text = _text_match(row, ctx)
+    text_share = params.TEXT_SHARE_WITH_SKILLS if ctx.skills else 1.0
+    if text * text_share > match:
+        match = text * text_share
+        reasons.append("your profile uses the words of this question")
+    closeness = data["meaning"].get(user_id)
+    if closeness is not None:
+        by_meaning = min(
+            max((closeness - params.MEANING_AT_LEAST) / (params.MEANING_FULL - params.MEANING_AT_LEAST), 0.0),
+            1.0,
+        )
+        if by_meaning > match:
+            match = by_meaning
+            reasons.append("your expertise is close to this question")
+    if record is not None and record.similar:
+        match = 1.0
+        pseudo = params.PRIOR_WEIGHT + evidence_total
+        competence = (
+            pseudo * competence + record.good + params.UNACCEPTED_SIMILAR * (record.similar - record.good)
+        ) / (pseudo + record.similar)
+        reasons.insert(
+            0,
+            f"you answered {record.similar} question{'s' if record.similar != 1 else ''} like this; "
+            f"{record.good} accepted or found helpful",
+        )
+    return match, competence, reasons, int(evidence_total)
 
-    # p_answer: Beta posterior mean of answering routed questions in time
-    history = data["history"].get(user_id, {})
+
+def _availability(row: dict, ctx: Context, data: dict, history: dict) -> tuple[float, dict, list[str]]:
+    user_id = row["user_id"]
+    mask = hex_to_mask(row["utc_week_mask"] or "")
+    reasons = []
+    if not mask:
+        working, soon, starts_in = None, params.HOURS_UNKNOWN, None
+    elif is_working_at(mask, ctx.now):
+        working, soon, starts_in = True, 1.0, 0
+        reasons.append("you are working now")
+    else:
+        starts = working_deadline(mask, ctx.now, 0.001)
+        starts_in = max((starts - ctx.now).total_seconds() / 60, 0.0)
+        working = False
+        soon = max(math.exp(-starts_in / params.SOON_MINUTES), params.HOURS_FLOOR)
+        if starts_in <= params.SOON_MINUTES:
+            reasons.append(f"you start work in {round(starts_in)} minutes")
+    state = data["presence"].get(user_id, {}).get("state", presence.OFFLINE)
+    pending = history.get(RoutingAttempt.Outcome.PENDING, 0)
+    engagements = data["engagements"].get(user_id, 0)
+    used = data["recent"].get(user_id, 0)
+    cap = max(params.daily_cap(), 1)
+    load = (1.0 / (1.0 + params.PENDING_LOAD * pending + params.ENGAGEMENT_LOAD * engagements)) * (
+        1.0 - params.CAP_LOAD * min(used / cap, 1.0)
+    )
+    presence_factor = params.PRESENCE_FACTOR.get(state, params.PRESENCE_FACTOR[presence.OFFLINE])
+    detail = {
+        "working_now": working,
+        "starts_in_minutes": None if starts_in is None else round(starts_in),
+        "presence": state,
+        "pending": pending,
+        "engagements": engagements,
+        "requests_24h": used,
+        "load": round(load, 4),
+    }
+    return soon * presence_factor * load, detail, reasons
+
+
+def _p_answer(standing, ctx: Context, history: dict) -> tuple[float, int]:
     successes = history.get(RoutingAttempt.Outcome.ANSWERED, 0)
     failures = (
         history.get(RoutingAttempt.Outcome.MISSED, 0)
@@ -245,35 +382,37 @@ def score(row: dict, ctx: Context, data: dict) -> Candidate:
     p_answer = (params.P_ANSWER_PRIOR_STRENGTH * prior_mean + successes) / (
         params.P_ANSWER_PRIOR_STRENGTH + successes + failures
     )
+    return p_answer, decided
 
-    # availability now: working hours × presence × load
-    mask = hex_to_mask(row["utc_week_mask"] or "")
-    working = None if not mask else is_working_at(mask, ctx.now)
-    hours = (
-        params.HOURS_UNKNOWN if working is None else (params.HOURS_WORKING if working else params.HOURS_OFF)
-    )
-    state = data["presence"].get(user_id, {}).get("state", presence.OFFLINE)
-    pending = history.get(RoutingAttempt.Outcome.PENDING, 0)
-    engagements = data["engagements"].get(user_id, 0)
-    load = 1.0 / (1.0 + params.PENDING_LOAD * pending + params.ENGAGEMENT_LOAD * engagements)
-    presence_factor = params.PRESENCE_FACTOR.get(state, params.PRESENCE_FACTOR[presence.OFFLINE])
-    availability = hours * presence_factor * load
 
-    total = match * competence * p_answer * availability
+def score(row: dict, ctx: Context, data: dict) -> Candidate:
+    """One person's score, its breakdown and the reasons shown to them."""
+    user_id = row["user_id"]
+    record = data["records"].get(user_id)
+    match, competence, reasons, evidence = _competence(row, ctx, data, record)
+    text = _text_match(row, ctx)
+    history = data["history"].get(user_id, {})
+    p_answer, decided = _p_answer(data["standings"][user_id], ctx, history)
+    availability, detail, soon_reasons = _availability(row, ctx, data, history)
+    # a good answer needs competence above a bar: the chance rises faster than the estimate
+    p_good = competence**params.COMPETENCE_EXPONENT
+    total = match * p_good * p_answer * availability
     breakdown = {
         "match": round(match, 4),
-        "skill_match": round(skill, 4),
         "text_match": round(text, 4),
         "competence": round(competence, 4),
-        "competence_evidence": competence_evidence,
+        "competence_evidence": evidence,
+        "p_good": round(p_good, 4),
+        "similar_answered": record.similar if record else 0,
+        "similar_good": record.good if record else 0,
+        "meaning": round(data["meaning"].get(user_id, 0.0), 4),
         "p_answer": round(p_answer, 4),
         "p_answer_evidence": decided,
         "availability": round(availability, 4),
-        "working_now": working,
-        "presence": state,
-        "pending": pending,
-        "engagements": engagements,
-        "load": round(load, 4),
+        **detail,
+        "skills": [ctx.skill_names.get(pk, "") for pk in ctx.skill_ids],
+        "skills_inferred": ctx.inferred,
+        "reasons": (reasons + soon_reasons)[:4],
         "exploration": False,
         "score": round(total, 6),
     }
@@ -282,8 +421,11 @@ def score(row: dict, ctx: Context, data: dict) -> Candidate:
         name=row["user__full_name"] or row["user__email"],
         score=total,
         breakdown=breakdown,
-        little_evidence=decided < params.LITTLE_EVIDENCE and competence_evidence < params.LITTLE_EVIDENCE,
-        optimistic=match * competence_mean * p_answer * availability,
+        little_evidence=decided < params.LITTLE_EVIDENCE and evidence < params.LITTLE_EVIDENCE,
+        optimistic=match
+        * max(competence, params.OPTIMISTIC_COMPETENCE) ** params.COMPETENCE_EXPONENT
+        * p_answer
+        * availability,
         mask=row["utc_week_mask"] or "",
     )
 
@@ -297,11 +439,15 @@ def rank(rows: list[dict], ctx: Context, data: dict) -> list[Candidate]:
 
 
 def choose_wave(candidates: list[Candidate], *, question_id: int, wave: int) -> list[Candidate]:
-    """The top ``ROUTING_WAVE_SIZE``; with probability ``ROUTING_EXPLORATION_SHARE``
-    (deterministic per question and wave) the last slot goes to the best person
-    with little evidence by the optimistic score, if they are not picked anyway."""
+    """The top ``ROUTING_WAVE_SIZE`` (only those worth ``WAVE_RELATIVE_FLOOR`` of the
+    best); with probability ``ROUTING_EXPLORATION_SHARE``
+    (deterministic per question and wave) the last slot goes to the best person with
+    little evidence by the optimistic score, if they are not picked anyway and are
+    worth at least ``EXPLORE_AT_LEAST`` of the slot they take."""
     size = params.wave_size()
-    picks = candidates[:size]
+    # nobody far below the best: a weak filler spends their daily cap and our credibility
+    floor = params.WAVE_RELATIVE_FLOOR * candidates[0].score if candidates else 0.0
+    picks = [c for c in candidates[:size] if c is candidates[0] or c.score >= floor]
     share = params.exploration_share()
     if share <= 0 or not candidates:
         return picks
@@ -313,6 +459,12 @@ def choose_wave(candidates: list[Candidate], *, question_id: int, wave: int) -> 
     if not newcomers:
         return picks
     explorer = max(newcomers, key=lambda c: (c.optimistic, -c.user_id))
+    if len(picks) >= size and explorer.optimistic < params.EXPLORE_AT_LEAST * picks[-1].score:
+        return picks
     explorer.exploration = True
     explorer.breakdown["exploration"] = True
+    explorer.breakdown["reasons"] = [
+        *explorer.breakdown["reasons"][:3],
+        "we are giving newer members a chance",
+    ]
     return [*picks[: size - 1], explorer] if len(picks) >= size else [*picks, explorer]

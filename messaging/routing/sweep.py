@@ -1,6 +1,7 @@
 """The beat safety net of routing (task ``messaging.routing_sweep``, every minute):
-waves whose countdown task was lost, answer windows that ended (missed), and network
-questions whose on-commit start was lost."""
+waves whose countdown task was lost, answer windows that ended (missed), network
+questions whose on-commit start was lost, and members without an expertise vector yet
+(a few per run, when the embedding model is installed)."""
 
 import logging
 from datetime import datetime
@@ -10,7 +11,7 @@ from django.db import transaction
 from core import clock
 from core.tasks import run_each
 from messaging.models import Answer, Question, RoutingAttempt
-from messaging.routing import params
+from messaging.routing import params, profiles
 from messaging.routing.progress import progress_on_commit
 from messaging.routing.replies import record_responsiveness
 from messaging.routing.waves import routing_next_wave, routing_start
@@ -49,7 +50,8 @@ def _close_if_missed(attempt_id: int, now: datetime) -> str | None:
 def routing_sweep(*, limit: int = 500) -> dict[str, int]:
     """Beat safety net, safe to run anywhere any time: send the waves that are due
     (a lost countdown task), close attempts whose window ended (missed), and start
-    routing of network questions whose on-commit start was lost. Each item in its
+    routing of network questions whose on-commit start was lost, and embed the
+    expertise of up to ``EMBED_PER_SWEEP`` members without a vector. Each item in its
     own transaction; one failure does not block the rest."""
     now = clock.now()
     done = {"waves": 0, "missed": 0, "cancelled": 0, "started": 0}
@@ -85,4 +87,12 @@ def routing_sweep(*, limit: int = 500) -> dict[str, int]:
         list(lost), routing_start, logger=logger, failure="routing sweep: could not start routing question %s"
     )
     done["started"] = len(started)
+    done["embedded"] = len(
+        run_each(
+            profiles.people_without_vector(limit=params.EMBED_PER_SWEEP),
+            lambda pair: profiles.expertise_refresh(*pair),
+            logger=logger,
+            failure="routing sweep: could not embed the expertise of %s",
+        )
+    )
     return done

@@ -3,7 +3,7 @@ idempotent service (``messaging.tasks`` imports this module, so Celery's
 autodiscovery finds them)."""
 
 from core.tasks import idempotent_task, sweep_task
-from messaging.routing import sweep, waves
+from messaging.routing import profiles, sweep, waves
 
 
 @idempotent_task(name="messaging.routing_start", time_limit=120, soft_time_limit=100)
@@ -26,3 +26,11 @@ def routing_escalate(question_id: int, wave: int) -> None:
 def routing_sweep() -> dict:
     """Beat safety net: due waves, ended answer windows (missed), lost starts."""
     return sweep.routing_sweep()
+
+
+@idempotent_task(name="messaging.routing_refresh_expertise", time_limit=60, soft_time_limit=50)
+def routing_refresh_expertise(organization_id: int, user_id: int) -> None:
+    """Enqueued on commit when someone answers or an answer of theirs is accepted:
+    recompute their expertise vector from their profile and the questions they answered
+    well (idempotent: recomputed from the rows; nothing without the embedding model)."""
+    profiles.expertise_refresh(organization_id, user_id)

@@ -73,12 +73,13 @@ def _eligible_profiles(question: Question, now: datetime) -> QuerySet[Profile]:
     )
 
 
-def rank_candidates(question: Question, *, now: datetime | None = None) -> list[Candidate]:
+def rank_candidates(question: Question, *, now: datetime | None = None, wave: int = 1) -> list[Candidate]:
     """Everyone who may be asked about ``question`` now, best first, each with the
-    score breakdown. Reads only; a constant number of queries (plus the cache for
-    presence) whatever the workspace size."""
+    score breakdown. Reads only (the question's vector is stored on first use); a
+    constant number of queries (plus the cache for presence) whatever the workspace
+    size. From ``params.WIDEN_FROM_WAVE`` on, neighbouring skills join."""
     now = now or clock.now()
-    ctx = ranking.context(question, now)
+    ctx = ranking.context(question, now, wave=wave)
     if not ctx.matchable:
         return []
     rows = ranking.pool(_eligible_profiles(question, now), ctx)
@@ -161,21 +162,33 @@ def create_attempt(
     return attempt
 
 
+def why_you(attempt: RoutingAttempt) -> str:
+    """The reasons of a pick in plain words, for the person notified."""
+    reasons = attempt.breakdown.get("reasons") or []
+    if not reasons:
+        return ""
+    text = "; ".join(reasons)
+    return f"Why you: {text[0].upper()}{text[1:]}."
+
+
 def notify_candidates(question: Question, attempts: list[RoutingAttempt], *, referred_by=None) -> None:
+    """Each person asked gets the question with why they were picked."""
     if not attempts:
         return
-    recipients = list(User.objects.filter(pk__in=[a.candidate_id for a in attempts]))
+    users = {u.pk: u for u in User.objects.filter(pk__in=[a.candidate_id for a in attempts])}
     if referred_by is not None:
         subject = f"{referred_by.display_name} thinks you can answer “{question.title}”"
     else:
         subject = f"Can you help? “{question.title}”"
-    notify(
-        recipients=recipients,
-        kind=params.NOTIFICATION_KIND,
-        subject=subject,
-        body=question.body,
-        link=question.get_absolute_url(),
-    )
+    for attempt in attempts:
+        reason = why_you(attempt)
+        notify(
+            recipients=[users[attempt.candidate_id]],
+            kind=params.NOTIFICATION_KIND,
+            subject=subject,
+            body=f"{reason}\n\n{question.body}" if reason else question.body,
+            link=question.get_absolute_url(),
+        )
 
 
 def _schedule_escalation(question_id: int, wave: int) -> None:
@@ -211,17 +224,19 @@ def _notify_exhausted(question: Question) -> None:
 
 
 def _next_picks(question: Question, wave: int, now: datetime) -> list[Candidate]:
-    candidates = rank_candidates(question, now=now)
+    candidates = rank_candidates(question, now=now, wave=wave)
     picks = ranking.choose_wave(candidates, question_id=question.pk, wave=wave)
     tried = {c.user_id for c in picks}
+    wanted = len(picks)
     allowed = reserve(question.organization_id, list(tried), now)
     picks = [c for c in picks if c.user_id in allowed]
-    size = params.wave_size()
-    if len(picks) < size:
-        # someone reached the cap (or went away) since the ranking: fill from the next ones
-        rest = [c for c in candidates if c.user_id not in tried][: size * 2]
+    if len(picks) < wanted:
+        # someone reached the cap (or went away) since the ranking: fill from the next
+        # ones that are still worth a slot
+        floor = params.WAVE_RELATIVE_FLOOR * candidates[0].score
+        rest = [c for c in candidates if c.user_id not in tried and c.score >= floor][: wanted * 2]
         allowed = reserve(question.organization_id, [c.user_id for c in rest], now)
-        picks += [c for c in rest if c.user_id in allowed][: size - len(picks)]
+        picks += [c for c in rest if c.user_id in allowed][: wanted - len(picks)]
     return picks
 
 

@@ -44,9 +44,10 @@ def test_a_network_question_is_routed_typed_answered_and_accepted_live(new_perso
     asker = member(organization, full_name="Asha Asker")
     skill = SkillFactory(organization=organization, name="Terraform")
     hugo_user = colleague(organization, skill, level=5, working=True, full_name="Hugo Helper")
-    # three weaker colleagues, off work and offline: Hugo must rank first
+    # three weaker colleagues without working hours and offline: Hugo must rank first (they
+    # are close enough to his score to join his wave: a wave holds nobody far below its best)
     for name in ("Pia Part-time", "Ole Offline", "Nina Newbie"):
-        colleague(organization, skill, level=2, working=False, full_name=name)
+        colleague(organization, skill, level=4, working=False, full_name=name)
 
     # Hugo is online, watching his (empty) inbox
     hugo = new_person()

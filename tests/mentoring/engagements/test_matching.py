@@ -142,6 +142,20 @@ def test_without_skills_the_need_text_finds_skills_it_names_and_matching_profile
     assert k8s not in [s.user for s in by_text]
 
 
+def test_a_short_alias_in_the_need_text_names_its_skill(org, seeker):
+    from accounts.models import SkillAlias
+
+    terraform = SkillFactory(organization=org, name="Terraform")
+    SkillAlias.objects.create(organization=org, skill=terraform, name="tf")  # two letters: once dropped
+    expert(org, terraform, 4, full_name="Terra Expert")
+    expert(org, SkillFactory(organization=org, name="Kubernetes"), 5, full_name="Kube Expert")
+
+    suggestions = suggest_mentors(seeker=seeker, skills=[], need_text="tf plans scare me")
+
+    assert names(suggestions) == ["Terra Expert"]
+    assert suggestions[0].skill_levels == [("Terraform", 4)]
+
+
 def test_work_style_compatibility_tables():
     same = {"work_mode": "async", "cadence": "weekly", "feedback_style": "direct"}
     opposite = {"work_mode": "live", "cadence": "daily", "feedback_style": "gentle"}

@@ -55,16 +55,6 @@ def ask(author, skills=(), *, title="How do I structure a Terraform module?", bo
     )
 
 
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    """Run on-commit work (the routing start, escalation scheduling, frames) at once."""
-
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return run
-
-
 def asked(question) -> list[int]:
     return list(
         RoutingAttempt.objects.filter(question=question)
@@ -96,12 +86,23 @@ def test_wave_one_notifies_the_three_best_matches_in_order_with_their_breakdown(
     assert asked(question) == [experts[0].pk, experts[1].pk, experts[2].pk]
     first = RoutingAttempt.objects.get(question=question, candidate=experts[0])
     assert (first.wave, first.rank, first.outcome) == (1, 1, RoutingAttempt.Outcome.PENDING)
-    for key in ("match", "competence", "p_answer", "availability", "exploration", "working_now", "presence"):
+    for key in (
+        "match",
+        "competence",
+        "p_good",
+        "p_answer",
+        "availability",
+        "exploration",
+        "working_now",
+        "presence",
+        "reasons",
+    ):
         assert key in first.breakdown
-    assert first.breakdown["match"] > RoutingAttempt.objects.get(question=question, rank=3).breakdown["match"]
+    third = RoutingAttempt.objects.get(question=question, rank=3)
+    assert first.breakdown["competence"] > third.breakdown["competence"]  # level 5 over level 3
     assert first.score == pytest.approx(
         first.breakdown["match"]
-        * first.breakdown["competence"]
+        * first.breakdown["p_good"]
         * first.breakdown["p_answer"]
         * first.breakdown["availability"],
         rel=1e-3,
@@ -151,8 +152,9 @@ def test_proven_competence_and_a_record_of_answering_raise_the_rank(org, terrafo
     ranked = waves.rank_candidates(question)
 
     assert [c.user_id for c in ranked] == [proven.pk, plain.pk]
-    assert ranked[0].breakdown["competence"] == pytest.approx(0.82)
-    assert ranked[1].breakdown["competence"] < 0.5  # the workspace prior's cautious bound
+    # twelve pieces of evidence outweigh the declared level: close to the trust lower bound
+    assert 0.75 < ranked[0].breakdown["competence"] <= 0.82
+    assert ranked[1].breakdown["competence"] <= 0.62  # a declared level alone is a weak prior
 
 
 def test_words_of_the_question_match_profiles_when_no_skill_is_given(org):
@@ -681,7 +683,7 @@ def test_someone_who_reached_the_cap_since_the_ranking_is_replaced_by_the_next(
         score=0.5,
         window_ends_at=clock.now() + timedelta(hours=1),
     )
-    monkeypatch.setattr(waves, "rank_candidates", lambda question, now=None: stale)
+    monkeypatch.setattr(waves, "rank_candidates", lambda question, now=None, wave=1: stale)
 
     with commit():
         waves.routing_start(question)
