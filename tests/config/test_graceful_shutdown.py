@@ -27,7 +27,8 @@ def procfile_web_flags() -> list[str]:
     line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
     args = shlex.split(re.sub(r"\$\{[^}]+\}", "x", line.split(":", 1)[1]))
     flags, skip = [], False
-    for arg in args[2:]:  # after "uvicorn <app>"
+    start = args.index("uvicorn") + 2  # after "[VAR=value ...] uvicorn <app>"
+    for arg in args[start:]:
         if skip:
             skip = False
             continue
