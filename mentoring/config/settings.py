@@ -45,7 +45,15 @@ else:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Links that leave a request (e-mails sent by tasks) need the public address. Unset, it
+# is the address `make run` serves (the Makefile passes TANDEM_HOST/TANDEM_PORT to every
+# process), with a wildcard bind shown as the loopback address.
+_served_host = env.str("TANDEM_HOST", default="127.0.0.1")
+if _served_host in {"0.0.0.0", "::", "[::]", ""}:  # noqa: S104 - reading the bind address, not binding
+    _served_host = "127.0.0.1"
+elif ":" in _served_host and not _served_host.startswith("["):
+    _served_host = f"[{_served_host}]"
+SITE_URL = env.str("SITE_URL", default=f"http://{_served_host}:{env.int('TANDEM_PORT', default=8000)}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
