@@ -179,7 +179,18 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The embedded default: in memory, relayed between make run's processes through a
+    # SQLite file (core/channel_layers.py), so a worker's notification reaches an open
+    # tab. Tests keep the plain in-memory layer (one process, no file).
+    CHANNEL_RELAY_PATH = env.str("CHANNEL_RELAY_PATH", default=str(VAR_DIR / "channel-relay.sqlite3"))
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+        if TESTING
+        else {
+            "BACKEND": "core.channel_layers.RelayedInMemoryChannelLayer",
+            "CONFIG": {"relay_path": CHANNEL_RELAY_PATH, "poll_interval": 0.2},
+        }
+    }
 
 # --- Celery -----------------------------------------------------------------
 CELERY_DATA_DIR = Path(env.str("CELERY_DATA_DIR", default=str(VAR_DIR / "celery")))
