@@ -2,14 +2,12 @@
 into values; the services decide what is allowed and name the field to fix
 (``core.html_errors.run_form`` / ``form_error`` put their messages on the right field)."""
 
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
-
 from django import forms
 from django.urls import reverse
 
 from accounts.services.skills import skill_find
 from core.forms import SkillNamesMixin
+from core.local_time import typed_in_zone
 from mentoring.models import MAX_INVITATIONS_PER_REQUEST, EngagementKind, MentoringRequest
 
 RANK_FIELDS = ("first", "second", "third")
@@ -17,14 +15,8 @@ RANK_LABELS = {"first": "1st choice", "second": "2nd choice", "third": "3rd choi
 
 
 def _aware(value, tz_name: str):
-    """A naive date/datetime typed in the person's time zone → an aware datetime."""
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, time(23, 59))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz_name or "UTC"))
-    return value
+    """A date/datetime typed in the person's time zone → an aware datetime."""
+    return typed_in_zone(value, tz_name)
 
 
 class NeedForm(SkillNamesMixin, forms.Form):

@@ -102,6 +102,7 @@ def engagement_page(request, engagement, *, overrides=None, status=200):
         else [],
         "milestones": list(selectors.milestones_for(engagement)) if engagement.viewer_is_participant else [],
         "now": clock.now(),
+        "viewer_tz": person_tz(request),
         "goal_html": render_markdown(engagement.goal),
         "is_active": engagement.state == Engagement.State.ACTIVE,
         "can_extend": engagement.state == Engagement.State.ACTIVE and not engagement.extended_once and me,
