@@ -70,7 +70,7 @@ OVERFLOW = """() => {
 }"""
 
 HEADER_ROWS = """() => {
-    const selector = ".site-header-bar > .brand, .site-nav li, .site-account > li, .site-bell > li";
+    const selector = ".site-header-bar > .brand, .site-menu > nav li, .site-account > li, .site-bell > li";
     const items = [...document.querySelectorAll(selector)].filter((el) => el.getClientRects().length);
     const centres = items.map((el) => {
         const box = el.getBoundingClientRect();
