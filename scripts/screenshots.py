@@ -10,6 +10,7 @@ Needs Chromium at /usr/bin/chromium (or CHROMIUM_PATH) and Playwright (requireme
 
 import argparse
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -97,9 +98,8 @@ def log_in(context, base_url: str, email: str):
 
 def first_engagement(page, base_url: str) -> str:
     page.goto(f"{base_url}/engagements/")
-    return page.locator(
-        "main a[href^='/engagements/'][href$='/']:not([href*='new-group'])"
-    ).first.get_attribute("href")
+    hrefs = page.locator("main a").evaluate_all("links => links.map(link => link.getAttribute('href'))")
+    return next(href for href in hrefs if re.fullmatch(r"/engagements/\d+/", href or ""))
 
 
 def take(base_url: str, out: Path, only: set[str]) -> list[Path]:

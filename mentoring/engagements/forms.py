@@ -196,20 +196,23 @@ class ConfirmForm(forms.Form):
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
-RATINGS = [("", "—")] + [(str(n), str(n)) for n in range(1, 6)]
+RATING_WORDS = {1: "poor", 2: "fair", 3: "good", 4: "very good", 5: "excellent"}
+RATINGS = [("", "Choose a rating")] + [(str(n), f"{n} — {word}") for n, word in RATING_WORDS.items()]
 
 
 class FeedbackForm(forms.Form):
     competence = forms.TypedChoiceField(
-        label="Competence in this engagement's skills (1–5)",
+        label="Competence in this engagement's skills",
         choices=RATINGS,
         coerce=int,
+        help_text="1 poor · 3 good · 5 excellent",
         error_messages={"required": "Rate competence from 1 to 5."},
     )
     responsiveness = forms.TypedChoiceField(
-        label="Responsiveness (1–5)",
+        label="Responsiveness",
         choices=RATINGS,
         coerce=int,
+        help_text="How quickly and reliably they answered: 1 poor · 5 excellent",
         error_messages={"required": "Rate responsiveness from 1 to 5."},
     )
     respectful = forms.TypedChoiceField(

@@ -107,6 +107,7 @@ def engagement_page(request, engagement, *, overrides=None, status=200):
         "is_active": engagement.state == Engagement.State.ACTIVE,
         "can_extend": engagement.state == Engagement.State.ACTIVE and not engagement.extended_once and me,
         "error_summary": (overrides or {}).get("error"),
+        "error_in_side": not str((overrides or {}).get("error_form") or "feedback:").startswith("feedback:"),
     }
     if me is not None:
         context.update(_engagement_forms(request, engagement, overrides or {}))
@@ -139,9 +140,11 @@ def engagement_action(
     result = run_form(form, lambda: call(form.cleaned_data))
     if result is None:
         error = getattr(form, "domain_error", None)
-        overrides = {"error": error.message if error is not None else invalid_message}
         if form_key:
-            overrides[form_key] = form
+            # the form shows its own errors next to its fields; no summary far above it
+            overrides = {form_key: form, "error_form": form_key}
+        else:
+            overrides = {"error": error.message if error is not None else invalid_message}
         return engagement_page(request, engagement, overrides=overrides, status=form_status(form))
     messages.success(request, success(result) if callable(success) else success)
     if redirect_to == DETAIL:
