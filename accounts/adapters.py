@@ -13,6 +13,13 @@ class AccountAdapter(DefaultAccountAdapter):
     have not finished onboarding to onboarding. A pending invite link is used
     as soon as the person logs in."""
 
+    def save_user(self, request, user, form, commit=True):
+        # the name from the sign-up form (accounts.forms.signup), stored with the user
+        name = getattr(form, "cleaned_data", {}).get("full_name")
+        if name:
+            user.full_name = name
+        return super().save_user(request, user, form, commit=commit)
+
     def post_login(self, request, user, **kwargs):
         self._accept_pending_invite(request, user)
         return super().post_login(request, user, **kwargs)

@@ -23,10 +23,10 @@ def link_in(message) -> str:
     return re.search(r"https?://testserver(\S+)", message.body).group(1)
 
 
-def signup(client, email, password=STRONG, password2=None):
+def signup(client, email, password=STRONG, password2=None, full_name="Nina Novak"):
     return client.post(
         reverse("account_signup"),
-        {"email": email, "password1": password, "password2": password2 or password},
+        {"full_name": full_name, "email": email, "password1": password, "password2": password2 or password},
     )
 
 
@@ -298,3 +298,20 @@ def test_totp_can_be_activated_and_is_then_required_at_login(client):
     assert_in_tandem_layout(challenge)
     client.post(reverse("mfa_authenticate"), {"code": current_totp(secret)})
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_sign_up_asks_for_the_name_and_stores_it(client):
+    page = client.get(reverse("account_signup")).content.decode()
+    assert 'name="full_name"' in page and "Your name" in page
+
+    signup(client, "fiona@acme.com", full_name="  Fiona   Walsh ")
+
+    assert User.objects.get(email="fiona@acme.com").display_name == "Fiona Walsh"
+
+
+def test_sign_up_without_a_name_is_a_field_error_and_creates_no_user(client):
+    response = signup(client, "fiona@acme.com", full_name="   ")
+
+    assert response.status_code == 200
+    assert "Enter your name, as colleagues know you." in response.content.decode()
+    assert not User.objects.filter(email="fiona@acme.com").exists()
