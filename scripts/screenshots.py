@@ -24,14 +24,15 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PASSWORD = "tandem-demo-2026"
 MEMBER = "sofia.marques@acme.example"
 MANAGER = "amara.okafor@acme.example"
+MENTOR = "hiroshi.tanaka@acme.example"  # has the demo's pending invitation
 
 # (file name, who, path or a callable that finds it, viewport width, height)
 SHOTS = [
-    ("home", MEMBER, "/", 1280, 800),
+    ("home", MENTOR, "/", 1280, 800),
     ("engagement", MEMBER, "engagement", 1280, 800),
     ("find-mentor", MEMBER, "/mentoring/find/", 1280, 900),
     ("dashboard", MANAGER, "/manage/", 1280, 1000),
-    ("home-phone", MEMBER, "/", 390, 844),
+    ("home-phone", MENTOR, "/", 390, 844),
     ("engagement-phone", MEMBER, "engagement", 390, 844),
 ]
 

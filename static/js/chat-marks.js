@@ -72,7 +72,6 @@ export function markDays(log) {
     if (day && day !== previous) {
       const separator = document.createElement("li");
       separator.className = "chat-day";
-      separator.setAttribute("role", "separator");
       separator.textContent = day;
       node.before(separator);
     }
@@ -88,7 +87,6 @@ export function markUnread(log, lastRead, me) {
   if (!first) return null;
   const divider = document.createElement("li");
   divider.className = "chat-divider";
-  divider.setAttribute("role", "separator");
   divider.textContent = "New messages";
   (first.previousElementSibling?.classList.contains("chat-day") ? first.previousElementSibling : first).before(divider);
   return divider;
