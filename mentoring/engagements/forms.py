@@ -256,8 +256,13 @@ class GroupEngagementForm(forms.Form):
     goal = forms.CharField(
         label="Goal", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    my_role = forms.ChoiceField(
+        label="Your part in the group",
+        widget=forms.RadioSelect,
+        required=False,  # left out (an API-style post): read from the lists as they are
+    )
     mentors = forms.MultipleChoiceField(
-        label="Mentors", error_messages={"required": "Add at least one mentor."}
+        label="Mentors", required=False, error_messages={"required": "Add at least one mentor."}
     )
     seekers = forms.MultipleChoiceField(label="Seekers", required=False)
     skills = forms.MultipleChoiceField(label="Skills (optional)", required=False)
@@ -269,9 +274,17 @@ class GroupEngagementForm(forms.Form):
         error_messages={"invalid": "Enter a date."},
     )
 
-    def __init__(self, *args, people=(), skills=(), tz_name="UTC", **kwargs):
+    def __init__(self, *args, people=(), skills=(), tz_name="UTC", me=None, can_organise=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.tz_name = tz_name
+        self.me = me
+        roles = [("mentor", "I take part as a mentor"), ("seeker", "I take part as a seeker")]
+        if can_organise:
+            roles.append(("none", "I organise it and do not take part"))
+        else:
+            roles = roles[:1]  # a member starts a group only as one of its mentors
+        self.fields["my_role"].choices = roles
+        self.fields["my_role"].initial = "mentor"
         people_choices = [(str(u.pk), u.display_name) for u in people]
         self.fields["mentors"].choices = people_choices
         self.fields["seekers"].choices = people_choices
@@ -281,3 +294,15 @@ class GroupEngagementForm(forms.Form):
 
     def clean_ends_on(self):
         return _aware(self.cleaned_data.get("ends_on"), self.tz_name)
+
+    def clean(self):
+        data = super().clean()
+        role = data.get("my_role")
+        if self.me is not None and role in ("mentor", "seeker"):
+            me = str(self.me.pk)
+            data["mentors"] = [pk for pk in data.get("mentors", []) if pk != me]
+            data["seekers"] = [pk for pk in data.get("seekers", []) if pk != me]
+            data["mentors" if role == "mentor" else "seekers"].insert(0, me)
+        if role and not data.get("mentors"):
+            self.add_error("mentors", "Add at least one mentor.")
+        return data

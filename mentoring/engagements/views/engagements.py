@@ -229,6 +229,8 @@ def group_create(request):
         people=workspace_selectors.active_members(viewer_membership=membership),
         skills=profile_selectors.workspace_skills(request.user),
         tz_name=person_tz(request),
+        me=request.user,
+        can_organise=membership.is_talent_manager,
     )
     status = 200 if allowed else 403
     if request.method == "POST" and allowed:
