@@ -73,7 +73,9 @@ export function markDays(log) {
       const separator = document.createElement("li");
       separator.className = "chat-day";
       separator.textContent = day;
-      node.before(separator);
+      // the day comes first, then "New messages", then the message
+      const divider = node.previousElementSibling;
+      (divider?.classList.contains("chat-divider") ? divider : node).before(separator);
     }
     previous = day;
   }
@@ -88,7 +90,7 @@ export function markUnread(log, lastRead, me) {
   const divider = document.createElement("li");
   divider.className = "chat-divider";
   divider.textContent = "New messages";
-  (first.previousElementSibling?.classList.contains("chat-day") ? first.previousElementSibling : first).before(divider);
+  first.before(divider);
   return divider;
 }
 
