@@ -42,6 +42,13 @@ class AccountAdapter(DefaultAccountAdapter):
             return
         super().add_message(request, level, message_template, message_context, extra_tags, message)
 
+    def save_user(self, request, user, form, commit=True):
+        # the name from the sign-up form (accounts.forms.signup), stored with the user
+        name = getattr(form, "cleaned_data", {}).get("full_name")
+        if name:
+            user.full_name = name
+        return super().save_user(request, user, form, commit=commit)
+
     def post_login(self, request, user, **kwargs):
         sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
         if sociallogin is not None:

@@ -10,8 +10,10 @@ current week, so daylight-saving shifts are picked up on the next save or by
 the weekly refresh task.
 """
 
+import functools
 import itertools
 from datetime import datetime, time, timedelta
+from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.core.exceptions import ValidationError
@@ -65,10 +67,38 @@ def _timezones() -> set[str]:
     return _TZ_CACHE
 
 
+@functools.cache
+def _links() -> frozenset[str]:
+    """Old names that the tz database keeps as links to a canonical zone
+    (Asia/Calcutta → Asia/Kolkata, Europe/Kiev → Europe/Kyiv): the ``L`` lines of the
+    tzdata package's ``tzdata.zi``."""
+    try:
+        text = resources.files("tzdata").joinpath("zoneinfo", "tzdata.zi").read_text()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return frozenset()
+    return frozenset(line.split()[2] for line in text.splitlines() if line.startswith("L "))
+
+
 def timezone_choices() -> list[str]:
-    """Zones to offer in a picker: UTC and the Region/City names (legacy links like
-    "GB" or "US/Eastern" stay valid for validation but are not offered)."""
-    return ["UTC", *sorted(name for name in _timezones() if name.split("/")[0] in REGIONS)]
+    """Zones to offer in a picker: UTC and the canonical Region/City names. Legacy
+    links ("GB", "US/Eastern", "Asia/Calcutta") stay valid for validation but are not
+    offered."""
+    links = _links()
+    return [
+        "UTC",
+        *sorted(name for name in _timezones() if name.split("/")[0] in REGIONS and name not in links),
+    ]
+
+
+def utc_offset_label(name: str, at=None) -> str:
+    """The zone's offset from UTC now (or ``at``): "UTC+01:00", "UTC−03:30", "UTC"."""
+    offset = (at or now()).astimezone(ZoneInfo(name)).utcoffset()
+    minutes = int(offset.total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "+" if minutes > 0 else "−"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{rest:02d}"
 
 
 def _parse_clock(value, *, allow_24=False) -> int:

@@ -8,18 +8,26 @@ REST has one exception handler (``core.api_errors``); HTML pages have this modul
   ``ValidationFailed``), the page the person came from with the message (and the
   field details a form would have shown) flashed — so a view that has no form to
   re-render needs no ``try`` at all. "The page they came from" is the POST's ``next``
-  field, else the Referer, else the home page (``back_url``).
+  field, else the Referer, else the home page (``back_url``). With ``DEBUG`` on (the
+  embedded default) it also answers an unknown address, an ``Http404`` and an
+  unexpected exception with the same friendly ``404.html`` / ``500.html`` pages that
+  Django uses with ``DEBUG`` off, instead of the debug pages (the traceback still goes
+  to the log).
 - ``form_error`` puts a service's field errors on the form that sent them, and
   ``form_status`` is the status to re-render that form with.
 - ``run_form`` is the form-post pattern in one call: run the service, or put its
   error on the form.
 """
 
+import logging
+import sys
 from collections.abc import Callable
 from typing import TypeVar
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.core.signals import got_request_exception
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,6 +37,10 @@ from core.errors import DomainError, NotFound, PermissionDenied
 T = TypeVar("T")
 
 FORBIDDEN_TEMPLATE = "accounts/workspace_forbidden.html"
+NOT_FOUND_TEMPLATE = "404.html"
+SERVER_ERROR_TEMPLATE = "500.html"
+
+logger = logging.getLogger("django.request")
 
 
 def form_error(form: forms.Form, error: DomainError, *, rename: dict[str, str] | None = None) -> None:
@@ -96,13 +108,18 @@ class DomainErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        unmatched = getattr(request, "resolver_match", None) is None
+        if settings.DEBUG and response.status_code == 404 and unmatched:
+            # no URL matched: Django's debug page would list every route
+            return render(request, NOT_FOUND_TEMPLATE, status=404)
+        return response
 
     def process_exception(self, request, exception):
         if not isinstance(exception, DomainError):
-            return None
+            return self._debug_error_page(request, exception) if settings.DEBUG else None
         if isinstance(exception, NotFound):
-            raise Http404(exception.message) from exception
+            return render(request, NOT_FOUND_TEMPLATE, status=404)
         if isinstance(exception, PermissionDenied):
             return render(request, FORBIDDEN_TEMPLATE, {"message": exception.message}, status=403)
         if request.method in ("GET", "HEAD"):
@@ -114,3 +131,13 @@ class DomainErrorMiddleware:
             )
         messages.error(request, error_text(exception))
         return redirect(back_url(request))
+
+    def _debug_error_page(self, request, exception):
+        if isinstance(exception, Http404):
+            return render(request, NOT_FOUND_TEMPLATE, status=404)
+        logger.error(
+            "Internal Server Error: %s", request.path, exc_info=sys.exc_info(), extra={"status_code": 500}
+        )
+        got_request_exception.send(sender=self.__class__, request=request)
+        # the 500 page needs nothing from the request: whatever broke cannot break it too
+        return render(None, SERVER_ERROR_TEMPLATE, status=500)

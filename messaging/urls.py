@@ -11,6 +11,7 @@ app_name = "messaging"
 
 urlpatterns = [
     path("conversations/<int:conversation_id>/", views.conversation_page, name="conversation"),
+    path("conversations/unread/", views.unread_panel, name="unread_panel"),
     path("conversations/<int:conversation_id>/send/", views.message_send, name="send"),
     path("engagements/<int:engagement_id>/chat/", views.engagement_chat_open, name="engagement_chat_open"),
 ]
@@ -51,6 +52,7 @@ urlpatterns += [
 urlpatterns += [
     path("questions/for-you/", routing_views.routed_inbox, name="routed_inbox"),
     path("questions/for-you/count/", routing_views.routed_count, name="routed_count"),
+    path("questions/for-you/home/", routing_views.routed_panel, name="routed_panel"),
     path("questions/people/", routing_views.people_autocomplete, name="people_autocomplete"),
     path("questions/<int:question_id>/routing/", routing_views.question_routing, name="question_routing"),
     path("questions/<int:question_id>/pass/", routing_views.routed_pass, name="routed_pass"),

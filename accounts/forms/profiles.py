@@ -45,7 +45,9 @@ class AboutForm(forms.Form):
 
 
 def _timezone_choices():
-    return [(name, name.replace("_", " ")) for name in wh.timezone_choices()]
+    return [
+        (name, f"{name.replace('_', ' ')} ({wh.utc_offset_label(name)})") for name in wh.timezone_choices()
+    ]
 
 
 class AvailabilityForm(forms.Form):

@@ -45,7 +45,15 @@ else:
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Links that leave a request (e-mails sent by tasks) need the public address. Unset, it
+# is the address `make run` serves (the Makefile passes TANDEM_HOST/TANDEM_PORT to every
+# process), with a wildcard bind shown as the loopback address.
+_served_host = env.str("TANDEM_HOST", default="127.0.0.1")
+if _served_host in {"0.0.0.0", "::", "[::]", ""}:  # noqa: S104 - reading the bind address, not binding
+    _served_host = "127.0.0.1"
+elif ":" in _served_host and not _served_host.startswith("["):
+    _served_host = f"[{_served_host}]"
+SITE_URL = env.str("SITE_URL", default=f"http://{_served_host}:{env.int('TANDEM_PORT', default=8000)}")
 # Origins (scheme://host[:port]) whose pages may open /ws/ besides the server's own
 # origin (core.ws_origin); unset: CSRF_TRUSTED_ORIGINS plus SITE_URL's origin.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=None)
@@ -191,7 +199,18 @@ if REDIS_URL:
         CHANNEL_LAYERS["default"]["CONFIG"].update({"capacity": 1000, "expiry": 60})
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # The embedded default: in memory, relayed between make run's processes through a
+    # SQLite file (core/channel_layers.py), so a worker's notification reaches an open
+    # tab. Tests keep the plain in-memory layer (one process, no file).
+    CHANNEL_RELAY_PATH = env.str("CHANNEL_RELAY_PATH", default=str(VAR_DIR / "channel-relay.sqlite3"))
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+        if TESTING
+        else {
+            "BACKEND": "core.channel_layers.RelayedInMemoryChannelLayer",
+            "CONFIG": {"relay_path": CHANNEL_RELAY_PATH, "poll_interval": 0.2},
+        }
+    }
 
 # Web processes on this machine (uvicorn reads the same variable for --workers; the
 # Procfile and docker-compose default it to the cores). Several processes must share
@@ -249,6 +268,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.signup.SignupNameForm"  # asks for the name too
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True

@@ -2,14 +2,12 @@
 into values; the services decide what is allowed and name the field to fix
 (``core.html_errors.run_form`` / ``form_error`` put their messages on the right field)."""
 
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
-
 from django import forms
 from django.urls import reverse
 
 from accounts.services.skills import skill_find
 from core.forms import SkillNamesMixin
+from core.local_time import typed_in_zone
 from mentoring.models import MAX_INVITATIONS_PER_REQUEST, EngagementKind, MentoringRequest
 
 RANK_FIELDS = ("first", "second", "third")
@@ -17,14 +15,8 @@ RANK_LABELS = {"first": "1st choice", "second": "2nd choice", "third": "3rd choi
 
 
 def _aware(value, tz_name: str):
-    """A naive date/datetime typed in the person's time zone → an aware datetime."""
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, time(23, 59))
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz_name or "UTC"))
-    return value
+    """A date/datetime typed in the person's time zone → an aware datetime."""
+    return typed_in_zone(value, tz_name)
 
 
 class NeedForm(SkillNamesMixin, forms.Form):
@@ -204,20 +196,23 @@ class ConfirmForm(forms.Form):
 
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
-RATINGS = [("", "—")] + [(str(n), str(n)) for n in range(1, 6)]
+RATING_WORDS = {1: "poor", 2: "fair", 3: "good", 4: "very good", 5: "excellent"}
+RATINGS = [("", "Choose a rating")] + [(str(n), f"{n} — {word}") for n, word in RATING_WORDS.items()]
 
 
 class FeedbackForm(forms.Form):
     competence = forms.TypedChoiceField(
-        label="Competence in this engagement's skills (1–5)",
+        label="Competence in this engagement's skills",
         choices=RATINGS,
         coerce=int,
+        help_text="1 poor · 3 good · 5 excellent",
         error_messages={"required": "Rate competence from 1 to 5."},
     )
     responsiveness = forms.TypedChoiceField(
-        label="Responsiveness (1–5)",
+        label="Responsiveness",
         choices=RATINGS,
         coerce=int,
+        help_text="How quickly and reliably they answered: 1 poor · 5 excellent",
         error_messages={"required": "Rate responsiveness from 1 to 5."},
     )
     respectful = forms.TypedChoiceField(
@@ -261,8 +256,13 @@ class GroupEngagementForm(forms.Form):
     goal = forms.CharField(
         label="Goal", required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    my_role = forms.ChoiceField(
+        label="Your part in the group",
+        widget=forms.RadioSelect,
+        required=False,  # left out (an API-style post): read from the lists as they are
+    )
     mentors = forms.MultipleChoiceField(
-        label="Mentors", error_messages={"required": "Add at least one mentor."}
+        label="Mentors", required=False, error_messages={"required": "Add at least one mentor."}
     )
     seekers = forms.MultipleChoiceField(label="Seekers", required=False)
     skills = forms.MultipleChoiceField(label="Skills (optional)", required=False)
@@ -274,9 +274,17 @@ class GroupEngagementForm(forms.Form):
         error_messages={"invalid": "Enter a date."},
     )
 
-    def __init__(self, *args, people=(), skills=(), tz_name="UTC", **kwargs):
+    def __init__(self, *args, people=(), skills=(), tz_name="UTC", me=None, can_organise=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.tz_name = tz_name
+        self.me = me
+        roles = [("mentor", "I take part as a mentor"), ("seeker", "I take part as a seeker")]
+        if can_organise:
+            roles.append(("none", "I organise it and do not take part"))
+        else:
+            roles = roles[:1]  # a member starts a group only as one of its mentors
+        self.fields["my_role"].choices = roles
+        self.fields["my_role"].initial = "mentor"
         people_choices = [(str(u.pk), u.display_name) for u in people]
         self.fields["mentors"].choices = people_choices
         self.fields["seekers"].choices = people_choices
@@ -286,3 +294,15 @@ class GroupEngagementForm(forms.Form):
 
     def clean_ends_on(self):
         return _aware(self.cleaned_data.get("ends_on"), self.tz_name)
+
+    def clean(self):
+        data = super().clean()
+        role = data.get("my_role")
+        if self.me is not None and role in ("mentor", "seeker"):
+            me = str(self.me.pk)
+            data["mentors"] = [pk for pk in data.get("mentors", []) if pk != me]
+            data["seekers"] = [pk for pk in data.get("seekers", []) if pk != me]
+            data["mentors" if role == "mentor" else "seekers"].insert(0, me)
+        if role and not data.get("mentors"):
+            self.add_error("mentors", "Add at least one mentor.")
+        return data

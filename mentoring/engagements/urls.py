@@ -9,6 +9,7 @@ app_name = "mentoring"
 
 urlpatterns = [
     path("mentoring/find/", views.find_mentor, name="find_mentor"),
+    path("mentoring/needs-me/", views.needs_me_panel, name="needs_me"),
     path("mentoring/requests/", views.my_requests, name="requests"),
     path("mentoring/requests/<int:request_id>/", views.request_detail, name="request_detail"),
     path(

@@ -10,7 +10,7 @@ from django.contrib import messages as flash
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import member_required
 from core.errors import DomainError, NotFound
@@ -75,3 +75,11 @@ def engagement_chat_open(request, engagement_id):
     it, or brings its members in line, then back to the engagement's chat."""
     conversation = services.engagement_chat_open(user=request.user, engagement_id=engagement_id)
     return redirect(reverse("mentoring:engagement_detail", args=[conversation.engagement_id]) + "#chat-panel")
+
+
+@member_required
+@require_GET
+def unread_panel(request):
+    """Home's "unread conversations" partial (static/js/home.js reloads it live)."""
+    unread = [c for c in selectors.conversations_for(request.user) if c.unread_count][:6]
+    return render(request, "messaging/_unread_panel.html", {"conversations": unread})

@@ -212,6 +212,21 @@ def routed_inbox(request):
 
 @member_required
 @require_GET
+def routed_panel(request):
+    """Home's "questions for you" partial: the pending ones, soonest window first."""
+    pending = selectors.routed_to(request.user).filter(outcome=RoutingAttempt.Outcome.PENDING)
+    return render(
+        request,
+        "messaging/questions/_routed_panel.html",
+        {
+            "attempts": list(pending.select_related("question")[:6]),
+            "viewer_tz": request.user.profile.timezone,
+        },
+    )
+
+
+@member_required
+@require_GET
 def routed_count(request):
     """``{"pending": n}`` for the nav badge (routing.js re-reads it when a question is routed here)."""
     return JsonResponse({"pending": _pending_count(request.user)})

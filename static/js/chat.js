@@ -9,6 +9,7 @@
 // client asks the server to replay. Messages are drawn from the server's own
 // markup (./chat-message.js), so live and reloaded ones look the same.
 
+import { highlightMentions, jumpToLatest, markDays, markUnread } from "./chat-marks.js";
 import { MessageMarkup, showTimes } from "./chat-message.js";
 import { getJson } from "./http.js";
 import { connect, on, onResume, onState, send } from "./socket.js";
@@ -73,8 +74,12 @@ class ChatPanel {
     }
     showTimes(this.log);
     for (const node of this.log.querySelectorAll(".chat-message[data-seq]")) this.decorate(node);
+    markDays(this.log);
+    markUnread(this.log, this.myLastRead, this.me);
+    this.showJump = jumpToLatest(this.log, () => this.scrollToBottom());
     this.bindForm();
     this.log.addEventListener("scroll", () => {
+      this.showJump(this.atBottom());
       if (this.atBottom()) this.markRead();
     });
     document.addEventListener("visibilitychange", () => this.markRead());
@@ -87,6 +92,9 @@ class ChatPanel {
 
   listen() {
     onState((state) => this.onConnectionState(state));
+    // the socket notices a dead network only at its next heartbeat; the browser knows at once
+    window.addEventListener("offline", () => this.showStatus());
+    window.addEventListener("online", () => this.showStatus());
     onResume(() => this.onHello());
     const mine = (handler) => (frame) => {
       if (Number(frame.conversation) === this.conversation) handler(frame);
@@ -111,19 +119,30 @@ class ChatPanel {
     on("error", (frame) => this.onError(frame));
   }
 
+  // The status line tells the truth: live only when the socket is and the browser
+  // is online, and how many messages are waiting to go out otherwise.
+  showStatus() {
+    const { state, delay, reason } = this.connection || { state: "connecting" };
+    const waiting = [...this.pending.values()].filter((item) => item.state !== "failed").length;
+    const kept = waiting
+      ? ` ${waiting} message${waiting === 1 ? "" : "s"} waiting; sent when back.`
+      : " Messages you write are kept and sent when back.";
+    let shown = state;
+    let text;
+    if (reason === "signed-out") text = "Your session ended. Reload the page to sign in again.";
+    else if (!navigator.onLine) [shown, text] = ["offline", `Offline — reconnecting when the network is back.${kept}`];
+    else if (state === "live") text = waiting ? `Live. Sending ${waiting}…` : "Live.";
+    else if (state === "reconnecting") text = `Offline — reconnecting in ${Math.ceil((delay || 0) / 1000)} s.${kept}`;
+    else if (state === "offline") text = `Offline — reconnecting when the network is back.${kept}`;
+    else text = "Connecting…";
+    if (!this.closed && this.status.textContent !== text) this.status.textContent = text;
+    this.root.dataset.connection = shown;
+  }
+
   onConnectionState({ state, delay, reason }) {
-    const text = {
-      connecting: "Connecting…",
-      live: "Live.",
-      reconnecting: `Offline — reconnecting in ${Math.ceil((delay || 0) / 1000)} s. Messages you write are kept and sent when back.`,
-      offline:
-        reason === "signed-out"
-          ? "Your session ended. Reload the page to sign in again."
-          : "Offline — reconnecting when the network is back. Messages you write are kept and sent when back.",
-    }[state];
     if (reason === "not-started") return;
-    if (text && !this.closed) this.status.textContent = text;
-    this.root.dataset.connection = state;
+    this.connection = { state, delay, reason };
+    this.showStatus();
     if (state === "live") return;
     for (const [clientId, item] of this.pending) {
       if (item.state === "failed") continue;
@@ -338,9 +357,11 @@ class ChatPanel {
       );
       this.log.insertBefore(node, after || this.log.querySelector(".chat-message.pending"));
     }
+    markDays(this.log);
     if (this.pending.has(message.client_id) && message.author && message.author.id === this.me) {
       clearTimeout(this.pending.get(message.client_id).timer);
       this.pending.delete(message.client_id);
+      this.showStatus();
     }
     if (wasAtBottom) {
       this.scrollToBottom();
@@ -349,6 +370,7 @@ class ChatPanel {
   }
 
   decorate(node) {
+    highlightMentions(node, this.members, this.me);
     node.querySelector(".chat-actions")?.remove();
     if (this.closed || node.classList.contains("deleted") || node.classList.contains("pending")) return;
     const seq = Number(node.dataset.seq);
@@ -467,6 +489,7 @@ class ChatPanel {
     this.log.querySelector("[data-chat-empty]")?.remove();
     this.log.append(node);
     this.pending.set(clientId, { body, replyTo, node, timer: null, state: "queued" });
+    this.showStatus();
     this.textarea.value = "";
     this.cancelReply();
     this.scrollToBottom();

@@ -46,12 +46,15 @@ function style() {
         "text-margin-y": 3,
         "text-wrap": "wrap",
         "text-max-width": "80px",
+        "min-zoomed-font-size": 7, // zoomed far out, labels would only pile up
         width: "mapData(degree, 0, 12, 10, 34)",
         height: "mapData(degree, 0, 12, 10, 34)",
       },
     },
     { selector: "node.broker", style: { "background-color": COLORS.broker, shape: "diamond" } },
-    { selector: "node.isolated", style: { "background-color": COLORS.isolated, shape: "round-rectangle" } },
+    // isolated people sit close together: their names show on hover, tap or search
+    { selector: "node.isolated", style: { "background-color": COLORS.isolated, shape: "round-rectangle", "text-opacity": 0 } },
+    { selector: "node.isolated.show-label", style: { "text-opacity": 1, "z-index": 10 } },
     {
       selector: "edge",
       style: {
@@ -68,7 +71,7 @@ function style() {
     },
     {
       selector: "node.found",
-      style: { "border-width": 4, "border-color": COLORS.found, "font-weight": "bold", "font-size": 14 },
+      style: { "border-width": 4, "border-color": COLORS.found, "font-weight": "bold", "font-size": 14, "text-opacity": 1 },
     },
     { selector: ".faded", style: { opacity: 0.15 } },
   ];
@@ -130,7 +133,19 @@ async function start() {
     container,
     elements: elements(data),
     style: style(),
-    layout: { name: data.nodes.length > 400 ? "grid" : "cose", animate: false, randomize: false },
+    layout:
+      data.nodes.length > 400
+        ? { name: "grid", avoidOverlap: true }
+        : {
+            name: "cose",
+            animate: false,
+            randomize: false,
+            nodeOverlap: 40,
+            componentSpacing: 90,
+            nodeRepulsion: () => 90_000,
+            idealEdgeLength: () => 90,
+            padding: 24,
+          },
     minZoom: 0.05,
     maxZoom: 4,
     wheelSensitivity: 0.3,
@@ -145,6 +160,8 @@ async function start() {
         ".",
     );
   });
+  cy.on("mouseover tap", "node.isolated", (event) => event.target.addClass("show-label"));
+  cy.on("mouseout", "node.isolated", (event) => event.target.removeClass("show-label"));
   cy.on("dbltap", "node", (event) => {
     window.location.assign(event.target.data("url"));
   });

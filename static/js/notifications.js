@@ -5,8 +5,7 @@
 // frames (docs/messaging.md "Notifications") and announces new ones in a polite live
 // region. After every `hello` it re-reads the count over REST (whatever arrived
 // while the socket was away), and again when the tab becomes visible and every
-// minute: a wake-up sent by another process over the in-memory channel layer
-// (the embedded default) never reaches this socket.
+// minute, in case a wake-up was lost (the layer is a doorbell, not a record).
 
 import { getJson } from "./http.js";
 import { announce } from "./live-region.js";

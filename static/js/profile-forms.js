@@ -37,5 +37,32 @@ function enableWorkingHourRows() {
   });
 }
 
+// A search box above the time-zone list: typing "berl" or "+05:30" narrows the
+// options to the matching zones and picks the first; the select stays the field.
+function enableTimezoneSearch() {
+  for (const select of document.querySelectorAll("select[data-timezone-select]")) {
+    const search = document.createElement("input");
+    search.type = "search";
+    search.className = "timezone-search";
+    search.placeholder = "Search: city, region or offset (e.g. Berlin, +05:30)";
+    search.setAttribute("aria-label", "Search time zones");
+    search.setAttribute("aria-controls", select.id);
+    select.before(search);
+    const options = Array.from(select.options);
+    search.addEventListener("input", () => {
+      const words = search.value.toLowerCase().replaceAll("_", " ").split(/\s+/).filter(Boolean);
+      let first = null;
+      for (const option of options) {
+        const text = `${option.value} ${option.textContent}`.toLowerCase().replaceAll("_", " ");
+        const match = words.every((word) => text.includes(word));
+        option.hidden = !match;
+        if (match && !first) first = option;
+      }
+      if (first && (select.selectedOptions[0]?.hidden ?? true)) select.value = first.value;
+    });
+  }
+}
+
 guessTimezone();
+enableTimezoneSearch();
 enableWorkingHourRows();

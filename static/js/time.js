@@ -20,3 +20,17 @@ export function showTime(node) {
   const text = formatTime(node.dateTime);
   if (text && node.textContent !== text) node.textContent = text;
 }
+
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+// The day a point in time falls on, in the viewer's zone: "Today", "Yesterday" or "Tue 3 May".
+export function formatDay(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "";
+  const key = (d) => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (key(date) === key(today)) return "Today";
+  if (key(date) === key(yesterday)) return "Yesterday";
+  return `${WEEKDAYS[date.getDay()]} ${date.getDate()} ${MONTHS[date.getMonth()]} ${date.getFullYear()}`;
+}

@@ -23,10 +23,10 @@ def link_in(message) -> str:
     return re.search(r"https?://testserver(\S+)", message.body).group(1)
 
 
-def signup(client, email, password=STRONG, password2=None):
+def signup(client, email, password=STRONG, password2=None, full_name="Nina Novak"):
     return client.post(
         reverse("account_signup"),
-        {"email": email, "password1": password, "password2": password2 or password},
+        {"full_name": full_name, "email": email, "password1": password, "password2": password2 or password},
     )
 
 
@@ -310,7 +310,9 @@ def signup_answer(email: str) -> tuple:
 
     mail.outbox.clear()
     response = Client().post(
-        reverse("account_signup"), {"email": email, "password1": STRONG, "password2": STRONG}, follow=True
+        reverse("account_signup"),
+        {"email": email, "full_name": "Pat Doe", "password1": STRONG, "password2": STRONG},
+        follow=True,
     )
     page = re.sub(r'(csrfmiddlewaretoken" value=|X-CSRFToken": )"[^"]+"', "", response.content.decode())
     return (
@@ -331,3 +333,28 @@ def test_sign_up_looks_the_same_for_new_registered_and_just_registered_addresses
 
     assert new[:3] == verified[:3] == pending_again[:3]
     assert new[3] == verified[3] == 1  # each address's owner gets one mail; strangers see none
+
+
+def test_sign_up_asks_for_the_name_and_stores_it(client):
+    page = client.get(reverse("account_signup")).content.decode()
+    assert 'name="full_name"' in page and "Your name" in page
+
+    signup(client, "fiona@acme.com", full_name="  Fiona   Walsh ")
+
+    assert User.objects.get(email="fiona@acme.com").display_name == "Fiona Walsh"
+
+
+def test_sign_up_without_a_name_is_a_field_error_and_creates_no_user(client):
+    response = signup(client, "fiona@acme.com", full_name="   ")
+
+    assert response.status_code == 200
+    assert "Enter your name, as colleagues know you." in response.content.decode()
+    assert not User.objects.filter(email="fiona@acme.com").exists()
+
+
+def test_sign_up_refuses_a_name_with_a_bidi_override_and_creates_no_user(client):
+    response = signup(client, "fiona@acme.com", full_name="Fiona\u202eWalsh")
+
+    assert response.status_code == 200
+    assert "U+202E" in response.content.decode()
+    assert not User.objects.filter(email="fiona@acme.com").exists()

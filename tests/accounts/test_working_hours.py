@@ -188,3 +188,23 @@ def test_the_mask_never_has_more_hours_than_the_windows_cover(raw, zone):
     mask = wh.utc_week_mask(windows, zone, reference=WINTER)
     assert mask.bit_count() <= total
     assert mask < 1 << wh.HOURS_PER_WEEK
+
+
+def test_the_picker_offers_canonical_zones_only_not_their_old_aliases():
+    choices = wh.timezone_choices()
+
+    assert {"Asia/Kolkata", "Europe/Kyiv", "Africa/Nairobi", "UTC"} <= set(choices)
+    assert not {"Asia/Calcutta", "Europe/Kiev", "Africa/Asmera"} & set(choices)
+    # the aliases still validate (a saved legacy value keeps working)
+    assert wh.validate_timezone("Asia/Calcutta") == "Asia/Calcutta"
+
+
+def test_offset_labels_follow_daylight_saving_and_half_hours():
+    winter = datetime(2026, 1, 15, 12, tzinfo=UTC)
+    summer = datetime(2026, 7, 15, 12, tzinfo=UTC)
+
+    assert wh.utc_offset_label("Europe/Berlin", winter) == "UTC+01:00"
+    assert wh.utc_offset_label("Europe/Berlin", summer) == "UTC+02:00"
+    assert wh.utc_offset_label("Asia/Kolkata", winter) == "UTC+05:30"
+    assert wh.utc_offset_label("America/St_Johns", winter) == "UTC−03:30"
+    assert wh.utc_offset_label("UTC", winter) == "UTC"

@@ -18,6 +18,7 @@ def test_sign_up_in_the_browser_mails_a_verification_link_that_verifies_the_addr
     address = "new.person@example.com"
     page.goto("/accounts/signup/")
     form = page.locator("main form").filter(has=page.locator("input[name=password1]"))
+    form.locator("input[name=full_name]").fill("New Person")
     form.locator("input[name=email]").fill(address)
     form.locator("input[name=password1]").fill(DEFAULT_PASSWORD)
     form.locator("input[name=password2]").fill(DEFAULT_PASSWORD)

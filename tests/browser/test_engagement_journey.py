@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts import working_hours as wh
 from accounts.services.profiles import expertise_set, profile_update
@@ -123,19 +124,29 @@ def test_engagement_list_requests_and_group_form_pass_axe_and_the_group_form_rep
     page.goto("/engagements/new-group/")
     axe_check(page)
     page.get_by_label("Title").fill("Terraform guild")
-    page.get_by_label("Mentors").select_option(label="Marek Mentor")
+    expect(page.get_by_label("I take part as a mentor")).to_be_checked()  # chosen up front
     page.get_by_role("button", name="Start the group").click()
     page.get_by_text("A group engagement needs at least 3 people").wait_for()
     assert not Engagement.objects.exists()
     axe_check(page)
 
-    extra = member(people["seeker"].membership.organization, full_name="Nina Newcomer")
+    member(people["seeker"].membership.organization, full_name="Nina Newcomer")
     page.reload()
     page.get_by_label("Title").fill("Terraform guild")
-    page.get_by_label("Mentors").select_option(label="Marek Mentor")
-    page.get_by_label("Seekers").select_option(label=["Sofia Seeker", extra.full_name])
+    # the people picker: type, pick with the keyboard, set a role per row
+    search = page.get_by_role("combobox", name="Add people")
+    search.fill("sofia")
+    expect(page.get_by_role("option", name="Sofia Seeker")).to_be_visible()
+    search.press("ArrowDown")
+    search.press("Enter")
+    search.fill("nina new")
+    search.press("Enter")
+    expect(page.get_by_label("Role of Nina Newcomer")).to_have_value("seeker")
+    page.get_by_label("Role of Sofia Seeker").select_option("mentor")
     page.get_by_role("button", name="Start the group").click()
     page.wait_for_url(re.compile(r"/engagements/\d+/$"))
+    roles = {p.user.full_name: p.role for p in Engagement.objects.get().participants.select_related("user")}
+    assert roles == {"Marek Mentor": "mentor", "Sofia Seeker": "mentor", "Nina Newcomer": "seeker"}
     page.get_by_role("heading", name="Terraform guild").wait_for()
     axe_check(page)
     # the invalid submission answered 400 on purpose (the house convention for a form

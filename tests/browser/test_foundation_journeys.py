@@ -15,6 +15,7 @@ def sign_up(page, email, email_link, axe_check=None):
     page.goto("/accounts/signup/")
     if axe_check:
         axe_check(page)
+    page.get_by_label("Your name").fill(email.split("@")[0].replace(".", " ").title())
     page.locator("input[name=email]").fill(email)
     page.locator("input[name=password1]").fill(DEFAULT_PASSWORD)
     page.locator("input[name=password2]").fill(DEFAULT_PASSWORD)

@@ -196,3 +196,34 @@ def test_an_unknown_channel_layer_is_refused(tmp_path):
 
     assert result.returncode != 0
     assert "CHANNEL_LAYER must be lists or pubsub, not 'kafka'" in result.stderr
+
+
+def settings_value(tmp_path, name, **env_overrides):
+    """One setting as the development configuration computes it in a clean environment."""
+    result = run_in_production(
+        tmp_path,
+        ["-c", f"import django; django.setup(); from django.conf import settings; print(settings.{name})"],
+        DJANGO_ENV="development",
+        **env_overrides,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_site_url_follows_the_port_make_run_serves(tmp_path):
+    # given: `make run PORT=8123` passes TANDEM_HOST/TANDEM_PORT to every process
+    site_url = settings_value(tmp_path, "SITE_URL", TANDEM_HOST="127.0.0.1", TANDEM_PORT="8123")
+
+    assert site_url == "http://127.0.0.1:8123"
+
+
+def test_site_url_shows_a_wildcard_bind_as_the_loopback_address(tmp_path):
+    assert settings_value(tmp_path, "SITE_URL", TANDEM_HOST="0.0.0.0", TANDEM_PORT="9000") == (
+        "http://127.0.0.1:9000"
+    )
+
+
+def test_an_explicit_site_url_wins_over_the_served_address(tmp_path):
+    site_url = settings_value(tmp_path, "SITE_URL", SITE_URL="https://tandem.example.com", TANDEM_PORT="8123")
+
+    assert site_url == "https://tandem.example.com"

@@ -8,7 +8,8 @@ URLs, so the pages render in the real layout through the real middleware stack.
 import pytest
 from django import forms
 from django.contrib.messages import get_messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.test import Client, override_settings
 from django.urls import path
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -45,6 +46,14 @@ def fine(request):
     return HttpResponse("fine")
 
 
+def http404(request):
+    raise Http404("gone")
+
+
+def broken(request):
+    raise RuntimeError("a bug")
+
+
 class ConflictingApi(APIView):
     permission_classes = [AllowAny]
 
@@ -60,6 +69,8 @@ urlpatterns = [
     path("test-errors/forbidden/", forbidden),
     path("test-errors/conflict/", conflicting),
     path("test-errors/fine/", fine),
+    path("test-errors/http404/", http404),
+    path("test-errors/broken/", broken),
     path("test-errors/api/", ConflictingApi.as_view()),
     *project_urlpatterns,
 ]
@@ -73,6 +84,35 @@ def test_not_found_becomes_the_404_page(client, method):
     response = getattr(client, method)("/test-errors/missing/")
 
     assert response.status_code == 404
+
+
+FRIENDLY_404 = "We can't find that page"
+FRIENDLY_500 = "Something went wrong on our side"
+
+
+@pytest.mark.parametrize("debug", [True, False], ids=["DEBUG on (make run)", "DEBUG off"])
+@pytest.mark.parametrize("path", ["/no-such-page/", "/test-errors/http404/", "/test-errors/missing/"])
+def test_a_missing_page_is_the_friendly_404_page_in_every_mode(path, debug):
+    with override_settings(DEBUG=debug):
+        response = Client().get(path)
+
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert FRIENDLY_404 in body
+    assert "URLconf" not in body  # Django's debug page lists the routes
+    assert "Go to your home page" in body
+
+
+@pytest.mark.parametrize("debug", [True, False], ids=["DEBUG on (make run)", "DEBUG off"])
+def test_a_crash_is_the_friendly_500_page_in_every_mode_and_is_logged(debug, caplog):
+    with override_settings(DEBUG=debug):
+        response = Client(raise_request_exception=False).get("/test-errors/broken/")
+
+    assert response.status_code == 500
+    body = response.content.decode()
+    assert FRIENDLY_500 in body
+    assert "Traceback" not in body
+    assert any("a bug" in str(record.exc_info[1]) for record in caplog.records if record.exc_info)
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

@@ -31,7 +31,7 @@ from mentoring.engagements.views.engagements import (
     engagement_list,
     group_create,
 )
-from mentoring.engagements.views.home import home
+from mentoring.engagements.views.home import home, needs_me_panel
 from mentoring.engagements.views.invitations import (
     invitation_accept,
     invitation_clarify,
@@ -71,6 +71,7 @@ __all__ = [
     "milestone_add",
     "milestone_complete",
     "my_requests",
+    "needs_me_panel",
     "request_cancel",
     "request_detail",
     "request_invite",

@@ -102,10 +102,12 @@ def engagement_page(request, engagement, *, overrides=None, status=200):
         else [],
         "milestones": list(selectors.milestones_for(engagement)) if engagement.viewer_is_participant else [],
         "now": clock.now(),
+        "viewer_tz": person_tz(request),
         "goal_html": render_markdown(engagement.goal),
         "is_active": engagement.state == Engagement.State.ACTIVE,
         "can_extend": engagement.state == Engagement.State.ACTIVE and not engagement.extended_once and me,
         "error_summary": (overrides or {}).get("error"),
+        "error_in_side": not str((overrides or {}).get("error_form") or "feedback:").startswith("feedback:"),
     }
     if me is not None:
         context.update(_engagement_forms(request, engagement, overrides or {}))
@@ -138,9 +140,11 @@ def engagement_action(
     result = run_form(form, lambda: call(form.cleaned_data))
     if result is None:
         error = getattr(form, "domain_error", None)
-        overrides = {"error": error.message if error is not None else invalid_message}
         if form_key:
-            overrides[form_key] = form
+            # the form shows its own errors next to its fields; no summary far above it
+            overrides = {form_key: form, "error_form": form_key}
+        else:
+            overrides = {"error": error.message if error is not None else invalid_message}
         return engagement_page(request, engagement, overrides=overrides, status=form_status(form))
     messages.success(request, success(result) if callable(success) else success)
     if redirect_to == DETAIL:
@@ -225,6 +229,8 @@ def group_create(request):
         people=workspace_selectors.active_members(viewer_membership=membership),
         skills=profile_selectors.workspace_skills(request.user),
         tz_name=person_tz(request),
+        me=request.user,
+        can_organise=membership.is_talent_manager,
     )
     status = 200 if allowed else 403
     if request.method == "POST" and allowed:

@@ -521,3 +521,24 @@ def test_declining_someone_elses_invitation_is_404_and_changes_nothing(org, seek
         assert response.status_code == 404
     invitation.refresh_from_db()
     assert invitation.state == Invitation.State.PENDING
+
+
+def test_the_creators_role_is_chosen_up_front_and_they_need_not_pick_themselves(org, ana):
+    a, b = member(org, full_name="Al"), member(org, full_name="Bo")
+
+    response = client_for(ana).post(
+        "/engagements/new-group/", {"title": "Guild", "my_role": "mentor", "seekers": [a.pk, b.pk]}
+    )
+
+    engagement = Engagement.objects.get()
+    assert response["Location"] == f"/engagements/{engagement.pk}/"
+    roles = {p.user_id: p.role for p in engagement.participants.all()}
+    assert roles == {ana.pk: "mentor", a.pk: "seeker", b.pk: "seeker"}
+
+
+def test_a_member_can_only_take_part_as_a_mentor_while_a_talent_manager_may_just_organise(ana, manager):
+    member_form = client_for(ana).get("/engagements/new-group/").content.decode()
+    manager_form = client_for(manager).get("/engagements/new-group/").content.decode()
+
+    assert 'value="mentor"' in member_form and 'value="none"' not in member_form
+    assert 'value="none"' in manager_form and 'value="seeker"' in manager_form
