@@ -351,7 +351,7 @@ def run_seed(size: dict, seed: int) -> dict:
     return result
 
 
-def setup_database():
+def setup_database(suffix: str = ""):
     base_url = os.environ.get("DATABASE_URL", "")
     env = {
         "CELERY_BROKER_URL": "memory://",
@@ -360,7 +360,7 @@ def setup_database():
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
     if base_url.startswith(("postgres://", "postgresql://")):
-        admin_url, scratch_url, name = scratch_database(base_url, "trust_quality")
+        admin_url, scratch_url, name = scratch_database(base_url, f"trust_quality{suffix}")
         recreate_database(admin_url, name)
         import psycopg
 
@@ -424,11 +424,31 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--seeds", default="1,2,3,4,5")
+    parser.add_argument(
+        "--combine",
+        nargs="+",
+        metavar="FILE",
+        help="summarize the per-seed results of earlier runs (their last JSON lines) instead of running",
+    )
     args = parser.parse_args()
+    if args.combine:
+        runs = [json.loads(Path(name).read_text().strip().splitlines()[-1]) for name in args.combine]
+        by_seed = {}
+        for run in runs:  # the first result of each seed counts
+            for seed_result in run["seeds"]:
+                by_seed.setdefault(seed_result["seed"], seed_result)
+        result = summarize([by_seed[seed] for seed in sorted(by_seed)])
+        result.update(
+            people=runs[0]["people"], days=runs[0]["days"], database=runs[0]["database"],
+            seconds=round(sum(run["seconds"] for run in runs), 1), runs=len(runs),
+        )  # fmt: skip
+        print(json.dumps(result))
+        return
     size = QUICK if args.quick else FULL
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     started = time.perf_counter()
-    db_kind, cleanup = setup_database()
+    # one scratch database per set of seeds, so seeds can run side by side
+    db_kind, cleanup = setup_database("_" + "_".join(str(seed) for seed in seeds))
     try:
         results = [run_seed(size, seed) for seed in seeds]
     finally:

@@ -60,7 +60,7 @@ REPEAT_RATER_WINDOW = timedelta(days=90)
 # praising B for the same quality, beyond RECIPROCAL_FREE_EXCHANGES (below), the praise is
 # multiplied by RECIPROCAL_PRAISE_FACTOR per exchange beyond it (compounding), and the
 # earlier praise it answers through a compensating void + discounted re-record (the ledger
-# stays append-only). Decision 0004; the allowance since issue 12 (decision 0008).
+# stays append-only). Decision 0004; the allowance since issue 12 (decision 0009).
 RECIPROCAL_WINDOW = timedelta(days=90)
 RECIPROCAL_PRAISE_FACTOR = 0.2
 PRAISE_THRESHOLD = 0.75  # an outcome at or above this is "praise"
@@ -95,7 +95,7 @@ RECOMPUTE_WORK_MEM = "128MB"
 # Evidence with a counterpart (feedback, answers accepted, commitments confirmed by the
 # other side, helpful votes) goes through the same rules whatever its source kind;
 # observed facts (no actor: a timeout, an unanswered routed question) and talent
-# managers' vouches do not. docs/trust.md §4, docs/decisions/0008-rater-standing.md.
+# managers' vouches do not. docs/trust.md §4, docs/decisions/0009-counterpart-defences-and-rater-standing.md.
 #
 # Repeat pair: the k-th distinct source through which the same actor gave evidence
 # about the same subject for the same quality (dimension) within REPEAT_RATER_WINDOW
@@ -148,6 +148,8 @@ MAX_OFFSET = 0.4
 # A dense reciprocal cluster: at least CLUSTER_MIN_SIZE people in which every member traded
 # evidence both ways with at least CLUSTER_MIN_SIZE − 2 other members within CIRCLE_WINDOW.
 CLUSTER_MIN_SIZE = 4
+# ... and each member of it is tied both ways to at least this share of the other members.
+CLUSTER_MIN_TIE_SHARE = 0.75
 # A burst from new accounts: at least BURST_MIN_ACCOUNTS accounts younger than
 # BURST_ACCOUNT_AGE gave the same person praise within BURST_WINDOW.
 BURST_MIN_ACCOUNTS = 3

@@ -1,6 +1,6 @@
 """The rater model: pure functions, no database. Parameters live in trust.params.
 
-Three questions about every counterpart (docs/trust.md §4, decision 0008):
+Three questions about every counterpart (docs/trust.md §4, decision 0009):
 
 - **Calibration** — how lenient or harsh is this person? ``calibration_offsets``: a
   Dawid–Skene style alternation between each subject's mean (from everyone else's
@@ -43,7 +43,9 @@ def calibration_offsets(pairs: Iterable[PairEvidence]) -> dict[tuple[int, str], 
     counterparts of the same people. A rater whose subjects nobody else rated keeps 0
     (no comparison); few ratings move the offset little (the prior)."""
     by_dimension: dict[str, list[PairEvidence]] = defaultdict(list)
-    for pair in sorted(pairs, key=lambda p: (p.dimension, p.subject, p.rater)):
+    for pair in sorted(
+        pairs, key=lambda p: (p.dimension, p.subject, p.rater, p.count, p.outcome_sum, p.praise)
+    ):
         by_dimension[pair.dimension].append(pair)
     offsets: dict[tuple[int, str], float] = {}
     k = params.CALIBRATION_PRIOR_RATINGS
@@ -155,6 +157,21 @@ def dense_clusters(pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
             component.add(person)
             stack.extend(links[person] - component)
         seen |= component
-        if len(component) >= params.CLUSTER_MIN_SIZE:
-            clusters.append(sorted(component))
+        core = _dense_core(component, partners)
+        if len(core) >= params.CLUSTER_MIN_SIZE:
+            clusters.append(sorted(core))
     return clusters
+
+
+def _dense_core(component: set[int], partners: dict[int, set[int]]) -> set[int]:
+    """Peel off, one at a time, the member tied both ways to the smallest share of the others
+    while that share is below CLUSTER_MIN_TIE_SHARE: a popular colleague who worked with three
+    of a ring's five members is not part of the ring."""
+    core = set(component)
+    while len(core) >= params.CLUSTER_MIN_SIZE:
+        shares = {person: len(partners[person] & core) / (len(core) - 1) for person in core}
+        weakest = min(sorted(core), key=lambda person: shares[person])
+        if shares[weakest] >= params.CLUSTER_MIN_TIE_SHARE:
+            break
+        core.discard(weakest)
+    return core
