@@ -56,16 +56,21 @@ def bench_participants(source_id: str) -> set[int]:
 
 
 def build_data(size: dict) -> dict:
+    from datetime import timedelta
+
     from django.db import connection
 
     from accounts.models import Membership, Organization, Skill, User
+    from core import clock
     from trust.models import TrustEvent
 
     started = time.perf_counter()
     org = Organization.objects.create(name="Bench", slug="bench")
+    joined = clock.now() - timedelta(days=800)
     User.objects.bulk_create(
         [
-            User(email=f"p{i}@bench.example", full_name=f"Person {i}", password="!")
+            # accounts older than the year of evidence they carry (the rater model weighs age)
+            User(email=f"p{i}@bench.example", full_name=f"Person {i}", password="!", date_joined=joined)
             for i in range(size["people"])
         ],
         batch_size=5000,
