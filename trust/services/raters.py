@@ -57,6 +57,8 @@ def _pairs(organization_id: int, *, as_of: datetime, kinds: set[str] | None = No
             n=Count("id"),
             total=Sum(Coalesce("stated_outcome", "outcome")),
             praise=Count("id", filter=Q(outcome__gte=params.PRAISE_THRESHOLD)),
+            # good evidence as it counts (after the defences): what trust flows along
+            good=Sum(F("weight") * F("outcome")),
             last=Max("occurred_at"),
         )
         .order_by()
@@ -68,6 +70,7 @@ def _pairs(organization_id: int, *, as_of: datetime, kinds: set[str] | None = No
                 count=r["n"], outcome_sum=float(r["total"]), praise=r["praise"],
             ),
             r["last"],
+            float(r["good"] or 0.0),
         )
         for r in rows
     ]  # fmt: skip
@@ -91,21 +94,23 @@ def _refresh_workspace(organization_id: int, *, as_of: datetime) -> int:
             "user_id", "user__date_joined"
         )
     )
-    pairs_with_last = _pairs(organization_id, as_of=as_of)
-    pairs = [pair for pair, _ in pairs_with_last]
+    rows = _pairs(organization_id, as_of=as_of)
+    pairs_with_last = [(pair, last) for pair, last, _good in rows]
     judged = set(sources.rating_kinds())
     # leniency is measured on judgements (ratings, confirmations), not on observed timings
     offsets = rater_model.calibration_offsets(
-        [pair for pair, _ in _pairs(organization_id, as_of=as_of, kinds=judged)]
+        [pair for pair, _last, _good in _pairs(organization_id, as_of=as_of, kinds=judged)]
     )
     raters_of: dict[int, set[int]] = defaultdict(set)
     edges: dict[tuple[int, int], float] = defaultdict(float)
     ratings: dict[int, int] = defaultdict(int)
-    for pair in pairs:
+    for pair, _last, good in rows:
         raters_of[pair.subject].add(pair.rater)
         ratings[pair.rater] += pair.count
-        if pair.praise:
-            edges[(pair.rater, pair.subject)] += pair.praise
+        # trust flows along good evidence as it counts after the defences: a ring's damped
+        # praise of itself does not trap the workspace's trust inside the ring
+        if good > 0:
+            edges[(pair.rater, pair.subject)] += good
     vouched = set(
         TrustEvent.objects.live()
         .filter(organization_id=organization_id, source_kind=params.VOUCH_SOURCE_KIND)
