@@ -19,10 +19,9 @@ def figures(sim, first_answers, times) -> dict:
     minutes, waves 1-3 holding a truly competent person when one was free and
     working (and how often one was: the ceiling), the wave-1 slots that went to
     truly competent people."""
-    from accounts.working_hours import is_working_at
+    from accounts.working_hours import is_working_at, working_minutes_between
     from messaging.models import RoutingAttempt
     from messaging.routing.params import daily_cap
-    from messaging.routing.working_time import working_minutes_between
 
     cap = daily_cap()
     waves13: dict[int, set[int]] = {}

@@ -314,7 +314,7 @@ class Simulation:
             profiles.expertise_refresh(organization_id, user_id)
 
     def plan_response(self, attempt):
-        from messaging.routing.working_time import working_deadline
+        from accounts.working_hours import working_deadline
 
         person = self.by_user[attempt["candidate_id"]]
         info = self.questions.get(attempt["question_id"])
@@ -381,9 +381,9 @@ class Simulation:
     def measure(self) -> dict:
         from django.db.models import Count
 
+        from accounts.working_hours import working_minutes_between
         from messaging.models import Answer, RoutingAttempt
         from messaging.routing.params import daily_cap
-        from messaging.routing.working_time import working_minutes_between
 
         answered, working, wall, competent = 0, [], [], 0
         first_answers = {}

@@ -17,6 +17,9 @@
    baseline stays the ledger GROUP BY it replaces. Target: ratio ≤ 2.0. The
    repair path is timed too (reported, no target), and the two paths must agree
    at the same moment (max relative difference < 1e-9) for the run to pass.
+   Then the nightly rater model (``trust.services.raters.raters_refresh``: standing,
+   calibration offsets and suspicious patterns over the same ledger, its own beat task
+   before the recompute) is timed once and reported beside it (no target of its own).
 3. Starts a real ``celery -A mentoring.config worker`` against the scratch database
    and Redis, records evidence through ``record_evidence`` at 10 events/s for
    random people, and measures commit → the new score visible in the database.
@@ -53,16 +56,21 @@ def bench_participants(source_id: str) -> set[int]:
 
 
 def build_data(size: dict) -> dict:
+    from datetime import timedelta
+
     from django.db import connection
 
     from accounts.models import Membership, Organization, Skill, User
+    from core import clock
     from trust.models import TrustEvent
 
     started = time.perf_counter()
     org = Organization.objects.create(name="Bench", slug="bench")
+    joined = clock.now() - timedelta(days=800)
     User.objects.bulk_create(
         [
-            User(email=f"p{i}@bench.example", full_name=f"Person {i}", password="!")
+            # accounts older than the year of evidence they carry (the rater model weighs age)
+            User(email=f"p{i}@bench.example", full_name=f"Person {i}", password="!", date_joined=joined)
             for i in range(size["people"])
         ],
         batch_size=5000,
@@ -372,6 +380,12 @@ def main() -> None:
         setup_django(scratch_url, migrate=("trust",))
         data = build_data(size)
         recompute = measure_recompute()
+        # the nightly rater model (standing, offsets, patterns) runs before the recompute as its
+        # own task; timed once, reported next to the recompute (no target of its own)
+        from trust.services.raters import raters_refresh
+
+        raters_s, raters_written = timed(raters_refresh)
+        log(f"raters_refresh (standing, calibration, patterns; {raters_written} raters): {raters_s:.2f}s")
         if os.environ.get("REDIS_URL"):
             latency = measure_latency(scratch_url, data, size["latency_seconds"])
         else:
@@ -399,6 +413,9 @@ def main() -> None:
     result["from_ledger_s"] = round(recompute["from_ledger"], 3)
     result["from_ledger_ratio"] = round(recompute["from_ledger"] / recompute["baseline"], 3)
     result["nightly_vs_ledger_max_rel_diff"] = recompute["max_rel_diff"]
+    result["raters_refresh_s"] = round(raters_s, 3)
+    result["raters_refresh_ratio"] = round(raters_s / recompute["baseline"], 3)
+    result["nightly_plus_raters_ratio"] = round((recompute["full"] + raters_s) / recompute["baseline"], 3)
     result["latency_p50_s"] = None if latency["p50"] is None else round(latency["p50"], 3)
     result["latency_p95_s"] = None if latency["p95"] is None else round(latency["p95"], 3)
     result["latency_target_s"] = 1.0

@@ -18,7 +18,12 @@ only — people, dates, states and counts, never what anyone wrote:
   ``RESPONSIVENESS_LOOKBACK`` earlier;
 - **stuck invitations** — a live invitation past its deadline (the expiry sweep has
   not moved the cascade on), or a request still inviting after ``CASCADE_STUCK``;
-- **open trust disputes** — waiting for a manager's decision.
+- **open trust disputes** — waiting for a manager's decision;
+- **suspicious patterns** — what the nightly trust detection found (``trust.workspace_reads
+  .suspicious_patterns``): a dense reciprocal cluster or a burst of praise from new
+  accounts, with the people and the counts behind it. Its evidence already counts a tenth;
+  a manager who finds it is gaming voids it in the dispute queue, and voided evidence
+  stops counting everywhere.
 """
 
 from __future__ import annotations
@@ -226,6 +231,30 @@ def open_disputes(membership: Membership) -> Section:
     return _page(queryset)
 
 
+def suspicious_patterns(membership: Membership) -> Section:
+    """Dense reciprocal clusters and bursts from new accounts, newest first, each with the
+    people involved (``members``) and a plain-words account of the evidence (``summary``)."""
+    section = _page(workspace_reads.suspicious_patterns(membership.organization_id))
+    ids = {person for pattern in section.items for person in pattern.people}
+    people = User.objects.in_bulk(ids)
+    for pattern in section.items:
+        pattern.members = [people[i] for i in pattern.people if i in people]
+        facts = pattern.facts
+        if pattern.kind == "cluster":
+            pattern.summary = (
+                f"{facts.get('members', len(pattern.people))} people traded evidence both ways along "
+                f"{facts.get('mutual_ties', 0)} ties, {facts.get('pieces_inside', 0)} pieces among "
+                "themselves in the last 90 days"
+            )
+        else:
+            pattern.summary = (
+                f"{facts.get('new_accounts', len(pattern.people))} accounts younger than "
+                f"{facts.get('account_age_days', 30)} days praised {pattern.subject.display_name} "
+                f"within {facts.get('window_days', 30)} days"
+            )
+    return section
+
+
 # --- invitations --------------------------------------------------------------------------------
 
 
@@ -262,4 +291,5 @@ def attention(membership: Membership, *, idle_days: int = DEFAULT_IDLE_DAYS) -> 
         "responsiveness_drops": responsiveness_drops(membership),
         "stuck_invitations": stuck_invitations(membership),
         "open_disputes": open_disputes(membership),
+        "suspicious_patterns": suspicious_patterns(membership),
     }

@@ -3,6 +3,11 @@
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
+    "trust.raters_refresh.nightly": {
+        # before the recompute: standing and offsets weigh the next day's evidence
+        "task": "trust.raters_refresh",
+        "schedule": crontab(hour=1, minute=30),
+    },
     "trust.recompute_all.nightly": {
         "task": "trust.recompute_all",
         "schedule": crontab(hour=2, minute=0),

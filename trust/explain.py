@@ -14,7 +14,19 @@ from trust import params, scoring, sources
 from trust.models import TrustEvent, TrustScore, TrustSnapshot
 from trust.standing import prior_means
 
-NEWCOMER_HEADLINE = "New — building a track record"
+NEWCOMER_HEADLINE = "Not enough evidence yet — building a track record"
+
+# Why some evidence counted less (``TrustEvent.weight_note`` fragments written by the
+# defences in trust.services.evidence and trust.services.raters), in words that name no one.
+DAMPING_REASONS = (
+    ("from the same person", "repeated evidence from the same person counts less each time"),
+    ("reciprocal praise", "praise traded back and forth counts less"),
+    ("one voice", "colleagues who all work closely together count as one voice"),
+    ("suspicious pattern", "evidence inside a tight group or a burst from new accounts counts a tenth"),
+    ("new or little-connected", "evidence from new or little-connected accounts counts less"),
+    ("calibrated", "ratings are adjusted for raters who rate everyone high or low"),
+)
+UNVERIFIED_REASON = "evidence confirmed before it could be checked counts less"
 
 DIMENSION_LABELS = {
     params.COMPETENCE: "Competence",
@@ -58,6 +70,7 @@ class DimensionExplanation:
     evidence_count: int
     distinct_raters: int
     contributions: list[str] = field(default_factory=list)
+    damped: str = ""  # when evidence was damped, and why (no names)
     trends: list[Trend] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
 
@@ -117,6 +130,24 @@ def _contributions(rows, *, dimension: str, skill_name: str | None, as_of: datet
         )
         texts.append(_plural_fix(text[0].upper() + text[1:]))
     return texts
+
+
+def damped_text(rows) -> str:
+    """ "3 of 7 pieces counted less: …" from the weight notes of live evidence; "" when none."""
+    reasons: list[str] = []
+    damped = 0
+    for row in rows:
+        note = row.get("weight_note") or ""
+        found = [text for fragment, text in DAMPING_REASONS if fragment in note]
+        if row.get("base_weight", 1.0) < 1.0:
+            found.append(UNVERIFIED_REASON)
+        if found:
+            damped += 1
+            reasons += [text for text in found if text not in reasons]
+    if not damped:
+        return ""
+    pieces = "piece" if len(rows) == 1 else "pieces"
+    return f"{damped} of {len(rows)} {pieces} counted less: " + "; ".join(reasons) + "."
 
 
 def _trend(
@@ -185,7 +216,16 @@ def explain_subject(
         for row in (
             TrustEvent.objects.live()
             .filter(subject=subject)
-            .values("dimension", "skill_key", "source_kind", "outcome", "weight", "occurred_at")
+            .values(
+                "dimension",
+                "skill_key",
+                "source_kind",
+                "outcome",
+                "weight",
+                "occurred_at",
+                "weight_note",
+                "base_weight",
+            )
         ):
             rows_by_key[(row["dimension"], row["skill_key"])].append(row)
     snapshots = {}
@@ -227,7 +267,8 @@ def explain_subject(
             belief = scoring.belief(evidence, dimension=dimension, prior_mean=priors[dimension], as_of=as_of)
         skill = skills.get(skill_key) if skill_key else None
         skill_name = skill.name if skill else None
-        is_new = scoring.is_newcomer(belief.evidence_weight)
+        # little evidence (or only a few pieces, however good) reads "not enough evidence yet"
+        is_new = not scoring.is_established(belief.evidence_weight, belief.evidence_count)
         explanation = DimensionExplanation(
             dimension=dimension,
             label=DIMENSION_LABELS[dimension],
@@ -246,6 +287,7 @@ def explain_subject(
             explanation.contributions = _contributions(
                 rows, dimension=dimension, skill_name=skill_name, as_of=as_of
             )
+            explanation.damped = damped_text(rows)
             if not is_new:
                 explanation.trends = [
                     _trend(

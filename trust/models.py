@@ -60,6 +60,9 @@ class TrustEvent(models.Model):
     # (and the score key) unique on every database without NULL semantics.
     skill_key = models.BigIntegerField(default=0, editable=False)
     outcome = models.FloatField()
+    # What the counterpart said, before calibration for their leniency (None: the same as
+    # ``outcome``, as for observed facts). ``outcome`` is what counts.
+    stated_outcome = models.FloatField(null=True, blank=True)
     weight = models.FloatField(default=1.0)
     base_weight = models.FloatField(default=1.0)
     weight_note = models.CharField(max_length=200, blank=True)
@@ -318,3 +321,64 @@ class TrustDispute(models.Model):
 
     def __str__(self):
         return f"Dispute {self.pk} on event {self.event_id} ({self.state})"
+
+
+class TrustRater(models.Model):
+    """One member's standing as a counterpart, refreshed nightly (``trust.services.raters``)
+    from the whole live ledger: a pure function of it, whatever the order of events.
+
+    ``standing`` (0–1) multiplies the weight of the evidence they give from then on;
+    the offsets are their leniency per dimension (positive: gives more than the other
+    counterparts of the same people), subtracted from what they say."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    rater = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    standing = models.FloatField()
+    pagerank_share = models.FloatField(default=0.0)
+    age_factor = models.FloatField(default=0.0)
+    is_seed = models.BooleanField(default=False)
+    ratings = models.PositiveIntegerField(default=0)
+    offset_competence = models.FloatField(default=0.0)
+    offset_integrity = models.FloatField(default=0.0)
+    offset_responsiveness = models.FloatField(default=0.0)
+    computed_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(standing__gt=0.0) & Q(standing__lte=1.0), name="trust_rater_standing_0_1"
+            ),
+        ]
+
+    def __str__(self):
+        return f"rater {self.rater_id}: {self.standing:.2f}"
+
+    def offset(self, dimension: str) -> float:
+        return getattr(self, f"offset_{dimension}", 0.0)
+
+
+class TrustPattern(models.Model):
+    """A suspicious pattern the nightly detection found, for the talent manager's attention
+    list: a dense reciprocal cluster or a burst of praise from new accounts. ``people``
+    are the member ids involved, ``facts`` the counts behind the finding (no ratings)."""
+
+    class Kind(models.TextChoices):
+        CLUSTER = "cluster", "Dense reciprocal cluster"
+        BURST = "burst", "Burst of praise from new accounts"
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # the person the burst praised; for a cluster, its lowest member id (the key)
+    subject = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    people = models.JSONField(default=list)
+    facts = models.JSONField(default=dict)
+    detected_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-detected_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind", "subject"], name="trust_pattern_key"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} around {self.subject_id} ({len(self.people)} people)"

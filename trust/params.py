@@ -48,31 +48,21 @@ LOWER_QUANTILE = 0.10  # ranking uses this percentile of the Beta
 UPPER_QUANTILE = 0.90  # the band shown is [LOWER, UPPER]
 
 # Below this much (decayed, weighted) evidence a dimension reads
-# "New — building a track record" instead of a number.
+# "Not enough evidence yet — building a track record" instead of a number (and so does
+# a score on fewer than MIN_EVIDENCE_PIECES pieces, however good: scoring.is_established).
 NEWCOMER_EVIDENCE = 3.0
 
 # --- Evidence weights and anti-gaming ----------------------------------------
 MAX_WEIGHT = 5.0  # a single piece of evidence never counts more than this
-# The k-th rating from the same rater about the same subject within this window
-# weighs 1/k (k counts distinct sources: one feedback = one rating, whatever
-# the number of dimensions it touches).
+# The repeat-pair window: see PAIR_DAMPING_EXPONENT below (every kind with a counterpart).
 REPEAT_RATER_WINDOW = timedelta(days=90)
-# Reciprocal praise: if B praises A for a quality (dimension) within this window of
-# A praising B for the same quality, both pieces of praise are multiplied by
-# RECIPROCAL_PRAISE_FACTOR (the earlier one through a compensating void +
-# discounted re-record: the ledger stays append-only). It compounds: praise that
-# follows n earlier praises in the other direction is multiplied by
-# RECIPROCAL_PRAISE_FACTOR ** n, so a pair (or a ring) trading praise week after
-# week quickly stops counting, while a single honest exchange at the end of an
-# engagement still counts at 0.2. Tuned with bench/trust_quality.py (a ring of 5
-# moves at most one decile at 0.2; at 0.5 without compounding it moved up to 4
-# deciles).
+# Reciprocal praise: if B praises A for a quality (dimension) within this window of A
+# praising B for the same quality, beyond RECIPROCAL_FREE_EXCHANGES (below), the praise is
+# multiplied by RECIPROCAL_PRAISE_FACTOR per exchange beyond it (compounding), and the
+# earlier praise it answers through a compensating void + discounted re-record (the ledger
+# stays append-only). Decision 0004; the allowance since issue 12 (decision 0009).
 RECIPROCAL_WINDOW = timedelta(days=90)
 RECIPROCAL_PRAISE_FACTOR = 0.2
-# Closed circles: praise from A about B is multiplied by CLOSED_CIRCLE_FACTOR for
-# every third person who traded praise both ways with A and with B within
-# RECIPROCAL_WINDOW (in a ring of five: three, once the ring is established).
-CLOSED_CIRCLE_FACTOR = 0.5
 PRAISE_THRESHOLD = 0.75  # an outcome at or above this is "praise"
 GOOD_OUTCOME = 0.5  # explanations call an outcome at or above this "positive"
 
@@ -100,3 +90,74 @@ RECOMPUTE_COUNTDOWN_SECONDS = 0.25
 PENDING_FLAG_TIMEOUT_SECONDS = 30
 # PostgreSQL work_mem for the nightly set-based recompute transaction (SET LOCAL).
 RECOMPUTE_WORK_MEM = "128MB"
+
+# --- Counterpart defences (every piece of evidence with an actor) ---------------------
+# Evidence with a counterpart (feedback, answers accepted, commitments confirmed by the
+# other side, helpful votes) goes through the same rules whatever its source kind;
+# observed facts (no actor: a timeout, an unanswered routed question) and talent
+# managers' vouches do not. docs/trust.md §4, docs/decisions/0011-counterpart-defences-and-rater-standing.md.
+#
+# Repeat pair: the k-th distinct source through which the same actor gave evidence
+# about the same subject for the same quality (dimension) within REPEAT_RATER_WINDOW
+# weighs 1/k^PAIR_DAMPING_EXPONENT: one pair adds at most ~1.6 pieces per quality per
+# window (Σ 1/k² = π²/6), however many engagements, commitments or accepts it trades.
+PAIR_DAMPING_EXPONENT = 2.0
+# Closed group ("one voice"): evidence from A about B is divided by 1 + c, where c counts
+# the other people who gave B evidence in the window AND traded evidence both ways with A
+# (any quality). Four ring members praising the fifth count as one voice, not four.
+CIRCLE_WINDOW = timedelta(days=90)
+# Reciprocity: the first RECIPROCAL_FREE_EXCHANGES exchanges of praise for one quality in a
+# pair within RECIPROCAL_WINDOW are what one honest engagement produces (double-blind
+# feedback both ways, each side confirming the other's commitment); from the next on, each
+# exchange multiplies by RECIPROCAL_PRAISE_FACTOR (compounding), and the earlier praise it
+# answers is re-recorded discounted.
+RECIPROCAL_FREE_EXCHANGES = 2
+# Evidence between two members of a dense reciprocal cluster (found nightly, see
+# "Suspicious patterns") counts this much, including what they exchanged before it was
+# found (re-recorded by the nightly raters_refresh).
+CLUSTER_FACTOR = 0.1
+
+# --- Rater standing (refreshed nightly by trust.services.raters) ------------------------
+# How much a counterpart's word counts: account age × standing in the workspace's trust
+# graph (personalised PageRank seeded from established members and vouched newcomers,
+# in the spirit of EigenTrust), floored so nobody's word is worth nothing.
+RATER_FULL_AGE_DAYS = 90.0  # an account this old counts fully on age
+RATER_MIN_FACTOR = 0.05
+PAGERANK_DAMPING = 0.85
+PAGERANK_ITERATIONS = 40
+# Seeds: members whose account is at least this old and who have live evidence from at
+# least ESTABLISHED_RATERS distinct people; plus every newcomer a talent manager vouched for.
+ESTABLISHED_AGE_DAYS = 60.0
+ESTABLISHED_RATERS = 3
+# A rater whose PageRank is at least this share of the median seed's counts fully.
+PAGERANK_FULL_SHARE = 0.1
+# A rater nobody has computed a standing for yet (before the first nightly): age × this.
+UNKNOWN_RATER_STANDING = 0.5
+
+# --- Rater calibration (Dawid–Skene style leniency offset) --------------------------------
+# offset_r = Σ (x − m_other) / (n_r + CALIBRATION_PRIOR_RATINGS): how far above (lenient)
+# or below (harsh) the other counterparts of the same people a rater sits, shrunk to 0
+# with CALIBRATION_PRIOR_RATINGS pseudo-ratings, so a few ratings change little. Calibrated
+# evidence is x − offset, clipped to [0, 1]. CALIBRATION_ROUNDS alternations of subject
+# means and offsets.
+CALIBRATION_PRIOR_RATINGS = 6.0
+CALIBRATION_ROUNDS = 3
+MAX_OFFSET = 0.4
+
+# --- Suspicious patterns (the attention list) -----------------------------------------------
+# A dense reciprocal cluster: at least CLUSTER_MIN_SIZE people in which every member traded
+# evidence both ways with at least CLUSTER_MIN_SIZE − 2 other members within CIRCLE_WINDOW.
+CLUSTER_MIN_SIZE = 4
+# ... and each member of it is tied both ways to at least this share of the other members.
+CLUSTER_MIN_TIE_SHARE = 0.75
+# A burst from new accounts: at least BURST_MIN_ACCOUNTS accounts younger than
+# BURST_ACCOUNT_AGE gave the same person praise within BURST_WINDOW.
+BURST_MIN_ACCOUNTS = 3
+BURST_ACCOUNT_AGE = timedelta(days=30)
+BURST_WINDOW = timedelta(days=30)
+
+# --- Honest uncertainty -------------------------------------------------------------------
+# Ranking uses the lower bound; with fewer than this many distinct counterparts (or
+# observed facts) behind a score nobody is ranked on it as established, however good
+# the few pieces were ("not enough evidence yet").
+MIN_EVIDENCE_PIECES = 5

@@ -134,3 +134,9 @@ def workspace_mean(weighted_good: float, weighted_total: float) -> float:
 
 def is_newcomer(evidence_weight: float) -> bool:
     return evidence_weight < params.NEWCOMER_EVIDENCE
+
+
+def is_established(evidence_weight: float, evidence_count: int) -> bool:
+    """Enough evidence to be ranked on: NEWCOMER_EVIDENCE of (decayed, damped) weight from at
+    least MIN_EVIDENCE_PIECES pieces. Nobody is ranked high on three pieces, however good."""
+    return evidence_weight >= params.NEWCOMER_EVIDENCE and evidence_count >= params.MIN_EVIDENCE_PIECES

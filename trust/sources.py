@@ -30,8 +30,9 @@ class SourceKind:
     summary: str
     # A single item, for the "my evidence" list (no names: raters stay private).
     label: str
-    # Ratings (a person judging a person) are subject to the 1/k repeat-rater
-    # rule and the reciprocal-praise discount; observed facts are not.
+    # Judgements (a person rating or confirming something about a person) are
+    # calibrated for the judge's leniency. Every piece with an actor, judgement or
+    # not, goes through the counterpart defences (trust.services.evidence).
     is_rating: bool = True
 
 

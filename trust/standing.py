@@ -3,7 +3,9 @@ with the workspace prior as the fallback for whoever has no evidence yet.
 
 Matching, cohort matching and routing rank people by the lower bound of their belief
 (competence per skill, responsiveness overall), never by the mean: little evidence
-means a wide interval and a low bound. Nothing outside trust reads ``TrustScore`` or
+means a wide interval and a low bound, and a score on fewer than
+``params.MIN_EVIDENCE_PIECES`` pieces is drawn toward the prior (``ranking_lower``).
+Nothing outside trust reads ``TrustScore`` or
 ``TrustPrior``; they read this module.
 
 - ``prior_means(organization_id)``: the stored prior mean per dimension, the default
@@ -21,7 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from django.db.models import Count, FloatField, IntegerField, OuterRef, Subquery, Sum
+from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Subquery, Sum, Value, When
+from django.db.models.functions import Least
 
 from trust import params
 from trust.models import TrustPrior, TrustScore
@@ -74,6 +77,28 @@ def workspace_prior(organization_id: int) -> WorkspacePrior:
     )
 
 
+def ranking_lower(lower: float, evidence: int) -> float:
+    """The bound people are ranked by: the lower bound, except that a score on fewer than
+    ``MIN_EVIDENCE_PIECES`` pieces is drawn toward the default prior's lower bound in
+    proportion (nobody is ranked high on three pieces of evidence, however good; bad
+    evidence still counts in full)."""
+    if evidence >= params.MIN_EVIDENCE_PIECES:
+        return lower
+    floor = prior_belief(None).lower
+    return min(lower, floor + (lower - floor) * evidence / params.MIN_EVIDENCE_PIECES)
+
+
+def _ranking_lower_sql():
+    """``ranking_lower`` as a SQL expression over a TrustScore row."""
+    floor = prior_belief(None).lower
+    share = F("evidence_count") * 1.0 / params.MIN_EVIDENCE_PIECES
+    return Case(
+        When(evidence_count__gte=params.MIN_EVIDENCE_PIECES, then=F("lower")),
+        default=Least(F("lower"), Value(floor) + (F("lower") - Value(floor)) * share),
+        output_field=FloatField(),
+    )
+
+
 @dataclass
 class Standing:
     """One person's beliefs: competence per skill id, responsiveness overall."""
@@ -104,7 +129,7 @@ def standings(
         subject_id__in=user_ids, dimension__in=[COMPETENCE, RESPONSIVENESS], skill_key__in=[0, *skill_ids]
     ).values_list("subject_id", "dimension", "skill_key", "lower", "mean", "evidence_count")
     for subject_id, dimension, skill_key, lower, mean, count in rows:
-        belief = Belief(lower=lower, mean=mean, evidence=count)
+        belief = Belief(lower=ranking_lower(lower, count), mean=mean, evidence=count)
         if dimension == RESPONSIVENESS and skill_key == 0:
             result[subject_id].responsiveness = belief
         elif dimension == COMPETENCE and skill_key:
@@ -123,7 +148,7 @@ def standing_annotations(*, user_ref: str, skill_ids: Iterable[int]) -> dict:
     ).order_by()
     return {
         "competence_sum": Subquery(
-            competence_rows.values("subject_id").annotate(s=Sum("lower")).values("s"),
+            competence_rows.values("subject_id").annotate(s=Sum(_ranking_lower_sql())).values("s"),
             output_field=FloatField(),
         ),
         "competence_n": Subquery(
@@ -133,7 +158,8 @@ def standing_annotations(*, user_ref: str, skill_ids: Iterable[int]) -> dict:
         "responsiveness_lower": Subquery(
             TrustScore.objects.filter(subject_id=OuterRef(user_ref), dimension=RESPONSIVENESS, skill_key=0)
             .order_by()
-            .values("lower")[:1],
+            .annotate(ranked=_ranking_lower_sql())
+            .values("ranked")[:1],
             output_field=FloatField(),
         ),
     }

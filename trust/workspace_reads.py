@@ -16,7 +16,7 @@ from django.db.models import Count, DateField, F, FloatField, OuterRef, Q, Query
 from django.db.models.functions import Cast, Floor, Least
 
 from trust import params
-from trust.models import TrustDispute, TrustDistribution, TrustScore, TrustSnapshot
+from trust.models import TrustDispute, TrustDistribution, TrustPattern, TrustScore, TrustSnapshot
 
 # --- score histograms ---------------------------------------------------------------------------------
 
@@ -110,4 +110,19 @@ def open_disputes(organization_id: int) -> QuerySet[TrustDispute]:
         TrustDispute.objects.filter(organization_id=organization_id, state=TrustDispute.State.OPEN)
         .select_related("raised_by")
         .order_by("created_at", "id")
+    )
+
+
+# --- suspicious patterns -----------------------------------------------------------------------------
+
+
+def suspicious_patterns(organization_id: int) -> QuerySet:
+    """The patterns the last nightly ``raters_refresh`` found in the workspace (a dense
+    reciprocal cluster, a burst of praise from new accounts), the newest first. Each row
+    has ``kind``, ``get_kind_display()``, ``subject``, ``people`` (member ids) and ``facts``
+    (counts: never who rated whom how)."""
+    return (
+        TrustPattern.objects.filter(organization_id=organization_id)
+        .select_related("subject")
+        .order_by("-detected_at", "id")
     )

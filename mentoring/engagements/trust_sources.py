@@ -54,7 +54,7 @@ def feedback_participants(source_id) -> set[int]:
 
 def register() -> None:
     register_source(evidence.SOURCE_INVITATION, participants=invitation_participants, is_rating=False)
-    # kept/missed is an observed fact the counterpart confirms, not a rating: no
-    # repeat-rater or reciprocal discount (several commitments in one engagement are normal)
-    register_source(evidence.SOURCE_COMMITMENT, participants=commitment_participants, is_rating=False)
+    # kept/missed is the counterpart's judgement: calibrated for their leniency like a rating
+    # (every kind with a counterpart goes through the same defences, trust.services.evidence)
+    register_source(evidence.SOURCE_COMMITMENT, participants=commitment_participants, is_rating=True)
     register_source(evidence.SOURCE_FEEDBACK, participants=feedback_participants, is_rating=True)

@@ -47,12 +47,11 @@ from django.db.models.functions import Coalesce
 
 from accounts import skill_inference
 from accounts.models import Expertise, Profile
-from accounts.working_hours import hex_to_mask, is_working_at
+from accounts.working_hours import hex_to_mask, is_working_at, working_deadline
 from mentoring.engagements.matching import need_tokens
 from mentoring.engagements.selectors import mentor_loads
 from messaging.models import Question, RoutingAttempt
 from messaging.routing import params, profiles
-from messaging.routing.working_time import working_deadline
 from messaging.sockets import presence
 from trust.standing import RESPONSIVENESS, standings, workspace_prior
 

@@ -29,13 +29,13 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 
 from accounts.models import Profile, User
+from accounts.working_hours import working_deadline
 from core import clock
 from messaging.models import Question, RoutingAttempt
 from messaging.notifications.notify import notify
 from messaging.routing import params, ranking
 from messaging.routing.progress import progress_on_commit
 from messaging.routing.ranking import Candidate
-from messaging.routing.working_time import working_deadline
 from messaging.sockets import presence
 
 logger = logging.getLogger("messaging.routing.waves")

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -208,3 +208,14 @@ def test_offset_labels_follow_daylight_saving_and_half_hours():
     assert wh.utc_offset_label("Asia/Kolkata", winter) == "UTC+05:30"
     assert wh.utc_offset_label("America/St_Johns", winter) == "UTC−03:30"
     assert wh.utc_offset_label("UTC", winter) == "UTC"
+
+
+def test_working_deadline_and_working_minutes_agree():
+    nine_to_five = [{"day": d, "start": "09:00", "end": "17:00"} for d in range(5)]
+    mask = wh.utc_week_mask(nine_to_five, "UTC", reference=datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("UTC")))
+    start = datetime(2026, 11, 23, 16, 45, tzinfo=ZoneInfo("UTC"))
+    end = wh.working_deadline(mask, start, 60)
+    assert end == datetime(2026, 11, 24, 9, 45, tzinfo=ZoneInfo("UTC"))
+    assert wh.working_minutes_between(mask, start, end) == pytest.approx(60)
+    assert wh.working_deadline(0, start, 60) == start + timedelta(hours=1)  # no hours set: wall clock
+    assert wh.working_minutes_between(mask, end, start) == 0

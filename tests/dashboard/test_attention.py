@@ -254,6 +254,38 @@ def test_open_disputes_are_listed(ws):
     assert [d.pk for d in sections(ws)["open_disputes"].items] == [ws["dispute"].pk]
 
 
+def test_suspicious_patterns_show_the_people_and_the_counts_behind_them(ws):
+    from trust.models import TrustPattern
+
+    ring = [member(ws["org"], full_name=f"Ring {i}") for i in range(4)]
+    target = member(ws["org"], full_name="Tess Target")
+    fresh = [member(ws["org"], full_name=f"Fresh {i}") for i in range(3)]
+    TrustPattern.objects.create(
+        organization=ws["org"], kind="cluster", subject=ring[0], people=[p.pk for p in ring],
+        facts={"members": 4, "mutual_ties": 6, "pieces_inside": 48},
+    )  # fmt: skip
+    TrustPattern.objects.create(
+        organization=ws["org"], kind="burst", subject=target, people=[p.pk for p in fresh],
+        facts={"new_accounts": 3, "window_days": 30, "account_age_days": 30},
+    )  # fmt: skip
+
+    found = sections(ws)["suspicious_patterns"]
+
+    assert found.total == 2
+    by_kind = {p.kind: p for p in found.items}
+    assert [m.full_name for m in by_kind["cluster"].members] == [f"Ring {i}" for i in range(4)]
+    assert (
+        by_kind["cluster"].summary
+        == "4 people traded evidence both ways along 6 ties, 48 pieces among themselves in the last 90 days"
+    )
+    assert by_kind["burst"].summary == "3 accounts younger than 30 days praised Tess Target within 30 days"
+    page = client_for(ws["manager"]).get(reverse("dashboard:attention")).content.decode()
+    assert "Suspicious patterns" in page and "Dense reciprocal cluster" in page and "Fresh 2" in page
+    assert not dashboard_attention.attention(talent_manager(ws["other"]).membership)[
+        "suspicious_patterns"
+    ].items
+
+
 def test_another_workspace_sees_none_of_it(ws):
     found = dashboard_attention.attention(talent_manager(ws["other"]).membership)
     assert [e.title for e in found["idle_engagements"].items] == ["Elsewhere"]

@@ -28,7 +28,7 @@ def test_a_colleagues_card_shows_bands_and_explanations_but_never_raters(alice, 
     assert integrity["is_new"] is False
     assert integrity["band"][0] < integrity["mean"] < integrity["band"][1]
     assert integrity["distinct_raters"] == 1
-    assert body["responsiveness"]["headline"] == "New — building a track record"
+    assert body["responsiveness"]["headline"] == "Not enough evidence yet — building a track record"
     assert body["responsiveness"]["mean"] is None and body["responsiveness"]["band"] is None
     assert alice.full_name not in response.content.decode()
     assert str(alice.email) not in response.content.decode()

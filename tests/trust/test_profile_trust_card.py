@@ -14,7 +14,7 @@ from tests.mentoring.factories import mentor, pair_engagement
 pytestmark = pytest.mark.django_db
 
 
-def test_a_profile_shows_kept_commitments_in_the_integrity_explanation(django_capture_on_commit_callbacks):
+def test_a_profile_explains_kept_commitments_and_why_they_counted_less(django_capture_on_commit_callbacks):
     organization = member().membership.organization
     mentor_user = mentor(organization, full_name="Omar Mentor")
     engagement = pair_engagement(organization, mentor_user=mentor_user)
@@ -27,6 +27,7 @@ def test_a_profile_shows_kept_commitments_in_the_integrity_explanation(django_ca
                 text=f"Deliver part {i}",
                 due_at=clock.now() + timedelta(days=1),
             )
+            # confirmed on the spot, by the same person every time
             commitment_confirm(actor=mentor_user, commitment_id=commitment.pk, kept=True)
 
     viewer = Client()
@@ -38,7 +39,12 @@ def test_a_profile_shows_kept_commitments_in_the_integrity_explanation(django_ca
     integrity = card[card.index("<strong>Integrity</strong>") : card.index("<strong>Responsiveness</strong>")]
     assert "Kept 4 of 4 commitments in the last 90 days" in integrity
     assert "4 pieces of evidence" in integrity
-    assert "New — building a track record" not in integrity
+    # one counterpart confirming four promises on the spot is not a track record yet
+    assert "Not enough evidence yet — building a track record" in integrity
+    assert "4 of 4 pieces counted less" in integrity
+    assert "repeated evidence from the same person counts less each time" in integrity
+    assert "evidence confirmed before it could be checked counts less" in integrity
+    assert "Omar" not in integrity  # raters stay private
 
 
 def test_a_newcomers_profile_says_new_rather_than_a_low_score():
@@ -49,4 +55,4 @@ def test_a_newcomers_profile_says_new_rather_than_a_low_score():
 
     page = viewer.get(f"/people/{newcomer.pk}/").content.decode()
 
-    assert "New — building a track record" in page
+    assert "Not enough evidence yet — building a track record" in page

@@ -19,9 +19,10 @@ from core import clock
 from core.errors import Conflict, ValidationFailed
 from trust import params, sources
 from trust.models import TrustEvent
+from trust.services.raters import counterpart_evidence, in_suspicious_pattern, rater_factors
 from trust.services.recompute import refresh_keys
 from trust.services.scheduling import lock_subjects, schedule_recompute
-from trust.services.voids import append_void
+from trust.services.voids import rerecord_damped
 
 _FUTURE_TOLERANCE = timedelta(hours=1)
 
@@ -57,7 +58,8 @@ def _as_weight(value, errors: dict) -> float | None:
 
 
 def _same_fact(event: TrustEvent, *, actor_id, outcome: float) -> bool:
-    return event.actor_id == actor_id and abs(event.outcome - outcome) < 1e-9
+    said = event.outcome if event.stated_outcome is None else event.stated_outcome
+    return event.actor_id == actor_id and abs(said - outcome) < 1e-9
 
 
 # --- the public contract -------------------------------------------------------------
@@ -182,29 +184,14 @@ def record_evidence(
             )
 
         effective = weight_value
-        notes = []
+        stated = None
+        notes: list[str] = []
         discounted_pairs: list[TrustEvent] = []
-        if actor_id is not None and source.is_rating:
-            k = 1 + _earlier_ratings(actor_id=actor_id, subject_id=subject.pk, moment=moment, key=key)
-            if k > 1:
-                effective /= k
-                notes.append(f"rating {k} from the same person within 90 days: ×1/{k}")
-            if outcome_value >= params.PRAISE_THRESHOLD:
-                reverse = _reciprocal_praise(
-                    actor_id=actor_id, subject_id=subject.pk, dimension=dimension, moment=moment
-                )
-                # compounding: every earlier exchange of praise in the pair halves (or less) the next
-                exchanges = len({(e.source_kind, e.source_id) for e in reverse})
-                if exchanges:
-                    factor = params.RECIPROCAL_PRAISE_FACTOR**exchanges
-                    effective *= factor
-                    notes.append(f"reciprocal praise ({exchanges}×): ×{factor:.3g}")
-                    discounted_pairs = [e for e in reverse if not e.reciprocal_discounted]
-                circle = _closed_circle(actor_id=actor_id, subject_id=subject.pk, moment=moment)
-                if circle:
-                    factor = params.CLOSED_CIRCLE_FACTOR**circle
-                    effective *= factor
-                    notes.append(f"praise inside a closed circle ({circle}): ×{factor:.3g}")
+        if actor is not None and source_kind != params.VOUCH_SOURCE_KIND:
+            effective, outcome_value, stated, notes, discounted_pairs = _counterpart_defences(
+                actor=actor, subject_id=subject.pk, dimension=dimension, moment=moment, key=key,
+                weight=weight_value, outcome=outcome_value, calibrate=source.is_rating,
+            )  # fmt: skip
         try:
             with transaction.atomic():
                 event = TrustEvent.objects.create(
@@ -214,6 +201,7 @@ def record_evidence(
                     dimension=dimension,
                     skill=skill,
                     outcome=outcome_value,
+                    stated_outcome=stated,
                     weight=effective,
                     base_weight=weight_value,
                     weight_note="; ".join(notes)[:200],
@@ -243,97 +231,113 @@ def record_evidence(
 # --- the anti-gaming rules --------------------------------------------------------------
 
 
-def _earlier_ratings(*, actor_id: int, subject_id: int, moment: datetime, key: dict) -> int:
-    """Distinct sources through which ``actor`` rated ``subject`` in the window before ``moment``.
-    (Counting per source kind instead lifted honest competence at small sizes but let a ring
-    member climb two deciles at full size in bench/trust_quality.py: kept across kinds.)"""
-    earlier = (
-        TrustEvent.objects.live()
-        .filter(
-            actor_id=actor_id,
-            subject_id=subject_id,
-            source_kind__in=sources.rating_kinds(),
-            occurred_at__gte=moment - params.REPEAT_RATER_WINDOW,
-            occurred_at__lte=moment,
-        )
-        .exclude(source_kind=key["source_kind"], source_id=key["source_id"])
-        .values_list("source_kind", "source_id")
-        .distinct()
-    )
-    return len(set(earlier))
+def _counterpart_defences(*, actor, subject_id, dimension, moment, key, weight, outcome, calibrate):
+    """The defences every piece of evidence with a counterpart goes through, whatever its
+    kind (docs/trust.md §4): repeat pair 1/k², reciprocal praise, one voice per closed
+    group, suspicious patterns, the counterpart's standing, and calibration for their
+    leniency. Returns (weight, calibrated outcome, stated outcome or None, notes, earlier
+    praise to re-record discounted). Notes never name anyone."""
+    notes = []
+    discounted: list[TrustEvent] = []
+    around = _neighbourhood(actor_id=actor.pk, subject_id=subject_id, moment=moment)
+    k = 1 + _earlier_pair_sources(around, actor_id=actor.pk, subject_id=subject_id, dimension=dimension,
+                                  moment=moment, key=key)  # fmt: skip
+    if k > 1:
+        factor = 1.0 / k**params.PAIR_DAMPING_EXPONENT
+        weight *= factor
+        notes.append(f"piece {k} from the same person within 90 days: ×{factor:.2g}")
+    if outcome >= params.PRAISE_THRESHOLD:
+        # praise the subject gave the actor for the same quality: any kind, any skill
+        reverse = [
+            row for row in around
+            if row.actor_id == subject_id and row.subject_id == actor.pk and row.dimension == dimension
+            and row.outcome >= params.PRAISE_THRESHOLD
+        ]  # fmt: skip
+        # compounding: every exchange beyond what one honest engagement produces multiplies the next
+        exchanges = len({(row.source_kind, row.source_id) for row in reverse})
+        over = exchanges - params.RECIPROCAL_FREE_EXCHANGES
+        if over > 0:
+            factor = params.RECIPROCAL_PRAISE_FACTOR**over
+            weight *= factor
+            notes.append(f"reciprocal praise ({exchanges}×): ×{factor:.3g}")
+            pending = [row.id for row in reverse if not row.reciprocal_discounted]
+            discounted = (
+                list(TrustEvent.objects.filter(pk__in=pending).select_related("skill")) if pending else []
+            )
+    connected = _connected_counterparts(around, actor_id=actor.pk, subject_id=subject_id)
+    if connected:
+        weight /= 1 + connected
+        notes.append(f"one voice with {connected} connected colleagues: ×1/{1 + connected}")
+    if in_suspicious_pattern(actor_id=actor.pk, subject_id=subject_id):
+        weight *= params.CLUSTER_FACTOR
+        notes.append(f"inside a suspicious pattern: ×{params.CLUSTER_FACTOR:g}")
+    standing, offset, _row = rater_factors(actor, dimension=dimension, moment=moment)
+    if standing < 1.0:
+        weight *= standing
+        notes.append(f"new or little-connected account: ×{standing:.2g}")
+    stated = None
+    if calibrate and abs(offset) >= 0.005:
+        stated = outcome
+        outcome = round(min(1.0, max(0.0, outcome - offset)), 12)
+        notes.append(f"calibrated for a {'lenient' if offset > 0 else 'harsh'} rater: {-offset:+.2f}")
+    return max(weight, 1e-9), outcome, stated, notes, discounted
 
 
-def _reciprocal_praise(
-    *, actor_id: int, subject_id: int, dimension: str, moment: datetime
-) -> list[TrustEvent]:
-    """Live praise the subject gave the actor for the same quality (dimension) within the
-    window of ``moment``. Praise for different qualities is not an exchange: a seeker whose
-    mentor's answers they accept (competence) and who is thanked for keeping their word
-    (integrity) has not traded praise; two people praising each other's integrity — or
-    each other's competence, in any skills — have."""
+def _neighbourhood(*, actor_id: int, subject_id: int, moment: datetime) -> list:
+    """Every live piece of counterpart evidence given or received by either person within the
+    window of ``moment`` (all windows are 90 days): one query for all the pair rules."""
+    window = max(params.REPEAT_RATER_WINDOW, params.RECIPROCAL_WINDOW, params.CIRCLE_WINDOW)
+    people = (actor_id, subject_id)
     return list(
-        TrustEvent.objects.live()
-        .filter(
-            actor_id=subject_id,
-            subject_id=actor_id,
-            dimension=dimension,
-            source_kind__in=sources.rating_kinds(),
-            outcome__gte=params.PRAISE_THRESHOLD,
-            occurred_at__gte=moment - params.RECIPROCAL_WINDOW,
-            occurred_at__lte=moment + params.RECIPROCAL_WINDOW,
+        counterpart_evidence()
+        .filter(Q(actor_id__in=people) | Q(subject_id__in=people))
+        .filter(occurred_at__gte=moment - window, occurred_at__lte=moment + window)
+        .only(
+            "id",
+            "actor_id",
+            "subject_id",
+            "dimension",
+            "source_kind",
+            "source_id",
+            "outcome",
+            "occurred_at",
+            "reciprocal_discounted",
         )
-        .select_related("skill")
     )
 
 
-def _closed_circle(*, actor_id: int, subject_id: int, moment: datetime) -> int:
-    """How many third people traded praise BOTH ways with the actor AND with the subject
-    in the window.
+def _earlier_pair_sources(around, *, actor_id, subject_id, dimension, moment, key) -> int:
+    """Distinct sources through which ``actor`` gave evidence about ``subject`` for the same
+    quality in the window before ``moment``, whatever their kind: engagements, commitments,
+    accepted answers and feedback all share the pair's budget."""
+    since = moment - params.REPEAT_RATER_WINDOW
+    return len(
+        {
+            (row.source_kind, row.source_id)
+            for row in around
+            if row.actor_id == actor_id and row.subject_id == subject_id and row.dimension == dimension
+            and since <= row.occurred_at <= moment
+            and (row.source_kind, row.source_id) != (key["source_kind"], key["source_id"])
+        }
+    )  # fmt: skip
 
-    A ring rating each other perfectly is a closed circle of mutual praise: for
-    any two members, every other member is a mutual partner of both. Honest
-    colleagues share such partners rarely (mutual praise needs engagements)."""
-    pairs = set(
-        TrustEvent.objects.live()
-        .filter(
-            Q(actor_id__in=(actor_id, subject_id)) | Q(subject_id__in=(actor_id, subject_id)),
-            source_kind__in=sources.rating_kinds(),
-            outcome__gte=params.PRAISE_THRESHOLD,
-            actor_id__isnull=False,
-            occurred_at__gte=moment - params.RECIPROCAL_WINDOW,
-            occurred_at__lte=moment + params.RECIPROCAL_WINDOW,
-        )
-        .values_list("actor_id", "subject_id")
-    )  # one query: every praise given or received by either of the two
 
-    def mutual_partners(person_id: int) -> set[int]:
-        praised = {s for a, s in pairs if a == person_id}
-        return {a for a, s in pairs if s == person_id and a in praised}
-
-    subject_partners = mutual_partners(subject_id) - {actor_id}
-    if not subject_partners:
-        return 0
-    return len(subject_partners & (mutual_partners(actor_id) - {subject_id}))
+def _connected_counterparts(around, *, actor_id: int, subject_id: int) -> int:
+    """How many other people who gave the subject evidence in the window traded evidence
+    both ways with the actor: a group whose members all vouch for each other speaks with
+    one voice (docs/trust.md §4)."""
+    raters = {row.actor_id for row in around if row.subject_id == subject_id} - {actor_id, subject_id}
+    given = {row.subject_id for row in around if row.actor_id == actor_id}
+    received = {row.actor_id for row in around if row.subject_id == actor_id}
+    return len(raters & given & received)
 
 
 def _rerecord_discounted(event: TrustEvent) -> TrustEvent:
     """Reciprocal praise discount for an earlier event: void it and append the discounted copy."""
-    append_void(event, reason="Reciprocal praise: discounted", voided_by=None)
-    note = f"{event.weight_note}; " if event.weight_note else ""
-    return TrustEvent.objects.create(
-        organization_id=event.organization_id,
-        subject_id=event.subject_id,
-        actor_id=event.actor_id,
-        dimension=event.dimension,
-        skill_id=event.skill_id,
-        outcome=event.outcome,
-        weight=event.weight * params.RECIPROCAL_PRAISE_FACTOR,
-        base_weight=event.base_weight,
-        weight_note=(note + f"reciprocal praise: ×{params.RECIPROCAL_PRAISE_FACTOR:g}")[:200],
-        reciprocal_discounted=True,
-        source_kind=event.source_kind,
-        source_id=event.source_id,
-        revision=event.revision + 1,
-        occurred_at=event.occurred_at,
-        recorded_at=clock.now(),
+    return rerecord_damped(
+        event,
+        factor=params.RECIPROCAL_PRAISE_FACTOR,
+        note=f"reciprocal praise: ×{params.RECIPROCAL_PRAISE_FACTOR:g}",
+        reason="Reciprocal praise: discounted",
+        reciprocal=True,
     )

@@ -56,3 +56,31 @@ def void_event(*, event: TrustEvent, reason: str, voided_by) -> TrustEvent:
         void = append_void(event, reason=reason, voided_by=voided_by)
         refresh_keys({(event.subject_id, event.dimension, event.skill_key)})
         return void
+
+
+def rerecord_damped(
+    event: TrustEvent, *, factor: float, note: str, reason: str, reciprocal=False
+) -> TrustEvent:
+    """Void ``event`` and append the same fact with its weight × ``factor`` (the next
+    revision): how a defence that learns something later damps earlier evidence while the
+    ledger stays append-only. The caller holds the subject's lock and refreshes the key."""
+    append_void(event, reason=reason, voided_by=None)
+    earlier = f"{event.weight_note}; " if event.weight_note else ""
+    return TrustEvent.objects.create(
+        organization_id=event.organization_id,
+        subject_id=event.subject_id,
+        actor_id=event.actor_id,
+        dimension=event.dimension,
+        skill_id=event.skill_id,
+        outcome=event.outcome,
+        stated_outcome=event.stated_outcome,
+        weight=max(event.weight * factor, 1e-9),
+        base_weight=event.base_weight,
+        weight_note=(earlier + note)[:200],
+        reciprocal_discounted=event.reciprocal_discounted or reciprocal,
+        source_kind=event.source_kind,
+        source_id=event.source_id,
+        revision=event.revision + 1,
+        occurred_at=event.occurred_at,
+        recorded_at=clock.now(),
+    )

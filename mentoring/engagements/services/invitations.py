@@ -22,6 +22,7 @@ from django.db import transaction
 
 from accounts.access import require_talent_manager
 from accounts.models import Membership, Profile
+from accounts.working_hours import working_deadline
 from core import clock
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.transitions import StateMachine
@@ -79,6 +80,21 @@ def invitation_window(kind: str) -> timedelta:
     else:
         hours = getattr(settings, "TANDEM_INVITATION_TIMEOUT_HOURS", DEFAULT_TIMEOUT_HOURS)
     return timedelta(hours=float(hours))
+
+
+# The mentor's window counts their working time, like routing: a 24-hour window is
+# 480 working minutes (one working day) of the mentor's own week, and never shorter
+# than the wall-clock window; without working hours set it is the wall-clock window.
+WORKING_MINUTES_PER_WINDOW_HOUR = 20
+
+
+def invitation_deadline(*, mentor_id: int, start, kind: str):
+    """When an invitation sent to ``mentor_id`` at ``start`` times out (docs/engagements.md):
+    an invitation sent on Friday evening does not expire before the mentor worked a day."""
+    window = invitation_window(kind)
+    mask = Profile.objects.filter(user_id=mentor_id).values_list("utc_week_mask", flat=True).first() or ""
+    minutes = window.total_seconds() / 3600 * WORKING_MINUTES_PER_WINDOW_HOUR
+    return max(start + window, working_deadline(mask, start, minutes))
 
 
 def _mentor_problem(*, seeker, mentor, organization_id: int) -> str | None:
@@ -201,7 +217,7 @@ def invitation_send_next(request: MentoringRequest) -> Invitation | None:
         return None
     INVITATION_MOVES.move(invitation, State.PENDING)
     invitation.sent_at = at
-    invitation.expires_at = at + invitation_window(request.kind)
+    invitation.expires_at = invitation_deadline(mentor_id=invitation.mentor_id, start=at, kind=request.kind)
     invitation.save(update_fields=["state", "sent_at", "expires_at"])
     _announce(invitation, request)
     return invitation
@@ -393,7 +409,9 @@ def invitation_answer_clarification(*, seeker, invitation_id, answer: str) -> In
             raise Conflict("You answered too late: this invitation expired and the request moved on.")
         INVITATION_MOVES.move(invitation, State.PENDING)
         invitation.clarification_answer = answer
-        invitation.expires_at = at + invitation_window(request.kind)
+        invitation.expires_at = invitation_deadline(
+            mentor_id=invitation.mentor_id, start=at, kind=request.kind
+        )
         invitation.save(update_fields=["state", "clarification_answer", "expires_at"])
         _announce(invitation, request)
     return invitation

@@ -160,3 +160,18 @@ def test_commitments_cannot_be_recorded_after_the_engagement_ended(org, seeker, 
     with pytest.raises(Conflict):
         commitment_record(actor=ana, engagement_id=ended.pk, text="Late promise", due_at=in_days(1))
     assert not Commitment.objects.exists()
+
+
+def test_a_commitment_confirmed_on_the_spot_weighs_less_than_one_confirmed_after_a_day():
+    from mentoring.engagements.evidence import MIN_VERIFIABILITY, commitment_verifiability
+
+    class Row:
+        def __init__(self, created, due, decided):
+            self.created_at, self.due_at, self.decided_at = created, due, decided
+
+    now = clock.now()
+    assert commitment_verifiability(Row(now, now + timedelta(days=3), now)) == MIN_VERIFIABILITY
+    assert commitment_verifiability(Row(now, now + timedelta(days=3), now + timedelta(hours=12))) == 0.5
+    assert commitment_verifiability(Row(now, now + timedelta(days=3), now + timedelta(days=1))) == 1.0
+    # due in two hours and confirmed after the due time: fully verifiable
+    assert commitment_verifiability(Row(now, now + timedelta(hours=2), now + timedelta(hours=3))) == 1.0

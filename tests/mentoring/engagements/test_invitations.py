@@ -555,3 +555,56 @@ def test_only_a_talent_manager_of_the_workspace_withdraws_and_only_a_live_invita
     with pytest.raises(Conflict):
         invitation_withdraw(actor=manager, invitation_id=second.pk)  # still queued
     assert states(need) == ["pending", "queued"]
+
+
+# --- working time ----------------------------------------------------------------------
+
+
+def _nine_to_five(user):
+    from datetime import UTC, datetime
+
+    from accounts import working_hours as wh
+
+    hours = [{"day": d, "start": "09:00", "end": "17:00"} for d in range(5)]
+    mask = wh.utc_week_mask(hours, "UTC", reference=datetime(2026, 11, 23, 10, tzinfo=UTC))
+    user.profile.timezone, user.profile.working_hours = "UTC", hours
+    user.profile.save()
+    type(user.profile).objects.filter(pk=user.profile.pk).update(utc_week_mask=wh.mask_to_hex(mask))
+
+
+def test_an_invitation_sent_on_friday_evening_does_not_expire_before_the_mentor_worked_a_day(
+    seeker, need, ana
+):
+    from datetime import UTC, datetime
+
+    _nine_to_five(ana)
+    friday_evening = datetime(2026, 11, 27, 18, 0, tzinfo=UTC)
+    with clock.travel_to(friday_evening):
+        (first,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
+    first.refresh_from_db()
+    # 24 wall-clock hours would end on Saturday; 480 working minutes end on Monday 17:00
+    assert first.expires_at == datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
+    with clock.travel_to(datetime(2026, 11, 29, 12, 0, tzinfo=UTC)):  # Sunday: nothing happens
+        invitation_timeout(first.pk)
+    assert states(need) == ["pending"]
+    assert responsiveness_of(ana) == []
+
+
+def test_a_timeout_while_the_mentor_is_away_never_counts_against_them(seeker, need, ana):
+    (first,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
+    ana.profile.is_away = True
+    ana.profile.save(update_fields=["is_away"])
+
+    with clock.travel_by(WINDOW + timedelta(minutes=1)):
+        invitation_timeout(first.pk)
+
+    assert states(need) == ["expired"]
+    assert responsiveness_of(ana) == []
+
+
+def test_an_answered_invitation_is_evidence_with_the_seeker_as_counterpart(seeker, need, ana):
+    (first,) = invitations_send(seeker=seeker, request_id=need.pk, mentors=[ana])
+    invitation_accept(mentor=ana, invitation_id=first.pk)
+
+    event = TrustEvent.objects.get(subject=ana, source_kind="invitation")
+    assert (event.actor_id, event.outcome) == (seeker.pk, 1.0)

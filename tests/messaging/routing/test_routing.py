@@ -12,7 +12,7 @@ from core import clock
 from core.errors import Conflict, NotFound, ValidationFailed
 from messaging.models import Notification, Question, RoutingAttempt
 from messaging.qa import services as qa
-from messaging.routing import replies, selectors, sweep, tasks, waves, working_time
+from messaging.routing import replies, selectors, sweep, tasks, waves
 from messaging.sockets import presence
 from tests.factories import ExpertiseFactory, OrganizationFactory, SkillFactory, member
 from trust.models import TrustEvent, TrustScore
@@ -570,19 +570,6 @@ def test_the_answer_window_counts_only_the_candidates_working_hours(org, terrafo
     attempt = RoutingAttempt.objects.get(question=question, candidate=expert)
     # 30 minutes on Friday, the other 30 on Monday morning
     assert about(attempt.window_ends_at, datetime(2026, 11, 30, 9, 30, tzinfo=UTC))
-
-
-def test_working_time_helpers_agree_with_each_other():
-    mask = wh.utc_week_mask(NINE_TO_FIVE, "UTC", reference=MONDAY_10)
-    start = datetime(2026, 11, 23, 16, 45, tzinfo=UTC)
-    end = working_time.working_deadline(mask, start, 60)
-    assert end == datetime(2026, 11, 24, 9, 45, tzinfo=UTC)
-    assert working_time.working_minutes_between(mask, start, end) == pytest.approx(60)
-    assert working_time.working_deadline(0, start, 60) == start + timedelta(hours=1)  # no hours set
-    assert working_time.working_minutes_between(mask, end, start) == 0
-
-
-# --- progress ---------------------------------------------------------------------------
 
 
 def test_progress_counts_outcomes_and_routed_people_typing(routed, org):

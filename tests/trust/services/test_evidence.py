@@ -124,17 +124,17 @@ def test_one_feedback_may_cover_several_dimensions_and_skills(alice, bob, skill,
     assert {e.weight for e in events} == {1.0}
 
 
-def test_the_kth_rating_from_the_same_rater_within_90_days_weighs_one_over_k(alice, bob):
+def test_the_kth_piece_from_the_same_person_within_90_days_weighs_one_over_k_squared(alice, bob):
     weights = [rate(alice, bob).weight for _ in range(4)]
-    assert weights == pytest.approx([1.0, 1 / 2, 1 / 3, 1 / 4])
-    assert "1/4" in TrustEvent.objects.filter(subject=bob).first().weight_note
+    assert weights == pytest.approx([1.0, 1 / 4, 1 / 9, 1 / 16])
+    assert "piece 4 from the same person" in TrustEvent.objects.filter(subject=bob).first().weight_note
 
 
 def test_repeat_ratings_count_across_kinds(alice, bob, skill):
     # an accepted answer, then the end-of-engagement feedback from the same person: the 2nd rating
     first = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_KIND)
     feedback = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_FEEDBACK_KIND)
-    assert [e.weight for e in (first, feedback)] == pytest.approx([1.0, 1 / 2])
+    assert [e.weight for e in (first, feedback)] == pytest.approx([1.0, 1 / 4])
 
 
 def test_ratings_more_than_90_days_apart_are_not_discounted(alice, bob):
@@ -148,48 +148,46 @@ def test_observed_facts_are_never_discounted_as_repeat_ratings(bob):
     assert weights == [1.0, 1.0, 1.0]
 
 
-@pytest.mark.django_db(transaction=True)
-def test_reciprocal_praise_is_discounted_on_both_sides(alice, bob):
-    # given Alice praised Bob
+def test_one_honest_exchange_of_praise_is_not_discounted(alice, bob):
+    # double-blind feedback both ways at the end of one engagement
     first = rate(alice, bob, outcome=1.0)
-    # when Bob praises Alice back
     back = rate(bob, alice, outcome=1.0)
-    # then both count half
-    assert back.weight == pytest.approx(params.RECIPROCAL_PRAISE_FACTOR)
-    live_about_bob = TrustEvent.objects.live().get(subject=bob)
-    assert live_about_bob.weight == pytest.approx(params.RECIPROCAL_PRAISE_FACTOR)
-    assert live_about_bob.source_id == first.source_id and live_about_bob.revision == 1
-    # the original stays in the ledger, voided by a compensating record with a reason
-    assert TrustEvent.objects.get(voids=first).void_reason
-    assert TrustScore.objects.get(subject=bob).evidence_count == 1
+    assert (first.weight, back.weight) == (1.0, 1.0)
 
 
-def test_repeated_exchanges_of_praise_in_a_pair_are_discounted_more_each_time(alice, bob):
-    # given Alice and Bob already praised each other once
+@pytest.mark.django_db(transaction=True)
+def test_praise_traded_beyond_one_engagement_is_discounted_on_both_sides_and_compounds(alice, bob):
+    # given Alice and Bob praised each other twice each (the free allowance)
+    for _ in range(params.RECIPROCAL_FREE_EXCHANGES):
+        rate(alice, bob, outcome=1.0)
+        rate(bob, alice, outcome=1.0)
+    # when Bob praises Alice a third time: Alice praised him twice, then once more
     rate(alice, bob, outcome=1.0)
-    rate(bob, alice, outcome=1.0)
-    # when Alice praises Bob again: her second rating (×1/2), Bob praised her once (×factor)
-    again = rate(alice, bob, outcome=1.0)
-    assert again.weight == pytest.approx(0.5 * params.RECIPROCAL_PRAISE_FACTOR)
-    # and Bob answers in kind: his second rating, Alice praised him twice (×factor²)
     back = rate(bob, alice, outcome=1.0)
-    assert back.weight == pytest.approx(0.5 * params.RECIPROCAL_PRAISE_FACTOR**2)
-    assert "reciprocal praise (2×)" in back.weight_note
+    # then his third piece (×1/9) is discounted for the one exchange beyond the allowance
+    assert back.weight == pytest.approx(params.RECIPROCAL_PRAISE_FACTOR / 9)
+    assert "reciprocal praise (3×)" in back.weight_note
+    # and Alice's earlier praise of Bob was re-recorded discounted (append-only)
+    discounted = TrustEvent.objects.live().filter(subject=bob, reciprocal_discounted=True)
+    assert discounted.count() == 3
+    assert all(e.revision == 1 for e in discounted)
 
 
-def test_praise_inside_a_closed_circle_of_mutual_praise_counts_less(org, alice, bob, carol):
-    # given Carol traded praise both ways with Alice and with Bob
-    for a, b in ((carol, alice), (alice, carol), (carol, bob), (bob, carol)):
+def test_praise_from_someone_who_trades_evidence_with_the_subjects_other_raters_counts_as_one_voice(
+    org, alice, bob, carol
+):
+    # given Carol traded evidence both ways with Alice, and gave Bob evidence
+    for a, b in ((carol, alice), (alice, carol), (carol, bob)):
         rate(a, b, outcome=1.0)
-    # when Alice praises Bob (no history between the two of them)
+    # when Alice praises Bob
     praise = rate(alice, bob, outcome=1.0)
-    # then Carol closes the circle: one shared mutual partner
-    assert praise.weight == pytest.approx(params.CLOSED_CIRCLE_FACTOR)
-    assert "closed circle (1)" in praise.weight_note
+    # then Alice and Carol speak with one voice about Bob
+    assert praise.weight == pytest.approx(1 / 2)
+    assert "one voice with 1 connected colleagues" in praise.weight_note
 
 
-def test_praise_between_people_without_shared_mutual_partners_is_not_a_circle(org, alice, bob, carol):
-    # Carol praised both (one way only): no mutual exchange, no circle
+def test_praise_between_people_without_shared_mutual_partners_is_one_voice_each(org, alice, bob, carol):
+    # Carol praised both (one way only): no mutual exchange, independent voices
     rate(carol, alice, outcome=1.0)
     rate(carol, bob, outcome=1.0)
     assert rate(alice, bob, outcome=1.0).weight == 1.0
@@ -201,11 +199,10 @@ def test_praise_for_a_different_quality_in_return_is_not_reciprocal(alice, bob, 
     back = rate(bob, alice, dimension="integrity", outcome=1.0)
     assert back.weight == 1.0
     assert TrustEvent.objects.live().get(subject=bob).weight == 1.0
-    # competence praise in return — in any skill — is an exchange (and Bob's second feedback: ×1/2)
+    # competence praise in return — in any skill — is an exchange, free within one engagement's
+    # allowance; Bob's integrity piece does not count against his competence budget
     other = SkillFactory(organization=skill.organization, name="Go")
-    assert rate(bob, alice, dimension="competence", skill=other, outcome=1.0).weight == pytest.approx(
-        0.5 * params.RECIPROCAL_PRAISE_FACTOR
-    )
+    assert rate(bob, alice, dimension="competence", skill=other, outcome=1.0).weight == 1.0
 
 
 def test_criticism_in_return_is_not_reciprocal_praise(alice, bob):
@@ -218,10 +215,13 @@ def test_criticism_in_return_is_not_reciprocal_praise(alice, bob):
 def test_replaying_an_event_that_was_discounted_returns_the_discounted_record(alice, bob):
     source_id = shared_context(alice, bob)
     rate(alice, bob, source_id=source_id)
-    rate(bob, alice)
+    for _ in range(params.RECIPROCAL_FREE_EXCHANGES):
+        rate(alice, bob)
+    for _ in range(params.RECIPROCAL_FREE_EXCHANGES + 1):
+        rate(bob, alice)  # the last one goes beyond the allowance: Alice's praise is discounted
     replay = rate(alice, bob, source_id=source_id)
     assert replay.revision == 1
-    assert TrustEvent.objects.filter(subject=bob).count() == 3  # original, void, discounted copy
+    assert TrustEvent.objects.filter(subject=bob, source_id=source_id).count() == 2  # original, copy
 
 
 @pytest.mark.django_db(transaction=True)

@@ -100,11 +100,17 @@ def test_record_evidence_keeps_the_touched_keys_tally_in_its_own_transaction(org
 
 @pytest.mark.django_db
 def test_reciprocal_praise_rerecords_the_earlier_praise_and_both_tallies_follow(alice, bob):
+    for _ in range(params.RECIPROCAL_FREE_EXCHANGES):
+        rate(alice, bob, outcome=1.0)
+        rate(bob, alice, outcome=1.0)
     rate(alice, bob, outcome=1.0)
-    rate(bob, alice, outcome=1.0)  # voids and re-records Alice's praise at ×0.2: Bob's key changes
-    assert TrustEvent.objects.filter(subject=bob, revision=1).exists()
+    # beyond the free exchanges: voids and re-records Alice's praise at ×0.2, Bob's key changes
+    rate(bob, alice, outcome=1.0)
+    assert TrustEvent.objects.filter(subject=bob, revision=1).count() == 3
     assert_tallies_match_ledger()
-    assert TrustScore.objects.get(subject=bob).good_at_last == pytest.approx(params.RECIPROCAL_PRAISE_FACTOR)
+    # Alice's three pieces (1, 1/4, 1/9 for the repeat pair), each ×0.2
+    expected = params.RECIPROCAL_PRAISE_FACTOR * (1 + 1 / 4 + 1 / 9)
+    assert TrustScore.objects.get(subject=bob).good_at_last == pytest.approx(expected, rel=1e-3)
 
 
 @pytest.mark.django_db

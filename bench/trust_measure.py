@@ -1,0 +1,174 @@
+"""Measurement for bench/trust_quality.py: score tables, Spearman per signal for established
+and little evidence, decile gains against the honest workspace, where a gain came from,
+and the vouched-newcomer trial (played through the same real services)."""
+
+import random
+
+NEWCOMER_MAX_ENGAGEMENTS = 6
+
+
+def spearman(pairs) -> float | None:
+    from scipy.stats import spearmanr
+
+    if len(pairs) < 5:
+        return None
+    xs, ys = zip(*pairs, strict=True)
+    return round(float(spearmanr(xs, ys).statistic), 3)
+
+
+def decile(value: float, population: list[float]) -> int:
+    below = sum(1 for v in population if v < value)
+    return min(9, int(10 * below / len(population)))
+
+
+def score_table(ws):
+    from trust.models import TrustScore
+
+    return {
+        (s.subject_id, s.dimension, s.skill_key): s for s in TrustScore.objects.filter(organization=ws.org)
+    }
+
+
+def keys_of(ws, person, dimension):
+    if dimension == "competence":
+        return [
+            (ws.users[person.index].pk, dimension, ws.skills[s].pk, person.competence[s])
+            for s in person.skills
+        ]
+    truth = person.integrity if dimension == "integrity" else person.responsiveness
+    return [(ws.users[person.index].pk, dimension, 0, truth)]
+
+
+def accuracy(ws, table) -> dict:
+    from trust import scoring
+
+    out = {}
+    for dimension in ("competence", "integrity", "responsiveness"):
+        established, little = [], []
+        for person in ws.world.people:
+            for user_id, dim, skill_key, truth in keys_of(ws, person, dimension):
+                score = table.get((user_id, dim, skill_key))
+                if score is None:
+                    continue
+                bucket = (
+                    established
+                    if scoring.is_established(score.evidence_weight, score.evidence_count)
+                    else little
+                )
+                bucket.append((score.lower, truth))
+        out[dimension] = {
+            "established": spearman(established),
+            "little": spearman(little),
+            "n_established": len(established),
+            "n_little": len(little),
+        }
+    return out
+
+
+def prior_lower(ws, dimension: str) -> float:
+    """The lower bound of someone without evidence: the workspace prior's."""
+    from trust import scoring
+    from trust.services import prior_means
+
+    alpha, beta = scoring.prior(prior_means(ws.org.pk)[dimension])
+    return float(scoring.quantiles(alpha, beta)[0])
+
+
+def decile_gain(a, table_a, b, table_b, person) -> dict:
+    """Per signal: where ``person``'s lower bound in B would rank among the honest people of A,
+    minus where it ranks in A (primary skill for competence). One reference population, so
+    only the person's own score moves; without evidence a person stands at the prior."""
+    gains = {}
+    for dimension in ("competence", "integrity", "responsiveness"):
+        skill = person.skills[0] if dimension == "competence" else None
+
+        def key(ws, p, skill=skill, dimension=dimension):
+            return (ws.users[p.index].pk, dimension, ws.skills[skill].pk if skill is not None else 0)
+
+        def lower(ws, table, p, dimension=dimension, key=key):
+            score = table.get(key(ws, p))
+            return score.lower if score is not None else prior_lower(ws, dimension)
+
+        holders = [p for p in a.world.people if (skill is None or skill in p.skills) and p is not person]
+        reference = [lower(a, table_a, p) for p in holders]
+        gains[dimension] = decile(lower(b, table_b, person), reference) - decile(
+            lower(a, table_a, person), reference
+        )
+    return gains
+
+
+def explain_gain(a, b, person, attackers: set[int]) -> str:
+    """Where a member's B score came from: live weight from the attackers vs everyone else."""
+    from django.db.models import Sum
+
+    from trust.models import TrustEvent
+
+    parts = []
+    for dimension in ("competence", "integrity", "responsiveness"):
+        live = TrustEvent.objects.live().filter(subject=b.users[person.index], dimension=dimension)
+        if dimension == "competence":
+            live = live.filter(skill=b.skills[person.skills[0]])
+        honest = TrustEvent.objects.live().filter(subject=a.users[person.index], dimension=dimension)
+        if dimension == "competence":
+            honest = honest.filter(skill=a.skills[person.skills[0]])
+        in_a = honest.aggregate(w=Sum("weight"))["w"] or 0.0
+        inside = live.filter(actor_id__in=attackers).aggregate(w=Sum("weight"))["w"] or 0.0
+        outside = live.exclude(actor_id__in=attackers).aggregate(w=Sum("weight"))["w"] or 0.0
+        kinds = dict(live.filter(actor_id__in=attackers).values_list("source_kind").annotate(w=Sum("weight")))
+        parts.append(
+            f"{dimension} attackers {inside:.2f} ({', '.join(f'{k} {w:.2f}' for k, w in kinds.items())})"
+            f" others {outside:.2f} (in A {in_a:.2f})"
+        )
+    return "; ".join(parts)
+
+
+def newcomer_trial(a, size: dict, seed: int, vouched: bool) -> dict:
+    """A truly strong newcomer mentoring in skill 0 of workspace A, vouched or not."""
+    from trust_world import Person, _engagement
+
+    from accounts.models import Membership, Profile, User
+    from core import clock
+    from trust.services import vouch_for
+    from trust.services.recompute import recompute_subject
+
+    label = "vouched" if vouched else "not-vouched"
+    index = 10_000 + int(vouched)
+    day0 = size["days"] + 1
+    user = User.objects.create(
+        email=f"new-{label}@{a.label.lower()}.sim", full_name=f"Newcomer {label}", date_joined=a.at(day0 - 1)
+    )
+    Membership.objects.create(user=user, organization=a.org)
+    Profile.objects.filter(user=user).update(open_to_mentor=True, capacity=20, utc_week_mask="f" * 42)
+    truth = Person(index, [0], {0: 0.95}, 0.95, 0.95, 1.0, "UTC", 9, "fair")
+    a.users[index], a.masks[index], a.styles[index] = user, 0, "fair"
+    a.world.people.append(truth)
+    table = score_table(a)
+    holders = [p for p in a.world.people if 0 in p.skills and p.index != index]
+    lowers = sorted(
+        table[(a.users[p.index].pk, "competence", a.skills[0].pk)].lower
+        for p in holders
+        if (a.users[p.index].pk, "competence", a.skills[0].pk) in table
+    )
+    threshold = lowers[len(lowers) // 2]
+    if vouched:
+        with clock.travel_to(a.at(day0)):
+            vouch_for(manager=a.manager, subject=user, skill=a.skills[0])
+    rng = random.Random(seed + 1)  # the same luck for both newcomers
+    reached, trail = None, []
+    for n in range(1, NEWCOMER_MAX_ENGAGEMENTS + 1):
+        seeker = rng.choice([p for p in a.world.people if p.index != index and p.style == "fair"])
+        plan = _engagement(rng, day0 + 2 * n, seeker, truth, 0)
+        plan.answers_in_time = True
+        a.run([a.engagement(plan, f"new-{label}-{n}")])
+        recompute_subject(user.pk, as_of=a.at(day0 + 2 * n + 2))
+        score = score_table(a).get((user.pk, "competence", a.skills[0].pk))
+        lower = score.lower if score else 0.0
+        trail.append(round(lower, 3))
+        if reached is None and lower >= threshold:
+            reached = n
+    a.world.people.remove(truth)
+    return {
+        "engagements_to_top_half": reached,
+        "lower_after_each": trail,
+        "top_half_lower": round(threshold, 3),
+    }
