@@ -155,9 +155,7 @@ def claim_summary(conversation_id: int) -> bool:
     """True for the one caller (across every process sharing the cache) that should
     send the conversation's next ``presence.summary``; False while one is already due."""
     try:
-        return cache.add(
-            _summary_key(conversation_id), 1, timeout=int(settings.PRESENCE_SUMMARY_SECONDS) + 5
-        )
+        return cache.add(_summary_key(conversation_id), 1, timeout=int(settings.PRESENCE_SUMMARY_SECONDS) + 5)
     except CACHE_ERRORS:
         logger.warning("presence: the cache is unreachable; no summary for %s", conversation_id)
         return False
