@@ -196,7 +196,14 @@ if REDIS_URL:
         }
     }
     if CHANNEL_LAYER == "lists":
-        CHANNEL_LAYERS["default"]["CONFIG"].update({"capacity": 1000, "expiry": 60})
+        # channels-redis keeps one list per web process (every socket of the process
+        # reads from it; a group send adds one entry per process, whatever the number of
+        # its sockets) and one buffer per socket, both bounded by `capacity`; past it,
+        # sends are dropped. Sized for bursts (a reconnect wave, a busy chat) with
+        # presence coalesced (PRESENCE_*); `expiry` bounds what a stalled process holds.
+        CHANNEL_LAYERS["default"]["CONFIG"].update(
+            {"capacity": env.int("CHANNEL_LAYER_CAPACITY", default=5000), "expiry": 60}
+        )
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # The embedded default: in memory, relayed between make run's processes through a
@@ -211,6 +218,11 @@ else:
             "CONFIG": {"relay_path": CHANNEL_RELAY_PATH, "poll_interval": 0.2},
         }
     }
+
+# Presence fan-out (messaging.sockets.presence): conversations up to this size get one
+# `presence` frame per change; larger ones one `presence.summary` at most this often.
+PRESENCE_DIRECT_MAX_MEMBERS = env.int("PRESENCE_DIRECT_MAX_MEMBERS", default=50)
+PRESENCE_SUMMARY_SECONDS = env.float("PRESENCE_SUMMARY_SECONDS", default=2.0)
 
 # Web processes on this machine (uvicorn reads the same variable for --workers; the
 # Procfile and docker-compose default it to the cores). Several processes must share

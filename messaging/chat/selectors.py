@@ -41,13 +41,29 @@ def access_conversation(user, conversation_id) -> Conversation:
         raise NotFound("No such conversation.") from None
 
 
-def conversation_ids_for(user) -> list[int]:
-    """The ids of every conversation ``user`` is a current member of (the socket subscribes to these)."""
-    return list(
+def conversation_sizes_for(user) -> dict[int, int]:
+    """``{conversation id: current members}`` for every conversation ``user`` is a
+    current member of (the socket subscribes to these; the size decides how presence
+    fans out), in one query."""
+    return dict(
         ConversationMember.objects.filter(user=user, left_at__isnull=True)
+        .annotate(
+            size=Subquery(
+                ConversationMember.objects.filter(conversation=OuterRef("conversation"), left_at__isnull=True)
+                .order_by()
+                .values("conversation")
+                .annotate(n=Count("pk"))
+                .values("n")[:1],
+                output_field=IntegerField(),
+            )
+        )
         .order_by("conversation_id")
-        .values_list("conversation_id", flat=True)
+        .values_list("conversation_id", "size")
     )
+
+
+def conversation_size(conversation_id: int) -> int:
+    return ConversationMember.objects.filter(conversation_id=conversation_id, left_at__isnull=True).count()
 
 
 def _my_last_read(user) -> Coalesce:

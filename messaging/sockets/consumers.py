@@ -5,12 +5,14 @@ is checked (scheme, host and port) by core.ws_origin in mentoring/config/asgi.py
 an error frame and the socket stays open.
 """
 
+import asyncio
 import logging
 import time
 from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from uvicorn.protocols.utils import ClientDisconnected
 
@@ -46,6 +48,21 @@ def answer_typing(*, user, question_id) -> bool:
     return routing.answer_typing(user, question.pk)
 
 
+PRESENCE_SUMMARIES: set[asyncio.Task] = set()  # pending presence.summary sends of this process
+
+
+async def send_presence_summary(conversation_id: int) -> None:
+    """After ``PRESENCE_SUMMARY_SECONDS``: who of the conversation is online or away,
+    as one frame to all of it (``presence.summary_frame`` releases the claim first)."""
+    await asyncio.sleep(settings.PRESENCE_SUMMARY_SECONDS)
+    try:
+        user_ids = await database_sync_to_async(selectors.member_user_ids)(conversation_id)
+        frame = await database_sync_to_async(presence.summary_frame)(conversation_id, user_ids)
+        await frame_to_conversation(conversation_id, frame)
+    except Exception:  # the next change claims a new summary; resume.done has everyone's state
+        logger.warning("presence summary for conversation %s not sent", conversation_id, exc_info=True)
+
+
 class TandemConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
@@ -56,7 +73,8 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         self.user = user
-        self.conversation_ids = set(await database_sync_to_async(selectors.conversation_ids_for)(user))
+        self.conversation_sizes = await database_sync_to_async(selectors.conversation_sizes_for)(user)
+        self.conversation_ids = set(self.conversation_sizes)
         self.typing_sent_at: dict[int, float] = {}
         self.resumes_at: deque[float] = deque(maxlen=RESUME_PER_MINUTE)
         self.answer_typing_sent_at: dict[int, float] = {}
@@ -453,10 +471,23 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
             await self.broadcast_presence()
 
     async def broadcast_presence(self):
-        info = (await database_sync_to_async(presence.presence_of)([self.user.id]))[self.user.id]
-        frame = presence.presence_frame(self.user.id, info)
+        """This person's state changed: a ``presence`` frame to each small
+        conversation; a large one gets the next coalesced ``presence.summary``
+        (claimed once across processes, so N people connecting are not N² frames)."""
+        direct, coalesced = [], []
         for conversation_id in sorted(self.conversation_ids):
-            await frame_to_conversation(conversation_id, frame, skip_channel=self.channel_name)
+            size = self.conversation_sizes.get(conversation_id, 0)
+            (direct if presence.direct_fan_out(size) else coalesced).append(conversation_id)
+        if direct:
+            info = (await database_sync_to_async(presence.presence_of)([self.user.id]))[self.user.id]
+            frame = presence.presence_frame(self.user.id, info)
+            for conversation_id in direct:
+                await frame_to_conversation(conversation_id, frame, skip_channel=self.channel_name)
+        for conversation_id in coalesced:
+            if await database_sync_to_async(presence.claim_summary)(conversation_id):
+                task = asyncio.get_running_loop().create_task(send_presence_summary(conversation_id))
+                PRESENCE_SUMMARIES.add(task)  # the summary outlives this socket
+                task.add_done_callback(PRESENCE_SUMMARIES.discard)
 
     async def send_error(self, code: str, reason: str, *, ref=None, **extra):
         frame = {"type": "error", "code": code, "reason": reason}
@@ -513,6 +544,9 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         if group not in self.groups_joined:
             self.groups_joined.append(group)
         self.conversation_ids.add(conversation_id)
+        self.conversation_sizes[conversation_id] = await database_sync_to_async(selectors.conversation_size)(
+            conversation_id
+        )
         await self.send_json({"type": "conversation.joined", "conversation": conversation_id})
 
     async def conversation_left(self, event):
@@ -522,6 +556,7 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         if group in self.groups_joined:
             self.groups_joined.remove(group)
         self.conversation_ids.discard(conversation_id)
+        self.conversation_sizes.pop(conversation_id, None)
         await self.send_json({"type": "conversation.left", "conversation": conversation_id})
 
     async def notification_new(self, event):

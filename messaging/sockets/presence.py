@@ -10,11 +10,19 @@ If the cache is unreachable (a Redis outage) presence degrades instead of
 failing: nobody's state changes and everyone reads as offline, last seen
 unknown, until it is back (a warning is logged). Sockets must not die, nor a
 resume go unanswered, because presence could not be read.
+
+Fan-out (docs/messaging.md, "Presence"): a conversation of at most
+``PRESENCE_DIRECT_MAX_MEMBERS`` members gets one ``presence`` frame per change; a
+larger one gets at most one ``presence.summary`` (who is online or away) every
+``PRESENCE_SUMMARY_SECONDS``, however many people connect or leave meanwhile, so
+1,000 people connecting cost about 1,000 deliveries, not 1,000,000.
 """
 
+import contextlib
 import functools
 import logging
 
+from django.conf import settings
 from django.core.cache import cache
 from redis.exceptions import RedisError
 
@@ -131,6 +139,40 @@ def _presence_of(user_ids: list) -> dict[int, dict]:
             "last_seen": seen.get(_last_seen_key(user_id)),
         }
         for user_id in user_ids
+    }
+
+
+def direct_fan_out(member_count: int) -> bool:
+    """True if a conversation this size gets each change as its own ``presence`` frame."""
+    return member_count <= settings.PRESENCE_DIRECT_MAX_MEMBERS
+
+
+def _summary_key(conversation_id: int) -> str:
+    return f"presence:summary_due:{conversation_id}"
+
+
+def claim_summary(conversation_id: int) -> bool:
+    """True for the one caller (across every process sharing the cache) that should
+    send the conversation's next ``presence.summary``; False while one is already due."""
+    try:
+        return cache.add(_summary_key(conversation_id), 1, timeout=int(settings.PRESENCE_SUMMARY_SECONDS) + 5)
+    except CACHE_ERRORS:
+        logger.warning("presence: the cache is unreachable; no summary for %s", conversation_id)
+        return False
+
+
+def summary_frame(conversation_id: int, user_ids) -> dict:
+    """Release the conversation's claim, then read who of ``user_ids`` is online or
+    away *now* (a change after the release claims the next summary, so none is lost).
+    Everyone not listed is offline; ``resume.done`` carries ``last_seen``."""
+    with contextlib.suppress(CACHE_ERRORS):  # the claim expires on its own; presence_of logs it
+        cache.delete(_summary_key(conversation_id))
+    people = presence_of(user_ids)
+    return {
+        "type": "presence.summary",
+        "conversation": conversation_id,
+        "online": sorted(user_id for user_id, info in people.items() if info["state"] == ONLINE),
+        "away": sorted(user_id for user_id, info in people.items() if info["state"] == AWAY),
     }
 
 

@@ -113,6 +113,7 @@ class ChatPanel {
     on("read.updated", mine((frame) => this.setRead(frame.user, frame.last_read_seq)));
     on("typing", mine((frame) => this.onTyping(frame)));
     on("presence", (frame) => this.setPresence(frame.user, frame.state));
+    on("presence.summary", mine((frame) => this.onPresenceSummary(frame)));
     on("resume.more", mine((frame) => this.resume(frame.after)));
     on("resume.done", (frame) => this.onResumeDone(frame));
     on("conversation.left", mine(() => this.setClosed("You are no longer in this conversation.")));
@@ -262,6 +263,15 @@ class ChatPanel {
     if (!member) return;
     member.node.dataset.presence = state;
     member.node.querySelector("[data-member-state]").textContent = state;
+  }
+
+  // a large conversation's coalesced presence: everyone not listed is offline
+  onPresenceSummary({ online, away }) {
+    const onlineIds = new Set(online);
+    const awayIds = new Set(away);
+    for (const userId of this.members.keys()) {
+      this.setPresence(userId, onlineIds.has(userId) ? "online" : awayIds.has(userId) ? "away" : "offline");
+    }
   }
 
   setRead(userId, seq) {
