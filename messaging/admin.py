@@ -180,3 +180,24 @@ class ChatFirstReplyAdmin(ReadOnlyAdmin):
     list_display = ("engagement", "conversation", "replied_at")
     raw_id_fields = ("conversation", "engagement")
     date_hierarchy = "replied_at"
+
+
+from messaging.vectors import ExpertiseVector, QuestionVector  # noqa: E402
+
+
+@admin.register(QuestionVector)
+class QuestionVectorAdmin(ReadOnlyAdmin):
+    """Kept by the routing worker; read-only here (the vector bytes are not shown)."""
+
+    list_display = ["question", "organization", "created_at"]
+    list_filter = ["organization"]
+    search_fields = ["question__title"]
+    exclude = ["vector"]
+
+
+@admin.register(ExpertiseVector)
+class ExpertiseVectorAdmin(ReadOnlyAdmin):
+    list_display = ["user", "organization", "answered_well", "updated_at"]
+    list_filter = ["organization"]
+    search_fields = ["user__email", "user__full_name"]
+    exclude = ["vector"]

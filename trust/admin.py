@@ -6,7 +6,16 @@ disputes are decided on the talent manager's dispute page, which calls it."""
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
-from trust.models import TrustDispute, TrustDistribution, TrustEvent, TrustPrior, TrustScore, TrustSnapshot
+from trust.models import (
+    TrustDispute,
+    TrustDistribution,
+    TrustEvent,
+    TrustPattern,
+    TrustPrior,
+    TrustRater,
+    TrustScore,
+    TrustSnapshot,
+)
 
 
 @admin.register(TrustEvent)
@@ -74,3 +83,21 @@ class TrustDisputeAdmin(ReadOnlyAdmin):
     list_filter = ("state", "organization")
     raw_id_fields = ("event", "raised_by", "decided_by")
     list_select_related = ("organization", "raised_by", "decided_by")
+
+
+@admin.register(TrustRater)
+class TrustRaterAdmin(ReadOnlyAdmin):
+    """Rebuilt nightly by ``trust.raters_refresh``; read-only."""
+
+    list_display = ["rater", "organization", "standing", "pagerank_share", "age_factor", "is_seed", "ratings"]
+    list_filter = ["organization", "is_seed"]
+    search_fields = ["rater__email", "rater__full_name"]
+
+
+@admin.register(TrustPattern)
+class TrustPatternAdmin(ReadOnlyAdmin):
+    """Suspicious patterns found nightly; talent managers act on them from the dashboard."""
+
+    list_display = ["kind", "subject", "organization", "detected_at"]
+    list_filter = ["organization", "kind"]
+    search_fields = ["subject__email", "subject__full_name"]
