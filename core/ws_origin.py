@@ -14,7 +14,6 @@ Origin at all — is refused before the handshake (HTTP 403).
 
 from urllib.parse import urlsplit
 
-from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
@@ -64,6 +63,10 @@ class OriginValidator:
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket" and not origin_allowed(scope):
-            denier = WebsocketDenier()
-            return await denier(scope, receive, send)
+            # refuse the handshake (HTTP 403) without a consumer: channels' WebsocketDenier
+            # would open a channel-layer receive for a socket that never gets in
+            message = await receive()
+            if message["type"] == "websocket.connect":
+                await send({"type": "websocket.close"})
+            return None
         return await self.application(scope, receive, send)
