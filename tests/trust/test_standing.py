@@ -135,3 +135,26 @@ def test_the_annotations_are_null_where_there_is_no_evidence(org, skill):
     assert rows[known.pk]["responsiveness_lower"] == 0.3
     assert rows[newcomer.pk]["competence_sum"] is None
     assert rows[newcomer.pk]["responsiveness_lower"] is None
+
+
+@pytest.mark.parametrize("evidence", [0, 1, 3, params.MIN_EVIDENCE_PIECES, 12])
+def test_the_python_and_sql_ranking_bounds_agree(org, evidence):
+    # ranking_lower is written twice (Python for standings, SQL for annotations): pin them together
+    person = member(organization=org)
+    TrustScoreFactory(
+        subject=person,
+        organization=org,
+        dimension=params.RESPONSIVENESS,
+        lower=0.82,
+        evidence_count=evidence,
+    )
+
+    from_python = standings(organization_id=org.pk, user_ids=[person.pk], skill_ids=[])[person.pk]
+    from_sql = (
+        User.objects.filter(pk=person.pk)
+        .annotate(**standing_annotations(user_ref="pk", skill_ids=[]))
+        .get()
+        .responsiveness_lower
+    )
+
+    assert from_sql == pytest.approx(from_python.responsiveness.lower)
