@@ -8,10 +8,13 @@ Usage: python .ci/upgrade_check.py [--base COMMIT] [--database NAME] [--server U
 3. runs the base code's `manage.py migrate` and `manage.py seed_demo` against it;
 4. counts the rows of every table in the public schema;
 5. runs this code's `manage.py migrate` against the same database and counts again;
-6. fails with a table-by-table diff if a table disappeared or any count changed (that
-   includes django_migrations, django_content_type and auth_permission: an upgrade that
-   applies a migration or moves a model to another app label shows up there), then runs
-   this code's `manage.py makemigrations --check --dry-run` on the upgraded database;
+6. fails with a table-by-table diff if a table disappeared or any application table's
+   count changed. Django's bookkeeping tables (django_migrations, django_content_type,
+   auth_permission) may gain rows for migrations and models added since the base, but
+   every base row must still be there under the same natural key, and a content type
+   added for a model name the base already had under another app label fails the check
+   (that is a model moved to another app instead of kept in place); then runs this
+   code's `manage.py makemigrations --check --dry-run` on the upgraded database;
 7. removes the worktree and drops the database (unless --keep), also on failure.
 
 Both checkouts run with this interpreter (the project's virtualenv), with DJANGO_ENV=
@@ -122,14 +125,50 @@ def manage(checkout: Path, database_url: str, *args: str) -> str:
     return output
 
 
+# Django's own tables, which grow with every new migration and model: compared by natural key
+BOOKKEEPING_KEYS = {
+    "django_migrations": "SELECT app, name FROM django_migrations",
+    "django_content_type": "SELECT id, app_label, model FROM django_content_type",
+    "auth_permission": (
+        "SELECT ct.app_label, ct.model, p.codename FROM auth_permission p"
+        " JOIN django_content_type ct ON ct.id = p.content_type_id"
+    ),
+}
+
+
+def bookkeeping_rows(database_url: str) -> dict[str, set[tuple]]:
+    with psycopg.connect(database_url) as connection:
+        return {table: set(connection.execute(query).fetchall()) for table, query in BOOKKEEPING_KEYS.items()}
+
+
 def compare(before: dict[str, int], after: dict[str, int]) -> list[str]:
     problems = []
     for table, rows in before.items():
         if table not in after:
             problems.append(f"  {table:<45} {rows:>8} -> (table gone)")
-        elif after[table] != rows:
+        elif after[table] != rows and table not in BOOKKEEPING_KEYS:
             problems.append(f"  {table:<45} {rows:>8} -> {after[table]:<8} ({after[table] - rows:+d})")
     return problems
+
+
+Keys = dict[str, set[tuple]]
+
+
+def compare_bookkeeping(before: Keys, after: Keys) -> tuple[list[str], list[str]]:
+    """(problems, additions): base rows gone or a model moved between app labels; rows added."""
+    problems, additions = [], []
+    for table in BOOKKEEPING_KEYS:
+        gone, added = before[table] - after[table], after[table] - before[table]
+        problems += [f"  {table}: base row gone: {row}" for row in sorted(gone, key=str)]
+        if added:
+            additions.append(f"{table} +{len(added)}")
+    base_models = {(app, model) for _, app, model in before["django_content_type"]}
+    base_names = {model: app for app, model in base_models}
+    for _, app, model in sorted(after["django_content_type"] - before["django_content_type"], key=str):
+        if model in base_names and (app, model) not in base_models:
+            moved = f"{app}.{model} added, the base had {base_names[model]}.{model}"
+            problems.append(f"  django_content_type: {moved}")
+    return problems, additions
 
 
 def run(args: argparse.Namespace, workdir: Path) -> None:
@@ -147,17 +186,22 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     manage(checkout, database_url, "migrate", "--noinput")
     seeded = manage(checkout, database_url, "seed_demo")
     before = row_counts(database_url)
+    before_keys = bookkeeping_rows(database_url)
     log(f"after the base code's migrate + seed_demo: {len(before)} tables, {sum(before.values())} rows")
     if sum(rows for table, rows in before.items() if not table.startswith(("django_", "auth_"))) == 0:
         raise CheckFailed(f"seed_demo left every application table empty:\n{seeded}")
 
     manage(ROOT, database_url, "migrate", "--noinput")
     after = row_counts(database_url)
+    after_keys = bookkeeping_rows(database_url)
     log(f"after the current code's migrate: {len(after)} tables, {sum(after.values())} rows")
     new_tables = sorted(set(after) - set(before))
     if new_tables:
         log("new tables (allowed, listed for the record): " + ", ".join(new_tables))
-    problems = compare(before, after)
+    key_problems, additions = compare_bookkeeping(before_keys, after_keys)
+    if additions:
+        log("bookkeeping rows added for new migrations and models (allowed): " + ", ".join(additions))
+    problems = compare(before, after) + key_problems
     if problems:
         header = f"  {'table':<45} {'base':>8} -> current"
         raise CheckFailed("rows changed in the upgrade:\n" + "\n".join([header, *problems]))
