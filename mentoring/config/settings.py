@@ -281,6 +281,11 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.signup.SignupNameForm"  # asks for the name too
+ACCOUNT_FORMS = {  # the workspace's "SSO required" rule on every way to a password
+    "change_password": "accounts.forms.passwords.SsoAwareChangePasswordForm",
+    "set_password": "accounts.forms.passwords.SsoAwareSetPasswordForm",
+    "reset_password_from_key": "accounts.forms.passwords.SsoAwareResetPasswordKeyForm",
+}
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True

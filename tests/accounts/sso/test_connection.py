@@ -150,3 +150,37 @@ def test_sso_required_refuses_password_login_and_reset_except_break_glass(provid
         "/accounts/login/", {"login": manager.email, "password": DEFAULT_PASSWORD}, follow=True
     )
     assert glass.context["user"] == manager
+
+
+def test_sso_required_refuses_a_reset_link_mailed_before_and_the_password_change_page(provider, manager, acme):
+    import re
+
+    bob = member(acme, email="bob@acme.test")
+    signed_in = Client()
+    signed_in.force_login(bob)  # before the mail: a login afterwards would void its link
+    Client().post("/accounts/password/reset/", {"email": bob.email})
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", mail.outbox[-1].body).group(1)
+    sso_connection_save(
+        actor=manager, data=_oidc(provider, sso_required=True, break_glass_email=manager.email)
+    )
+    new = {"password1": "an0ther-Long-pass", "password2": "an0ther-Long-pass"}
+
+    browser = Client()
+    form_page = browser.get(link, follow=True)
+    assert form_page.status_code == 200
+    reset = browser.post(form_page.redirect_chain[-1][0] if form_page.redirect_chain else link, new)
+    assert not form_page.context.get("token_fail")
+    assert "Acme signs in with its company account" in reset.text
+
+    change = signed_in.post("/accounts/password/change/", {"oldpassword": DEFAULT_PASSWORD, **new})
+    assert "Acme signs in with its company account" in change.text
+    bob.refresh_from_db()
+    assert bob.check_password(DEFAULT_PASSWORD)
+
+    # the break-glass account keeps its password page
+    glass = Client()
+    glass.force_login(manager)
+    changed = glass.post("/accounts/password/change/", {"oldpassword": DEFAULT_PASSWORD, **new})
+    assert changed.status_code == 302
+    manager.refresh_from_db()
+    assert manager.check_password(new["password1"])
