@@ -152,7 +152,7 @@ def test_sso_required_refuses_password_login_and_reset_except_break_glass(provid
     assert glass.context["user"] == manager
 
 
-def test_sso_required_refuses_a_reset_link_mailed_before_and_the_password_change_page(provider, manager, acme):
+def test_sso_required_refuses_an_earlier_reset_link_and_the_password_change_page(provider, manager, acme):
     import re
 
     bob = member(acme, email="bob@acme.test")
