@@ -1,6 +1,7 @@
 """Saving a workspace's company sign-in (checked against the real provider when saved),
 the settings page, and "SSO required" for password login and reset."""
 
+import re
 import socket
 
 import pytest
@@ -153,7 +154,6 @@ def test_sso_required_refuses_password_login_and_reset_except_break_glass(provid
 
 
 def test_sso_required_refuses_an_earlier_reset_link_and_the_password_change_page(provider, manager, acme):
-    import re
 
     bob = member(acme, email="bob@acme.test")
     signed_in = Client()
