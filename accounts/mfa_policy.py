@@ -4,8 +4,10 @@ A talent manager sets ``Organization.mfa_policy`` (``accounts.services.security`
 off, talent managers, or everyone. ``mfa_missing(membership)`` says whether the
 person must still enrol; it is enforced on every page (``MfaRequiredMiddleware``:
 signed in, the person is sent to set up TOTP and can reach nothing else but
-the account pages) and on the REST API (``accounts.permissions``: 403 with code
-``mfa_required``), so it holds from the first request after login.
+the account pages), on the REST API (``accounts.permissions``: 403 with code
+``mfa_required``) and on the socket (``messaging.sockets.consumers``: closed with
+4428 at connect, and every open socket of a person a new policy catches is closed
+with 4428 when the policy is saved), so it holds from the first request after login.
 """
 
 from allauth.mfa.models import Authenticator
@@ -14,7 +16,7 @@ from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
-from accounts.access import membership_of
+from accounts.access import active_membership, membership_of
 from accounts.models import Membership, Organization
 
 MFA_REQUIRED_CODE = "mfa_required"
@@ -41,6 +43,23 @@ def mfa_enrolled(user) -> bool:
 def mfa_missing(membership: Membership | None) -> bool:
     """The policy requires MFA of this member and they have not enrolled yet."""
     return mfa_required(membership) and not mfa_enrolled(membership.user)
+
+
+def mfa_missing_for(user) -> bool:
+    """``mfa_missing`` for code without a request (the socket's connect)."""
+    return mfa_missing(active_membership(user))
+
+
+def members_missing_mfa(organization_id: int) -> list[int]:
+    """User ids of the workspace's active members its policy requires MFA of who have not enrolled."""
+    policy = Organization.objects.values_list("mfa_policy", flat=True).get(pk=organization_id)
+    if policy == Organization.MfaPolicy.OFF:
+        return []
+    members = Membership.objects.filter(organization_id=organization_id, user__is_active=True)
+    if policy == Organization.MfaPolicy.TALENT_MANAGERS:
+        members = members.filter(role=Membership.Role.TALENT_MANAGER)
+    enrolled = Authenticator.objects.filter(type=Authenticator.Type.TOTP).values("user_id")
+    return list(members.exclude(user_id__in=enrolled).values_list("user_id", flat=True))
 
 
 class MfaRequiredMiddleware:

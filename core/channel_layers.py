@@ -53,9 +53,10 @@ class SqliteRelay:
         self._ready = False
 
     def _connect(self) -> sqlite3.Connection:
+        if not self._ready:  # the folder first: SQLite creates the file, not its folder
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=5, isolation_level=None)
         if not self._ready:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(SCHEMA)
             self._ready = True
@@ -125,7 +126,7 @@ class RelayedInMemoryChannelLayer(InMemoryChannelLayer):
             await asyncio.to_thread(
                 self.relay.append, origin=self.origin, kind=kind, target=target, message=body
             )
-        except sqlite3.Error:
+        except (sqlite3.Error, OSError):
             logger.exception("the channel relay at %s refused a %s send to %s", self.relay.path, kind, target)
 
     # --- receiving: a process with sockets polls the relay --------------------------
@@ -145,15 +146,17 @@ class RelayedInMemoryChannelLayer(InMemoryChannelLayer):
         self._poller = loop.create_task(self._poll(), name="channel-relay-poller")
 
     async def _poll(self) -> None:
-        cursor = await asyncio.to_thread(self.relay.newest_id)
+        cursor = None
         polls = 0
         while True:
             try:
+                if cursor is None:  # start from now: what was sent before is not ours
+                    cursor = await asyncio.to_thread(self.relay.newest_id)
                 cursor = await self._deliver_after(cursor)
                 polls += 1
                 if polls % 300 == 0:  # about once a minute
                     await asyncio.to_thread(self.relay.prune, self.expiry)
-            except sqlite3.Error:
+            except (sqlite3.Error, OSError):
                 logger.exception("reading the channel relay at %s failed; retrying", self.relay.path)
             await asyncio.sleep(self.poll_interval)
 

@@ -4,13 +4,19 @@ from django.db import transaction
 
 from accounts.access import require_talent_manager
 from accounts.audit import audit_record
+from accounts.mfa_policy import members_missing_mfa
 from accounts.models import Organization
 from core.errors import ValidationFailed
+from core.realtime import send_many_on_commit, user_group
+
+# the doorbell that closes a socket whose person a new policy requires MFA of (4428)
+MFA_REQUIRED_EVENT = {"type": "mfa.required"}
 
 
 def workspace_mfa_policy_set(*, actor, policy: str) -> Organization:
     """Who must use two-factor authentication: ``off``, ``talent_managers`` or
-    ``everyone``. Talent managers only; audited; idempotent."""
+    ``everyone``. Talent managers only; audited; idempotent. After commit, the open
+    sockets of everyone the new policy catches without MFA are closed (4428)."""
     acting = require_talent_manager(actor)
     if policy not in Organization.MfaPolicy.values:
         raise ValidationFailed(
@@ -29,5 +35,8 @@ def workspace_mfa_policy_set(*, actor, policy: str) -> Organization:
                 action="workspace.mfa_policy",
                 target=organization,
                 details={"from": before, "to": policy},
+            )
+            send_many_on_commit(
+                [(user_group(user_id), MFA_REQUIRED_EVENT) for user_id in members_missing_mfa(organization.pk)]
             )
     return organization

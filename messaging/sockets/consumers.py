@@ -1,6 +1,7 @@
 """The one WebSocket per browser tab, at /ws/ (protocol: docs/messaging.md).
 
-Authenticated from the Django session (close code 4401 otherwise); the origin
+Authenticated from the Django session (close code 4401 otherwise, 4428 while the
+workspace requires MFA the person has not set up); the origin
 is checked (scheme, host and port) by core.ws_origin in mentoring/config/asgi.py. Bad frames get
 an error frame and the socket stays open.
 """
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from uvicorn.protocols.utils import ClientDisconnected
 
+from accounts.mfa_policy import mfa_missing_for
 from core import clock
 from core.errors import DomainError
 from core.realtime import conversation_group, user_group
@@ -30,6 +32,7 @@ logger = logging.getLogger("messaging.sockets.consumers")
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_SESSION_ENDED = 4403
+CLOSE_MFA_REQUIRED = 4428  # the workspace requires two-factor authentication, not set up yet
 RESUME_BATCH = 100  # messages replayed per conversation per resume frame
 # resume is the costliest frame (queries per conversation): bounded per frame and per socket
 RESUME_MAX_CONVERSATIONS = 20
@@ -63,6 +66,14 @@ async def send_presence_summary(conversation_id: int) -> None:
         logger.warning("presence summary for conversation %s not sent", conversation_id, exc_info=True)
 
 
+def _sizes_unless_mfa_missing(user) -> dict[int, int] | None:
+    """The person's conversations and their sizes, or None when the workspace's policy
+    requires MFA of them and they have not set it up (one hop to the database at connect)."""
+    if mfa_missing_for(user):
+        return None
+    return selectors.conversation_sizes_for(user)
+
+
 class TandemConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         user = self.scope.get("user")
@@ -72,8 +83,13 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        sizes = await database_sync_to_async(_sizes_unless_mfa_missing)(user)
+        if sizes is None:
+            await self.accept()
+            await self.close(code=CLOSE_MFA_REQUIRED)
+            return
         self.user = user
-        self.conversation_sizes = await database_sync_to_async(selectors.conversation_sizes_for)(user)
+        self.conversation_sizes = sizes
         self.conversation_ids = set(self.conversation_sizes)
         self.typing_sent_at: dict[int, float] = {}
         self.resumes_at: deque[float] = deque(maxlen=RESUME_PER_MINUTE)
@@ -521,6 +537,10 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         if event.get("keep") and getattr(session, "session_key", None) == event["keep"]:
             return
         await self.close(code=CLOSE_SESSION_ENDED)
+
+    async def mfa_required(self, event):
+        """``accounts.services.security``: the workspace now requires MFA of this person."""
+        await self.close(code=CLOSE_MFA_REQUIRED)
 
     async def chat_frame(self, event):
         """A frame for everyone in a conversation (``messaging.sockets.events``)."""

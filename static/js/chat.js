@@ -18,6 +18,11 @@ const TYPING_EVERY_MS = 3_000;
 const TYPING_SHOWN_MS = 6_000;
 const ACK_TIMEOUT_MS = 15_000;
 const AT_BOTTOM_PX = 48;
+// the server closed the socket for good: what the chat says, and what a waiting message says
+const STOPPED = {
+  "signed-out": "Your session ended. Reload the page to sign in again.",
+  "mfa-required": "Your workspace now requires two-factor authentication. Reload the page to set it up.",
+};
 
 // --- small DOM helpers (controls the panel adds; messages come from chat-message.js)
 
@@ -130,7 +135,7 @@ class ChatPanel {
       : " Messages you write are kept and sent when back.";
     let shown = state;
     let text;
-    if (reason === "signed-out") text = "Your session ended. Reload the page to sign in again.";
+    if (STOPPED[reason]) text = STOPPED[reason];
     else if (!navigator.onLine) [shown, text] = ["offline", `Offline — reconnecting when the network is back.${kept}`];
     else if (state === "live") text = waiting ? `Live. Sending ${waiting}…` : "Live.";
     else if (state === "reconnecting") text = `Offline — reconnecting in ${Math.ceil((delay || 0) / 1000)} s.${kept}`;
@@ -147,8 +152,8 @@ class ChatPanel {
     if (state === "live") return;
     for (const [clientId, item] of this.pending) {
       if (item.state === "failed") continue;
-      if (reason === "signed-out") {
-        this.fail(clientId, "Your session ended. Reload the page to sign in again.");
+      if (STOPPED[reason]) {
+        this.fail(clientId, STOPPED[reason]);
       } else if (item.state === "sent") {
         // unanswered: it goes out again after the next hello, so no timeout meanwhile
         clearTimeout(item.timer);

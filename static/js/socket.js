@@ -9,7 +9,7 @@
 //   on(type, handler)         frames by `type` ("*": every frame); returns an unsubscribe
 //   onState(handler)          the connection state, at once and on every change:
 //                             {state: "connecting" | "live" | "reconnecting" | "offline",
-//                              delay (ms, reconnecting), reason ("signed-out" | "network", offline)}
+//                              delay (ms, reconnecting), reason ("signed-out" | "mfa-required" | "network", offline)}
 //   onResume(hook)            runs after every `hello`, before queued frames go out:
 //                             where the chat sends `resume` with the last seq it saw
 //   send(frame, options)      "sent" now, "queued" until the next `hello`, or "dropped"
@@ -17,13 +17,15 @@
 // Reconnects with exponential backoff and "equal jitter" (half fixed, half
 // random, 0.5 s doubling to 30 s) so tabs that lost the server at once do not
 // come back in lockstep; at once when the browser comes back online. Closed
-// with 4401/4403 (signed out) it stays offline.
+// with 4401/4403 (signed out) or 4428 (the workspace requires two-factor
+// authentication the person has not set up) it stays offline.
 
 const PATH = "/ws/";
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 const HEARTBEAT_MS = 25_000;
 const CLOSE_SIGNED_OUT = new Set([4401, 4403]);
+const CLOSE_MFA_REQUIRED = 4428;
 
 let socket = null; // the WebSocket of the current attempt
 let started = false;
@@ -109,10 +111,10 @@ function open() {
     socket = null;
     live = false;
     clearInterval(heartbeatTimer);
-    if (CLOSE_SIGNED_OUT.has(event.code)) {
-      started = false; // a new page load (after logging in) starts again
+    if (CLOSE_SIGNED_OUT.has(event.code) || event.code === CLOSE_MFA_REQUIRED) {
+      started = false; // a new page load (after logging in or setting up MFA) starts again
       queue.length = 0;
-      setState({ state: "offline", reason: "signed-out" });
+      setState({ state: "offline", reason: event.code === CLOSE_MFA_REQUIRED ? "mfa-required" : "signed-out" });
       return;
     }
     scheduleReconnect();

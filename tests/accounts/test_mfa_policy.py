@@ -104,3 +104,67 @@ def test_the_dashboard_shows_who_has_not_enrolled_while_a_policy_is_on(org):
 
     assert "Nia Missing" not in before
     assert "Not enrolled in two-factor authentication yet (1)" in after and "Nia Missing" in after
+
+
+async def _socket(user):
+    """A WebSocket of ``user`` signed in through the session cookie: (communicator, first output)."""
+    from asgiref.sync import sync_to_async
+    from channels.testing import WebsocketCommunicator
+    from django.conf import settings
+
+    from mentoring.config.asgi import application
+
+    client = await sync_to_async(client_for)(user)
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    socket = WebsocketCommunicator(
+        application,
+        "/ws/",
+        headers=[(b"origin", b"http://testserver"), (b"host", b"testserver"), (b"cookie", cookie.encode())],
+    )
+    connected, _ = await socket.connect()
+    assert connected
+    return socket, await socket.receive_output(timeout=5)
+
+
+@pytest.mark.django_db(transaction=True)
+class TestSockets:
+    async def test_without_mfa_the_socket_closes_with_4428_at_connect_and_opens_once_enrolled(self, org):
+        from asgiref.sync import sync_to_async
+
+        from messaging.sockets.consumers import CLOSE_MFA_REQUIRED
+
+        await sync_to_async(set_policy)(org, Organization.MfaPolicy.EVERYONE)
+        person = await sync_to_async(member)(org)
+
+        socket, first = await _socket(person)
+        assert first == {"type": "websocket.close", "code": CLOSE_MFA_REQUIRED}
+        await socket.wait()
+
+        await sync_to_async(enrol)(person)
+        socket, first = await _socket(person)
+        assert first["type"] == "websocket.send" and '"hello"' in first["text"]
+        await socket.disconnect()
+
+    async def test_turning_the_policy_on_closes_the_open_sockets_of_those_without_mfa(self, org):
+        from asgiref.sync import sync_to_async
+
+        from accounts.services.security import workspace_mfa_policy_set
+        from messaging.sockets.consumers import CLOSE_MFA_REQUIRED
+
+        manager = await sync_to_async(talent_manager)(org)
+        without, enrolled = await sync_to_async(member)(org), await sync_to_async(member)(org)
+        await sync_to_async(enrol)(manager)
+        await sync_to_async(enrol)(enrolled)
+        without_socket, _ = await _socket(without)
+        enrolled_socket, _ = await _socket(enrolled)
+
+        await sync_to_async(workspace_mfa_policy_set)(actor=manager, policy=Organization.MfaPolicy.EVERYONE)
+
+        assert await without_socket.receive_output(timeout=5) == {
+            "type": "websocket.close",
+            "code": CLOSE_MFA_REQUIRED,
+        }
+        await without_socket.wait()
+        await enrolled_socket.send_json_to({"type": "ping", "ref": "still"})
+        assert await enrolled_socket.receive_json_from(timeout=5) == {"type": "pong", "ref": "still"}
+        await enrolled_socket.disconnect()

@@ -115,3 +115,16 @@ def test_the_embedded_default_selects_the_relayed_layer(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "core.channel_layers.RelayedInMemoryChannelLayer"
+
+
+async def test_a_relay_in_a_folder_not_made_yet_works_from_the_first_receive(tmp_path):
+    # a fresh checkout has no var/: the reader, not only a sender, makes the folder
+    web = RelayedInMemoryChannelLayer(relay_path=tmp_path / "var" / "relay.sqlite3", poll_interval=0.05)
+    worker = RelayedInMemoryChannelLayer(relay_path=tmp_path / "var" / "relay.sqlite3", poll_interval=0.05)
+    channel = await subscribed(web, "user.9")
+
+    await worker.group_send("user.9", {"type": "ping", "n": 2})
+
+    assert await asyncio.wait_for(web.receive(channel), WAIT) == {"type": "ping", "n": 2}
+    assert not web._poller.done()
+    await web.close()
