@@ -36,7 +36,6 @@ def workspace_mfa_policy_set(*, actor, policy: str) -> Organization:
                 target=organization,
                 details={"from": before, "to": policy},
             )
-            send_many_on_commit(
-                [(user_group(user_id), MFA_REQUIRED_EVENT) for user_id in members_missing_mfa(organization.pk)]
-            )
+            missing = members_missing_mfa(organization.pk)
+            send_many_on_commit([(user_group(user_id), MFA_REQUIRED_EVENT) for user_id in missing])
     return organization
