@@ -14,6 +14,7 @@ from collections import deque
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import connection as db_connection
 from django.utils.dateparse import parse_datetime
 from uvicorn.protocols.utils import ClientDisconnected
 
@@ -64,6 +65,16 @@ async def send_presence_summary(conversation_id: int) -> None:
         await frame_to_conversation(conversation_id, frame)
     except Exception:  # the next change claims a new summary; resume.done has everyone's state
         logger.warning("presence summary for conversation %s not sent", conversation_id, exc_info=True)
+
+
+def _released(service, kwargs):
+    """Run ``service`` in a worker thread and give its pooled connection back when done:
+    the thread outlives the call (and may outlive the event loop), so a connection
+    kept open in it is held from the pool until the thread ends."""
+    try:
+        return service(**kwargs)
+    finally:
+        db_connection.close()
 
 
 def _sizes_unless_mfa_missing(user) -> dict[int, int] | None:
@@ -465,7 +476,7 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         so sends of different sockets overlap their database waits instead of queueing
         behind each other (and behind every other socket's sync work)."""
         try:
-            return await database_sync_to_async(service, thread_sensitive=False)(**kwargs)
+            return await database_sync_to_async(_released, thread_sensitive=False)(service, kwargs)
         except DomainError as error:
             extra = {name: content.get(name) for name in echo}
             if error.fields:
