@@ -81,6 +81,15 @@ def _loop_for_this_thread() -> asyncio.AbstractEventLoop:
     return _publisher.loop()
 
 
+_scheduled: set[asyncio.Task] = set()  # held until done, or the loop could drop them
+
+
+def _scheduled_done(task: asyncio.Task) -> None:
+    _scheduled.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("channel-layer sends from an event-loop thread failed", exc_info=task.exception())
+
+
 def send_now(group: str, event: dict) -> None:
     """One group send from synchronous code, now."""
     send_many_now([(group, event)])
@@ -91,15 +100,18 @@ def send_many_now(sends: list[tuple[str, dict]]) -> None:
     layer = get_channel_layer()
     if layer is None or not sends:
         return
-    if _on_event_loop_thread():
-        # Sync code on a thread that runs an event loop (a script or test driving one)
-        # cannot block on the layer; the rows are committed, clients resume.
-        logger.warning("%d channel-layer send(s) skipped: called on an event-loop thread", len(sends))
-        return
 
     async def send_all():
         for group, event in sends:
             await layer.group_send(group, event)
+
+    if _on_event_loop_thread():
+        # Sync code on a thread that runs an event loop (a script or test driving one)
+        # cannot block on that loop: the sends go out as a task on it, soon after.
+        task = asyncio.get_running_loop().create_task(send_all())
+        _scheduled.add(task)
+        task.add_done_callback(_scheduled_done)
+        return
 
     try:
         asyncio.run_coroutine_threadsafe(send_all(), _loop_for_this_thread()).result(SEND_TIMEOUT_SECONDS)
