@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, Value
 
 from accounts.models import Expertise, Membership, Profile
 from core import clock, embeddings
@@ -48,17 +49,20 @@ def question_vector(question: Question) -> np.ndarray | None:
     if not embeddings.available():
         return None
     vector = embeddings.embed([question_text(question.title, question.body)])[0]
-    # one statement; a concurrent writer stored the same vector (same text, same model)
-    QuestionVector.objects.bulk_create(
-        [
-            QuestionVector(
-                question_id=question.pk,
-                organization_id=question.organization_id,
-                vector=embeddings.to_bytes(vector),
-            )
-        ],
-        ignore_conflicts=True,
-    )
+    # one statement (no transaction of its own); a concurrent writer stored the same
+    # vector (same text, same model)
+    table = QuestionVector._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (question_id, organization_id, vector, created_at) "  # noqa: S608 (our table)
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (question_id) DO NOTHING",
+            [
+                question.pk,
+                question.organization_id,
+                embeddings.to_bytes(vector),
+                connection.ops.adapt_datetimefield_value(clock.now()),
+            ],
+        )
     _question_cache[question.pk] = vector
     return vector
 
@@ -179,23 +183,35 @@ SLACK = timedelta(seconds=5)
 
 
 def _index(organization_id: int) -> _Index:
-    """The workspace's expertise matrix, brought up to date with two indexed queries
+    """The workspace's expertise matrix, brought up to date with one indexed query
     (``(organization, updated_at)``): the number of rows (fewer than in memory: start
-    over) and the rows changed lately."""
+    over) with the rows changed lately."""
     index = _indexes.get(organization_id)
-    if index is not None and len(index.user_ids) != (
-        ExpertiseVector.objects.filter(organization_id=organization_id).count()
-    ):
+    changed = ExpertiseVector.objects.filter(organization_id=organization_id).order_by()
+    if index is not None and index.seen_until is not None:
+        changed = changed.filter(Q(updated_at__gt=index.seen_until) | Q(updated_at__gte=clock.now() - SLACK))
+    total = (
+        ExpertiseVector.objects.filter(organization_id=organization_id)
+        .order_by()
+        .values("organization_id")
+        .annotate(n=Count("id"), none=Value(None, output_field=DateTimeField()))
+        .values_list("n", "none")
+    )
+    stamps, count = [], 0
+    for user_id, stamp in changed.values_list("user_id", "updated_at").union(total, all=True):
+        if stamp is None:  # the count's row (none when the workspace has no vectors)
+            count = user_id
+        else:
+            stamps.append((user_id, stamp))
+    if index is not None and count != len(index.user_ids) + len({pk for pk, _ in stamps} - index.rows.keys()):
         index = None  # rows were deleted (a member left, a workspace was dropped): start over
         _indexes.pop(organization_id, None)
+        every = ExpertiseVector.objects.filter(organization_id=organization_id)
+        stamps = list(every.values_list("user_id", "updated_at"))
     if index is None:
         index = _Index(
             user_ids=[], rows={}, matrix=np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32), versions={}
         )
-    changed = ExpertiseVector.objects.filter(organization_id=organization_id)
-    if index.seen_until is not None:
-        changed = changed.filter(Q(updated_at__gt=index.seen_until) | Q(updated_at__gte=clock.now() - SLACK))
-    stamps = list(changed.values_list("user_id", "updated_at"))
     fresh_ids = [user_id for user_id, stamp in stamps if index.versions.get(user_id) != stamp]
     if not fresh_ids and organization_id in _indexes:
         return index
