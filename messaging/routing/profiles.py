@@ -19,7 +19,10 @@ Without the embedding model (``core.embeddings.available()`` false) every functi
 returns nothing and routing falls back to aliases and full text.
 """
 
+import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -43,12 +46,44 @@ def question_text(title: str, body: str) -> str:
 
 def question_vector(question: Question) -> np.ndarray | None:
     """The question's vector: stored, or embedded and stored now; None without the model."""
+    return question_vector_later(question)()
+
+
+def question_vector_later(question: Question) -> Callable[[], np.ndarray | None]:
+    """``question_vector`` in two steps, so the model runs while the caller reads the
+    database: one query for the stored vector now; without one, the model starts on the
+    question on a thread of its own (numpy and the tokenizer release the GIL). Calling
+    the result waits for the vector and stores it."""
     row = QuestionVector.objects.filter(question_id=question.pk).values_list("vector", flat=True).first()
     if row is not None:
-        return embeddings.from_bytes(row)
+        stored = embeddings.from_bytes(row)
+        return lambda: stored
     if not embeddings.available():
-        return None
-    vector = embeddings.embed([question_text(question.title, question.body)])[0]
+        return lambda: None
+    running = _embedding_thread().submit(embeddings.embed, [question_text(question.title, question.body)])
+
+    def finish() -> np.ndarray:
+        vector = running.result()[0]
+        _store_question_vector(question, vector)
+        return vector
+
+    return finish
+
+
+_embedder: tuple[int, ThreadPoolExecutor] | None = None
+_embedder_lock = threading.Lock()
+
+
+def _embedding_thread() -> ThreadPoolExecutor:
+    """The process's thread for question embeddings (a forked worker starts its own)."""
+    global _embedder
+    with _embedder_lock:
+        if _embedder is None or _embedder[0] != os.getpid():
+            _embedder = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="question-vector"))
+        return _embedder[1]
+
+
+def _store_question_vector(question: Question, vector: np.ndarray) -> None:
     # one statement (no transaction of its own); a concurrent writer stored the same
     # vector (same text, same model)
     table = QuestionVector._meta.db_table
@@ -64,7 +99,6 @@ def question_vector(question: Question) -> np.ndarray | None:
             ],
         )
     _question_cache[question.pk] = vector
-    return vector
 
 
 def profile_text(user_id: int) -> str:
@@ -241,12 +275,21 @@ def _index(organization_id: int) -> _Index:
     return index
 
 
-def nearest(organization_id: int, vector: np.ndarray | None, k: int, *, at_least: float) -> dict[int, float]:
+def refresh(organization_id: int) -> None:
+    """Bring the workspace's expertise index up to date (one query), for ``fresh=False`` reads."""
+    _index(organization_id)
+
+
+def nearest(
+    organization_id: int, vector: np.ndarray | None, k: int, *, at_least: float, fresh: bool = True
+) -> dict[int, float]:
     """Up to ``k`` people whose expertise vector is closest to ``vector`` (cosine ≥
-    ``at_least``), user id -> cosine; empty without a vector."""
+    ``at_least``), user id -> cosine; empty without a vector. ``fresh=False`` reads the
+    index as the last ``refresh`` left it (no query)."""
     if vector is None:
         return {}
-    index = _index(organization_id)
+    index = _indexes.get(organization_id) if not fresh else None
+    index = index or _index(organization_id)
     if not index.user_ids:
         return {}
     sims = index.matrix @ vector

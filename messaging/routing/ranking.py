@@ -50,6 +50,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from accounts import skill_inference
 from accounts.models import Expertise, Profile
 from accounts.working_hours import hex_to_mask, is_working_at, working_deadline
+from core import embeddings
 from mentoring.engagements.matching import need_tokens
 from mentoring.engagements.selectors import mentor_loads
 from messaging.models import Question, RoutingAttempt
@@ -87,7 +88,7 @@ class Context:
     prior_responsiveness: float
     wave: int = 1
     meaning: dict[int, float] = field(default_factory=dict)  # user id -> expertise cosine
-    pooled: bool = False  # ``pool`` brought the expertise index up to date just now
+    pooled: bool = False  # the expertise index was brought up to date for this ranking
     prior: object = None  # trust.standing.WorkspacePrior, read once per ranking
     hours: dict = field(default_factory=dict)  # week mask -> its availability now (memo)
 
@@ -102,10 +103,11 @@ class Context:
 
 
 def question_skills(
-    question: Question, tax: skill_inference.Taxonomy, *, vector=None
+    question: Question, tax: skill_inference.Taxonomy, *, vector=None, tags=None
 ) -> tuple[dict[int, float], dict[int, str], bool]:
-    """(skill id -> weight, names, inferred?): the tags, or the skills inferred from the text."""
-    tags = list(question.skills.values_list("pk", "name"))
+    """(skill id -> weight, names, inferred?): the tags, or the skills inferred from the text.
+    ``tags``: the question's (id, name) pairs when the caller has read them."""
+    tags = list(question.skills.values_list("pk", "name")) if tags is None else tags
     if tags:
         return {pk: 1.0 for pk, _ in tags}, dict(tags), False
     # routing casts a wider net than the form shows: the few closest skills, each
@@ -117,10 +119,18 @@ def question_skills(
 
 
 def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
+    """What every score of ``question`` shares. The model embeds the question (when its
+    vector is not stored yet) while the workspace's prior, taxonomy and expertise index
+    and the question's tags are read."""
+    vector_later = profiles.question_vector_later(question)
     prior = workspace_prior(question.organization_id)
-    vector = profiles.question_vector(question)
     tax = skill_inference.taxonomy(question.organization_id)
-    skills, names, inferred = question_skills(question, tax, vector=vector)
+    tags = list(question.skills.values_list("pk", "name"))
+    indexed = embeddings.available()
+    if indexed:
+        profiles.refresh(question.organization_id)
+    vector = vector_later()
+    skills, names, inferred = question_skills(question, tax, vector=vector, tags=tags)
     if wave >= params.WIDEN_FROM_WAVE and skills:
         for pk, sim in skill_inference.neighbours(tax, list(skills)).items():
             skills.setdefault(pk, params.NEIGHBOUR_WEIGHT * sim)
@@ -140,6 +150,7 @@ def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
         prior_responsiveness=prior.means[RESPONSIVENESS],
         wave=wave,
         prior=prior,
+        pooled=indexed,
     )
 
 
@@ -151,13 +162,17 @@ def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
     text match, plus the ``MEANING_POOL`` closest by expertise vector, in one query;
     each row carries ``levels`` (their declared level in each of the question's skills)."""
     ctx.meaning = profiles.nearest(
-        ctx.question.organization_id, ctx.vector, params.MEANING_POOL, at_least=params.MEANING_AT_LEAST
+        ctx.question.organization_id,
+        ctx.vector,
+        params.MEANING_POOL,
+        at_least=params.MEANING_AT_LEAST,
+        fresh=not ctx.pooled,
     )
     ctx.pooled = True
     extra = list(ctx.meaning)
     matches = None
     if ctx.skills or ctx.tokens:
-        profiles_qs, matches = _pool_match(profiles_qs, ctx)
+        matches = _pool_match(ctx)
     if matches is None and not extra:
         return []
     if matches is None:
@@ -190,9 +205,9 @@ def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
     return rows
 
 
-def _pool_match(profiles_qs: QuerySet[Profile], ctx: Context) -> tuple[QuerySet[Profile], Q]:
-    """(the queryset, annotated as the condition needs; the condition): holds one of the
-    question's skills, holds a skill named by its words, or its words are in headline or bio."""
+def _pool_match(ctx: Context) -> Q:
+    """Who can match: holds one of the question's skills, holds a skill named by its
+    words, or its words are in headline or bio."""
     matches = Q()
     if ctx.skills:
         matches |= Q(user_id__in=Expertise.objects.filter(skill_id__in=ctx.skill_ids).values("user_id"))
@@ -200,14 +215,15 @@ def _pool_match(profiles_qs: QuerySet[Profile], ctx: Context) -> tuple[QuerySet[
         named = Expertise.objects.filter(_any_token(ctx.tokens, "skill__name__icontains")).values("user_id")
         matches |= Q(user_id__in=named)
         if connection.vendor == "postgresql":
+            # a subquery, so it reads the GIN index over this expression (accounts 0005)
             vector = SearchVector("headline", config="english") + SearchVector("bio", config="english")
-            profiles_qs = profiles_qs.annotate(document=vector)
-            matches |= Q(document=_or_query(ctx.tokens))
+            worded = Profile.objects.annotate(document=vector).filter(document=_or_query(ctx.tokens))
+            matches |= Q(user_id__in=worded.order_by().values("user_id"))
         else:
             matches |= _any_token(ctx.tokens, "headline__icontains") | _any_token(
                 ctx.tokens, "bio__icontains"
             )
-    return profiles_qs, matches
+    return matches
 
 
 def _or_query(tokens):
