@@ -153,6 +153,8 @@ def expertise_refresh(organization_id: int, user_id: int) -> ExpertiseVector | N
             weights.append(ANSWER_WEIGHT)
     if not parts:
         ExpertiseVector.objects.filter(organization_id=organization_id, user_id=user_id).delete()
+        if (index := _indexes.get(organization_id)) is not None:
+            index.counted_at = None  # the next ranking counts the rows: this one is gone
         return None
     blended = embeddings.normalise(np.average(np.stack(parts), axis=0, weights=weights)[None, :])[0]
     row, _ = ExpertiseVector.objects.update_or_create(
@@ -207,6 +209,7 @@ class _Index:
     matrix: np.ndarray
     versions: dict[int, object]  # user id -> updated_at of the row in memory
     seen_until: object = None
+    counted_at: object = None  # when the rows were last counted
 
 
 _indexes: dict[int, _Index] = {}
@@ -214,31 +217,44 @@ _index_lock = threading.Lock()
 # rows stamped this recently are read again (only their stamps, unless changed): a
 # transaction that stamped its row before our last read may commit after it
 SLACK = timedelta(seconds=5)
+# rows are counted (deleted ones noticed: a member left, a workspace was dropped) at most
+# this often: counting a large workspace costs more than the rest of the refresh, and a
+# departed member's stale row is harmless meanwhile (the pool's hard filters drop them)
+RECOUNT = timedelta(seconds=60)
 
 
 def _index(organization_id: int) -> _Index:
     """The workspace's expertise matrix, brought up to date with one indexed query
-    (``(organization, updated_at)``): the number of rows (fewer than in memory: start
-    over) with the rows changed lately."""
+    (``(organization, updated_at)``): the rows changed lately and, every ``RECOUNT``,
+    the number of rows (fewer than memory and the new rows make: start over)."""
     index = _indexes.get(organization_id)
+    now = clock.now()
     changed = ExpertiseVector.objects.filter(organization_id=organization_id).order_by()
     if index is not None and index.seen_until is not None:
-        changed = changed.filter(Q(updated_at__gt=index.seen_until) | Q(updated_at__gte=clock.now() - SLACK))
-    total = (
-        ExpertiseVector.objects.filter(organization_id=organization_id)
-        .order_by()
-        .values("organization_id")
-        .annotate(n=Count("id"), none=Value(None, output_field=DateTimeField()))
-        .values_list("n", "none")
-    )
+        changed = changed.filter(Q(updated_at__gt=index.seen_until) | Q(updated_at__gte=now - SLACK))
+    changed = changed.values_list("user_id", "updated_at")
+    recount = index is None or index.counted_at is None or not (now - RECOUNT < index.counted_at <= now)
+    if recount:
+        total = (
+            ExpertiseVector.objects.filter(organization_id=organization_id)
+            .order_by()
+            .values("organization_id")
+            .annotate(n=Count("id"), none=Value(None, output_field=DateTimeField()))
+            .values_list("n", "none")
+        )
+        changed = changed.union(total, all=True)
     stamps, count = [], 0
-    for user_id, stamp in changed.values_list("user_id", "updated_at").union(total, all=True):
+    for user_id, stamp in changed:
         if stamp is None:  # the count's row (none when the workspace has no vectors)
             count = user_id
         else:
             stamps.append((user_id, stamp))
-    if index is not None and count != len(index.user_ids) + len({pk for pk, _ in stamps} - index.rows.keys()):
-        index = None  # rows were deleted (a member left, a workspace was dropped): start over
+    if (
+        recount
+        and index is not None
+        and count != len(index.user_ids) + len({pk for pk, _ in stamps} - index.rows.keys())
+    ):
+        index = None  # rows were deleted: start over
         _indexes.pop(organization_id, None)
         every = ExpertiseVector.objects.filter(organization_id=organization_id)
         stamps = list(every.values_list("user_id", "updated_at"))
@@ -246,6 +262,8 @@ def _index(organization_id: int) -> _Index:
         index = _Index(
             user_ids=[], rows={}, matrix=np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32), versions={}
         )
+    if recount:
+        index.counted_at = now
     fresh_ids = [user_id for user_id, stamp in stamps if index.versions.get(user_id) != stamp]
     if not fresh_ids and organization_id in _indexes:
         return index
@@ -293,7 +311,7 @@ def nearest(
     if not index.user_ids:
         return {}
     sims = index.matrix @ vector
-    top = np.argsort(-sims)[:k] if len(sims) > k else np.argsort(-sims)
+    top = np.argpartition(-sims, k)[:k] if len(sims) > k else np.arange(len(sims))
     return {index.user_ids[i]: float(sims[i]) for i in top if sims[i] >= at_least}
 
 

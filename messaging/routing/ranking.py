@@ -170,28 +170,29 @@ def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
     )
     ctx.pooled = True
     extra = list(ctx.meaning)
-    matches = None
-    if ctx.skills or ctx.tokens:
-        matches = _pool_match(ctx)
+    matches = _pool_match(ctx) if (ctx.skills or ctx.tokens) else None
     if matches is None and not extra:
         return []
     if matches is None:
         profiles_qs = profiles_qs.filter(user_id__in=extra)
+    elif not extra:
+        profiles_qs = _with_skill_points(profiles_qs.filter(user_id__in=matches), ctx)
+        profiles_qs = profiles_qs.order_by("-skill_points", "user_id")[: params.POOL]
     else:
-        profiles_qs = _with_skill_points(profiles_qs.filter(matches | Q(user_id__in=extra)), ctx)
-        if extra:
-            # the POOL best matches by skill points, and everyone close in meaning
-            best = Window(
-                RowNumber(), order_by=[F("matched").desc(), F("skill_points").desc(), F("user_id").asc()]
+        # the POOL best matches by skill points, and everyone close in meaning; one set of
+        # ids to start from, so the database looks up only these people
+        close = Profile.objects.filter(user_id__in=extra).order_by().values("user_id")
+        profiles_qs = _with_skill_points(profiles_qs.filter(user_id__in=matches.union(close)), ctx)
+        order = [F("matched").desc(), F("skill_points").desc(), F("user_id").asc()]
+        best = Window(RowNumber(), order_by=order)
+        whole = IntegerField()
+        profiles_qs = (
+            profiles_qs.annotate(
+                matched=Case(When(user_id__in=matches, then=1), default=0, output_field=whole)
             )
-            whole = IntegerField()
-            profiles_qs = (
-                profiles_qs.annotate(matched=Case(When(matches, then=1), default=0, output_field=whole))
-                .annotate(slot=Case(When(user_id__in=extra, then=0), default=best, output_field=whole))
-                .filter(slot__lte=params.POOL)
-            )
-        else:
-            profiles_qs = profiles_qs.order_by("-skill_points", "user_id")[: params.POOL]
+            .annotate(slot=Case(When(user_id__in=extra, then=0), default=best, output_field=whole))
+            .filter(slot__lte=params.POOL)
+        )
     level_of = {
         f"level_{pk}": Subquery(
             Expertise.objects.filter(user_id=OuterRef("user_id"), skill_id=pk).order_by().values("level")[:1],
@@ -205,25 +206,27 @@ def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
     return rows
 
 
-def _pool_match(ctx: Context) -> Q:
-    """Who can match: holds one of the question's skills, holds a skill named by its
-    words, or its words are in headline or bio."""
-    matches = Q()
+def _pool_match(ctx: Context) -> QuerySet:
+    """The user ids (a union, for a subquery) of who can match: holds one of the
+    question's skills, holds a skill named by its words, or its words are in headline
+    or bio."""
+    parts = []
     if ctx.skills:
-        matches |= Q(user_id__in=Expertise.objects.filter(skill_id__in=ctx.skill_ids).values("user_id"))
+        parts.append(Expertise.objects.filter(skill_id__in=ctx.skill_ids))
     if ctx.tokens:
-        named = Expertise.objects.filter(_any_token(ctx.tokens, "skill__name__icontains")).values("user_id")
-        matches |= Q(user_id__in=named)
+        parts.append(Expertise.objects.filter(_any_token(ctx.tokens, "skill__name__icontains")))
         if connection.vendor == "postgresql":
-            # a subquery, so it reads the GIN index over this expression (accounts 0005)
+            # reads the GIN index over this expression (accounts 0005)
             vector = SearchVector("headline", config="english") + SearchVector("bio", config="english")
-            worded = Profile.objects.annotate(document=vector).filter(document=_or_query(ctx.tokens))
-            matches |= Q(user_id__in=worded.order_by().values("user_id"))
+            parts.append(Profile.objects.annotate(document=vector).filter(document=_or_query(ctx.tokens)))
         else:
-            matches |= _any_token(ctx.tokens, "headline__icontains") | _any_token(
-                ctx.tokens, "bio__icontains"
+            parts.append(
+                Profile.objects.filter(
+                    _any_token(ctx.tokens, "headline__icontains") | _any_token(ctx.tokens, "bio__icontains")
+                )
             )
-    return matches
+    first, *rest = [part.order_by().values("user_id") for part in parts]
+    return first.union(*rest) if rest else first
 
 
 def _or_query(tokens):
