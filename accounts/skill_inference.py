@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from accounts.models import Skill, SkillAlias
+from accounts.models import Skill
 from core import embeddings
 
 WORD = re.compile(r"[a-z0-9][a-z0-9+#]*(?:[.\-/][a-z0-9+#]+)*")
@@ -86,18 +86,20 @@ _cache_lock = threading.Lock()
 
 
 def taxonomy(organization_id: int) -> Taxonomy:
-    """The workspace's taxonomy (two queries); skill vectors are embedded once per
-    process and again only when a skill's name, aliases or description change."""
-    rows = list(
+    """The workspace's taxonomy (one query: skills joined with their aliases); skill
+    vectors are embedded once per process and again only when a skill's name, aliases
+    or description change."""
+    rows: list[tuple[int, str, str]] = []
+    aliases: dict[int, list[str]] = {}
+    for pk, name, description, alias in (
         Skill.objects.filter(organization_id=organization_id)
         .order_by("pk")
-        .values_list("pk", "name", "description")
-    )
-    aliases: dict[int, list[str]] = {}
-    for skill_id, name in SkillAlias.objects.filter(organization_id=organization_id).values_list(
-        "skill_id", "name"
+        .values_list("pk", "name", "description", "aliases__name")
     ):
-        aliases.setdefault(skill_id, []).append(name)
+        if not rows or rows[-1][0] != pk:
+            rows.append((pk, name, description))
+        if alias is not None:
+            aliases.setdefault(pk, []).append(alias)
     key = tuple((pk, name, description, tuple(sorted(aliases.get(pk, ())))) for pk, name, description in rows)
     cached = _cache.get(organization_id)
     if cached is not None and cached[0] == key:

@@ -112,13 +112,18 @@ class Standing:
 
 
 def standings(
-    *, organization_id: int, user_ids: Iterable[int], skill_ids: Iterable[int]
+    *,
+    organization_id: int,
+    user_ids: Iterable[int],
+    skill_ids: Iterable[int],
+    prior: WorkspacePrior | None = None,
 ) -> dict[int, Standing]:
     """Beliefs of ``user_ids`` in ``skill_ids`` (and responsiveness), prior-filled: a person
-    or a skill without evidence gets the workspace prior. Two queries whatever the count."""
+    or a skill without evidence gets the workspace prior (``prior`` when the caller has
+    just read ``workspace_prior``). Two queries whatever the count (one given ``prior``)."""
     user_ids = list(user_ids)
     skill_ids = list(skill_ids)
-    base = workspace_prior(organization_id)
+    base = prior or workspace_prior(organization_id)
     result = {
         user_id: Standing(responsiveness=base.responsiveness, default_competence=base.competence)
         for user_id in user_ids

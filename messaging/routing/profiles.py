@@ -19,12 +19,16 @@ Without the embedding model (``core.embeddings.available()`` false) every functi
 returns nothing and routing falls back to aliases and full text.
 """
 
+import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, Value
 
 from accounts.models import Expertise, Membership, Profile
 from core import clock, embeddings
@@ -42,25 +46,59 @@ def question_text(title: str, body: str) -> str:
 
 def question_vector(question: Question) -> np.ndarray | None:
     """The question's vector: stored, or embedded and stored now; None without the model."""
+    return question_vector_later(question)()
+
+
+def question_vector_later(question: Question) -> Callable[[], np.ndarray | None]:
+    """``question_vector`` in two steps, so the model runs while the caller reads the
+    database: one query for the stored vector now; without one, the model starts on the
+    question on a thread of its own (numpy and the tokenizer release the GIL). Calling
+    the result waits for the vector and stores it."""
     row = QuestionVector.objects.filter(question_id=question.pk).values_list("vector", flat=True).first()
     if row is not None:
-        return embeddings.from_bytes(row)
+        stored = embeddings.from_bytes(row)
+        return lambda: stored
     if not embeddings.available():
-        return None
-    vector = embeddings.embed([question_text(question.title, question.body)])[0]
-    # one statement; a concurrent writer stored the same vector (same text, same model)
-    QuestionVector.objects.bulk_create(
-        [
-            QuestionVector(
-                question_id=question.pk,
-                organization_id=question.organization_id,
-                vector=embeddings.to_bytes(vector),
-            )
-        ],
-        ignore_conflicts=True,
-    )
+        return lambda: None
+    running = _embedding_thread().submit(embeddings.embed, [question_text(question.title, question.body)])
+
+    def finish() -> np.ndarray:
+        vector = running.result()[0]
+        _store_question_vector(question, vector)
+        return vector
+
+    return finish
+
+
+_embedder: tuple[int, ThreadPoolExecutor] | None = None
+_embedder_lock = threading.Lock()
+
+
+def _embedding_thread() -> ThreadPoolExecutor:
+    """The process's thread for question embeddings (a forked worker starts its own)."""
+    global _embedder
+    with _embedder_lock:
+        if _embedder is None or _embedder[0] != os.getpid():
+            _embedder = (os.getpid(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="question-vector"))
+        return _embedder[1]
+
+
+def _store_question_vector(question: Question, vector: np.ndarray) -> None:
+    # one statement (no transaction of its own); a concurrent writer stored the same
+    # vector (same text, same model)
+    table = QuestionVector._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (question_id, organization_id, vector, created_at) "  # noqa: S608 (our table)
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (question_id) DO NOTHING",
+            [
+                question.pk,
+                question.organization_id,
+                embeddings.to_bytes(vector),
+                connection.ops.adapt_datetimefield_value(clock.now()),
+            ],
+        )
     _question_cache[question.pk] = vector
-    return vector
 
 
 def profile_text(user_id: int) -> str:
@@ -115,6 +153,8 @@ def expertise_refresh(organization_id: int, user_id: int) -> ExpertiseVector | N
             weights.append(ANSWER_WEIGHT)
     if not parts:
         ExpertiseVector.objects.filter(organization_id=organization_id, user_id=user_id).delete()
+        if (index := _indexes.get(organization_id)) is not None:
+            index.counted_at = None  # the next ranking counts the rows: this one is gone
         return None
     blended = embeddings.normalise(np.average(np.stack(parts), axis=0, weights=weights)[None, :])[0]
     row, _ = ExpertiseVector.objects.update_or_create(
@@ -169,6 +209,7 @@ class _Index:
     matrix: np.ndarray
     versions: dict[int, object]  # user id -> updated_at of the row in memory
     seen_until: object = None
+    counted_at: object = None  # when the rows were last counted
 
 
 _indexes: dict[int, _Index] = {}
@@ -176,26 +217,53 @@ _index_lock = threading.Lock()
 # rows stamped this recently are read again (only their stamps, unless changed): a
 # transaction that stamped its row before our last read may commit after it
 SLACK = timedelta(seconds=5)
+# rows are counted (deleted ones noticed: a member left, a workspace was dropped) at most
+# this often: counting a large workspace costs more than the rest of the refresh, and a
+# departed member's stale row is harmless meanwhile (the pool's hard filters drop them)
+RECOUNT = timedelta(seconds=60)
 
 
 def _index(organization_id: int) -> _Index:
-    """The workspace's expertise matrix, brought up to date with two indexed queries
-    (``(organization, updated_at)``): the number of rows (fewer than in memory: start
-    over) and the rows changed lately."""
+    """The workspace's expertise matrix, brought up to date with one indexed query
+    (``(organization, updated_at)``): the rows changed lately and, every ``RECOUNT``,
+    the number of rows (fewer than memory and the new rows make: start over)."""
     index = _indexes.get(organization_id)
-    if index is not None and len(index.user_ids) != (
-        ExpertiseVector.objects.filter(organization_id=organization_id).count()
+    now = clock.now()
+    changed = ExpertiseVector.objects.filter(organization_id=organization_id).order_by()
+    if index is not None and index.seen_until is not None:
+        changed = changed.filter(Q(updated_at__gt=index.seen_until) | Q(updated_at__gte=now - SLACK))
+    changed = changed.values_list("user_id", "updated_at")
+    recount = index is None or index.counted_at is None or not (now - RECOUNT < index.counted_at <= now)
+    if recount:
+        total = (
+            ExpertiseVector.objects.filter(organization_id=organization_id)
+            .order_by()
+            .values("organization_id")
+            .annotate(n=Count("id"), none=Value(None, output_field=DateTimeField()))
+            .values_list("n", "none")
+        )
+        changed = changed.union(total, all=True)
+    stamps, count = [], 0
+    for user_id, stamp in changed:
+        if stamp is None:  # the count's row (none when the workspace has no vectors)
+            count = user_id
+        else:
+            stamps.append((user_id, stamp))
+    if (
+        recount
+        and index is not None
+        and count != len(index.user_ids) + len({pk for pk, _ in stamps} - index.rows.keys())
     ):
-        index = None  # rows were deleted (a member left, a workspace was dropped): start over
+        index = None  # rows were deleted: start over
         _indexes.pop(organization_id, None)
+        every = ExpertiseVector.objects.filter(organization_id=organization_id)
+        stamps = list(every.values_list("user_id", "updated_at"))
     if index is None:
         index = _Index(
             user_ids=[], rows={}, matrix=np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32), versions={}
         )
-    changed = ExpertiseVector.objects.filter(organization_id=organization_id)
-    if index.seen_until is not None:
-        changed = changed.filter(Q(updated_at__gt=index.seen_until) | Q(updated_at__gte=clock.now() - SLACK))
-    stamps = list(changed.values_list("user_id", "updated_at"))
+    if recount:
+        index.counted_at = now
     fresh_ids = [user_id for user_id, stamp in stamps if index.versions.get(user_id) != stamp]
     if not fresh_ids and organization_id in _indexes:
         return index
@@ -225,16 +293,25 @@ def _index(organization_id: int) -> _Index:
     return index
 
 
-def nearest(organization_id: int, vector: np.ndarray | None, k: int, *, at_least: float) -> dict[int, float]:
+def refresh(organization_id: int) -> None:
+    """Bring the workspace's expertise index up to date (one query), for ``fresh=False`` reads."""
+    _index(organization_id)
+
+
+def nearest(
+    organization_id: int, vector: np.ndarray | None, k: int, *, at_least: float, fresh: bool = True
+) -> dict[int, float]:
     """Up to ``k`` people whose expertise vector is closest to ``vector`` (cosine ≥
-    ``at_least``), user id -> cosine; empty without a vector."""
+    ``at_least``), user id -> cosine; empty without a vector. ``fresh=False`` reads the
+    index as the last ``refresh`` left it (no query)."""
     if vector is None:
         return {}
-    index = _index(organization_id)
+    index = _indexes.get(organization_id) if not fresh else None
+    index = index or _index(organization_id)
     if not index.user_ids:
         return {}
     sims = index.matrix @ vector
-    top = np.argsort(-sims)[:k] if len(sims) > k else np.argsort(-sims)
+    top = np.argpartition(-sims, k)[:k] if len(sims) > k else np.arange(len(sims))
     return {index.user_ids[i]: float(sims[i]) for i in top if sims[i] >= at_least}
 
 

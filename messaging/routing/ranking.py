@@ -39,15 +39,18 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.expressions import Window
+from django.db.models.functions import Coalesce, RowNumber
 
 from accounts import skill_inference
 from accounts.models import Expertise, Profile
 from accounts.working_hours import hex_to_mask, is_working_at, working_deadline
+from core import embeddings
 from mentoring.engagements.matching import need_tokens
 from mentoring.engagements.selectors import mentor_loads
 from messaging.models import Question, RoutingAttempt
@@ -85,7 +88,9 @@ class Context:
     prior_responsiveness: float
     wave: int = 1
     meaning: dict[int, float] = field(default_factory=dict)  # user id -> expertise cosine
-    pooled: bool = False  # ``pool`` brought the expertise index up to date just now
+    pooled: bool = False  # the expertise index was brought up to date for this ranking
+    prior: object = None  # trust.standing.WorkspacePrior, read once per ranking
+    hours: dict = field(default_factory=dict)  # week mask -> its availability now (memo)
 
     @property
     def skill_ids(self) -> list[int]:
@@ -98,10 +103,11 @@ class Context:
 
 
 def question_skills(
-    question: Question, tax: skill_inference.Taxonomy, *, vector=None
+    question: Question, tax: skill_inference.Taxonomy, *, vector=None, tags=None
 ) -> tuple[dict[int, float], dict[int, str], bool]:
-    """(skill id -> weight, names, inferred?): the tags, or the skills inferred from the text."""
-    tags = list(question.skills.values_list("pk", "name"))
+    """(skill id -> weight, names, inferred?): the tags, or the skills inferred from the text.
+    ``tags``: the question's (id, name) pairs when the caller has read them."""
+    tags = list(question.skills.values_list("pk", "name")) if tags is None else tags
     if tags:
         return {pk: 1.0 for pk, _ in tags}, dict(tags), False
     # routing casts a wider net than the form shows: the few closest skills, each
@@ -113,10 +119,18 @@ def question_skills(
 
 
 def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
+    """What every score of ``question`` shares. The model embeds the question (when its
+    vector is not stored yet) while the workspace's prior, taxonomy and expertise index
+    and the question's tags are read."""
+    vector_later = profiles.question_vector_later(question)
     prior = workspace_prior(question.organization_id)
-    vector = profiles.question_vector(question)
     tax = skill_inference.taxonomy(question.organization_id)
-    skills, names, inferred = question_skills(question, tax, vector=vector)
+    tags = list(question.skills.values_list("pk", "name"))
+    indexed = embeddings.available()
+    if indexed:
+        profiles.refresh(question.organization_id)
+    vector = vector_later()
+    skills, names, inferred = question_skills(question, tax, vector=vector, tags=tags)
     if wave >= params.WIDEN_FROM_WAVE and skills:
         for pk, sim in skill_inference.neighbours(tax, list(skills)).items():
             skills.setdefault(pk, params.NEIGHBOUR_WEIGHT * sim)
@@ -135,6 +149,8 @@ def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
         prior_competence_lower=prior.competence.lower,
         prior_responsiveness=prior.means[RESPONSIVENESS],
         wave=wave,
+        prior=prior,
+        pooled=indexed,
     )
 
 
@@ -143,35 +159,74 @@ def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
 
 def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
     """Up to ``POOL`` eligible people by declared points in the question's skills or a
-    text match, plus the ``MEANING_POOL`` closest by expertise vector."""
-    rows = _pool_rows(_with_pool_filter(profiles_qs, ctx), ctx) if (ctx.skills or ctx.tokens) else []
+    text match, plus the ``MEANING_POOL`` closest by expertise vector, in one query;
+    each row carries ``levels`` (their declared level in each of the question's skills)."""
     ctx.meaning = profiles.nearest(
-        ctx.question.organization_id, ctx.vector, params.MEANING_POOL, at_least=params.MEANING_AT_LEAST
+        ctx.question.organization_id,
+        ctx.vector,
+        params.MEANING_POOL,
+        at_least=params.MEANING_AT_LEAST,
+        fresh=not ctx.pooled,
     )
     ctx.pooled = True
-    seen = {row["user_id"] for row in rows}
-    extra = [pk for pk in ctx.meaning if pk not in seen]
-    if extra:
-        rows += list(profiles_qs.filter(user_id__in=extra).values(*ROW_FIELDS))
+    extra = list(ctx.meaning)
+    matches = _pool_match(ctx) if (ctx.skills or ctx.tokens) else None
+    if matches is None and not extra:
+        return []
+    if matches is None:
+        profiles_qs = profiles_qs.filter(user_id__in=extra)
+    elif not extra:
+        profiles_qs = _with_skill_points(profiles_qs.filter(user_id__in=matches), ctx)
+        profiles_qs = profiles_qs.order_by("-skill_points", "user_id")[: params.POOL]
+    else:
+        # the POOL best matches by skill points, and everyone close in meaning; one set of
+        # ids to start from, so the database looks up only these people
+        close = Profile.objects.filter(user_id__in=extra).order_by().values("user_id")
+        profiles_qs = _with_skill_points(profiles_qs.filter(user_id__in=matches.union(close)), ctx)
+        order = [F("matched").desc(), F("skill_points").desc(), F("user_id").asc()]
+        best = Window(RowNumber(), order_by=order)
+        whole = IntegerField()
+        profiles_qs = (
+            profiles_qs.annotate(
+                matched=Case(When(user_id__in=matches, then=1), default=0, output_field=whole)
+            )
+            .annotate(slot=Case(When(user_id__in=extra, then=0), default=best, output_field=whole))
+            .filter(slot__lte=params.POOL)
+        )
+    level_of = {
+        f"level_{pk}": Subquery(
+            Expertise.objects.filter(user_id=OuterRef("user_id"), skill_id=pk).order_by().values("level")[:1],
+            output_field=IntegerField(),
+        )
+        for pk in ctx.skill_ids
+    }
+    rows = list(profiles_qs.values(*ROW_FIELDS, **level_of))
+    for row in rows:
+        row["levels"] = {pk: level for pk in ctx.skill_ids if (level := row.pop(f"level_{pk}"))}
     return rows
 
 
-def _with_pool_filter(profiles_qs: QuerySet[Profile], ctx: Context) -> QuerySet[Profile]:
-    matches = Q()
+def _pool_match(ctx: Context) -> QuerySet:
+    """The user ids (a union, for a subquery) of who can match: holds one of the
+    question's skills, holds a skill named by its words, or its words are in headline
+    or bio."""
+    parts = []
     if ctx.skills:
-        matches |= Q(user_id__in=Expertise.objects.filter(skill_id__in=ctx.skill_ids).values("user_id"))
+        parts.append(Expertise.objects.filter(skill_id__in=ctx.skill_ids))
     if ctx.tokens:
-        named = Expertise.objects.filter(_any_token(ctx.tokens, "skill__name__icontains")).values("user_id")
-        matches |= Q(user_id__in=named)
+        parts.append(Expertise.objects.filter(_any_token(ctx.tokens, "skill__name__icontains")))
         if connection.vendor == "postgresql":
+            # reads the GIN index over this expression (accounts 0005)
             vector = SearchVector("headline", config="english") + SearchVector("bio", config="english")
-            profiles_qs = profiles_qs.annotate(document=vector)
-            matches |= Q(document=_or_query(ctx.tokens))
+            parts.append(Profile.objects.annotate(document=vector).filter(document=_or_query(ctx.tokens)))
         else:
-            matches |= _any_token(ctx.tokens, "headline__icontains") | _any_token(
-                ctx.tokens, "bio__icontains"
+            parts.append(
+                Profile.objects.filter(
+                    _any_token(ctx.tokens, "headline__icontains") | _any_token(ctx.tokens, "bio__icontains")
+                )
             )
-    return profiles_qs.filter(matches)
+    first, *rest = [part.order_by().values("user_id") for part in parts]
+    return first.union(*rest) if rest else first
 
 
 def _or_query(tokens):
@@ -189,21 +244,17 @@ def _any_token(tokens, lookup: str) -> Q:
     return condition
 
 
-def _pool_rows(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
-    if ctx.skills:
-        points = (
-            Expertise.objects.filter(user_id=OuterRef("user_id"), skill_id__in=ctx.skill_ids)
-            .order_by()
-            .values("user_id")
-            .annotate(s=Sum("level"))
-            .values("s")
-        )
-        profiles_qs = profiles_qs.annotate(
-            skill_points=Coalesce(Subquery(points, output_field=IntegerField()), 0)
-        )
-    else:
-        profiles_qs = profiles_qs.annotate(skill_points=Value(0, output_field=IntegerField()))
-    return list(profiles_qs.order_by("-skill_points", "user_id").values(*ROW_FIELDS)[: params.POOL])
+def _with_skill_points(profiles_qs: QuerySet[Profile], ctx: Context) -> QuerySet[Profile]:
+    if not ctx.skills:
+        return profiles_qs.annotate(skill_points=Value(0, output_field=IntegerField()))
+    points = (
+        Expertise.objects.filter(user_id=OuterRef("user_id"), skill_id__in=ctx.skill_ids)
+        .order_by()
+        .values("user_id")
+        .annotate(s=Sum("level"))
+        .values("s")
+    )
+    return profiles_qs.annotate(skill_points=Coalesce(Subquery(points, output_field=IntegerField()), 0))
 
 
 def profile_row(user_id: int) -> dict | None:
@@ -214,14 +265,16 @@ def profile_row(user_id: int) -> dict | None:
 # --- scores -------------------------------------------------------------------------------
 
 
-def batch(ctx: Context, user_ids: list[int], *, presence_states: dict) -> dict:
+def batch(ctx: Context, user_ids: list[int], *, presence_states: dict, levels: dict | None = None) -> dict:
     """Everything the scores need about these people, in a constant number of queries;
-    ``presence_states`` is ``messaging.sockets.presence.presence_of(user_ids)``."""
-    levels: dict[int, dict[int, int]] = {}
-    for user_id, skill_id, level in Expertise.objects.filter(user_id__in=user_ids).values_list(
-        "user_id", "skill_id", "level"
-    ):
-        levels.setdefault(user_id, {})[skill_id] = level
+    ``presence_states`` is ``messaging.sockets.presence.presence_of(user_ids)``;
+    ``levels`` (user id -> skill id -> declared level) when ``pool`` read them."""
+    if levels is None:
+        levels = {}
+        for user_id, skill_id, level in Expertise.objects.filter(
+            user_id__in=user_ids, skill_id__in=ctx.skill_ids
+        ).values_list("user_id", "skill_id", "level"):
+            levels.setdefault(user_id, {})[skill_id] = level
     history: dict[int, dict[str, int]] = {}
     recent: dict[int, int] = {}
     for candidate_id, outcome, n, lately in (
@@ -240,7 +293,10 @@ def batch(ctx: Context, user_ids: list[int], *, presence_states: dict) -> dict:
     return {
         "levels": levels,
         "standings": standings(
-            organization_id=ctx.question.organization_id, user_ids=user_ids, skill_ids=ctx.skill_ids
+            organization_id=ctx.question.organization_id,
+            user_ids=user_ids,
+            skill_ids=ctx.skill_ids,
+            prior=ctx.prior,
         ),
         "history": history,
         "recent": recent,
@@ -258,10 +314,17 @@ def _profile_words(row: dict) -> list[str]:
     return row["_words"]
 
 
+@lru_cache(maxsize=1024)
+def _phrase(name: str) -> str:
+    return f" {' '.join(skill_inference.words(name))} "
+
+
 def _mentions(row: dict, name: str) -> bool:
     if not (row["headline"] or row["bio"]):
         return False
-    return f" {' '.join(skill_inference.words(name))} " in f" {' '.join(_profile_words(row))} "
+    if "_phrase" not in row:
+        row["_phrase"] = f" {' '.join(_profile_words(row))} "
+    return _phrase(name) in row["_phrase"]
 
 
 def _text_match(row: dict, ctx: Context) -> float:
@@ -272,7 +335,9 @@ def _text_match(row: dict, ctx: Context) -> float:
     return sum(1 for token in ctx.tokens if token in words) / len(ctx.tokens)
 
 
-def _competence(row: dict, ctx: Context, data: dict, record) -> tuple[float, float, list[str], int]:
+def _competence(
+    row: dict, ctx: Context, data: dict, record, text: float
+) -> tuple[float, float, list[str], int]:
     """(match, competence, reasons, evidence) over the question's skills."""
     user_id = row["user_id"]
     levels = data["levels"].get(user_id, {})
@@ -302,7 +367,6 @@ def _competence(row: dict, ctx: Context, data: dict, record) -> tuple[float, flo
             reasons.append(f"{evidence} pieces of evidence in {name}")
     match = covered / total_weight
     competence = weighted / covered if covered else params.MENTION_PRIOR
-    text = _text_match(row, ctx)
     text_share = params.TEXT_SHARE_WITH_SKILLS if ctx.skills else 1.0
     if text * text_share > match:
         match = text * text_share
@@ -332,20 +396,11 @@ def _competence(row: dict, ctx: Context, data: dict, record) -> tuple[float, flo
 
 def _availability(row: dict, ctx: Context, data: dict, history: dict) -> tuple[float, dict, list[str]]:
     user_id = row["user_id"]
-    mask = hex_to_mask(row["utc_week_mask"] or "")
-    reasons = []
-    if not mask:
-        working, soon, starts_in = None, params.HOURS_UNKNOWN, None
-    elif is_working_at(mask, ctx.now):
-        working, soon, starts_in = True, 1.0, 0
-        reasons.append("you are working now")
-    else:
-        starts = working_deadline(mask, ctx.now, 0.001)
-        starts_in = max((starts - ctx.now).total_seconds() / 60, 0.0)
-        working = False
-        soon = max(math.exp(-starts_in / params.SOON_MINUTES), params.HOURS_FLOOR)
-        if starts_in <= params.SOON_MINUTES:
-            reasons.append(f"you start work in {round(starts_in)} minutes")
+    key = row["utc_week_mask"] or ""
+    if key not in ctx.hours:  # people share a few week masks: each is worked out once
+        ctx.hours[key] = _hours(hex_to_mask(key), ctx.now)
+    working, soon, starts_in, reasons = ctx.hours[key]
+    reasons = list(reasons)
     state = data["presence"].get(user_id, {}).get("state", presence.OFFLINE)
     pending = history.get(RoutingAttempt.Outcome.PENDING, 0)
     engagements = data["engagements"].get(user_id, 0)
@@ -365,6 +420,19 @@ def _availability(row: dict, ctx: Context, data: dict, history: dict) -> tuple[f
         "load": round(load, 4),
     }
     return soon * presence_factor * load, detail, reasons
+
+
+def _hours(mask: int, now: datetime) -> tuple[bool | None, float, float | None, list[str]]:
+    """(working now, availability soon, minutes until work starts, reasons) of a week mask."""
+    if not mask:
+        return None, params.HOURS_UNKNOWN, None, []
+    if is_working_at(mask, now):
+        return True, 1.0, 0, ["you are working now"]
+    starts = working_deadline(mask, now, 0.001)
+    starts_in = max((starts - now).total_seconds() / 60, 0.0)
+    soon = max(math.exp(-starts_in / params.SOON_MINUTES), params.HOURS_FLOOR)
+    reasons = [f"you start work in {round(starts_in)} minutes"] if starts_in <= params.SOON_MINUTES else []
+    return False, soon, starts_in, reasons
 
 
 def _p_answer(standing, ctx: Context, history: dict) -> tuple[float, int]:
@@ -388,8 +456,8 @@ def score(row: dict, ctx: Context, data: dict) -> Candidate:
     """One person's score, its breakdown and the reasons shown to them."""
     user_id = row["user_id"]
     record = data["records"].get(user_id)
-    match, competence, reasons, evidence = _competence(row, ctx, data, record)
     text = _text_match(row, ctx)
+    match, competence, reasons, evidence = _competence(row, ctx, data, record, text)
     history = data["history"].get(user_id, {})
     p_answer, decided = _p_answer(data["standings"][user_id], ctx, history)
     availability, detail, soon_reasons = _availability(row, ctx, data, history)

@@ -86,7 +86,8 @@ def rank_candidates(question: Question, *, now: datetime | None = None, wave: in
     if not rows:
         return []
     user_ids = [row["user_id"] for row in rows]
-    data = ranking.batch(ctx, user_ids, presence_states=presence.presence_of(user_ids))
+    levels = {row["user_id"]: row["levels"] for row in rows}
+    data = ranking.batch(ctx, user_ids, presence_states=presence.presence_of(user_ids), levels=levels)
     return ranking.rank(rows, ctx, data)
 
 
