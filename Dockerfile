@@ -37,4 +37,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request as u; u.urlopen(u.Request('http://127.0.0.1:8000/healthz/live', headers={'Host': '127.0.0.1'}), timeout=3)"]
 CMD ["uvicorn", "mentoring.config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--ws", "websockets-sansio", "--proxy-headers", "--timeout-graceful-shutdown", "10"]
+     "--ws", "websockets-sansio", "--proxy-headers", "--timeout-graceful-shutdown", "8"]

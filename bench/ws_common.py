@@ -39,7 +39,7 @@ PYTHON = (
     str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 )
 EMAIL_DOMAIN = "wsbench.example"
-GRACEFUL_SHUTDOWN_SECONDS = 10  # uvicorn --timeout-graceful-shutdown of the Procfile
+GRACEFUL_SHUTDOWN_SECONDS = 8  # uvicorn --timeout-graceful-shutdown of the Procfile
 
 __all__ = ["log", "p95"]
 
