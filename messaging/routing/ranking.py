@@ -85,6 +85,8 @@ class Context:
     prior_responsiveness: float
     wave: int = 1
     meaning: dict[int, float] = field(default_factory=dict)  # user id -> expertise cosine
+    near: dict[int, float] = field(default_factory=dict)  # skill id -> cosine with the question
+    near_names: dict[int, str] = field(default_factory=dict)
     pooled: bool = False  # ``pool`` brought the expertise index up to date just now
 
     @property
@@ -107,9 +109,36 @@ def question_skills(
     # routing casts a wider net than the form shows: the few closest skills, each
     # weighted by its confidence, so a question understood only half reaches both sides
     found = skill_inference.scored(tax, profiles.question_text(question.title, question.body), vector=vector)
-    top = found[0].confidence if found else 0.0
-    found = [s for s in found if s.confidence >= params.ROUTE_SKILL_SHARE * top][: params.ROUTE_SKILLS]
-    return {s.skill_id: s.confidence for s in found}, {s.skill_id: s.name for s in found}, True
+    confidence = {s.skill_id: s.confidence for s in found}
+    # the workspace's own questions teach what its skills mean: the tags of earlier
+    # questions like this one count, however far their wording is from the descriptions
+    for skill_id, cosine in profiles.tags_of_similar(
+        question.organization_id, vector, exclude_question=question.pk
+    ).items():
+        if skill_id in tax.skills:
+            confidence[skill_id] = max(confidence.get(skill_id, 0.0), _example_confidence(cosine))
+    ranked = sorted(confidence.items(), key=lambda kv: (-kv[1], tax.skills.get(kv[0], "")))
+    top = ranked[0][1] if ranked else 0.0
+    ranked = [(pk, c) for pk, c in ranked if c >= params.ROUTE_SKILL_SHARE * top][: params.ROUTE_SKILLS]
+    return dict(ranked), {pk: tax.skills.get(pk, "") for pk, _ in ranked}, True
+
+
+def _example_confidence(cosine: float) -> float:
+    """An earlier tagged question ``profiles.SIMILAR`` close makes its skill inferred
+    (``skill_inference.INFER_AT``), one ``EXAMPLE_FULL`` close makes it certain."""
+    share = (cosine - profiles.SIMILAR) / max(params.EXAMPLE_FULL - profiles.SIMILAR, 1e-6)
+    return skill_inference.INFER_AT + (1.0 - skill_inference.INFER_AT) * min(max(share, 0.0), 1.0)
+
+
+def near_skills(tax: skill_inference.Taxonomy, vector) -> dict[int, float]:
+    """Up to ``NEAR_SKILLS`` skills of the workspace closest in meaning to the question
+    (cosine with their descriptions, at least ``skill_inference.MEANING_FLOOR``); empty
+    without the model."""
+    if tax.vectors is None or vector is None or not tax.skill_ids:
+        return {}
+    sims = (tax.vectors @ vector).tolist()
+    ranked = sorted(zip(tax.skill_ids, sims, strict=True), key=lambda kv: -kv[1])[: params.NEAR_SKILLS]
+    return {pk: float(sim) for pk, sim in ranked if sim >= skill_inference.MEANING_FLOOR}
 
 
 def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
@@ -121,6 +150,7 @@ def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
         for pk, sim in skill_inference.neighbours(tax, list(skills)).items():
             skills.setdefault(pk, params.NEIGHBOUR_WEIGHT * sim)
             names.setdefault(pk, tax.skills.get(pk, ""))
+    near = near_skills(tax, vector)
     text = profiles.question_text(question.title, question.body)
     tokens = need_tokens(text)
     tokens += [w for w in skill_inference.named_skill_ids(text, tax).values() if w not in tokens]
@@ -135,6 +165,8 @@ def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
         prior_competence_lower=prior.competence.lower,
         prior_responsiveness=prior.means[RESPONSIVENESS],
         wave=wave,
+        near=near,
+        near_names={pk: tax.skills.get(pk, "") for pk in near},
     )
 
 
@@ -240,7 +272,9 @@ def batch(ctx: Context, user_ids: list[int], *, presence_states: dict) -> dict:
     return {
         "levels": levels,
         "standings": standings(
-            organization_id=ctx.question.organization_id, user_ids=user_ids, skill_ids=ctx.skill_ids
+            organization_id=ctx.question.organization_id,
+            user_ids=user_ids,
+            skill_ids=sorted({*ctx.skill_ids, *ctx.near}),
         ),
         "history": history,
         "recent": recent,
@@ -272,6 +306,33 @@ def _text_match(row: dict, ctx: Context) -> float:
     return sum(1 for token in ctx.tokens if token in words) / len(ctx.tokens)
 
 
+def _skill_competence(level: int, belief) -> float:
+    """Competence in one skill: the weak prior of the declared level (or of a mention)
+    worth ``PRIOR_WEIGHT`` pieces of evidence, updated by the evidence's mean. The mean,
+    not the lower bound: the prior already holds an estimate on little evidence back,
+    and a bound blended in would pull a proven expert below what they declared."""
+    prior = params.LEVEL_PRIOR[level] if level else params.MENTION_PRIOR
+    evidence = belief.evidence
+    return (params.PRIOR_WEIGHT * prior + evidence * belief.mean) / (params.PRIOR_WEIGHT + evidence)
+
+
+def _nearest_competence(levels: dict, standing, ctx: Context) -> tuple[float, str, int]:
+    """(competence, skill name, evidence) for someone who holds none of the question's
+    skills, e.g. matched by meaning: their competence in the skill they hold that is
+    closest in meaning to the question (``Context.near``), else ``MENTION_PRIOR``."""
+    held = [
+        (cosine, pk)
+        for pk, cosine in ctx.near.items()
+        if levels.get(pk) or standing.competence_in(pk).evidence
+    ]
+    if not held:
+        return params.MENTION_PRIOR, "", 0
+    _cosine, skill_id = max(held)
+    belief = standing.competence_in(skill_id)
+    name = ctx.skill_names.get(skill_id) or ctx.near_names.get(skill_id, "")
+    return _skill_competence(levels.get(skill_id, 0), belief), name, belief.evidence
+
+
 def _competence(row: dict, ctx: Context, data: dict, record) -> tuple[float, float, list[str], int]:
     """(match, competence, reasons, evidence) over the question's skills."""
     user_id = row["user_id"]
@@ -287,9 +348,8 @@ def _competence(row: dict, ctx: Context, data: dict, record) -> tuple[float, flo
         mentioned = not level and _mentions(row, name)
         if not (level or belief.evidence or mentioned):
             continue
-        prior = params.LEVEL_PRIOR[level] if level else params.MENTION_PRIOR
         evidence = belief.evidence
-        value = (params.PRIOR_WEIGHT * prior + evidence * belief.lower) / (params.PRIOR_WEIGHT + evidence)
+        value = _skill_competence(level, belief)
         cover = 1.0 if (level or evidence) else params.TEXT_COVER
         covered += weight * cover
         weighted += weight * cover * value
@@ -301,7 +361,13 @@ def _competence(row: dict, ctx: Context, data: dict, record) -> tuple[float, flo
         if evidence:
             reasons.append(f"{evidence} pieces of evidence in {name}")
     match = covered / total_weight
-    competence = weighted / covered if covered else params.MENTION_PRIOR
+    if covered:
+        competence = weighted / covered
+    else:
+        competence, nearest, evidence = _nearest_competence(levels, standing, ctx)
+        evidence_total += evidence
+        if nearest:
+            reasons.append(f"you list {nearest}, close to this question")
     text = _text_match(row, ctx)
     text_share = params.TEXT_SHARE_WITH_SKILLS if ctx.skills else 1.0
     if text * text_share > match:
