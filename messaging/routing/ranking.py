@@ -3,7 +3,8 @@ docs/messaging.md "Routing").
 
 The question's skills are its tags, or — when it has none — the skills inferred from
 its title and body (``accounts.skill_inference``: names and aliases, short ones too,
-and meaning). From wave ``params.WIDEN_FROM_WAVE`` on, skills close in meaning join
+and meaning) and the tags of earlier questions like it (``profiles.tags_of_similar``).
+From wave ``params.WIDEN_FROM_WAVE`` on, skills close in meaning join
 with a lower weight. Everyone the wave may ask (``waves.rank_candidates`` applies the
 hard filters) who holds one of those skills, whose headline or bio names it, or whose
 expertise vector is close to the question's (``messaging.routing.profiles``) gets
@@ -20,9 +21,10 @@ rises faster than the estimate):
   questions like this one before;
 - competence: per covered skill, a Beta-style blend of a weak prior from the declared
   level (``LEVEL_PRIOR``, worth ``PRIOR_WEIGHT`` pieces of evidence) and the trust
-  lower bound (``trust.standing``, one piece per event), plus their answers to similar
+  mean (``trust.standing``, one piece per event), plus their answers to similar
   questions (accepted or helpful = 1, otherwise ``UNACCEPTED_SIMILAR``): evidence
-  overrides the declared level;
+  overrides the declared level; someone who covers none of the question's skills is
+  judged by the skill they hold closest in meaning to the question (``near_skills``);
 - p_answer: Beta posterior of answering a routed question in time (their
   responsiveness mean as prior, routed questions of the last 90 days as evidence);
 - availability: now and soon — 1 while working, decaying with the minutes until their
