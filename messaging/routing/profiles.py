@@ -14,6 +14,8 @@ in-memory index routing reads (docs/messaging.md "Routing by meaning").
   looked (the index ``(organization, updated_at)``).
 - ``track_records(vector, user_ids)``: per person, how many answered questions are
   close to this one, and how many of those answers were accepted or helpful.
+- ``tags_of_similar(organization_id, vector)``: the tags of the workspace's earlier
+  questions close to this one (routing infers them for an untagged question).
 
 Without the embedding model (``core.embeddings.available()`` false) every function
 returns nothing and routing falls back to aliases and full text.
@@ -38,6 +40,7 @@ PROFILE_WEIGHT = 1.0  # the declared profile counts as much as ...
 ANSWER_WEIGHT = 0.5  # ... two answers given well
 SIMILAR = 0.6  # cosine at which a past question is "like this one"
 MAX_ANSWERS = 50  # the most recent answers given well that shape the vector
+TAGGED_EXAMPLES = 2000  # the latest tagged questions that teach what a skill means
 
 
 def question_text(title: str, body: str) -> str:
@@ -360,6 +363,33 @@ def track_records(vector: np.ndarray | None, user_ids, *, exclude_question: int 
             record[0] += 1
             record[1] += 1 if accepted or helpful else 0
     return {user_id: TrackRecord(similar=s, good=g) for user_id, (s, g) in records.items()}
+
+
+def tags_of_similar(
+    organization_id: int, vector: np.ndarray | None, *, exclude_question: int | None = None
+) -> dict[int, float]:
+    """Skill id -> the highest cosine (≥ ``SIMILAR``) between ``vector`` and the workspace's
+    latest ``TAGGED_EXAMPLES`` tagged questions with that tag: the skills the askers of
+    questions like this one chose. Two queries (tags, then any vectors not in memory)."""
+    if vector is None:
+        return {}
+    tags = list(
+        Question.skills.through.objects.filter(question__organization_id=organization_id)
+        .exclude(question_id=exclude_question)
+        .order_by("-question_id")
+        .values_list("question_id", "skill_id")[:TAGGED_EXAMPLES]
+    )
+    vectors = _question_vectors({question_id for question_id, _ in tags})
+    if not vectors:
+        return {}
+    ids = list(vectors)
+    sims = dict(zip(ids, (np.stack([vectors[i] for i in ids]) @ vector).tolist(), strict=True))
+    found: dict[int, float] = {}
+    for question_id, skill_id in tags:
+        sim = sims.get(question_id, 0.0)
+        if sim >= SIMILAR and sim > found.get(skill_id, 0.0):
+            found[skill_id] = float(sim)
+    return found
 
 
 def forget() -> None:

@@ -3,7 +3,8 @@ docs/messaging.md "Routing").
 
 The question's skills are its tags, or — when it has none — the skills inferred from
 its title and body (``accounts.skill_inference``: names and aliases, short ones too,
-and meaning). From wave ``params.WIDEN_FROM_WAVE`` on, skills close in meaning join
+and meaning) and the tags of earlier questions like it (``profiles.tags_of_similar``).
+From wave ``params.WIDEN_FROM_WAVE`` on, skills close in meaning join
 with a lower weight. Everyone the wave may ask (``waves.rank_candidates`` applies the
 hard filters) who holds one of those skills, whose headline or bio names it, or whose
 expertise vector is close to the question's (``messaging.routing.profiles``) gets
@@ -20,9 +21,10 @@ rises faster than the estimate):
   questions like this one before;
 - competence: per covered skill, a Beta-style blend of a weak prior from the declared
   level (``LEVEL_PRIOR``, worth ``PRIOR_WEIGHT`` pieces of evidence) and the trust
-  lower bound (``trust.standing``, one piece per event), plus their answers to similar
+  mean (``trust.standing``, one piece per event), plus their answers to similar
   questions (accepted or helpful = 1, otherwise ``UNACCEPTED_SIMILAR``): evidence
-  overrides the declared level;
+  overrides the declared level; someone who covers none of the question's skills is
+  judged by the skill they hold closest in meaning to the question (``near_skills``);
 - p_answer: Beta posterior of answering a routed question in time (their
   responsiveness mean as prior, routed questions of the last 90 days as evidence);
 - availability: now and soon — 1 while working, decaying with the minutes until their
@@ -39,7 +41,6 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
@@ -54,7 +55,7 @@ from core import embeddings
 from mentoring.engagements.matching import need_tokens
 from mentoring.engagements.selectors import mentor_loads
 from messaging.models import Question, RoutingAttempt
-from messaging.routing import params, profiles
+from messaging.routing import params, profile_text, profiles
 from messaging.sockets import presence
 from trust.standing import RESPONSIVENESS, standings, workspace_prior
 
@@ -91,10 +92,18 @@ class Context:
     pooled: bool = False  # the expertise index was brought up to date for this ranking
     prior: object = None  # trust.standing.WorkspacePrior, read once per ranking
     hours: dict = field(default_factory=dict)  # week mask -> its availability now (memo)
+    near: dict[int, float] = field(default_factory=dict)  # skill id -> cosine with the question
+    near_names: dict[int, str] = field(default_factory=dict)
 
     @property
     def skill_ids(self) -> list[int]:
         return sorted(self.skills)
+
+    @property
+    def level_skill_ids(self) -> list[int]:
+        """The question's skills and the ones closest to it in meaning: the declared levels
+        and the standings a ranking reads (``_nearest_competence`` needs the near ones)."""
+        return sorted({*self.skills, *self.near})
 
     @property
     def matchable(self) -> bool:
@@ -113,9 +122,36 @@ def question_skills(
     # routing casts a wider net than the form shows: the few closest skills, each
     # weighted by its confidence, so a question understood only half reaches both sides
     found = skill_inference.scored(tax, profiles.question_text(question.title, question.body), vector=vector)
-    top = found[0].confidence if found else 0.0
-    found = [s for s in found if s.confidence >= params.ROUTE_SKILL_SHARE * top][: params.ROUTE_SKILLS]
-    return {s.skill_id: s.confidence for s in found}, {s.skill_id: s.name for s in found}, True
+    confidence = {s.skill_id: s.confidence for s in found}
+    # the workspace's own questions teach what its skills mean: the tags of earlier
+    # questions like this one count, however far their wording is from the descriptions
+    for skill_id, cosine in profiles.tags_of_similar(
+        question.organization_id, vector, exclude_question=question.pk
+    ).items():
+        if skill_id in tax.skills:
+            confidence[skill_id] = max(confidence.get(skill_id, 0.0), _example_confidence(cosine))
+    ranked = sorted(confidence.items(), key=lambda kv: (-kv[1], tax.skills.get(kv[0], "")))
+    top = ranked[0][1] if ranked else 0.0
+    ranked = [(pk, c) for pk, c in ranked if c >= params.ROUTE_SKILL_SHARE * top][: params.ROUTE_SKILLS]
+    return dict(ranked), {pk: tax.skills.get(pk, "") for pk, _ in ranked}, True
+
+
+def _example_confidence(cosine: float) -> float:
+    """An earlier tagged question ``profiles.SIMILAR`` close makes its skill inferred
+    (``skill_inference.INFER_AT``), one ``EXAMPLE_FULL`` close makes it certain."""
+    share = (cosine - profiles.SIMILAR) / max(params.EXAMPLE_FULL - profiles.SIMILAR, 1e-6)
+    return skill_inference.INFER_AT + (1.0 - skill_inference.INFER_AT) * min(max(share, 0.0), 1.0)
+
+
+def near_skills(tax: skill_inference.Taxonomy, vector) -> dict[int, float]:
+    """Up to ``NEAR_SKILLS`` skills of the workspace closest in meaning to the question
+    (cosine with their descriptions, at least ``skill_inference.MEANING_FLOOR``); empty
+    without the model."""
+    if tax.vectors is None or vector is None or not tax.skill_ids:
+        return {}
+    sims = (tax.vectors @ vector).tolist()
+    ranked = sorted(zip(tax.skill_ids, sims, strict=True), key=lambda kv: -kv[1])[: params.NEAR_SKILLS]
+    return {pk: float(sim) for pk, sim in ranked if sim >= skill_inference.MEANING_FLOOR}
 
 
 def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
@@ -135,6 +171,7 @@ def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
         for pk, sim in skill_inference.neighbours(tax, list(skills)).items():
             skills.setdefault(pk, params.NEIGHBOUR_WEIGHT * sim)
             names.setdefault(pk, tax.skills.get(pk, ""))
+    near = near_skills(tax, vector)
     text = profiles.question_text(question.title, question.body)
     tokens = need_tokens(text)
     tokens += [w for w in skill_inference.named_skill_ids(text, tax).values() if w not in tokens]
@@ -151,6 +188,8 @@ def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
         wave=wave,
         prior=prior,
         pooled=indexed,
+        near=near,
+        near_names={pk: tax.skills.get(pk, "") for pk in near},
     )
 
 
@@ -198,11 +237,11 @@ def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
             Expertise.objects.filter(user_id=OuterRef("user_id"), skill_id=pk).order_by().values("level")[:1],
             output_field=IntegerField(),
         )
-        for pk in ctx.skill_ids
+        for pk in ctx.level_skill_ids
     }
     rows = list(profiles_qs.values(*ROW_FIELDS, **level_of))
     for row in rows:
-        row["levels"] = {pk: level for pk in ctx.skill_ids if (level := row.pop(f"level_{pk}"))}
+        row["levels"] = {pk: level for pk in ctx.level_skill_ids if (level := row.pop(f"level_{pk}"))}
     return rows
 
 
@@ -272,7 +311,7 @@ def batch(ctx: Context, user_ids: list[int], *, presence_states: dict, levels: d
     if levels is None:
         levels = {}
         for user_id, skill_id, level in Expertise.objects.filter(
-            user_id__in=user_ids, skill_id__in=ctx.skill_ids
+            user_id__in=user_ids, skill_id__in=ctx.level_skill_ids
         ).values_list("user_id", "skill_id", "level"):
             levels.setdefault(user_id, {})[skill_id] = level
     history: dict[int, dict[str, int]] = {}
@@ -295,7 +334,7 @@ def batch(ctx: Context, user_ids: list[int], *, presence_states: dict, levels: d
         "standings": standings(
             organization_id=ctx.question.organization_id,
             user_ids=user_ids,
-            skill_ids=ctx.skill_ids,
+            skill_ids=ctx.level_skill_ids,
             prior=ctx.prior,
         ),
         "history": history,
@@ -307,32 +346,31 @@ def batch(ctx: Context, user_ids: list[int], *, presence_states: dict, levels: d
     }
 
 
-def _profile_words(row: dict) -> list[str]:
-    """The words of headline and bio, computed once per row."""
-    if "_words" not in row:
-        row["_words"] = skill_inference.words(f"{row['headline']} {row['bio']}")
-    return row["_words"]
+def _skill_competence(level: int, belief) -> float:
+    """Competence in one skill: the weak prior of the declared level (or of a mention)
+    worth ``PRIOR_WEIGHT`` pieces of evidence, updated by the evidence's mean. The mean,
+    not the lower bound: the prior already holds an estimate on little evidence back,
+    and a bound blended in would pull a proven expert below what they declared."""
+    prior = params.LEVEL_PRIOR[level] if level else params.MENTION_PRIOR
+    evidence = belief.evidence
+    return (params.PRIOR_WEIGHT * prior + evidence * belief.mean) / (params.PRIOR_WEIGHT + evidence)
 
 
-@lru_cache(maxsize=1024)
-def _phrase(name: str) -> str:
-    return f" {' '.join(skill_inference.words(name))} "
-
-
-def _mentions(row: dict, name: str) -> bool:
-    if not (row["headline"] or row["bio"]):
-        return False
-    if "_phrase" not in row:
-        row["_phrase"] = f" {' '.join(_profile_words(row))} "
-    return _phrase(name) in row["_phrase"]
-
-
-def _text_match(row: dict, ctx: Context) -> float:
-    """The share of the question's words found in the headline and bio."""
-    if not ctx.tokens or not (row["headline"] or row["bio"]):
-        return 0.0
-    words = set(_profile_words(row))
-    return sum(1 for token in ctx.tokens if token in words) / len(ctx.tokens)
+def _nearest_competence(levels: dict, standing, ctx: Context) -> tuple[float, str, int]:
+    """(competence, skill name, evidence) for someone who holds none of the question's
+    skills, e.g. matched by meaning: their competence in the skill they hold that is
+    closest in meaning to the question (``Context.near``), else ``MENTION_PRIOR``."""
+    held = [
+        (cosine, pk)
+        for pk, cosine in ctx.near.items()
+        if levels.get(pk) or standing.competence_in(pk).evidence
+    ]
+    if not held:
+        return params.MENTION_PRIOR, "", 0
+    _cosine, skill_id = max(held)
+    belief = standing.competence_in(skill_id)
+    name = ctx.skill_names.get(skill_id) or ctx.near_names.get(skill_id, "")
+    return _skill_competence(levels.get(skill_id, 0), belief), name, belief.evidence
 
 
 def _competence(
@@ -349,12 +387,11 @@ def _competence(
         level = levels.get(skill_id, 0)
         belief = standing.competence_in(skill_id)
         name = ctx.skill_names.get(skill_id, "")
-        mentioned = not level and _mentions(row, name)
+        mentioned = not level and profile_text.mentions(row, name)
         if not (level or belief.evidence or mentioned):
             continue
-        prior = params.LEVEL_PRIOR[level] if level else params.MENTION_PRIOR
         evidence = belief.evidence
-        value = (params.PRIOR_WEIGHT * prior + evidence * belief.lower) / (params.PRIOR_WEIGHT + evidence)
+        value = _skill_competence(level, belief)
         cover = 1.0 if (level or evidence) else params.TEXT_COVER
         covered += weight * cover
         weighted += weight * cover * value
@@ -366,7 +403,13 @@ def _competence(
         if evidence:
             reasons.append(f"{evidence} pieces of evidence in {name}")
     match = covered / total_weight
-    competence = weighted / covered if covered else params.MENTION_PRIOR
+    if covered:
+        competence = weighted / covered
+    else:
+        competence, nearest, evidence = _nearest_competence(levels, standing, ctx)
+        evidence_total += evidence
+        if nearest:
+            reasons.append(f"you list {nearest}, close to this question")
     text_share = params.TEXT_SHARE_WITH_SKILLS if ctx.skills else 1.0
     if text * text_share > match:
         match = text * text_share
@@ -456,7 +499,7 @@ def score(row: dict, ctx: Context, data: dict) -> Candidate:
     """One person's score, its breakdown and the reasons shown to them."""
     user_id = row["user_id"]
     record = data["records"].get(user_id)
-    text = _text_match(row, ctx)
+    text = profile_text.text_match(row, ctx.tokens)
     match, competence, reasons, evidence = _competence(row, ctx, data, record, text)
     history = data["history"].get(user_id, {})
     p_answer, decided = _p_answer(data["standings"][user_id], ctx, history)
