@@ -276,7 +276,10 @@ def test_criticism_inside_a_ring_is_not_damped_and_the_rings_praise_makes_nobody
     assert TrustPattern.objects.filter(kind=TrustPattern.Kind.CLUSTER).exists()
     live = TrustEvent.objects.live().get(source_kind=missed.source_kind, source_id=missed.source_id)
     assert live.pk == missed.pk and "suspicious pattern" not in live.weight_note  # counts as it was
-    assert "suspicious pattern" not in rate(ring[2], ring[3], outcome=0.0).weight_note
+    # a new complaint between members counts in full: not the pattern, not the pair's praise
+    # budget, not the graph standing the ring lacks (an old account counts fully on age)
+    complaint = rate(ring[2], ring[3], outcome=0.0)
+    assert complaint.weight == 1.0 and not complaint.weight_note
     # praise from inside the ring counts toward nobody's seed status, offset or standing
     rows = {row.rater_id: row for row in TrustRater.objects.filter(rater__in=ring)}
     assert not any(row.is_seed for row in rows.values())

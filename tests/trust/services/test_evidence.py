@@ -242,3 +242,12 @@ def test_criticism_from_a_connected_colleague_counts_in_full(org, alice, bob, ca
     criticism = rate(alice, bob, outcome=0.0)
     assert criticism.weight == 1.0
     assert "one voice" not in criticism.weight_note
+
+
+def test_a_pairs_praise_does_not_use_up_the_weight_of_its_first_complaint(alice, bob):
+    for _ in range(3):
+        rate(alice, bob, outcome=1.0)
+    complaint = rate(alice, bob, outcome=0.0)
+    assert complaint.weight == 1.0
+    # while the next complaint is the second from the same person
+    assert rate(alice, bob, outcome=0.0).weight == pytest.approx(1 / 4)
