@@ -102,7 +102,11 @@ RECOMPUTE_WORK_MEM = "128MB"
 # weighs 1/k^PAIR_DAMPING_EXPONENT: one pair adds at most ~1.6 pieces per quality per
 # window (Σ 1/k² = π²/6), however many engagements, commitments or accepts it trades.
 PAIR_DAMPING_EXPONENT = 2.0
-# Closed group ("one voice"): evidence from A about B is divided by 1 + c, where c counts
+# The group rules below (one voice, suspicious patterns) and the graph part of rater standing
+# weigh evidence in the subject's favour (outcome >= GOOD_OUTCOME) only; a complaint counts by
+# the counterpart's account age, and the repeat-pair count runs separately for praise and
+# complaints (decision 0013).
+# Closed group ("one voice"): praise from A about B is divided by 1 + c, where c counts
 # the other people who gave B evidence in the window AND traded evidence both ways with A
 # (any quality). Four ring members praising the fifth count as one voice, not four.
 CIRCLE_WINDOW = timedelta(days=90)

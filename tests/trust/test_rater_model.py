@@ -260,3 +260,28 @@ def test_praise_from_a_burst_of_new_accounts_counts_little(org):
     assert all(
         e.weight <= 0.1 * max(weights) + 1e-12 for e in TrustEvent.objects.live().filter(subject=target)
     )
+
+
+@pytest.mark.django_db
+def test_criticism_inside_a_ring_is_not_damped_and_the_rings_praise_makes_nobody_a_seed(org):
+    ring = [member(org, date_joined=clock.now() - timedelta(days=400)) for _ in range(5)]
+    for week in range(2):
+        for a in ring:
+            for b in ring:
+                if a is not b:
+                    rate(a, b, outcome=1.0, occurred_at=clock.now() - timedelta(days=14 - 7 * week))
+    # one member honestly reports that another missed a commitment
+    missed = rate(ring[0], ring[1], outcome=0.0, occurred_at=clock.now() - timedelta(days=1))
+    raters_refresh(organization_id=org.pk)
+    assert TrustPattern.objects.filter(kind=TrustPattern.Kind.CLUSTER).exists()
+    live = TrustEvent.objects.live().get(source_kind=missed.source_kind, source_id=missed.source_id)
+    assert live.pk == missed.pk and "suspicious pattern" not in live.weight_note  # counts as it was
+    # a new complaint between members counts in full: not the pattern, not the pair's praise
+    # budget, not the graph standing the ring lacks (an old account counts fully on age)
+    complaint = rate(ring[2], ring[3], outcome=0.0)
+    assert complaint.weight == 1.0 and not complaint.weight_note
+    # praise from inside the ring counts toward nobody's seed status, offset or standing
+    rows = {row.rater_id: row for row in TrustRater.objects.filter(rater__in=ring)}
+    assert not any(row.is_seed for row in rows.values())
+    assert all(row.offset_integrity == 0.0 for row in rows.values())
+    assert all(row.standing < 1.0 for row in rows.values())

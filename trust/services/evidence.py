@@ -239,9 +239,12 @@ def _counterpart_defences(*, actor, subject_id, dimension, moment, key, weight, 
     praise to re-record discounted). Notes never name anyone."""
     notes = []
     discounted: list[TrustEvent] = []
+    # the defences guard against trust being bought: praise is what a group can trade; a
+    # complaint is against the interest of whoever gives it and is not drowned by the praise
+    favourable = outcome >= params.GOOD_OUTCOME
     around = _neighbourhood(actor_id=actor.pk, subject_id=subject_id, moment=moment)
     k = 1 + _earlier_pair_sources(around, actor_id=actor.pk, subject_id=subject_id, dimension=dimension,
-                                  moment=moment, key=key)  # fmt: skip
+                                  moment=moment, key=key, favourable=favourable)  # fmt: skip
     if k > 1:
         factor = 1.0 / k**params.PAIR_DAMPING_EXPONENT
         weight *= factor
@@ -264,14 +267,18 @@ def _counterpart_defences(*, actor, subject_id, dimension, moment, key, weight, 
             discounted = (
                 list(TrustEvent.objects.filter(pk__in=pending).select_related("skill")) if pending else []
             )
-    connected = _connected_counterparts(around, actor_id=actor.pk, subject_id=subject_id)
+    # the group rules weigh only what speaks in the subject's favour
+    connected = _connected_counterparts(around, actor_id=actor.pk, subject_id=subject_id) if favourable else 0
     if connected:
         weight /= 1 + connected
         notes.append(f"one voice with {connected} connected colleagues: ×1/{1 + connected}")
-    if in_suspicious_pattern(actor_id=actor.pk, subject_id=subject_id):
+    if favourable and in_suspicious_pattern(actor_id=actor.pk, subject_id=subject_id):
         weight *= params.CLUSTER_FACTOR
         notes.append(f"inside a suspicious pattern: ×{params.CLUSTER_FACTOR:g}")
-    standing, offset, _row = rater_factors(actor, dimension=dimension, moment=moment)
+    standing, offset, age_factor = rater_factors(actor, dimension=dimension, moment=moment)
+    # a complaint is weighed by the account's age only (new accounts cannot smear anyone);
+    # standing in the trust graph is what praise needs
+    standing = standing if favourable else max(params.RATER_MIN_FACTOR, age_factor)
     if standing < 1.0:
         weight *= standing
         notes.append(f"new or little-connected account: ×{standing:.2g}")
@@ -306,10 +313,12 @@ def _neighbourhood(*, actor_id: int, subject_id: int, moment: datetime) -> list:
     )
 
 
-def _earlier_pair_sources(around, *, actor_id, subject_id, dimension, moment, key) -> int:
-    """Distinct sources through which ``actor`` gave evidence about ``subject`` for the same
-    quality in the window before ``moment``, whatever their kind: engagements, commitments,
-    accepted answers and feedback all share the pair's budget."""
+def _earlier_pair_sources(around, *, actor_id, subject_id, dimension, moment, key, favourable) -> int:
+    """Distinct sources through which ``actor`` gave evidence of the same sign (in the
+    subject's favour or not) about ``subject`` for the same quality in the window before
+    ``moment``, whatever their kind: engagements, commitments, accepted answers and feedback
+    all share the pair's budget; a pair's praise does not use up the weight of its first
+    complaint."""
     since = moment - params.REPEAT_RATER_WINDOW
     return len(
         {
@@ -317,6 +326,7 @@ def _earlier_pair_sources(around, *, actor_id, subject_id, dimension, moment, ke
             for row in around
             if row.actor_id == actor_id and row.subject_id == subject_id and row.dimension == dimension
             and since <= row.occurred_at <= moment
+            and (row.outcome >= params.GOOD_OUTCOME) == favourable
             and (row.source_kind, row.source_id) != (key["source_kind"], key["source_id"])
         }
     )  # fmt: skip

@@ -44,6 +44,14 @@ def counterpart_evidence():
     )
 
 
+def favourable() -> Q:
+    """Evidence in the subject's favour, judged on what the counterpart said (before
+    calibration): the collusion defences damp only this (docs/trust.md §4)."""
+    return Q(stated_outcome__gte=params.GOOD_OUTCOME) | Q(
+        stated_outcome__isnull=True, outcome__gte=params.GOOD_OUTCOME
+    )
+
+
 def _pairs(organization_id: int, *, as_of: datetime, kinds: set[str] | None = None):
     evidence = counterpart_evidence()
     if kinds is not None:
@@ -96,17 +104,28 @@ def _refresh_workspace(organization_id: int, *, as_of: datetime) -> int:
     )
     rows = _pairs(organization_id, as_of=as_of)
     pairs_with_last = [(pair, last) for pair, last, _good in rows]
+    # the patterns first: what a dense cluster says about its own members, or a burst of new
+    # accounts about the person they praise, is nobody's independent word — it shapes no
+    # one's leniency offset, seed status or standing
+    patterns = _patterns(organization_id, pairs_with_last, members, as_of=as_of)
+    tied = pattern_pairs(patterns)
     judged = set(sources.rating_kinds())
     # leniency is measured on judgements (ratings, confirmations), not on observed timings
     offsets = rater_model.calibration_offsets(
-        [pair for pair, _last, _good in _pairs(organization_id, as_of=as_of, kinds=judged)]
+        [
+            pair
+            for pair, _last, _good in _pairs(organization_id, as_of=as_of, kinds=judged)
+            if (pair.rater, pair.subject) not in tied
+        ]
     )
     raters_of: dict[int, set[int]] = defaultdict(set)
     edges: dict[tuple[int, int], float] = defaultdict(float)
     ratings: dict[int, int] = defaultdict(int)
     for pair, _last, good in rows:
-        raters_of[pair.subject].add(pair.rater)
         ratings[pair.rater] += pair.count
+        if (pair.rater, pair.subject) in tied:
+            continue
+        raters_of[pair.subject].add(pair.rater)
         # trust flows along good evidence as it counts after the defences: a ring's damped
         # praise of itself does not trap the workspace's trust inside the ring
         if good > 0:
@@ -142,7 +161,6 @@ def _refresh_workspace(organization_id: int, *, as_of: datetime) -> int:
                 **{f"offset_{d}": offsets.get((user_id, d), 0.0) for d in params.DIMENSIONS},
             )
         )  # fmt: skip
-    patterns = _patterns(organization_id, pairs_with_last, members, as_of=as_of)
     with transaction.atomic():
         TrustRater.objects.bulk_create(
             rows,
@@ -167,6 +185,18 @@ def _refresh_workspace(organization_id: int, *, as_of: datetime) -> int:
 CLUSTER_NOTE = "inside a suspicious pattern"
 
 
+def pattern_pairs(patterns) -> set[tuple[int, int]]:
+    """(rater, subject) pairs inside a suspicious pattern: every ordered pair of a dense
+    cluster's members, and each account of a burst towards the person it praised."""
+    tied: set[tuple[int, int]] = set()
+    for pattern in patterns:
+        if pattern.kind == TrustPattern.Kind.CLUSTER:
+            tied |= {(a, b) for a in pattern.people for b in pattern.people if a != b}
+        else:
+            tied |= {(a, pattern.subject_id) for a in pattern.people}
+    return tied
+
+
 def _damp(organization_id: int, *, actors: list[int], subjects: list[int], as_of: datetime) -> int:
     """Re-record the live evidence ``actors`` gave ``subjects`` in the window (the members of
     a dense cluster to each other, a burst's new accounts to the person they praised),
@@ -179,6 +209,8 @@ def _damp(organization_id: int, *, actors: list[int], subjects: list[int], as_of
             subject_id__in=subjects,
             occurred_at__gte=as_of - max(params.CIRCLE_WINDOW, params.BURST_WINDOW),
         )
+        # only what speaks in the subject's favour: criticism inside a group counts in full
+        .filter(favourable())
         .exclude(weight_note__contains=CLUSTER_NOTE)
     )
     events = list(inside)
@@ -258,21 +290,21 @@ def _patterns(organization_id: int, pairs_with_last, members: dict, *, as_of: da
     return patterns
 
 
-def rater_factors(actor, *, dimension: str, moment: datetime) -> tuple[float, float, TrustRater | None]:
-    """(standing, offset, row) for a new piece of evidence from ``actor``: the nightly row.
-    An account the nightly has not seen yet (joined since) counts by its age ×
+def rater_factors(actor, *, dimension: str, moment: datetime) -> tuple[float, float, float]:
+    """(standing, offset, age factor) for a new piece of evidence from ``actor``: the nightly
+    row. An account the nightly has not seen yet (joined since) counts by its age ×
     UNKNOWN_RATER_STANDING; in a workspace the nightly never ran for, standing is unknown
     for everyone and nobody is weighed down (1.0)."""
     row = TrustRater.objects.filter(rater_id=actor.pk).first()
     if row is not None:
-        return row.standing, row.offset(dimension), row
+        return row.standing, row.offset(dimension), row.age_factor
     organization_id = Membership.objects.filter(user_id=actor.pk, is_active=True).values_list(
         "organization_id", flat=True
     )
     if not TrustRater.objects.filter(organization_id__in=organization_id).exists():
-        return 1.0, 0.0, None
+        return 1.0, 0.0, 1.0
     age_days = (moment - actor.date_joined).total_seconds() / 86400.0
-    value, _ = rater_model.standing(
+    value, age_factor = rater_model.standing(
         pagerank_share=params.UNKNOWN_RATER_STANDING * params.PAGERANK_FULL_SHARE, age_days=age_days
     )
-    return value, 0.0, None
+    return value, 0.0, age_factor

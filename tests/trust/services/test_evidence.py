@@ -231,3 +231,23 @@ def test_a_committed_event_updates_the_subjects_score(alice, bob):
     assert score.evidence_count == 1
     assert score.distinct_raters == 1
     assert score.mean > params.DEFAULT_PRIOR_MEAN
+
+
+def test_criticism_from_a_connected_colleague_counts_in_full(org, alice, bob, carol):
+    # given Carol traded evidence both ways with Alice, and praised Bob
+    for a, b in ((carol, alice), (alice, carol), (carol, bob)):
+        rate(a, b, outcome=1.0)
+    # when Alice says Bob missed his commitment, it is against the group's interest: one voice
+    # is for praise, criticism is not divided
+    criticism = rate(alice, bob, outcome=0.0)
+    assert criticism.weight == 1.0
+    assert "one voice" not in criticism.weight_note
+
+
+def test_a_pairs_praise_does_not_use_up_the_weight_of_its_first_complaint(alice, bob):
+    for _ in range(3):
+        rate(alice, bob, outcome=1.0)
+    complaint = rate(alice, bob, outcome=0.0)
+    assert complaint.weight == 1.0
+    # while the next complaint is the second from the same person
+    assert rate(alice, bob, outcome=0.0).weight == pytest.approx(1 / 4)
