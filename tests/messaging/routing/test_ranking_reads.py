@@ -76,9 +76,10 @@ def test_a_changed_or_deleted_expertise_vector_is_seen_by_the_next_ranking(org):
         )
         assert _ids(question) == [near.pk]
 
-    # the near one's vector is deleted: the rows are counted again within RECOUNT
+    # the near one's vector is deleted: the rows are counted again once RECOUNT has passed
+    # since the last count (made a few milliseconds after the clock was moved above)
     ExpertiseVector.objects.filter(user=near).delete()
-    with clock.travel_to(MONDAY_10 + timedelta(hours=1) + profiles.RECOUNT):
+    with clock.travel_to(MONDAY_10 + timedelta(hours=1) + profiles.RECOUNT + timedelta(seconds=1)):
         assert _ids(question) == []
 
 
