@@ -25,15 +25,17 @@ MFA_REQUIRED_MESSAGE = "Your workspace requires two-factor authentication: set i
 EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz")
 
 
+def policy_requires(policy: str, role: str) -> bool:
+    """The workspace ``policy`` requires MFA of a member with this ``role``."""
+    if policy == Organization.MfaPolicy.EVERYONE:
+        return True
+    return policy == Organization.MfaPolicy.TALENT_MANAGERS and role == Membership.Role.TALENT_MANAGER
+
+
 def mfa_required(membership: Membership | None) -> bool:
     if membership is None:
         return False
-    policy = membership.organization.mfa_policy
-    if policy == Organization.MfaPolicy.EVERYONE:
-        return True
-    return (
-        policy == Organization.MfaPolicy.TALENT_MANAGERS and membership.role == Membership.Role.TALENT_MANAGER
-    )
+    return policy_requires(membership.organization.mfa_policy, membership.role)
 
 
 def mfa_enrolled(user) -> bool:
@@ -48,18 +50,6 @@ def mfa_missing(membership: Membership | None) -> bool:
 def mfa_missing_for(user) -> bool:
     """``mfa_missing`` for code without a request (the socket's connect)."""
     return mfa_missing(active_membership(user))
-
-
-def members_missing_mfa(organization_id: int) -> list[int]:
-    """User ids of the workspace's active members its policy requires MFA of who have not enrolled."""
-    policy = Organization.objects.values_list("mfa_policy", flat=True).get(pk=organization_id)
-    if policy == Organization.MfaPolicy.OFF:
-        return []
-    members = Membership.objects.filter(organization_id=organization_id, user__is_active=True)
-    if policy == Organization.MfaPolicy.TALENT_MANAGERS:
-        members = members.filter(role=Membership.Role.TALENT_MANAGER)
-    enrolled = Authenticator.objects.filter(type=Authenticator.Type.TOTP).values("user_id")
-    return list(members.exclude(user_id__in=enrolled).values_list("user_id", flat=True))
 
 
 class MfaRequiredMiddleware:

@@ -4,8 +4,9 @@ from django.db import transaction
 
 from accounts.access import require_talent_manager
 from accounts.audit import audit_record
-from accounts.mfa_policy import members_missing_mfa
+from accounts.mfa_policy import policy_requires
 from accounts.models import Organization
+from accounts.selectors.workspaces import members_without_mfa
 from core.errors import ValidationFailed
 from core.realtime import send_many_on_commit, user_group
 
@@ -36,6 +37,10 @@ def workspace_mfa_policy_set(*, actor, policy: str) -> Organization:
                 target=organization,
                 details={"from": before, "to": policy},
             )
-            missing = members_missing_mfa(organization.pk)
-            send_many_on_commit([(user_group(user_id), MFA_REQUIRED_EVENT) for user_id in missing])
+            missing = [
+                (user_group(member.user_id), MFA_REQUIRED_EVENT)
+                for member in members_without_mfa(viewer_membership=acting)
+                if policy_requires(policy, member.role)
+            ]
+            send_many_on_commit(missing)
     return organization
