@@ -68,9 +68,10 @@ async def send_presence_summary(conversation_id: int) -> None:
 
 
 def _released(service, kwargs):
-    """Run ``service`` in a worker thread and give its pooled connection back when done:
-    the thread outlives the call (and may outlive the event loop), so a connection
-    kept open in it is held from the pool until the thread ends."""
+    """Run ``service`` in a worker thread and give its pooled connection back when done.
+    ``database_sync_to_async``'s own cleanup left it open here (seen in
+    tests/messaging/sockets/test_pool_release.py: one pool connection held per call until
+    its thread ended), so the close is made where the service ran."""
     try:
         return service(**kwargs)
     finally:
