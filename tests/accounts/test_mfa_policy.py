@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 from accounts.models import AuditEntry, Organization
 from tests.clients import api_client_for, client_for
 from tests.factories import DEFAULT_PASSWORD, member, talent_manager
+from tests.messaging.sockets.client import open_as
 
 pytestmark = pytest.mark.django_db
 SETUP = reverse("mfa_activate_totp")
@@ -106,26 +107,6 @@ def test_the_dashboard_shows_who_has_not_enrolled_while_a_policy_is_on(org):
     assert "Not enrolled in two-factor authentication yet (1)" in after and "Nia Missing" in after
 
 
-async def _socket(user):
-    """A WebSocket of ``user`` signed in through the session cookie: (communicator, first output)."""
-    from asgiref.sync import sync_to_async
-    from channels.testing import WebsocketCommunicator
-    from django.conf import settings
-
-    from mentoring.config.asgi import application
-
-    client = await sync_to_async(client_for)(user)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    socket = WebsocketCommunicator(
-        application,
-        "/ws/",
-        headers=[(b"origin", b"http://testserver"), (b"host", b"testserver"), (b"cookie", cookie.encode())],
-    )
-    connected, _ = await socket.connect()
-    assert connected
-    return socket, await socket.receive_output(timeout=5)
-
-
 @pytest.mark.django_db(transaction=True)
 class TestSockets:
     async def test_without_mfa_the_socket_closes_with_4428_at_connect_and_opens_once_enrolled(self, org):
@@ -136,12 +117,12 @@ class TestSockets:
         await sync_to_async(set_policy)(org, Organization.MfaPolicy.EVERYONE)
         person = await sync_to_async(member)(org)
 
-        socket, first = await _socket(person)
+        socket, first = await open_as(person)
         assert first == {"type": "websocket.close", "code": CLOSE_MFA_REQUIRED}
         await socket.wait()
 
         await sync_to_async(enrol)(person)
-        socket, first = await _socket(person)
+        socket, first = await open_as(person)
         assert first["type"] == "websocket.send" and '"hello"' in first["text"]
         await socket.disconnect()
 
@@ -155,8 +136,8 @@ class TestSockets:
         without, enrolled = await sync_to_async(member)(org), await sync_to_async(member)(org)
         await sync_to_async(enrol)(manager)
         await sync_to_async(enrol)(enrolled)
-        without_socket, _ = await _socket(without)
-        enrolled_socket, _ = await _socket(enrolled)
+        without_socket, _ = await open_as(without)
+        enrolled_socket, _ = await open_as(enrolled)
 
         await sync_to_async(workspace_mfa_policy_set)(actor=manager, policy=Organization.MfaPolicy.EVERYONE)
 

@@ -4,6 +4,8 @@ Through ``mentoring.config.asgi`` with a real session cookie and the Origin the
 validator wants, on whatever channel layer the settings give (in-memory by
 default, Redis with REDIS_URL)."""
 
+import json
+
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -26,13 +28,20 @@ def session_cookie_for(user) -> tuple[bytes, bytes]:
     return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={sessionid}".encode())
 
 
-async def connect(user) -> WebsocketCommunicator:
-    """An open socket of ``user``, past its ``hello``."""
+async def open_as(user) -> tuple[WebsocketCommunicator, dict]:
+    """``user``'s socket just after the handshake, and the first thing the server sent
+    on it as raw ASGI output (a ``websocket.send`` with the hello, or a ``websocket.close``)."""
     cookie = await database_sync_to_async(session_cookie_for)(user)
     socket = WebsocketCommunicator(application, "/ws/", headers=[HOST, ORIGIN, cookie])
     connected, _ = await socket.connect(timeout=TIMEOUT)
     assert connected
-    assert (await socket.receive_json_from(timeout=TIMEOUT))["type"] == "hello"
+    return socket, await socket.receive_output(timeout=TIMEOUT)
+
+
+async def connect(user) -> WebsocketCommunicator:
+    """An open socket of ``user``, past its ``hello``."""
+    socket, first = await open_as(user)
+    assert first["type"] == "websocket.send" and json.loads(first["text"])["type"] == "hello"
     return socket
 
 
