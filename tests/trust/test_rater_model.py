@@ -215,14 +215,20 @@ def test_a_colluding_pairs_evidence_moves_a_third_persons_rank_by_at_most_two_pl
         pass
 
 
-@pytest.mark.django_db
-def test_the_nightly_finds_a_ring_damps_its_evidence_and_the_attention_list_can_show_it(org):
-    ring = [member(org, date_joined=clock.now() - timedelta(days=400)) for _ in range(5)]
+def praising_ring(org, size=5):
+    """Old accounts that praised each other, every pair both ways, weekly for two weeks."""
+    ring = [member(org, date_joined=clock.now() - timedelta(days=400)) for _ in range(size)]
     for week in range(2):
         for a in ring:
             for b in ring:
                 if a is not b:
                     rate(a, b, outcome=1.0, occurred_at=clock.now() - timedelta(days=14 - 7 * week))
+    return ring
+
+
+@pytest.mark.django_db
+def test_the_nightly_finds_a_ring_damps_its_evidence_and_the_attention_list_can_show_it(org):
+    ring = praising_ring(org)
     raters_refresh(organization_id=org.pk)
     pattern = TrustPattern.objects.get(kind=TrustPattern.Kind.CLUSTER)
     assert sorted(pattern.people) == sorted(p.pk for p in ring)
@@ -264,12 +270,7 @@ def test_praise_from_a_burst_of_new_accounts_counts_little(org):
 
 @pytest.mark.django_db
 def test_criticism_inside_a_ring_is_not_damped_and_the_rings_praise_makes_nobody_a_seed(org):
-    ring = [member(org, date_joined=clock.now() - timedelta(days=400)) for _ in range(5)]
-    for week in range(2):
-        for a in ring:
-            for b in ring:
-                if a is not b:
-                    rate(a, b, outcome=1.0, occurred_at=clock.now() - timedelta(days=14 - 7 * week))
+    ring = praising_ring(org)
     # one member honestly reports that another missed a commitment
     missed = rate(ring[0], ring[1], outcome=0.0, occurred_at=clock.now() - timedelta(days=1))
     raters_refresh(organization_id=org.pk)

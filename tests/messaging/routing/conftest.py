@@ -11,3 +11,18 @@ def commit(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return run
+
+
+@pytest.fixture
+def monday_morning(settings):
+    """Monday 10:00 in the routing world, no exploration, no expertise index kept from
+    an earlier test."""
+    from core import clock
+    from messaging.routing import profiles
+    from tests.messaging.routing.test_routing import MONDAY_10
+
+    settings.ROUTING_EXPLORATION_SHARE = 0.0
+    profiles.forget()
+    with clock.travel_to(MONDAY_10):
+        yield
+    profiles.forget()

@@ -12,22 +12,13 @@ from accounts.models import SkillAlias
 from core import clock, embeddings
 from messaging.models import ExpertiseVector, Notification, QuestionVector, RoutingAttempt
 from messaging.qa import services as qa
-from messaging.routing import profiles, waves
+from messaging.routing import waves
 from tests.factories import SkillFactory
 from tests.messaging.routing.test_routing import MONDAY_10, ask, asked, person
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("monday_morning")]
 
 needs_model = pytest.mark.skipif(not embeddings.available(), reason="the embedding model is not installed")
-
-
-@pytest.fixture(autouse=True)
-def monday_morning(settings):
-    settings.ROUTING_EXPLORATION_SHARE = 0.0
-    profiles.forget()
-    with clock.travel_to(MONDAY_10):
-        yield
-    profiles.forget()
 
 
 @pytest.fixture

@@ -4,24 +4,13 @@ judged by the person's closest skill, and the tags of earlier questions like thi
 
 import pytest
 
-from core import clock, embeddings
-from messaging.routing import params, profiles, ranking, waves
+from messaging.routing import params, ranking, waves
 from tests.factories import SkillFactory
+from tests.messaging.routing.test_meaning import needs_model
 from tests.messaging.routing.test_routing import MONDAY_10, ask, asked, person
 from trust.models import TrustScore
 
-pytestmark = pytest.mark.django_db
-
-needs_model = pytest.mark.skipif(not embeddings.available(), reason="the embedding model is not installed")
-
-
-@pytest.fixture(autouse=True)
-def monday_morning(settings):
-    settings.ROUTING_EXPLORATION_SHARE = 0.0
-    profiles.forget()
-    with clock.travel_to(MONDAY_10):
-        yield
-    profiles.forget()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("monday_morning")]
 
 
 def competence_evidence(user, skill, *, mean, lower, count):
