@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
-from django.db import connection
 from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, Value
 
 from accounts.models import Expertise, Membership, Profile
@@ -87,20 +86,17 @@ def _embedding_thread() -> ThreadPoolExecutor:
 
 
 def _store_question_vector(question: Question, vector: np.ndarray) -> None:
-    # one statement (no transaction of its own); a concurrent writer stored the same
-    # vector (same text, same model)
-    table = QuestionVector._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (question_id, organization_id, vector, created_at) "  # noqa: S608 (our table)
-            "VALUES (%s, %s, %s, %s) ON CONFLICT (question_id) DO NOTHING",
-            [
-                question.pk,
-                question.organization_id,
-                embeddings.to_bytes(vector),
-                connection.ops.adapt_datetimefield_value(clock.now()),
-            ],
-        )
+    # one statement; a concurrent writer stored the same vector (same text, same model)
+    QuestionVector.objects.bulk_create(
+        [
+            QuestionVector(
+                question_id=question.pk,
+                organization_id=question.organization_id,
+                vector=embeddings.to_bytes(vector),
+            )
+        ],
+        ignore_conflicts=True,
+    )
     _question_cache[question.pk] = vector
 
 
