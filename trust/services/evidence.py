@@ -57,9 +57,13 @@ def _as_weight(value, errors: dict) -> float | None:
     return number
 
 
+def _said(event: TrustEvent) -> float:
+    """What the counterpart said, before any calibration of their leniency."""
+    return event.outcome if event.stated_outcome is None else event.stated_outcome
+
+
 def _same_fact(event: TrustEvent, *, actor_id, outcome: float) -> bool:
-    said = event.outcome if event.stated_outcome is None else event.stated_outcome
-    return event.actor_id == actor_id and abs(said - outcome) < 1e-9
+    return event.actor_id == actor_id and abs(_said(event) - outcome) < 1e-9
 
 
 # --- the public contract -------------------------------------------------------------
@@ -307,6 +311,7 @@ def _neighbourhood(*, actor_id: int, subject_id: int, moment: datetime) -> list:
             "source_kind",
             "source_id",
             "outcome",
+            "stated_outcome",
             "occurred_at",
             "reciprocal_discounted",
         )
@@ -326,7 +331,7 @@ def _earlier_pair_sources(around, *, actor_id, subject_id, dimension, moment, ke
             for row in around
             if row.actor_id == actor_id and row.subject_id == subject_id and row.dimension == dimension
             and since <= row.occurred_at <= moment
-            and (row.outcome >= params.GOOD_OUTCOME) == favourable
+            and (_said(row) >= params.GOOD_OUTCOME) == favourable
             and (row.source_kind, row.source_id) != (key["source_kind"], key["source_id"])
         }
     )  # fmt: skip

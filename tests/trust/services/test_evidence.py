@@ -10,7 +10,7 @@ from tests.factories import OrganizationFactory, SkillFactory, member
 from tests.trust.factories import observe, rate
 from tests.trust.shared_sources import TEST_FEEDBACK_KIND, TEST_KIND, shared_context
 from trust import params
-from trust.models import TrustEvent, TrustScore
+from trust.models import TrustEvent, TrustRater, TrustScore
 from trust.services.evidence import record_evidence
 
 pytestmark = pytest.mark.django_db
@@ -250,4 +250,15 @@ def test_a_pairs_praise_does_not_use_up_the_weight_of_its_first_complaint(alice,
     complaint = rate(alice, bob, outcome=0.0)
     assert complaint.weight == 1.0
     # while the next complaint is the second from the same person
+    assert rate(alice, bob, outcome=0.0).weight == pytest.approx(1 / 4)
+
+
+def test_a_complaint_calibrated_upwards_still_counts_as_a_complaint_of_the_pair(org, alice, bob):
+    # given Alice is a harsh rater (the nightly found her 0.4 below her colleagues)
+    TrustRater.objects.create(
+        organization=org, rater=alice, standing=1.0, age_factor=1.0, offset_integrity=-0.4
+    )
+    first = rate(alice, bob, outcome=0.3)
+    assert first.outcome > params.GOOD_OUTCOME and first.stated_outcome == pytest.approx(0.3)
+    # then her next complaint is her second: the sign is what she said, not the calibration
     assert rate(alice, bob, outcome=0.0).weight == pytest.approx(1 / 4)
