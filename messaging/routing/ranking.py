@@ -42,11 +42,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
-from django.db.models.expressions import Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, Q
 
 from accounts import skill_inference
 from accounts.models import Expertise, Profile
@@ -94,6 +90,7 @@ class Context:
     hours: dict = field(default_factory=dict)  # week mask -> its availability now (memo)
     near: dict[int, float] = field(default_factory=dict)  # skill id -> cosine with the question
     near_names: dict[int, str] = field(default_factory=dict)
+    all_skill_names: dict[int, str] = field(default_factory=dict)  # the workspace's skills
 
     @property
     def skill_ids(self) -> list[int]:
@@ -190,110 +187,8 @@ def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
         pooled=indexed,
         near=near,
         near_names={pk: tax.skills.get(pk, "") for pk in near},
+        all_skill_names=tax.skills,
     )
-
-
-# --- the pool: people whose expertise, profile text or meaning can match at all ---------
-
-
-def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
-    """Up to ``POOL`` eligible people by declared points in the question's skills or a
-    text match, plus the ``MEANING_POOL`` closest by expertise vector, in one query;
-    each row carries ``levels`` (their declared level in each of the question's skills)."""
-    ctx.meaning = profiles.nearest(
-        ctx.question.organization_id,
-        ctx.vector,
-        params.MEANING_POOL,
-        at_least=params.MEANING_AT_LEAST,
-        fresh=not ctx.pooled,
-    )
-    ctx.pooled = True
-    extra = list(ctx.meaning)
-    matches = _pool_match(ctx) if (ctx.skills or ctx.tokens) else None
-    if matches is None and not extra:
-        return []
-    if matches is None:
-        profiles_qs = profiles_qs.filter(user_id__in=extra)
-    elif not extra:
-        profiles_qs = _with_skill_points(profiles_qs.filter(user_id__in=matches), ctx)
-        profiles_qs = profiles_qs.order_by("-skill_points", "user_id")[: params.POOL]
-    else:
-        # the POOL best matches by skill points, and everyone close in meaning; one set of
-        # ids to start from, so the database looks up only these people
-        close = Profile.objects.filter(user_id__in=extra).order_by().values("user_id")
-        profiles_qs = _with_skill_points(profiles_qs.filter(user_id__in=matches.union(close)), ctx)
-        order = [F("matched").desc(), F("skill_points").desc(), F("user_id").asc()]
-        best = Window(RowNumber(), order_by=order)
-        whole = IntegerField()
-        profiles_qs = (
-            profiles_qs.annotate(
-                matched=Case(When(user_id__in=matches, then=1), default=0, output_field=whole)
-            )
-            .annotate(slot=Case(When(user_id__in=extra, then=0), default=best, output_field=whole))
-            .filter(slot__lte=params.POOL)
-        )
-    level_of = {
-        f"level_{pk}": Subquery(
-            Expertise.objects.filter(user_id=OuterRef("user_id"), skill_id=pk).order_by().values("level")[:1],
-            output_field=IntegerField(),
-        )
-        for pk in ctx.level_skill_ids
-    }
-    rows = list(profiles_qs.values(*ROW_FIELDS, **level_of))
-    for row in rows:
-        row["levels"] = {pk: level for pk in ctx.level_skill_ids if (level := row.pop(f"level_{pk}"))}
-    return rows
-
-
-def _pool_match(ctx: Context) -> QuerySet:
-    """The user ids (a union, for a subquery) of who can match: holds one of the
-    question's skills, holds a skill named by its words, or its words are in headline
-    or bio."""
-    parts = []
-    if ctx.skills:
-        parts.append(Expertise.objects.filter(skill_id__in=ctx.skill_ids))
-    if ctx.tokens:
-        parts.append(Expertise.objects.filter(_any_token(ctx.tokens, "skill__name__icontains")))
-        if connection.vendor == "postgresql":
-            # reads the GIN index over this expression (accounts 0005)
-            vector = SearchVector("headline", config="english") + SearchVector("bio", config="english")
-            parts.append(Profile.objects.annotate(document=vector).filter(document=_or_query(ctx.tokens)))
-        else:
-            parts.append(
-                Profile.objects.filter(
-                    _any_token(ctx.tokens, "headline__icontains") | _any_token(ctx.tokens, "bio__icontains")
-                )
-            )
-    first, *rest = [part.order_by().values("user_id") for part in parts]
-    return first.union(*rest) if rest else first
-
-
-def _or_query(tokens):
-    query = None
-    for token in tokens:
-        part = SearchQuery(token, config="english")
-        query = part if query is None else query | part
-    return query
-
-
-def _any_token(tokens, lookup: str) -> Q:
-    condition = Q()
-    for token in tokens:
-        condition |= Q(**{lookup: token})
-    return condition
-
-
-def _with_skill_points(profiles_qs: QuerySet[Profile], ctx: Context) -> QuerySet[Profile]:
-    if not ctx.skills:
-        return profiles_qs.annotate(skill_points=Value(0, output_field=IntegerField()))
-    points = (
-        Expertise.objects.filter(user_id=OuterRef("user_id"), skill_id__in=ctx.skill_ids)
-        .order_by()
-        .values("user_id")
-        .annotate(s=Sum("level"))
-        .values("s")
-    )
-    return profiles_qs.annotate(skill_points=Coalesce(Subquery(points, output_field=IntegerField()), 0))
 
 
 def profile_row(user_id: int) -> dict | None:

@@ -33,7 +33,7 @@ from accounts.working_hours import working_deadline
 from core import clock
 from messaging.models import Question, RoutingAttempt
 from messaging.notifications.notify import notify
-from messaging.routing import params, ranking
+from messaging.routing import candidates, params, ranking
 from messaging.routing.progress import progress_on_commit
 from messaging.routing.ranking import Candidate
 from messaging.sockets import presence
@@ -82,7 +82,7 @@ def rank_candidates(question: Question, *, now: datetime | None = None, wave: in
     ctx = ranking.context(question, now, wave=wave)
     if not ctx.matchable:
         return []
-    rows = ranking.pool(_eligible_profiles(question, now), ctx)
+    rows = candidates.pool(_eligible_profiles(question, now), ctx)
     if not rows:
         return []
     user_ids = [row["user_id"] for row in rows]

@@ -13,8 +13,8 @@ from accounts import skill_inference
 from accounts.models import SkillAlias
 from core import clock, embeddings
 from messaging.models import ExpertiseVector
-from messaging.routing import params, profiles, ranking, waves
-from tests.factories import SkillFactory
+from messaging.routing import candidates, params, profiles, ranking, waves
+from tests.factories import OrganizationFactory, SkillFactory
 from tests.messaging.routing.test_meaning import needs_model
 from tests.messaging.routing.test_routing import MONDAY_10, ask, person
 
@@ -108,7 +108,7 @@ def test_the_pool_keeps_everyone_close_in_meaning_beside_the_best_skill_holders(
 
     # when
     ctx = ranking.context(question, clock.now())
-    rows = ranking.pool(waves._eligible_profiles(question, clock.now()), ctx)
+    rows = candidates.pool(waves._eligible_profiles(question, clock.now()), ctx)
 
     # then: the two best holders by declared points, and the close one with no levels
     by_user = {row["user_id"]: row["levels"] for row in rows}
@@ -129,3 +129,40 @@ def test_a_ranking_reads_the_same_number_of_queries_whatever_the_pool_size(org, 
     with CaptureQueriesContext(connection) as six:
         assert len(waves.rank_candidates(question)) == 6
     assert len(six.captured_queries) == len(one.captured_queries)
+
+
+def test_the_pool_reads_further_down_when_the_best_holders_are_filtered_out(org, monkeypatch):
+    # given: a pool of two, so one round reads the four best holders; all four are away
+    monkeypatch.setenv("TANDEM_EMBEDDINGS", "0")
+    monkeypatch.setattr(params, "POOL", 2)
+    terraform = SkillFactory(organization=org, name="Terraform")
+    for _ in range(4):
+        person(org, skills=[terraform], level=5, away=True)
+    weaker = {level: person(org, skills=[terraform], level=level) for level in (1, 2, 3)}
+    question = ask(person(org), [terraform], title="Terraform state is locked", body="Since the last apply.")
+
+    # when
+    ctx = ranking.context(question, clock.now())
+    rows = candidates.pool(waves._eligible_profiles(question, clock.now()), ctx)
+
+    # then: the next round finds the two best who may be asked
+    assert {row["user_id"]: row["levels"] for row in rows} == {
+        weaker[3].pk: {terraform.pk: 3},
+        weaker[2].pk: {terraform.pk: 2},
+    }
+
+
+def test_the_pool_finds_words_only_in_this_workspace(org, monkeypatch):
+    # given: the question's words in a headline here and in another workspace
+    monkeypatch.setenv("TANDEM_EMBEDDINGS", "0")
+    here = person(org, headline="I untangle flaky Kubernetes probes")
+    elsewhere = person(OrganizationFactory(), headline="I untangle flaky Kubernetes probes")
+    question = ask(person(org), title="Kubernetes probes are flaky", body="They restart the pod at random.")
+
+    # when
+    ctx = ranking.context(question, clock.now())
+    rows = candidates.pool(waves._eligible_profiles(question, clock.now()), ctx)
+
+    # then
+    assert [row["user_id"] for row in rows] == [here.pk]
+    assert elsewhere.pk not in candidates._word_matches(org.pk, ctx.tokens)

@@ -1,0 +1,133 @@
+"""The pool of a network question: the people a ranking scores at all (docs/messaging.md
+"Routing"). Everyone the wave may ask (``waves.rank_candidates`` passes the hard
+filters) who holds one of the question's skills, holds a skill its words name, or whose
+headline or bio holds its words — best by declared points first — plus the closest by
+expertise vector (``messaging.routing.profiles.nearest``).
+
+Four small reads whatever the workspace size: the skill holders (one indexed statement,
+summed here), the profile words (the GIN index of accounts 0005 on PostgreSQL), the hard
+filters applied to the best ``FETCH_SHARE × POOL`` ids only, and the declared levels of who is left.
+"""
+
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from accounts.models import Expertise, Profile
+from messaging.routing import params, profiles
+from messaging.routing.ranking import ROW_FIELDS, Context
+
+FETCH_SHARE = 2  # a round reads this many times ``POOL`` matches (the hard filters drop a few)
+
+
+def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
+    """Up to ``POOL`` eligible people who match (best by declared points in the question's
+    skills first), plus the ``MEANING_POOL`` closest by expertise vector; each row carries
+    ``levels`` (their declared level in each of ``ctx.level_skill_ids``). The hard filters
+    (``profiles_qs``) are applied to the best ``FETCH_SHARE × POOL`` matches; a second round reads the
+    next ones only when more than half of those were filtered out."""
+    ctx.meaning = profiles.nearest(
+        ctx.question.organization_id,
+        ctx.vector,
+        params.MEANING_POOL,
+        at_least=params.MEANING_AT_LEAST,
+        fresh=not ctx.pooled,
+    )
+    ctx.pooled = True
+    close = list(ctx.meaning)
+    ranked = _matches(ctx) if (ctx.skills or ctx.tokens) else []
+    if not ranked and not close:
+        return []
+    rows: dict[int, dict] = {}
+    fetch = FETCH_SHARE * params.POOL
+    for start in range(0, max(len(ranked), 1), fetch):
+        ids = [user_id for user_id, _points in ranked[start : start + fetch]]
+        if start == 0:
+            ids += close  # everyone close in meaning is scored, matched or not
+        rows.update(
+            (row["user_id"], row)
+            for row in profiles_qs.filter(user_id__in=ids).order_by().values(*ROW_FIELDS)
+        )
+        if sum(1 for user_id, _points in ranked[: start + fetch] if user_id in rows) >= params.POOL:
+            break
+    best = [user_id for user_id, _points in ranked if user_id in rows][: params.POOL]
+    picked = set(best)
+    chosen = [*best, *(pk for pk in close if pk in rows and pk not in picked)]
+    levels: dict[int, dict[int, int]] = {}
+    if ctx.level_skill_ids and chosen:
+        for user_id, skill_id, level in Expertise.objects.filter(
+            user_id__in=chosen, skill_id__in=ctx.level_skill_ids
+        ).values_list("user_id", "skill_id", "level"):
+            if level:
+                levels.setdefault(user_id, {})[skill_id] = level
+    result = []
+    for user_id in chosen:
+        row = rows[user_id]
+        row["levels"] = levels.get(user_id, {})
+        result.append(row)
+    return result
+
+
+def _matches(ctx: Context) -> list[tuple[int, int]]:
+    """(user id, points) of who can match, best first (points, then id): holds one of the
+    question's skills (points: the sum of their declared levels in them), holds a skill
+    its words name, or its words are in their headline or bio (0 points). Only the
+    whole list is returned: the hard filters decide how far down ``pool`` reads."""
+    named = {pk for pk, name in _named_by_tokens(ctx) if pk not in ctx.skills}
+    points: dict[int, int] = {}
+    if ctx.skills or named:
+        # every holder's rows (a few thousand at most, by the (skill, level) index), summed
+        # here: the ORM's grouped statement costs more to build than this costs to add up
+        theirs = set(ctx.skills)
+        for user_id, skill_id, level in _holders([*ctx.skill_ids, *sorted(named)]):
+            points[user_id] = points.get(user_id, 0) + (level if skill_id in theirs else 0)
+    if ctx.tokens:
+        for user_id in _word_matches(ctx.question.organization_id, ctx.tokens):
+            points.setdefault(user_id, 0)
+    return sorted(points.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _holders(skill_ids: list[int]) -> list[tuple[int, int, int]]:
+    """(user id, skill id, level) of every declared expertise in ``skill_ids``."""
+    table = Expertise._meta.db_table
+    marks = ", ".join(["%s"] * len(skill_ids))
+    statement = f"SELECT user_id, skill_id, level FROM {table} WHERE skill_id IN ({marks})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(statement, skill_ids)  # only placeholders are formatted in
+        return cursor.fetchall()
+
+
+def _named_by_tokens(ctx: Context) -> list[tuple[int, str]]:
+    """The workspace's skills whose name contains one of the question's words."""
+    return [
+        (pk, name)
+        for pk, name in ctx.all_skill_names.items()
+        if any(token in name.lower() for token in ctx.tokens)
+    ]
+
+
+def _word_matches(organization_id: int, tokens: list[str]) -> list[int]:
+    """Ids of the workspace's members whose headline or bio holds one of ``tokens``."""
+    found = Profile.objects.filter(user__membership__organization_id=organization_id)
+    if connection.vendor == "postgresql":
+        # reads the GIN index over this expression (accounts 0005)
+        vector = SearchVector("headline", config="english") + SearchVector("bio", config="english")
+        found = found.annotate(document=vector).filter(document=_or_query(tokens))
+    else:
+        found = found.filter(_any_token(tokens, "headline__icontains") | _any_token(tokens, "bio__icontains"))
+    return list(found.order_by().values_list("user_id", flat=True))
+
+
+def _or_query(tokens):
+    query = None
+    for token in tokens:
+        part = SearchQuery(token, config="english")
+        query = part if query is None else query | part
+    return query
+
+
+def _any_token(tokens, lookup: str) -> Q:
+    condition = Q()
+    for token in tokens:
+        condition |= Q(**{lookup: token})
+    return condition
