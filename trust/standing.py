@@ -26,6 +26,7 @@ from functools import lru_cache
 from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Subquery, Sum, Value, When
 from django.db.models.functions import Least
 
+from core.lookups import AnyOf
 from trust import params
 from trust.models import TrustPrior, TrustScore
 from trust.scoring import prior, quantiles
@@ -131,7 +132,9 @@ def standings(
     if not user_ids:
         return result
     rows = TrustScore.objects.filter(
-        subject_id__in=user_ids, dimension__in=[COMPETENCE, RESPONSIVENESS], skill_key__in=[0, *skill_ids]
+        AnyOf("subject_id", user_ids),
+        dimension__in=[COMPETENCE, RESPONSIVENESS],
+        skill_key__in=[0, *skill_ids],
     ).values_list("subject_id", "dimension", "skill_key", "lower", "mean", "evidence_count")
     for subject_id, dimension, skill_key, lower, mean, count in rows:
         belief = Belief(lower=ranking_lower(lower, count), mean=mean, evidence=count)

@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from accounts.access import active_membership, require_membership
 from core import clock
 from core.errors import NotFound, PermissionDenied
+from core.lookups import AnyOf
 from mentoring.models import (
     FEEDBACK_WINDOW,
     Commitment,
@@ -45,7 +46,7 @@ def mentor_loads(user_ids) -> dict[int, int]:
     """How many engagements each of ``user_ids`` currently mentors (absent: none), one query."""
     return dict(
         mentoring_now()
-        .filter(user_id__in=list(user_ids))
+        .filter(AnyOf("user_id", user_ids))
         .order_by()
         .values("user_id")
         .annotate(n=Count("id"))

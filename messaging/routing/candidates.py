@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from accounts.models import Expertise, Profile
+from core.lookups import AnyOf
 from messaging.routing import params, profiles
 from messaging.routing.ranking import ROW_FIELDS, Context
 
@@ -46,7 +47,7 @@ def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
             ids += close  # everyone close in meaning is scored, matched or not
         rows.update(
             (row["user_id"], row)
-            for row in profiles_qs.filter(user_id__in=ids).order_by().values(*ROW_FIELDS)
+            for row in profiles_qs.filter(AnyOf("user_id", ids)).order_by().values(*ROW_FIELDS)
         )
         if sum(1 for user_id, _points in ranked[: start + fetch] if user_id in rows) >= params.POOL:
             break
@@ -56,7 +57,7 @@ def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
     levels: dict[int, dict[int, int]] = {}
     if ctx.level_skill_ids and chosen:
         for user_id, skill_id, level in Expertise.objects.filter(
-            user_id__in=chosen, skill_id__in=ctx.level_skill_ids
+            AnyOf("user_id", chosen), skill_id__in=ctx.level_skill_ids
         ).values_list("user_id", "skill_id", "level"):
             if level:
                 levels.setdefault(user_id, {})[skill_id] = level

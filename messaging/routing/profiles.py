@@ -33,6 +33,7 @@ from django.db.models import Count, DateTimeField, Exists, OuterRef, Q, Value
 
 from accounts.models import Expertise, Membership, Profile
 from core import clock, embeddings
+from core.lookups import AnyOf
 from messaging.models import Answer, ExpertiseVector, Question, QuestionVector, RoutingAttempt
 
 PROFILE_WEIGHT = 1.0  # the declared profile counts as much as ...
@@ -192,7 +193,7 @@ _question_cache: dict[int, np.ndarray] = {}  # question vectors never change onc
 def _question_vectors(question_ids) -> dict[int, np.ndarray]:
     wanted = [pk for pk in question_ids if pk not in _question_cache]
     if wanted:
-        for pk, data in QuestionVector.objects.filter(question_id__in=wanted).values_list(
+        for pk, data in QuestionVector.objects.filter(AnyOf("question_id", wanted)).values_list(
             "question_id", "vector"
         ):
             vector = embeddings.from_bytes(data)
@@ -267,9 +268,9 @@ def _index(organization_id: int) -> _Index:
     if not fresh_ids and organization_id in _indexes:
         return index
     fresh = list(
-        ExpertiseVector.objects.filter(organization_id=organization_id, user_id__in=fresh_ids).values_list(
-            "user_id", "vector", "updated_at"
-        )
+        ExpertiseVector.objects.filter(
+            AnyOf("user_id", fresh_ids), organization_id=organization_id
+        ).values_list("user_id", "vector", "updated_at")
     )
     with _index_lock:
         additions = []
@@ -343,7 +344,7 @@ def track_records(vector: np.ndarray | None, user_ids, *, exclude_question: int 
     if vector is None or not user_ids:
         return {}
     answers = list(
-        Answer.objects.filter(author_id__in=user_ids)
+        Answer.objects.filter(AnyOf("author_id", user_ids))
         .exclude(question_id=exclude_question)
         .values_list("author_id", "question_id", "accepted", "helpful_count")
     )

@@ -48,6 +48,7 @@ from accounts import skill_inference
 from accounts.models import Expertise, Profile
 from accounts.working_hours import hex_to_mask, is_working_at, working_deadline
 from core import embeddings
+from core.lookups import AnyOf
 from mentoring.engagements.matching import need_tokens
 from mentoring.engagements.selectors import mentor_loads
 from messaging.models import Question, RoutingAttempt
@@ -212,7 +213,9 @@ def batch(ctx: Context, user_ids: list[int], *, presence_states: dict, levels: d
     history: dict[int, dict[str, int]] = {}
     recent: dict[int, int] = {}
     for candidate_id, outcome, n, lately in (
-        RoutingAttempt.objects.filter(candidate_id__in=user_ids, notified_at__gt=ctx.now - params.HISTORY)
+        RoutingAttempt.objects.filter(
+            AnyOf("candidate_id", user_ids), notified_at__gt=ctx.now - params.HISTORY
+        )
         .values("candidate_id", "outcome")
         .annotate(n=Count("id"), lately=Count("id", filter=Q(notified_at__gt=ctx.now - params.CAP_WINDOW)))
         .values_list("candidate_id", "outcome", "n", "lately")

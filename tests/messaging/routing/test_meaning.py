@@ -174,6 +174,18 @@ def test_the_installed_weights_are_the_pinned_ones():
 
 
 @needs_model
+def test_a_loaded_model_leaves_the_process_one_blas_thread():
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    with threadpool_limits(limits=2, user_api="blas"):  # as numpy starts on a 2-core machine
+        embeddings.reset()
+        embeddings.encoder()
+        assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
+    embeddings.reset()
+    embeddings.encoder()
+
+
+@needs_model
 def test_weights_that_do_not_match_the_pinned_hash_are_refused(tmp_path, monkeypatch):
     folder = embeddings.model_dir()
     shutil.copy(folder / "tokenizer.json", tmp_path / "tokenizer.json")
