@@ -376,11 +376,10 @@ def tags_of_similar(
         .order_by("-question_id")
         .values_list("question_id", "skill_id")[:TAGGED_EXAMPLES]
     )
-    vectors = _question_vectors({question_id for question_id, _ in tags})
-    if not vectors:
+    ids, matrix = _tagged_matrix(organization_id, sorted({question_id for question_id, _ in tags}))
+    if not ids:
         return {}
-    ids = list(vectors)
-    sims = dict(zip(ids, (np.stack([vectors[i] for i in ids]) @ vector).tolist(), strict=True))
+    sims = dict(zip(ids, (matrix @ vector).tolist(), strict=True))
     found: dict[int, float] = {}
     for question_id, skill_id in tags:
         sim = sims.get(question_id, 0.0)
@@ -389,8 +388,29 @@ def tags_of_similar(
     return found
 
 
+_tagged: dict[int, tuple[list[int], list[int], np.ndarray]] = {}  # workspace -> (asked, with vectors, rows)
+
+
+def _tagged_matrix(organization_id: int, question_ids: list[int]) -> tuple[list[int], np.ndarray]:
+    """(ids with a vector, their vectors stacked) of these tagged questions. The stack is
+    kept per workspace while the latest tagged questions stay the same; those without a
+    vector yet are looked up again each time (one query, only when some lack one)."""
+    kept = _tagged.get(organization_id)
+    if kept is not None and kept[0] == question_ids:
+        missing = set(question_ids) - set(kept[1])
+        if not missing or not _question_vectors(missing):
+            return kept[1], kept[2]
+    vectors = _question_vectors(question_ids)
+    ids = [pk for pk in question_ids if pk in vectors]
+    empty = np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32)
+    matrix = np.stack([vectors[pk] for pk in ids]) if ids else empty
+    _tagged[organization_id] = (question_ids, ids, matrix)
+    return ids, matrix
+
+
 def forget() -> None:
     """Drop the in-memory indexes (tests and benchmarks that recreate workspaces)."""
     with _index_lock:
         _indexes.clear()
         _question_cache.clear()
+        _tagged.clear()

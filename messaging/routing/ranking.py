@@ -40,14 +40,14 @@ constant number of queries whatever the workspace size.
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Q
 
 from accounts import skill_inference
 from accounts.models import Expertise, Profile
 from accounts.working_hours import hex_to_mask, is_working_at, working_deadline
-from core import embeddings
+from core import clock, embeddings
 from core.lookups import AnyOf
 from mentoring.engagements.matching import need_tokens
 from mentoring.engagements.selectors import mentor_loads
@@ -152,12 +152,33 @@ def near_skills(tax: skill_inference.Taxonomy, vector) -> dict[int, float]:
     return {pk: float(sim) for pk, sim in ranked if sim >= skill_inference.MEANING_FLOOR}
 
 
+PRIOR_FOR = timedelta(seconds=60)  # a workspace prior is reused this long (the nightly recompute sets it)
+_priors: dict[int, tuple[datetime, object]] = {}
+
+
+def _workspace_prior(organization_id: int):
+    """``trust.standing.workspace_prior``, read at most once a ``PRIOR_FOR`` per process
+    (of ``core.clock`` time, so a simulated night passes it too)."""
+    moment = clock.now()
+    cached = _priors.get(organization_id)
+    if cached is not None and timedelta(0) <= moment - cached[0] < PRIOR_FOR:
+        return cached[1]
+    prior = workspace_prior(organization_id)
+    _priors[organization_id] = (moment, prior)
+    return prior
+
+
+def forget() -> None:
+    """Drop the priors kept in memory (tests and benchmarks that recreate workspaces)."""
+    _priors.clear()
+
+
 def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
     """What every score of ``question`` shares. The model embeds the question (when its
     vector is not stored yet) while the workspace's prior, taxonomy and expertise index
     and the question's tags are read."""
     vector_later = profiles.question_vector_later(question)
-    prior = workspace_prior(question.organization_id)
+    prior = _workspace_prior(question.organization_id)
     tax = skill_inference.taxonomy(question.organization_id)
     tags = list(question.skills.values_list("pk", "name"))
     indexed = embeddings.available()

@@ -18,11 +18,13 @@ def monday_morning(settings):
     """Monday 10:00 in the routing world, no exploration, no expertise index kept from
     an earlier test."""
     from core import clock
-    from messaging.routing import profiles
+    from messaging.routing import profiles, ranking
     from tests.messaging.routing.test_routing import MONDAY_10
 
     settings.ROUTING_EXPLORATION_SHARE = 0.0
     profiles.forget()
+    ranking.forget()
     with clock.travel_to(MONDAY_10):
         yield
     profiles.forget()
+    ranking.forget()

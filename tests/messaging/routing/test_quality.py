@@ -98,3 +98,28 @@ def test_an_untagged_question_reaches_holders_of_the_tag_an_earlier_question_lik
     ctx = ranking.context(question, MONDAY_10)
     assert ctx.inferred and ctx.skills.get(platform.pk, 0) >= 0.5
     assert holder.pk in asked(question)
+
+
+@needs_model
+def test_a_tagged_question_asked_after_a_ranking_teaches_the_next_ranking(org, commit):
+    # given: a ranking has read (and kept) the workspace's tagged questions: none like this
+    platform = SkillFactory(organization=org, name="Platform team", description="Our internal tooling.")
+    wording = {
+        "title": "database query got slow, index not used",
+        "body": "Joining the orders table with customers takes minutes; the query plan shows a seq scan.",
+    }
+    first = ask(person(org), **wording)
+    assert platform.pk not in ranking.context(first, MONDAY_10).skills
+
+    # when: a question like it is asked with the tag (and routed: its vector is stored)
+    with commit():
+        ask(
+            person(org),
+            [platform],
+            title="Join of two large tables is very slow",
+            body="The SQL planner picks a sequential scan although the column has an index.",
+        )
+
+    # then: the next ranking of an untagged question like it infers the tag
+    later = ask(person(org), **wording)
+    assert ranking.context(later, MONDAY_10).skills.get(platform.pk, 0) >= 0.5

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 def empty_memory(settings):
     """Every test starts without the per-process expertise indexes and taxonomies."""
     settings.ROUTING_EXPLORATION_SHARE = 0.0
-    forgetting = (profiles.forget, skill_inference._cache.clear)
+    forgetting = (profiles.forget, ranking.forget, skill_inference._cache.clear)
     for forget in forgetting:
         forget()
     with clock.travel_to(MONDAY_10):
