@@ -54,3 +54,6 @@ def setup_django(database_url: str, *, migrate: tuple[str, ...] = (), env: dict 
     from django.core.management import call_command
 
     call_command("migrate", *migrate, verbosity=0)
+    from core import process
+
+    process.settle()  # as the web and worker processes do once they have loaded

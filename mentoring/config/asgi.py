@@ -14,6 +14,7 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from core import process  # noqa: E402
 from core.ws_origin import OriginValidator  # noqa: E402
 from mentoring.config.websocket_urls import websocket_urlpatterns  # noqa: E402
 
@@ -23,3 +24,4 @@ application = ProtocolTypeRouter(
         "websocket": OriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+process.settle()  # what is loaded now lives as long as the process (core.process)

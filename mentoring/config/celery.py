@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentoring.config.settings")
 
@@ -69,6 +70,14 @@ def ensure_filesystem_broker_folders(celery_app=app) -> list[str]:
 @app.on_after_finalize.connect
 def _install_beat_schedule(sender, **kwargs):
     sender.conf.beat_schedule = {**beat_schedule(), **(sender.conf.beat_schedule or {})}
+
+
+@worker_process_init.connect
+def _settle_worker_process(**kwargs):
+    # the tasks are loaded: what is alive now lives as long as the process (core.process)
+    from core import process
+
+    process.settle()
 
 
 @app.on_after_configure.connect

@@ -174,9 +174,9 @@ def forget() -> None:
 
 
 def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
-    """What every score of ``question`` shares. The model embeds the question (when its
-    vector is not stored yet) while the workspace's prior, taxonomy and expertise index
-    and the question's tags are read."""
+    """What every score of ``question`` shares: the workspace's prior, taxonomy and
+    expertise index, the question's tags, then its vector (embedded and stored when it
+    has none yet) and what follows from it."""
     vector_later = profiles.question_vector_later(question)
     prior = _workspace_prior(question.organization_id)
     tax = skill_inference.taxonomy(question.organization_id)
