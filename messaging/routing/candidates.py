@@ -9,11 +9,10 @@ summed here), the profile words (the GIN index of accounts 0005 on PostgreSQL), 
 filters applied to the best ``FETCH_SHARE × POOL`` ids only, and the declared levels of who is left.
 """
 
-from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db import connection
 from django.db.models import Q, QuerySet
 
-from accounts.models import Expertise, Profile
+from accounts.models import Expertise, Membership, Profile
 from core.lookups import AnyOf
 from messaging.routing import params, profiles
 from messaging.routing.ranking import ROW_FIELDS, Context
@@ -109,22 +108,33 @@ def _named_by_tokens(ctx: Context) -> list[tuple[int, str]]:
 
 def _word_matches(organization_id: int, tokens: list[str]) -> list[int]:
     """Ids of the workspace's members whose headline or bio holds one of ``tokens``."""
-    found = Profile.objects.filter(user__membership__organization_id=organization_id)
     if connection.vendor == "postgresql":
-        # reads the GIN index over this expression (accounts 0005)
-        vector = SearchVector("headline", config="english") + SearchVector("bio", config="english")
-        found = found.annotate(document=vector).filter(document=_or_query(tokens))
-    else:
-        found = found.filter(_any_token(tokens, "headline__icontains") | _any_token(tokens, "bio__icontains"))
+        return _word_matches_postgresql(organization_id, tokens)
+    found = Profile.objects.filter(user__membership__organization_id=organization_id).filter(
+        _any_token(tokens, "headline__icontains") | _any_token(tokens, "bio__icontains")
+    )
     return list(found.order_by().values_list("user_id", flat=True))
 
 
-def _or_query(tokens):
-    query = None
-    for token in tokens:
-        part = SearchQuery(token, config="english")
-        query = part if query is None else query | part
-    return query
+# the expression of the GIN index of accounts 0005 (the planner matches it as written);
+# written out because the ORM spent more building this statement than PostgreSQL
+# spent answering it (2.6 ms of CPU a ranking, for a match that usually finds nobody)
+_DOCUMENT = (
+    "to_tsvector('english'::regconfig, COALESCE(p.headline, ''))"
+    " || to_tsvector('english'::regconfig, COALESCE(p.bio, ''))"
+)
+
+
+def _word_matches_postgresql(organization_id: int, tokens: list[str]) -> list[int]:
+    query = " || ".join(["plainto_tsquery('english'::regconfig, %s)"] * len(tokens))
+    statement = (
+        f"SELECT p.user_id FROM {Profile._meta.db_table} p"  # noqa: S608 (table names and placeholders)
+        f" JOIN {Membership._meta.db_table} m ON m.user_id = p.user_id AND m.organization_id = %s"
+        f" WHERE ({_DOCUMENT}) @@ ({query})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [organization_id, *tokens])
+        return [user_id for (user_id,) in cursor.fetchall()]
 
 
 def _any_token(tokens, lookup: str) -> Q:
