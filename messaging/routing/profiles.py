@@ -353,15 +353,13 @@ def tags_of_similar(
 ) -> dict[int, float]:
     """Skill id -> the highest cosine (≥ ``SIMILAR``) between ``vector`` and the workspace's
     latest ``TAGGED_EXAMPLES`` tagged questions with that tag: the skills the askers of
-    questions like this one chose. Two queries (tags, then any vectors not in memory)."""
+    questions like this one chose. The tags are read at most once a ``TAGS_FOR`` per
+    process and again after a question's tags changed here (``forget_tags``), and the
+    vectors not in memory in one more query."""
     if vector is None:
         return {}
-    tags = list(
-        Question.skills.through.objects.filter(question__organization_id=organization_id)
-        .exclude(question_id=exclude_question)
-        .order_by("-question_id")
-        .values_list("question_id", "skill_id")[:TAGGED_EXAMPLES]
-    )
+    tags = [(pk, skill_id) for pk, skill_id in _latest_tags(organization_id) if pk != exclude_question]
+    tags = tags[:TAGGED_EXAMPLES]
     ids, matrix = _tagged_matrix(organization_id, sorted({question_id for question_id, _ in tags}))
     if not ids:
         return {}
@@ -372,6 +370,33 @@ def tags_of_similar(
         if sim >= SIMILAR and sim > found.get(skill_id, 0.0):
             found[skill_id] = float(sim)
     return found
+
+
+TAGS_FOR = timedelta(seconds=60)  # of core.clock time: a simulated night passes it too
+_tags: dict[int, tuple[object, list[tuple[int, int]]]] = {}  # workspace -> (read at, rows)
+
+
+def _latest_tags(organization_id: int) -> list[tuple[int, int]]:
+    moment = clock.now()
+    kept = _tags.get(organization_id)
+    if kept is not None and timedelta(0) <= moment - kept[0] < TAGS_FOR:
+        return kept[1]
+    rows = list(
+        Question.skills.through.objects.filter(question__organization_id=organization_id)
+        .order_by("-question_id")
+        .values_list("question_id", "skill_id")[: TAGGED_EXAMPLES + 1]
+    )
+    _tags[organization_id] = (moment, rows)
+    return rows
+
+
+def forget_tags(organization_id: int | None = None) -> None:
+    """A question's tags changed: the next ranking reads the tags again (this process; the
+    others within ``TAGS_FOR``)."""
+    if organization_id is None:
+        _tags.clear()
+    else:
+        _tags.pop(organization_id, None)
 
 
 _tagged: dict[int, tuple[list[int], list[int], np.ndarray]] = {}  # workspace -> (asked, with vectors, rows)
@@ -400,3 +425,4 @@ def forget() -> None:
         _indexes.clear()
         _question_cache.clear()
         _tagged.clear()
+        _tags.clear()

@@ -7,6 +7,8 @@ import logging
 
 from django.db import transaction
 
+from messaging.models import Question
+from messaging.routing.profiles import forget_tags
 from messaging.routing.replies import routing_on_answer, routing_on_settled
 from messaging.routing.waves import routing_start_on_commit
 
@@ -50,8 +52,19 @@ def settled_cancels_requests(sender, *, question, **kwargs) -> None:
         refresh_expertise_on_commit(question.organization_id, accepted.author_id)
 
 
+def tags_changed(sender, *, instance, action, **kwargs) -> None:
+    """A question's tags were set or changed: routing's memory of the latest tags is stale."""
+    if action in ("post_add", "post_remove", "post_clear"):
+        # from the question's side: its workspace; from a skill's side: every workspace
+        forget_tags(instance.organization_id if isinstance(instance, Question) else None)
+
+
 def connect() -> None:
+    from django.db.models.signals import m2m_changed
+
     from messaging.qa.signals import answer_posted, question_asked, question_settled
+
+    m2m_changed.connect(tags_changed, sender=Question.skills.through, dispatch_uid="messaging.routing.tags")
 
     question_asked.connect(start_routing, dispatch_uid="messaging.routing.start")
     answer_posted.connect(answer_ends_waves, dispatch_uid="messaging.routing.answer")
