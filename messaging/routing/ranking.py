@@ -9,7 +9,8 @@ with a lower weight. Everyone the wave may ask (``waves.rank_candidates`` applie
 hard filters) who holds one of those skills, whose headline or bio names it, or whose
 expertise vector is close to the question's (``messaging.routing.profiles``) — the pool
 ``messaging.routing.candidates`` reads — is scored by ``messaging.routing.scoring``
-(``score``, ``rank`` and ``choose_wave`` are importable from here too). Reads only; a constant number of queries whatever the workspace size.
+(``score``, ``rank`` and ``choose_wave`` are importable from here too). Reads only; a
+constant number of queries whatever the workspace size.
 """
 
 from dataclasses import dataclass, field
