@@ -174,6 +174,16 @@ def test_the_installed_weights_are_the_pinned_ones():
 
 
 @needs_model
+def test_the_fast_gelu_gives_the_vectors_of_the_exact_one(monkeypatch):
+    texts = ["my psql query is slow", "PostgreSQL query performance", "React hooks re-render in a loop"]
+    fast = embeddings.embed(texts)
+    monkeypatch.setattr(embeddings, "_gelu", embeddings._gelu_exact)
+    exact = embeddings.embed(texts)
+    assert float((fast * exact).sum(axis=1).min()) > 0.99999
+    assert float(abs(fast @ fast.T - exact @ exact.T).max()) < 1e-3
+
+
+@needs_model
 def test_a_loaded_model_leaves_the_process_one_blas_thread():
     from threadpoolctl import threadpool_info, threadpool_limits
 
