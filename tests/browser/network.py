@@ -4,7 +4,9 @@
 the page then goes through it (``opened`` counts them). ``drop()`` closes the
 live one from the server's side (the server sees the close too; the page sees
 ``code``, by default 1012 "service restart", and reconnects); ``go_offline()``
-drops it and refuses new sockets until ``go_online()``."""
+drops every socket it has open and refuses new ones until ``go_online()``."""
+
+import contextlib
 
 SERVICE_RESTART = 1012
 INTERNAL_ERROR = 1011
@@ -32,8 +34,15 @@ class Network:
         page_side.close(code=code, reason="dropped by the test")
 
     def go_offline(self):
+        """Drop every socket the page has open (not only the latest: a socket of an
+        earlier page state still open kept the person online for the others) and refuse
+        new ones until ``go_online()``."""
         self.offline = True
-        self.drop()
+        for page_side, server_side in self.connections:
+            with contextlib.suppress(Exception):  # closed already
+                server_side.close()
+            with contextlib.suppress(Exception):
+                page_side.close(code=SERVICE_RESTART, reason="offline")
 
     def go_online(self):
         self.offline = False
