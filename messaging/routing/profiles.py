@@ -353,70 +353,85 @@ def tags_of_similar(
 ) -> dict[int, float]:
     """Skill id -> the highest cosine (≥ ``SIMILAR``) between ``vector`` and the workspace's
     latest ``TAGGED_EXAMPLES`` tagged questions with that tag: the skills the askers of
-    questions like this one chose. The tags are read at most once a ``TAGS_FOR`` per
-    process and again after a question's tags changed here (``forget_tags``), and the
-    vectors not in memory in one more query."""
+    questions like this one chose. The tags and their questions' vectors are kept in
+    memory (``_examples``); one product over them per call."""
     if vector is None:
         return {}
-    tags = [(pk, skill_id) for pk, skill_id in _latest_tags(organization_id) if pk != exclude_question]
-    tags = tags[:TAGGED_EXAMPLES]
-    ids, matrix = _tagged_matrix(organization_id, sorted({question_id for question_id, _ in tags}))
-    if not ids:
+    examples = _examples(organization_id)
+    if not len(examples.question_ids):
         return {}
-    sims = dict(zip(ids, (matrix @ vector).tolist(), strict=True))
+    sims = examples.matrix @ vector
+    per_row = np.full(len(examples.rows), -1.0, dtype=np.float32)
+    with_vector = examples.rows >= 0
+    per_row[with_vector] = sims[examples.rows[with_vector]]
+    keep = examples.question_ids != (exclude_question or 0)
+    keep &= np.cumsum(keep) <= TAGGED_EXAMPLES
     found: dict[int, float] = {}
-    for question_id, skill_id in tags:
-        sim = sims.get(question_id, 0.0)
-        if sim >= SIMILAR and sim > found.get(skill_id, 0.0):
-            found[skill_id] = float(sim)
+    for i in np.flatnonzero(keep & (per_row >= SIMILAR)).tolist():
+        skill_id, sim = int(examples.skill_ids[i]), float(per_row[i])
+        if sim > found.get(skill_id, 0.0):
+            found[skill_id] = sim
     return found
 
 
 TAGS_FOR = timedelta(seconds=60)  # of core.clock time: a simulated night passes it too
-_tags: dict[int, tuple[object, list[tuple[int, int]]]] = {}  # workspace -> (read at, rows)
 
 
-def _latest_tags(organization_id: int) -> list[tuple[int, int]]:
+@dataclass
+class _TaggedExamples:
+    read_at: object
+    question_ids: np.ndarray  # one entry per (question, tag) row, latest question first
+    skill_ids: np.ndarray
+    rows: np.ndarray  # the row of ``matrix`` holding the question's vector, -1 without one
+    matrix: np.ndarray
+    lacking: set[int]  # questions without a vector yet
+
+
+_tagged: dict[int, _TaggedExamples] = {}
+
+
+def _examples(organization_id: int) -> _TaggedExamples:
+    """The workspace's latest tags and their questions' vectors, read at most once a
+    ``TAGS_FOR`` per process and again after a question's tags changed here
+    (``forget_tags``) or a question that lacked a vector has one (one query, only while
+    some lack one)."""
     moment = clock.now()
-    kept = _tags.get(organization_id)
-    if kept is not None and timedelta(0) <= moment - kept[0] < TAGS_FOR:
-        return kept[1]
-    rows = list(
+    kept = _tagged.get(organization_id)
+    fresh = kept is not None and timedelta(0) <= moment - kept.read_at < TAGS_FOR
+    if fresh and (not kept.lacking or not _question_vectors(kept.lacking)):
+        return kept
+    tags = list(
         Question.skills.through.objects.filter(question__organization_id=organization_id)
         .order_by("-question_id")
-        .values_list("question_id", "skill_id")[: TAGGED_EXAMPLES + 1]
+        .values_list("question_id", "skill_id")[: TAGGED_EXAMPLES + 1]  # + the one asked now
     )
-    _tags[organization_id] = (moment, rows)
-    return rows
+    question_ids = sorted({pk for pk, _ in tags})
+    vectors = _question_vectors(question_ids)
+    with_vector = [pk for pk in question_ids if pk in vectors]
+    row_of = {pk: i for i, pk in enumerate(with_vector)}
+    examples = _TaggedExamples(
+        read_at=moment,
+        question_ids=np.array([pk for pk, _ in tags], dtype=np.int64),
+        skill_ids=np.array([skill_id for _, skill_id in tags], dtype=np.int64),
+        rows=np.array([row_of.get(pk, -1) for pk, _ in tags], dtype=np.int64),
+        matrix=(
+            np.stack([vectors[pk] for pk in with_vector])
+            if with_vector
+            else np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32)
+        ),
+        lacking=set(question_ids) - set(with_vector),
+    )
+    _tagged[organization_id] = examples
+    return examples
 
 
 def forget_tags(organization_id: int | None = None) -> None:
     """A question's tags changed: the next ranking reads the tags again (this process; the
     others within ``TAGS_FOR``)."""
     if organization_id is None:
-        _tags.clear()
+        _tagged.clear()
     else:
-        _tags.pop(organization_id, None)
-
-
-_tagged: dict[int, tuple[list[int], list[int], np.ndarray]] = {}  # workspace -> (asked, with vectors, rows)
-
-
-def _tagged_matrix(organization_id: int, question_ids: list[int]) -> tuple[list[int], np.ndarray]:
-    """(ids with a vector, their vectors stacked) of these tagged questions. The stack is
-    kept per workspace while the latest tagged questions stay the same; those without a
-    vector yet are looked up again each time (one query, only when some lack one)."""
-    kept = _tagged.get(organization_id)
-    if kept is not None and kept[0] == question_ids:
-        missing = set(question_ids) - set(kept[1])
-        if not missing or not _question_vectors(missing):
-            return kept[1], kept[2]
-    vectors = _question_vectors(question_ids)
-    ids = [pk for pk in question_ids if pk in vectors]
-    empty = np.zeros((0, embeddings.DIMENSIONS), dtype=np.float32)
-    matrix = np.stack([vectors[pk] for pk in ids]) if ids else empty
-    _tagged[organization_id] = (question_ids, ids, matrix)
-    return ids, matrix
+        _tagged.pop(organization_id, None)
 
 
 def forget() -> None:
@@ -425,4 +440,3 @@ def forget() -> None:
         _indexes.clear()
         _question_cache.clear()
         _tagged.clear()
-        _tags.clear()
