@@ -17,7 +17,7 @@ from core.lookups import AnyOf
 from messaging.routing import params, profiles
 from messaging.routing.ranking import ROW_FIELDS, Context
 
-FETCH_SHARE = 2  # a round reads this many times ``POOL`` matches (the hard filters drop a few)
+FETCH_SHARE = 1.3  # a round reads this many times ``POOL`` matches (the hard filters drop a few)
 
 
 def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
@@ -25,7 +25,7 @@ def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
     skills first), plus the ``MEANING_POOL`` closest by expertise vector; each row carries
     ``levels`` (their declared level in each of ``ctx.level_skill_ids``). The hard filters
     (``profiles_qs``) are applied to the best ``FETCH_SHARE × POOL`` matches; a second round reads the
-    next ones only when more than half of those were filtered out."""
+    next ones only when the filters dropped more than that margin."""
     ctx.meaning = profiles.nearest(
         ctx.question.organization_id,
         ctx.vector,
@@ -39,7 +39,7 @@ def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
     if not ranked and not close:
         return []
     rows: dict[int, dict] = {}
-    fetch = FETCH_SHARE * params.POOL
+    fetch = max(round(FETCH_SHARE * params.POOL), 1)
     for start in range(0, max(len(ranked), 1), fetch):
         ids = [user_id for user_id, _points in ranked[start : start + fetch]]
         if start == 0:
