@@ -32,7 +32,7 @@ FIELDS = (
     "pending",
     "requests_24h",
 )
-SHOWN = 12
+SHOWN = 30
 
 
 def install(sim, ranking) -> None:
