@@ -29,10 +29,7 @@ COMPETENCE_EXPONENT = 3.0
 ROUTE_SKILLS = 3  # an untagged question is routed on up to this many inferred skills ...
 ROUTE_SKILL_SHARE = 0.4  # ... each at least this share as confident as the best
 WAVE_RELATIVE_FLOOR = 0.2  # a wave holds nobody scored below this share of its best
-MENTION_PRIOR = 0.45  # a skill named in headline or bio, not declared
-# someone who holds none of the question's skills nor one close to it (matched by meaning
-# or words only) is judged like a beginner (level 2) until evidence says more
-UNHELD_PRIOR = 0.25
+MENTION_PRIOR = 0.45
 NEAR_SKILLS = 3  # matched by meaning only: competence in the closest of these skills they hold
 EXAMPLE_FULL = 0.8  # an earlier question tagged with a skill this close makes the skill certain
 PRIOR_WEIGHT = 2.0  # the declared level is worth this many pieces of evidence

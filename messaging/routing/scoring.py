@@ -17,8 +17,7 @@ rises faster than the estimate):
   mean (``trust.standing``, one piece per event), plus their answers to similar
   questions (accepted or helpful = 1, otherwise ``UNACCEPTED_SIMILAR``): evidence
   overrides the declared level; someone who covers none of the question's skills is
-  judged by the skill they hold closest in meaning to the question (``near_skills``),
-  and like a beginner (``UNHELD_PRIOR``) when they hold none close;
+  judged by the skill they hold closest in meaning to the question (``near_skills``);
 - p_answer: Beta posterior of answering a routed question in time (their
   responsiveness mean as prior, routed questions of the last 90 days as evidence);
 - availability: now and soon — 1 while working, decaying with the minutes until their
@@ -72,16 +71,14 @@ def _skill_competence(level: int, belief) -> float:
 def _nearest_competence(levels: dict, standing, ctx: Context) -> tuple[float, str, int]:
     """(competence, skill name, evidence) for someone who holds none of the question's
     skills, e.g. matched by meaning: their competence in the skill they hold that is
-    closest in meaning to the question (``Context.near``), else ``UNHELD_PRIOR``: holding
-    nothing near the question, they are judged like a beginner, not like someone whose
-    profile names the skill (``MENTION_PRIOR``), until evidence says more."""
+    closest in meaning to the question (``Context.near``), else ``MENTION_PRIOR``."""
     held = [
         (cosine, pk)
         for pk, cosine in ctx.near.items()
         if levels.get(pk) or standing.competence_in(pk).evidence
     ]
     if not held:
-        return params.UNHELD_PRIOR, "", 0
+        return params.MENTION_PRIOR, "", 0
     _cosine, skill_id = max(held)
     belief = standing.competence_in(skill_id)
     name = ctx.skill_names.get(skill_id) or ctx.near_names.get(skill_id, "")

@@ -69,8 +69,7 @@ def test_a_match_by_meaning_only_counts_the_competence_of_the_closest_skill_they
 
     assert scored[expert.pk].breakdown["competence"] == pytest.approx(params.LEVEL_PRIOR[5])
     assert scored[novice.pk].breakdown["competence"] == pytest.approx(params.LEVEL_PRIOR[1])
-    # holding none of the question's skills nor a close one: judged like a beginner
-    assert scored[stranger.pk].breakdown["competence"] == pytest.approx(params.UNHELD_PRIOR)
+    assert scored[stranger.pk].breakdown["competence"] == pytest.approx(params.MENTION_PRIOR)
     assert scored[expert.pk].score > scored[stranger.pk].score > scored[novice.pk].score
     assert "you list Python, close to this question" in scored[expert.pk].breakdown["reasons"]
 
@@ -99,23 +98,3 @@ def test_an_untagged_question_reaches_holders_of_the_tag_an_earlier_question_lik
     ctx = ranking.context(question, MONDAY_10)
     assert ctx.inferred and ctx.skills.get(platform.pk, 0) >= 0.5
     assert holder.pk in asked(question)
-
-
-def test_someone_matched_by_meaning_alone_ranks_below_a_declared_holder_of_the_skill(org):
-    # matched only by their expertise vector, holding nothing close to the question: they
-    # count as a beginner, not as someone whose profile names the skill
-    skill = SkillFactory(organization=org, name="Terraform")
-    holder = person(org, skills=[skill], level=3)
-    stranger = person(org)
-    question = ask(person(org), [skill])
-    ctx = ranking.context(question, MONDAY_10)
-    ctx.near = {}
-    rows = [ranking.profile_row(u.pk) for u in (holder, stranger)]
-    data = ranking.batch(ctx, [row["user_id"] for row in rows], presence_states={})
-    data["meaning"] = {holder.pk: 0.5, stranger.pk: 0.65}  # the stranger's vector is closer
-
-    scored = {c.user_id: c for c in (ranking.score(row, ctx, data) for row in rows)}
-
-    assert scored[stranger.pk].breakdown["match"] == pytest.approx(1.0)
-    assert scored[stranger.pk].breakdown["competence"] == pytest.approx(params.UNHELD_PRIOR)
-    assert scored[holder.pk].score > scored[stranger.pk].score
