@@ -1,6 +1,6 @@
 """Benchmark: does "ask the network" reach someone who answers well and soon?
 
-    python bench/routing_sim.py [--quick | --hard] [--seed N] [--keep] [--routing-only]
+    python bench/routing_sim.py [--quick | --hard] [--seed N] [--keep] [--routing-only] [--explain FILE]
 
 ``--hard`` is the issue's table (docs/benchmarks.md): 150 people, 10 skills with aliases
 and descriptions, questions worded by alias, without tags or as paraphrases, people on
