@@ -1,6 +1,6 @@
 """Benchmark: does "ask the network" reach someone who answers well and soon?
 
-    python bench/routing_sim.py [--quick | --hard] [--seed N] [--keep] [--routing-only]
+    python bench/routing_sim.py [--quick | --hard] [--seed N] [--keep] [--routing-only] [--explain FILE]
 
 ``--hard`` is the issue's table (docs/benchmarks.md): 150 people, 10 skills with aliases
 and descriptions, questions worded by alias, without tags or as paraphrases, people on
@@ -42,6 +42,7 @@ JSON object (DESIGN §9).
 """
 
 import argparse
+import contextlib
 import heapq
 import itertools
 import json
@@ -63,6 +64,7 @@ from scratch import log, recreate_database, scratch_database, setup_django  # no
 
 FULL = {"people": 500, "skills": 20, "questions": 300, "days": 5, "tail_days": 2, "sweep_minutes": 5}
 QUICK = {"people": 120, "skills": 8, "questions": 50, "days": 2, "tail_days": 1, "sweep_minutes": 15}
+import routing_explain  # noqa: E402
 import routing_figures  # noqa: E402
 from routing_world import (  # noqa: E402
     ACCEPT_AFTER,
@@ -75,7 +77,6 @@ from routing_world import (  # noqa: E402
     REFER_SHARE,
     RESOLVE_AFTER,
     SKILL_NAMES,
-    TARGETS,
     Person,
     hard_wording,
     make_hard_world,
@@ -148,10 +149,12 @@ class Event:
 class Simulation:
     """One workspace driven through the real services; ``mode``: routing | random."""
 
-    def __init__(self, mode, people, plan, size, start, seed, hard=False):
+    def __init__(self, mode, people, plan, size, start, seed, hard=False, explain=None):
         self.mode, self.people, self.plan, self.size, self.start = mode, people, plan, size, start
         self.hard = hard
+        self.explain = explain  # an open file: every wave's choice with the hidden truth (JSON lines)
         self.asking_skill = None  # the hidden skill of the question being asked right now
+        self.asking_kind = None
         self.rng = random.Random(seed)
         self.by_user = {}
         self.heap: list[Event] = []
@@ -184,7 +187,7 @@ class Simulation:
         return result
 
     def install(self):
-        from messaging.routing import tasks
+        from messaging.routing import ranking, tasks
         from messaging.routing import waves as routing
 
         sim = self
@@ -224,6 +227,8 @@ class Simulation:
                 ]
 
             routing.rank_candidates = random_candidates
+        elif self.explain is not None:
+            routing_explain.install(self, ranking)
 
     def run(self, org, skills):
         from accounts.models import User
@@ -264,6 +269,7 @@ class Simulation:
                         title = item.get("title", f"How do I get unstuck with {name}?")
                         body = item.get("body", f"A {name} problem at work: what would you check first?")
                         self.asking_skill = item["skill"]
+                        self.asking_kind = item.get("kind", "named")
                         question = questions.question_ask(
                             author=asker,
                             title=title,
@@ -490,19 +496,30 @@ def main() -> None:
     parser.add_argument(
         "--routing-only", action="store_true", help="skip the random baseline (tuning only; not recorded)"
     )
+    parser.add_argument(
+        "--explain",
+        metavar="FILE",
+        help="write every routed wave's top candidates with their breakdown and hidden truth "
+        "(JSON lines; bench/routing_explain.py sums them up)",
+    )
     args = parser.parse_args()
     size = HARD if args.hard else QUICK if args.quick else FULL
     started = time.perf_counter()
     db_kind, cleanup = setup_database(args.keep)
     try:
-        result = run(size, args.seed, db_kind, hard=args.hard, routing_only=args.routing_only)
+        with open(args.explain, "w") if args.explain else contextlib.nullcontext() as explain:
+            result = run(
+                size, args.seed, db_kind, hard=args.hard, routing_only=args.routing_only, explain=explain
+            )
     finally:
         cleanup()
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(result))
 
 
-def run(size: dict, seed: int, db_kind: str, hard: bool = False, routing_only: bool = False) -> dict:
+def run(
+    size: dict, seed: int, db_kind: str, hard: bool = False, routing_only: bool = False, explain=None
+) -> dict:
     import copy
 
     from django.conf import settings
@@ -527,12 +544,15 @@ def run(size: dict, seed: int, db_kind: str, hard: bool = False, routing_only: b
     settings.CHANNEL_LAYERS = {}
     channel_layers.backends.clear()
 
+    from messaging.routing import ranking
+
     real = (
         routing.rank_candidates,
         routing.presence.presence_of,
         tasks.routing_start.delay,
         tasks.routing_escalate.apply_async,
         tasks.routing_refresh_expertise.delay,
+        ranking.choose_wave,
     )
     results = {}
     for mode in ("routing",) if routing_only else ("routing", "random"):
@@ -545,7 +565,7 @@ def run(size: dict, seed: int, db_kind: str, hard: bool = False, routing_only: b
             profiles.forget()
             for person in people:
                 profiles.expertise_refresh(org.pk, person.user_id)
-        sim = Simulation(mode, people, plan, size, start, seed, hard)
+        sim = Simulation(mode, people, plan, size, start, seed, hard, explain=explain)
         sim.install()
         try:
             sim.run(org, skills)
@@ -556,6 +576,7 @@ def run(size: dict, seed: int, db_kind: str, hard: bool = False, routing_only: b
                 tasks.routing_start.delay,
                 tasks.routing_escalate.apply_async,
                 tasks.routing_refresh_expertise.delay,
+                ranking.choose_wave,
             ) = real
         results[mode] = sim.measure()
         log(
@@ -568,29 +589,7 @@ def run(size: dict, seed: int, db_kind: str, hard: bool = False, routing_only: b
     base = results.get("random") or dict.fromkeys(ours, 0.0)
     if hard:
         return routing_figures.hard_result(ours, base, db_kind, size, seed, settings.ROUTING_DAILY_CAP)
-    checks = {
-        "answered": ours["answered"] >= TARGETS["answered"],
-        "median_working_minutes": ours["median_working_minutes"] is not None
-        and ours["median_working_minutes"] <= TARGETS["median_working_minutes"],
-        "daily_cap": ours["max_requests_per_person_24h"] <= settings.ROUTING_DAILY_CAP,
-        "competent_in_wave1": ours["competent_in_wave1"] >= TARGETS["competent_in_wave1"],
-    }
-    return {
-        "bench": "routing_sim",
-        "metric": "share of questions whose wave 1 holds a truly competent person",
-        "value": ours["competent_in_wave1"],
-        "baseline": base["competent_in_wave1"],
-        "ratio": round(ours["competent_in_wave1"] / base["competent_in_wave1"], 2)
-        if base["competent_in_wave1"]
-        else None,
-        "target": {**TARGETS, "max_requests_per_person_24h": settings.ROUTING_DAILY_CAP},
-        "pass": all(checks.values()),
-        "checks": checks,
-        "routing": ours,
-        "random_baseline": base,
-        "database": db_kind,
-        "size": size,
-    }
+    return routing_figures.plain_result(ours, base, db_kind, size, settings.ROUTING_DAILY_CAP)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ class Person:
     away: bool = False
     decliner: bool = False
     slow: bool = False
+    overclaimed: tuple[int, ...] = ()  # skills declared two levels above the truth
     user_id: int = 0
     mask: int = 0
 
@@ -83,6 +84,7 @@ def make_world(size: dict, rng: random.Random) -> list[Person]:
             level = min(max(round(truth * 5 + rng.gauss(0, 0.5)), 1), 5)
             if rng.random() < 0.15:
                 level = min(level + 2, 5)  # overclaims
+                person.overclaimed += (skill,)
             person.competence[skill] = truth
             person.declared[skill] = level
         if rng.random() < 0.10:
