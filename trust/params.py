@@ -135,6 +135,9 @@ ESTABLISHED_AGE_DAYS = 60.0
 ESTABLISHED_RATERS = 3
 # A rater whose PageRank is at least this share of the median seed's counts fully.
 PAGERANK_FULL_SHARE = 0.1
+# The graph's verdict counts fully from this many seeds on; with fewer it is blended with
+# "no verdict" (1) in proportion (none: nobody is weighed down by the graph, only by age).
+PAGERANK_FULL_SEEDS = 5
 # A rater nobody has computed a standing for yet (before the first nightly): age × this.
 UNKNOWN_RATER_STANDING = 0.5
 
@@ -154,6 +157,10 @@ MAX_OFFSET = 0.4
 CLUSTER_MIN_SIZE = 4
 # ... and each member of it is tied both ways to at least this share of the other members.
 CLUSTER_MIN_TIE_SHARE = 0.75
+# ... and it is closed: at least this share of the evidence its members received in the window
+# came from each other (a ring lives on its own praise; a close team of busy colleagues is
+# mostly judged by everyone else).
+CLUSTER_MIN_INSIDE_SHARE = 2 / 3
 # A burst from new accounts: at least BURST_MIN_ACCOUNTS accounts younger than
 # BURST_ACCOUNT_AGE gave the same person praise within BURST_WINDOW.
 BURST_MIN_ACCOUNTS = 3
