@@ -54,6 +54,7 @@ from trust_measure import (  # noqa: E402
     decile_gain,
     explain_gain,
     newcomer_trial,
+    prior_lower,
     score_table,
 )
 from trust_world import World, confirms_kept, make_world, stars  # noqa: E402
@@ -322,6 +323,13 @@ def run_seed(size: dict, seed: int) -> dict:
     sybil = decile_gain(a, table_a, b, table_b, people[world.sybil_target], attacked)
     ring_gains, sybil_gain = [g["gains"] for g in ring], sybil["gains"]
     attackers = {b.users[i].pk for i in world.ring + world.sybils}
+    log(
+        "  prior lower bound A / B: "
+        + ", ".join(
+            f"{d} {prior_lower(a, d):.4f} / {prior_lower(b, d):.4f}"
+            for d in ("competence", "integrity", "responsiveness")
+        )
+    )
     for index in [*world.ring, world.sybil_target]:
         log(f"  attacked {index}: " + explain_gain(a, b, people[index], attackers))
     result = {

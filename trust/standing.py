@@ -4,8 +4,8 @@ with the workspace prior as the fallback for whoever has no evidence yet.
 Matching, cohort matching and routing rank people by the lower bound of their belief
 (competence per skill, responsiveness overall), never by the mean: little evidence
 means a wide interval and a low bound, and a score without enough evidence
-(``scoring.is_established``) is never ranked above the workspace prior: "not enough
-evidence yet", tied with everyone nobody knows (``ranking_lower``).
+(``scoring.is_established``) is ranked at the workspace prior: "not enough evidence yet",
+tied with everyone nobody knows (``ranking_lower``).
 Nothing outside trust reads ``TrustScore`` or
 ``TrustPrior``; they read this module.
 
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce
 
 from trust import params
 from trust.models import TrustPrior, TrustScore
@@ -81,13 +81,13 @@ def workspace_prior(organization_id: int) -> WorkspacePrior:
 def ranking_lower(lower: float, *, evidence_weight: float, evidence_count: int, prior_lower: float) -> float:
     """The bound people are ranked by. With established evidence (``scoring.is_established``:
     enough weight after the defences, from enough pieces) it is the lower bound. Without, the
-    person reads "not enough evidence yet" and is ranked with the workspace prior — exactly
-    tied with everyone nobody knows, never above them, however good the few pieces (or the
-    many heavily damped ones) were — and below it where what little evidence there is is
-    poor (a complaint counts in full)."""
+    person reads "not enough evidence yet" and is ranked as what the card shows, the
+    workspace's usual level: exactly tied with everyone nobody knows, neither above them
+    (however good the few pieces, or the many heavily damped ones, were) nor below them (one
+    harsh or retaliating rater does not sink a newcomer); five complaints make a record."""
     if is_established(evidence_weight, evidence_count):
         return lower
-    return min(lower, prior_lower)
+    return prior_lower
 
 
 def _prior_lower_sql():
@@ -107,7 +107,7 @@ def _ranking_lower_sql():
             evidence_count__gte=params.MIN_EVIDENCE_PIECES,
             then=F("lower"),
         ),
-        default=Least(F("lower"), _prior_lower_sql()),
+        default=_prior_lower_sql(),
         output_field=FloatField(),
     )
 

@@ -147,4 +147,4 @@ def test_without_enough_evidence_the_card_says_how_the_signal_is_ranked(bob):
     recompute_subject(bob.pk)
     integrity = by_title(explain_subject(bob))["Integrity"]
     assert integrity.is_new and integrity.headline == NEWCOMER_HEADLINE
-    assert any("never above them" in step for step in integrity.next_steps)
+    assert any("never above or below them" in step for step in integrity.next_steps)

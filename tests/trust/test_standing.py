@@ -122,11 +122,22 @@ def test_without_enough_evidence_good_evidence_ranks_exactly_at_the_prior(org, w
     assert result[known.pk].competence_in(skill.pk).lower == workspace_prior(org.pk).competence.lower
 
 
-def test_without_enough_evidence_poor_evidence_still_ranks_below_the_prior(org, skill):
+def test_without_enough_evidence_poor_evidence_does_not_sink_anyone_below_the_prior(org, skill):
+    # one harsh or retaliating rater's complaint is not a record
     person = member(org)
     TrustScoreFactory(
         subject=person, dimension=params.COMPETENCE, skill=skill, lower=0.05, mean=0.3,
         evidence_weight=1.0, evidence_count=1,
+    )  # fmt: skip
+    belief = standings(organization_id=org.pk, user_ids=[person.pk], skill_ids=[skill.pk])[person.pk]
+    assert belief.competence_in(skill.pk).lower == workspace_prior(org.pk).competence.lower
+
+
+def test_established_poor_evidence_ranks_below_the_prior(org, skill):
+    person = member(org)
+    TrustScoreFactory(
+        subject=person, dimension=params.COMPETENCE, skill=skill, lower=0.05, mean=0.3,
+        evidence_weight=5.0, evidence_count=5,
     )  # fmt: skip
     belief = standings(organization_id=org.pk, user_ids=[person.pk], skill_ids=[skill.pk])[person.pk]
     assert belief.competence_in(skill.pk).lower == 0.05
