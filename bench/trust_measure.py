@@ -14,6 +14,8 @@ def spearman(pairs) -> float | None:
     if len(pairs) < 5:
         return None
     xs, ys = zip(*pairs, strict=True)
+    if len(set(xs)) < 2:
+        return None  # all tied: nobody is ranked (people without enough evidence stand at the prior)
     return round(float(spearmanr(xs, ys).statistic), 3)
 
 
@@ -64,12 +66,14 @@ def ranked_value(ws, table, key, dimension: str) -> float:
 
 def accuracy(ws, table) -> dict:
     """Spearman(ranked value, truth) per signal: people with established evidence (the
-    product's ``scoring.is_established``), and the rest (most of them tied at the prior)."""
+    product's ``scoring.is_established``), and the rest — all ranked at the prior, so their
+    figure is None (not ranked) and ``little_lower`` is the Spearman of the lower bound of the
+    band their card shows."""
     from trust import scoring
 
     out = {}
     for dimension in ("competence", "integrity", "responsiveness"):
-        established, little = [], []
+        established, little, little_lower = [], [], []
         for person in ws.world.people:
             for user_id, dim, skill_key, truth in keys_of(ws, person, dimension):
                 score = table.get((user_id, dim, skill_key))
@@ -81,9 +85,12 @@ def accuracy(ws, table) -> dict:
                     else little
                 )
                 bucket.append((ranked_value(ws, table, (user_id, dim, skill_key), dimension), truth))
+                if bucket is little:
+                    little_lower.append((score.lower, truth))
         out[dimension] = {
             "established": spearman(established),
             "little": spearman(little),
+            "little_lower": spearman(little_lower),
             "n_established": len(established),
             "n_little": len(little),
         }

@@ -407,9 +407,8 @@ def setup_database(suffix: str = ""):
 
 def summarize(results: list[dict]) -> dict:
     def worst(dimension, bucket):
-        values = [
-            r["spearman"][dimension][bucket] for r in results if r["spearman"][dimension][bucket] is not None
-        ]
+        values = [r["spearman"][dimension].get(bucket) for r in results]
+        values = [v for v in values if v is not None and v == v]  # no figure, or NaN (all tied)
         return min(values) if values else None
 
     ring = max(r["ring_max_decile_gain"] for r in results)
@@ -431,6 +430,9 @@ def summarize(results: list[dict]) -> dict:
         "sybil_max_decile_gain": sybil,
         "spearman_established_min": established,
         "spearman_little_min": {d: worst(d, "little") for d in ("competence", "integrity", "responsiveness")},
+        "spearman_little_lower_min": {
+            d: worst(d, "little_lower") for d in ("competence", "integrity", "responsiveness")
+        },
         "vouched_newcomer_engagements": newcomer,
         "seeds": results,
     }
