@@ -45,6 +45,9 @@ PRIOR_MEAN_BOUNDS = (0.05, 0.95)
 
 # --- Bands and ranking ---------------------------------------------------------
 LOWER_QUANTILE = 0.10  # ranking uses this percentile of the Beta
+# Ranking compares lower bounds to one percentage point (as the card shows them): closer than
+# that, people are tied and the other factors of a suggestion decide (trust.standing).
+RANKING_RESOLUTION = 0.01
 UPPER_QUANTILE = 0.90  # the band shown is [LOWER, UPPER]
 
 # Below this much (decayed, weighted) evidence a dimension reads
