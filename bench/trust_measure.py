@@ -48,7 +48,7 @@ def keys_of(ws, person, dimension):
 
 def ranked_value(ws, table, key, dimension: str) -> float:
     """What the product ranks a person by in one signal (``trust.standing.ranking_lower``): the
-    lower bound with established evidence, the workspace prior's (or less) without; the prior's
+    lower bound with established evidence, the workspace prior's without; the prior's
     lower bound for someone with no evidence at all."""
     from trust.standing import ranking_lower
 

@@ -21,7 +21,7 @@ praising one person). Per seed it reports the issue-12 table:
 - ring: the largest decile gain of a member over the three signals: the decile they are
   ranked in among their honest colleagues in B minus the same in A, each by what the
   product ranks by (``trust.standing.ranking_lower``: the lower bound with established
-  evidence, never above the workspace prior without), ties counted at their middle;
+  evidence, the workspace prior's without), ties counted at their middle;
 - sybils: the decile gain of their target;
 - Spearman(ranked value, truth) per signal for people with established evidence (the
   product's own "not new" rule, ``trust.scoring.is_established``) and for the rest;

@@ -45,9 +45,6 @@ PRIOR_MEAN_BOUNDS = (0.05, 0.95)
 
 # --- Bands and ranking ---------------------------------------------------------
 LOWER_QUANTILE = 0.10  # ranking uses this percentile of the Beta
-# Ranking compares lower bounds to one percentage point (as the card shows them): closer than
-# that, people are tied and the other factors of a suggestion decide (trust.standing).
-RANKING_RESOLUTION = 0.01
 UPPER_QUANTILE = 0.90  # the band shown is [LOWER, UPPER]
 
 # Below this much (decayed, weighted) evidence a dimension reads
@@ -105,13 +102,13 @@ RECOMPUTE_WORK_MEM = "128MB"
 # weighs 1/k^PAIR_DAMPING_EXPONENT: one pair adds at most ~1.6 pieces per quality per
 # window (Σ 1/k² = π²/6), however many engagements, commitments or accepts it trades.
 PAIR_DAMPING_EXPONENT = 2.0
-# The group rules below (one voice, suspicious patterns) and the graph part of rater standing
-# weigh evidence in the subject's favour (outcome >= GOOD_OUTCOME) only; a complaint counts by
-# the counterpart's account age, and the repeat-pair count runs separately for praise and
-# complaints (decision 0013).
+# The group rules below (one voice, suspicious patterns) weigh evidence in the subject's
+# favour (outcome >= GOOD_OUTCOME) only, and the repeat-pair count runs separately for praise
+# and complaints (decision 0013); the counterpart's standing weighs both alike (decision 0014).
 # Closed group ("one voice"): praise from A about B is divided by 1 + c, where c counts
-# the other people who gave B evidence in the window AND traded evidence both ways with A
-# (any quality). Four ring members praising the fifth count as one voice, not four.
+# the other people who gave B evidence in the window AND keep trading evidence with A: more
+# than RECIPROCAL_FREE_EXCHANGES sources each way (any quality), beyond one engagement. Four
+# ring members praising the fifth count as one voice, not four.
 CIRCLE_WINDOW = timedelta(days=90)
 # Reciprocity: the first RECIPROCAL_FREE_EXCHANGES exchanges of praise for one quality in a
 # pair within RECIPROCAL_WINDOW are what one honest engagement produces (double-blind

@@ -20,13 +20,12 @@ Nothing outside trust reads ``TrustScore`` or
   queryset that is filtered and ordered in SQL (mentor suggestions).
 """
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Subquery, Sum, Value, When
-from django.db.models.functions import Coalesce, Floor
+from django.db.models.functions import Coalesce
 
 from trust import params
 from trust.models import TrustPrior, TrustScore
@@ -44,28 +43,12 @@ class Belief:
     evidence: int = 0  # pieces of evidence behind it; 0 for the prior
 
 
-def to_resolution(value: float) -> float:
-    """A ranking bound to ``params.RANKING_RESOLUTION`` (one percentage point, as the card
-    shows it), half up: a difference smaller than that is no evidence of anything (one damped
-    piece moves the bound by less), so people within the same point are tied and the other
-    factors of a suggestion decide. ``_to_resolution_sql`` is the same in SQL (the same
-    floating-point steps, so both agree exactly)."""
-    steps = 1.0 / params.RANKING_RESOLUTION
-    return math.floor(value * steps + 0.5) / steps
-
-
-def _to_resolution_sql(expression):
-    steps = 1.0 / params.RANKING_RESOLUTION
-    return Floor(expression * Value(steps) + Value(0.5)) / Value(steps)
-
-
 @lru_cache(maxsize=256)
 def prior_belief(mean: float | None) -> Belief:
-    """The belief of someone with no evidence, in a workspace whose prior mean is ``mean``
-    (its lower bound to the ranking resolution: it is what they are ranked by)."""
+    """The belief of someone with no evidence, in a workspace whose prior mean is ``mean``."""
     alpha, beta = prior(params.DEFAULT_PRIOR_MEAN if mean is None else mean)
     lower, _upper = quantiles(alpha, beta)
-    return Belief(lower=to_resolution(float(lower)), mean=alpha / (alpha + beta))
+    return Belief(lower=float(lower), mean=alpha / (alpha + beta))
 
 
 @dataclass(frozen=True)
@@ -103,7 +86,7 @@ def ranking_lower(lower: float, *, evidence_weight: float, evidence_count: int, 
     (however good the few pieces, or the many heavily damped ones, were) nor below them (one
     harsh or retaliating rater does not sink a newcomer); five complaints make a record."""
     if is_established(evidence_weight, evidence_count):
-        return to_resolution(lower)
+        return lower
     return prior_lower
 
 
@@ -122,7 +105,7 @@ def _ranking_lower_sql():
         When(
             evidence_weight__gte=params.NEWCOMER_EVIDENCE,
             evidence_count__gte=params.MIN_EVIDENCE_PIECES,
-            then=_to_resolution_sql(F("lower")),
+            then=F("lower"),
         ),
         default=_prior_lower_sql(),
         output_field=FloatField(),
