@@ -1,6 +1,7 @@
 """Measurement for bench/trust_quality.py: score tables, Spearman per signal for established
 and little evidence, decile gains against the honest workspace, where a gain came from,
-and the vouched-newcomer trial (played through the same real services)."""
+and the vouched-newcomer trial (played through the same real services). Everything is
+measured on what the product ranks people by (``trust.standing.ranking_lower``)."""
 
 import random
 
@@ -13,12 +14,18 @@ def spearman(pairs) -> float | None:
     if len(pairs) < 5:
         return None
     xs, ys = zip(*pairs, strict=True)
+    if len(set(xs)) < 2:
+        return None  # all tied: nobody is ranked (people without enough evidence stand at the prior)
     return round(float(spearmanr(xs, ys).statistic), 3)
 
 
 def decile(value: float, population: list[float]) -> int:
+    """The tenth of ``population`` that ``value`` ranks in, ties at their middle: someone
+    exactly tied with twenty colleagues stands in the middle of the twenty (where the
+    product's own tie-breakers put them on average), not above or below all of them."""
     below = sum(1 for v in population if v < value)
-    return min(9, int(10 * below / len(population)))
+    tied = sum(1 for v in population if v == value)
+    return min(9, int(10 * (below + tied / 2) / len(population)))
 
 
 def score_table(ws):
@@ -39,12 +46,34 @@ def keys_of(ws, person, dimension):
     return [(ws.users[person.index].pk, dimension, 0, truth)]
 
 
+def ranked_value(ws, table, key, dimension: str) -> float:
+    """What the product ranks a person by in one signal (``trust.standing.ranking_lower``): the
+    lower bound with established evidence, the workspace prior's without; the prior's
+    lower bound for someone with no evidence at all."""
+    from trust.standing import ranking_lower
+
+    floor = prior_lower(ws, dimension)
+    score = table.get(key)
+    if score is None:
+        return floor
+    return ranking_lower(
+        score.lower,
+        evidence_weight=score.evidence_weight,
+        evidence_count=score.evidence_count,
+        prior_lower=floor,
+    )
+
+
 def accuracy(ws, table) -> dict:
+    """Spearman(ranked value, truth) per signal: people with established evidence (the
+    product's ``scoring.is_established``), and the rest — all ranked at the prior, so their
+    figure is None (not ranked) and ``little_lower`` is the Spearman of the lower bound of the
+    band their card shows."""
     from trust import scoring
 
     out = {}
     for dimension in ("competence", "integrity", "responsiveness"):
-        established, little = [], []
+        established, little, little_lower = [], [], []
         for person in ws.world.people:
             for user_id, dim, skill_key, truth in keys_of(ws, person, dimension):
                 score = table.get((user_id, dim, skill_key))
@@ -55,10 +84,13 @@ def accuracy(ws, table) -> dict:
                     if scoring.is_established(score.evidence_weight, score.evidence_count)
                     else little
                 )
-                bucket.append((score.lower, truth))
+                bucket.append((ranked_value(ws, table, (user_id, dim, skill_key), dimension), truth))
+                if bucket is little:
+                    little_lower.append((score.lower, truth))
         out[dimension] = {
             "established": spearman(established),
             "little": spearman(little),
+            "little_lower": spearman(little_lower),
             "n_established": len(established),
             "n_little": len(little),
         }
@@ -67,34 +99,38 @@ def accuracy(ws, table) -> dict:
 
 def prior_lower(ws, dimension: str) -> float:
     """The lower bound of someone without evidence: the workspace prior's."""
-    from trust import scoring
-    from trust.services import prior_means
+    from trust.standing import workspace_prior
 
-    alpha, beta = scoring.prior(prior_means(ws.org.pk)[dimension])
-    return float(scoring.quantiles(alpha, beta)[0])
+    return getattr(workspace_prior(ws.org.pk), dimension).lower
 
 
-def decile_gain(a, table_a, b, table_b, person) -> dict:
-    """Per signal: where ``person``'s lower bound in B would rank among the honest people of A,
-    minus where it ranks in A (primary skill for competence). One reference population, so
-    only the person's own score moves; without evidence a person stands at the prior."""
-    gains = {}
+def decile_gain(a, table_a, b, table_b, person, attacked: set[int]) -> dict:
+    """Per signal: the decile ``person`` is ranked in among their honest colleagues of B (by what
+    the product ranks by, ``ranked_value``) minus the decile they are ranked in among the same
+    colleagues in A (primary skill for competence). Each workspace is ranked on its own, as
+    the product ranks it: the colleagues are everyone holding the skill except the attacked
+    people (ring members, the sybils' target) — the same people in both workspaces.
+
+    ``cross`` in the result: the older measure, B's value placed among A's colleagues (only the
+    person's own score moves, but a difference of the two workspaces' priors alone moves
+    someone standing at the prior across every colleague tied there)."""
+    gains, cross = {}, {}
     for dimension in ("competence", "integrity", "responsiveness"):
         skill = person.skills[0] if dimension == "competence" else None
 
-        def key(ws, p, skill=skill, dimension=dimension):
-            return (ws.users[p.index].pk, dimension, ws.skills[skill].pk if skill is not None else 0)
+        def value(ws, table, p, skill=skill, dimension=dimension):
+            key = (ws.users[p.index].pk, dimension, ws.skills[skill].pk if skill is not None else 0)
+            return ranked_value(ws, table, key, dimension)
 
-        def lower(ws, table, p, dimension=dimension, key=key):
-            score = table.get(key(ws, p))
-            return score.lower if score is not None else prior_lower(ws, dimension)
-
-        holders = [p for p in a.world.people if (skill is None or skill in p.skills) and p is not person]
-        reference = [lower(a, table_a, p) for p in holders]
-        gains[dimension] = decile(lower(b, table_b, person), reference) - decile(
-            lower(a, table_a, person), reference
-        )
-    return gains
+        colleagues = [
+            p for p in a.world.people if (skill is None or skill in p.skills) and p.index not in attacked
+        ]
+        ref_a = [value(a, table_a, p) for p in colleagues]
+        ref_b = [value(b, table_b, p) for p in colleagues]
+        in_a, in_b = value(a, table_a, person), value(b, table_b, person)
+        gains[dimension] = decile(in_b, ref_b) - decile(in_a, ref_a)
+        cross[dimension] = decile(in_b, ref_a) - decile(in_a, ref_a)
+    return {"gains": gains, "cross": cross}
 
 
 def explain_gain(a, b, person, attackers: set[int]) -> str:
@@ -144,10 +180,11 @@ def newcomer_trial(a, size: dict, seed: int, vouched: bool) -> dict:
     a.world.people.append(truth)
     table = score_table(a)
     holders = [p for p in a.world.people if 0 in p.skills and p.index != index]
+    # the top half of everyone holding the skill, by what the product ranks them by (the
+    # colleagues nobody has evidence about stand at the prior)
     lowers = sorted(
-        table[(a.users[p.index].pk, "competence", a.skills[0].pk)].lower
+        ranked_value(a, table, (a.users[p.index].pk, "competence", a.skills[0].pk), "competence")
         for p in holders
-        if (a.users[p.index].pk, "competence", a.skills[0].pk) in table
     )
     threshold = lowers[len(lowers) // 2]
     if vouched:
@@ -161,8 +198,7 @@ def newcomer_trial(a, size: dict, seed: int, vouched: bool) -> dict:
         plan.answers_in_time = True
         a.run([a.engagement(plan, f"new-{label}-{n}")])
         recompute_subject(user.pk, as_of=a.at(day0 + 2 * n + 2))
-        score = score_table(a).get((user.pk, "competence", a.skills[0].pk))
-        lower = score.lower if score else 0.0
+        lower = ranked_value(a, score_table(a), (user.pk, "competence", a.skills[0].pk), "competence")
         trail.append(round(lower, 3))
         if reached is None and lower >= threshold:
             reached = n

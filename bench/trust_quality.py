@@ -18,11 +18,14 @@ The same plan runs in workspace A (honest) and B (honest plus a five-person ring
 engagements, commitments, accepts, answers and feedback every week, and six new accounts
 praising one person). Per seed it reports the issue-12 table:
 
-- ring: the largest decile gain (B − A, lower bound) of a member over the three signals;
+- ring: the largest decile gain of a member over the three signals: the decile they are
+  ranked in among their honest colleagues in B minus the same in A, each by what the
+  product ranks by (``trust.standing.ranking_lower``: the lower bound with established
+  evidence, the workspace prior's without), ties counted at their middle;
 - sybils: the decile gain of their target;
-- Spearman(lower bound, truth) per signal for people with established evidence (the
+- Spearman(ranked value, truth) per signal for people with established evidence (the
   product's own "not new" rule, ``trust.scoring.is_established``) and for the rest;
-- the vouched strong newcomer: engagements until their competence lower bound reaches
+- the vouched strong newcomer: engagements until their competence ranking bound reaches
   the top half of their skill (vs an identical newcomer nobody vouched for).
 
 The baseline, measured in the same run, is workspace A: the decile gains are B against A
@@ -51,6 +54,7 @@ from trust_measure import (  # noqa: E402
     decile_gain,
     explain_gain,
     newcomer_trial,
+    prior_lower,
     score_table,
 )
 from trust_world import World, confirms_kept, make_world, stars  # noqa: E402
@@ -314,9 +318,18 @@ def run_seed(size: dict, seed: int) -> dict:
     a, b = spaces["A"], spaces["B"]
     table_a, table_b = score_table(a), score_table(b)
     people = {p.index: p for p in world.people}
-    ring_gains = [decile_gain(a, table_a, b, table_b, people[i]) for i in world.ring]
-    sybil_gain = decile_gain(a, table_a, b, table_b, people[world.sybil_target])
+    attacked = {*world.ring, world.sybil_target}
+    ring = [decile_gain(a, table_a, b, table_b, people[i], attacked) for i in world.ring]
+    sybil = decile_gain(a, table_a, b, table_b, people[world.sybil_target], attacked)
+    ring_gains, sybil_gain = [g["gains"] for g in ring], sybil["gains"]
     attackers = {b.users[i].pk for i in world.ring + world.sybils}
+    log(
+        "  prior lower bound A / B: "
+        + ", ".join(
+            f"{d} {prior_lower(a, d):.4f} / {prior_lower(b, d):.4f}"
+            for d in ("competence", "integrity", "responsiveness")
+        )
+    )
     for index in [*world.ring, world.sybil_target]:
         log(f"  attacked {index}: " + explain_gain(a, b, people[index], attackers))
     result = {
@@ -325,6 +338,9 @@ def run_seed(size: dict, seed: int) -> dict:
         "ring_gains": ring_gains,
         "sybil_decile_gain": max(sybil_gain.values()),
         "sybil_gains": sybil_gain,
+        # the older measure (B's value among A's colleagues), for comparison
+        "ring_max_decile_gain_cross": max(max(g["cross"].values()) for g in ring),
+        "sybil_decile_gain_cross": max(sybil["cross"].values()),
         "spearman": accuracy(a, table_a),
         "counts_a": a.counts,
         "counts_b": b.counts,
@@ -346,6 +362,8 @@ def run_seed(size: dict, seed: int) -> dict:
     reached = result["newcomer"]["vouched"]["engagements_to_top_half"]
     log(
         f"seed {seed}: ring {result['ring_max_decile_gain']} sybil {result['sybil_decile_gain']} "
+        f"(against A's colleagues: ring {result['ring_max_decile_gain_cross']} "
+        f"sybil {result['sybil_decile_gain_cross']}) "
         f"spearman {json.dumps(result['spearman'])} newcomer {reached}"
     )
     return result
@@ -389,9 +407,8 @@ def setup_database(suffix: str = ""):
 
 def summarize(results: list[dict]) -> dict:
     def worst(dimension, bucket):
-        values = [
-            r["spearman"][dimension][bucket] for r in results if r["spearman"][dimension][bucket] is not None
-        ]
+        values = [r["spearman"][dimension].get(bucket) for r in results]
+        values = [v for v in values if v is not None and v == v]  # no figure, or NaN (all tied)
         return min(values) if values else None
 
     ring = max(r["ring_max_decile_gain"] for r in results)
@@ -413,6 +430,9 @@ def summarize(results: list[dict]) -> dict:
         "sybil_max_decile_gain": sybil,
         "spearman_established_min": established,
         "spearman_little_min": {d: worst(d, "little") for d in ("competence", "integrity", "responsiveness")},
+        "spearman_little_lower_min": {
+            d: worst(d, "little_lower") for d in ("competence", "integrity", "responsiveness")
+        },
         "vouched_newcomer_engagements": newcomer,
         "seeds": results,
     }

@@ -377,7 +377,7 @@ def main() -> None:
     admin_url, scratch_url, name = scratch_database(base_url, "trust_bench")
     recreate_database(admin_url, name)
     try:
-        setup_django(scratch_url, migrate=("trust",))
+        setup_django(scratch_url)  # every app: the trust tables refer to accounts (MFA policy) and others
         data = build_data(size)
         recompute = measure_recompute()
         # the nightly rater model (standing, offsets, patterns) runs before the recompute as its

@@ -180,8 +180,10 @@ def _next_steps(belief: scoring.Belief, *, dimension: str, skill_name, is_new) -
     steps = []
     if is_new:
         steps.append(
-            "Little evidence yet, so others see the workspace's usual level instead of a number. "
-            "Every engagement, answer and kept commitment builds the record."
+            "Little evidence yet, so others see the workspace's usual level instead of a number, and "
+            "suggestions rank this signal at that level, with everyone nobody knows yet — never above "
+            "or below them on a few pieces. Every engagement, answer and kept commitment builds the "
+            "record."
         )
     else:
         # one more fresh item of weight 1 on top of the current belief

@@ -143,6 +143,9 @@ class TrustPrior(models.Model):
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     dimension = models.CharField(max_length=20, choices=Dimension.choices)
     mean = models.FloatField()
+    # the prior's own lower bound: where everyone without enough evidence is ranked (written
+    # with the mean by ``refresh_priors``; NULL on rows no nightly has written yet)
+    lower = models.FloatField(null=True, blank=True)
     evidence = models.FloatField(default=0.0)
     computed_at = models.DateTimeField(default=now)
 

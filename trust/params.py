@@ -102,13 +102,13 @@ RECOMPUTE_WORK_MEM = "128MB"
 # weighs 1/k^PAIR_DAMPING_EXPONENT: one pair adds at most ~1.6 pieces per quality per
 # window (Σ 1/k² = π²/6), however many engagements, commitments or accepts it trades.
 PAIR_DAMPING_EXPONENT = 2.0
-# The group rules below (one voice, suspicious patterns) and the graph part of rater standing
-# weigh evidence in the subject's favour (outcome >= GOOD_OUTCOME) only; a complaint counts by
-# the counterpart's account age, and the repeat-pair count runs separately for praise and
-# complaints (decision 0013).
+# The group rules below (one voice, suspicious patterns) weigh evidence in the subject's
+# favour (outcome >= GOOD_OUTCOME) only, and the repeat-pair count runs separately for praise
+# and complaints (decision 0013); the counterpart's standing weighs both alike (decision 0014).
 # Closed group ("one voice"): praise from A about B is divided by 1 + c, where c counts
-# the other people who gave B evidence in the window AND traded evidence both ways with A
-# (any quality). Four ring members praising the fifth count as one voice, not four.
+# the other people who gave B evidence in the window AND keep trading evidence with A: more
+# than RECIPROCAL_FREE_EXCHANGES sources each way (any quality), beyond one engagement. Four
+# ring members praising the fifth count as one voice, not four.
 CIRCLE_WINDOW = timedelta(days=90)
 # Reciprocity: the first RECIPROCAL_FREE_EXCHANGES exchanges of praise for one quality in a
 # pair within RECIPROCAL_WINDOW are what one honest engagement produces (double-blind
@@ -135,6 +135,9 @@ ESTABLISHED_AGE_DAYS = 60.0
 ESTABLISHED_RATERS = 3
 # A rater whose PageRank is at least this share of the median seed's counts fully.
 PAGERANK_FULL_SHARE = 0.1
+# The graph's verdict counts fully from this many seeds on; with fewer it is blended with
+# "no verdict" (1) in proportion (none: nobody is weighed down by the graph, only by age).
+PAGERANK_FULL_SEEDS = 5
 # A rater nobody has computed a standing for yet (before the first nightly): age × this.
 UNKNOWN_RATER_STANDING = 0.5
 
@@ -154,6 +157,10 @@ MAX_OFFSET = 0.4
 CLUSTER_MIN_SIZE = 4
 # ... and each member of it is tied both ways to at least this share of the other members.
 CLUSTER_MIN_TIE_SHARE = 0.75
+# ... and it is closed: at least this share of the evidence its members received in the window
+# came from each other (a ring lives on its own praise; a close team of busy colleagues is
+# mostly judged by everyone else).
+CLUSTER_MIN_INSIDE_SHARE = 2 / 3
 # A burst from new accounts: at least BURST_MIN_ACCOUNTS accounts younger than
 # BURST_ACCOUNT_AGE gave the same person praise within BURST_WINDOW.
 BURST_MIN_ACCOUNTS = 3

@@ -11,7 +11,8 @@ Three questions about every counterpart (docs/trust.md §4, decision 0009):
   (established members and vouched newcomers), as in EigenTrust. A cluster nobody
   established ever praised gets only what leaks in from its own target.
 - **Patterns** — ``dense_clusters`` (people trading evidence both ways with most of a
-  group) and ``bursts`` (new accounts praising the same person).
+  group), suspicious when ``is_closed`` (most of what its members received came from each
+  other), and bursts (new accounts praising the same person, found in the nightly).
 
 Every function takes its input as a collection and sorts it first, so the result does
 not depend on the order events were recorded in (property-tested).
@@ -114,11 +115,19 @@ def pagerank(
     return {node: float(rank[index[node]]) for node in order}
 
 
-def standing(*, pagerank_share: float, age_days: float) -> tuple[float, float]:
+def standing(*, pagerank_share: float, age_days: float, seeds: int | None = None) -> tuple[float, float]:
     """(standing, age factor): how much a rater's word counts, from the share of the median
-    seed's PageRank they hold and the age of their account, never below RATER_MIN_FACTOR."""
+    seed's PageRank they hold and the age of their account, never below RATER_MIN_FACTOR.
+
+    A trust graph with few seeds says little about anyone (with none, nothing: everyone's
+    share is 0): below PAGERANK_FULL_SEEDS seeds its verdict is blended with "no verdict"
+    (1, as before the first nightly) in proportion, so a workspace's first weeks do not weigh
+    every colleague's praise down to the floor. ``seeds=None``: a graph with enough seeds."""
     age_factor = min(1.0, max(age_days, 0.0) / params.RATER_FULL_AGE_DAYS)
     graph_factor = min(1.0, pagerank_share / params.PAGERANK_FULL_SHARE)
+    if seeds is not None and seeds < params.PAGERANK_FULL_SEEDS:
+        confidence = seeds / params.PAGERANK_FULL_SEEDS
+        graph_factor = (1.0 - confidence) + confidence * graph_factor
     return max(params.RATER_MIN_FACTOR, min(1.0, age_factor * graph_factor)), age_factor
 
 
@@ -161,6 +170,17 @@ def dense_clusters(pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
         if len(core) >= params.CLUSTER_MIN_SIZE:
             clusters.append(sorted(core))
     return clusters
+
+
+def is_closed(cluster: Iterable[int], received: dict[tuple[int, int], int]) -> bool:
+    """Whether a dense cluster is closed: at least CLUSTER_MIN_INSIDE_SHARE of the evidence its
+    members received (``received``: (rater, subject) → pieces) came from each other. A ring's
+    standing comes from itself; a close team of busy colleagues is mostly judged by everyone
+    else, and that outside evidence checks whatever they say about each other."""
+    inside = set(cluster)
+    total = sum(n for (_rater, subject), n in received.items() if subject in inside)
+    within = sum(n for (rater, subject), n in received.items() if subject in inside and rater in inside)
+    return total > 0 and within >= params.CLUSTER_MIN_INSIDE_SHARE * total
 
 
 def _dense_core(component: set[int], partners: dict[int, set[int]]) -> set[int]:

@@ -3,8 +3,9 @@ with the workspace prior as the fallback for whoever has no evidence yet.
 
 Matching, cohort matching and routing rank people by the lower bound of their belief
 (competence per skill, responsiveness overall), never by the mean: little evidence
-means a wide interval and a low bound, and a score on fewer than
-``params.MIN_EVIDENCE_PIECES`` pieces is drawn toward the prior (``ranking_lower``).
+means a wide interval and a low bound, and a score without enough evidence
+(``scoring.is_established``) is ranked at the workspace prior: "not enough evidence yet",
+tied with everyone nobody knows (``ranking_lower``).
 Nothing outside trust reads ``TrustScore`` or
 ``TrustPrior``; they read this module.
 
@@ -24,12 +25,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.db.models import Case, Count, F, FloatField, IntegerField, OuterRef, Subquery, Sum, Value, When
-from django.db.models.functions import Least
+from django.db.models.functions import Coalesce
 
 from core.lookups import AnyOf
 from trust import params
 from trust.models import TrustPrior, TrustScore
-from trust.scoring import prior, quantiles
+from trust.scoring import is_established, prior, quantiles
 
 COMPETENCE = params.COMPETENCE
 RESPONSIVENESS = params.RESPONSIVENESS
@@ -78,24 +79,36 @@ def workspace_prior(organization_id: int) -> WorkspacePrior:
     )
 
 
-def ranking_lower(lower: float, evidence: int) -> float:
-    """The bound people are ranked by: the lower bound, except that a score on fewer than
-    ``MIN_EVIDENCE_PIECES`` pieces is drawn toward the default prior's lower bound in
-    proportion (nobody is ranked high on three pieces of evidence, however good; bad
-    evidence still counts in full)."""
-    if evidence >= params.MIN_EVIDENCE_PIECES:
+def ranking_lower(lower: float, *, evidence_weight: float, evidence_count: int, prior_lower: float) -> float:
+    """The bound people are ranked by. With established evidence (``scoring.is_established``:
+    enough weight after the defences, from enough pieces) it is the lower bound. Without, the
+    person reads "not enough evidence yet" and is ranked as what the card shows, the
+    workspace's usual level: exactly tied with everyone nobody knows, neither above them
+    (however good the few pieces, or the many heavily damped ones, were) nor below them (one
+    harsh or retaliating rater does not sink a newcomer); five complaints make a record."""
+    if is_established(evidence_weight, evidence_count):
         return lower
-    floor = prior_belief(None).lower
-    return min(lower, floor + (lower - floor) * evidence / params.MIN_EVIDENCE_PIECES)
+    return prior_lower
+
+
+def _prior_lower_sql():
+    """The workspace prior's lower bound of a TrustScore row's workspace and dimension (the
+    stored ``TrustPrior.lower``; the default prior's where none is stored yet)."""
+    stored = TrustPrior.objects.filter(
+        organization_id=OuterRef("organization_id"), dimension=OuterRef("dimension")
+    ).values("lower")[:1]
+    return Coalesce(Subquery(stored, output_field=FloatField()), Value(prior_belief(None).lower))
 
 
 def _ranking_lower_sql():
     """``ranking_lower`` as a SQL expression over a TrustScore row."""
-    floor = prior_belief(None).lower
-    share = F("evidence_count") * 1.0 / params.MIN_EVIDENCE_PIECES
     return Case(
-        When(evidence_count__gte=params.MIN_EVIDENCE_PIECES, then=F("lower")),
-        default=Least(F("lower"), Value(floor) + (F("lower") - Value(floor)) * share),
+        When(
+            evidence_weight__gte=params.NEWCOMER_EVIDENCE,
+            evidence_count__gte=params.MIN_EVIDENCE_PIECES,
+            then=F("lower"),
+        ),
+        default=_prior_lower_sql(),
         output_field=FloatField(),
     )
 
@@ -135,9 +148,15 @@ def standings(
         AnyOf("subject_id", user_ids),
         dimension__in=[COMPETENCE, RESPONSIVENESS],
         skill_key__in=[0, *skill_ids],
-    ).values_list("subject_id", "dimension", "skill_key", "lower", "mean", "evidence_count")
-    for subject_id, dimension, skill_key, lower, mean, count in rows:
-        belief = Belief(lower=ranking_lower(lower, count), mean=mean, evidence=count)
+    ).values_list(
+        "subject_id", "dimension", "skill_key", "lower", "mean", "evidence_weight", "evidence_count"
+    )
+    floors = {COMPETENCE: base.competence.lower, RESPONSIVENESS: base.responsiveness.lower}
+    for subject_id, dimension, skill_key, lower, mean, weight, count in rows:
+        ranked = ranking_lower(
+            lower, evidence_weight=weight, evidence_count=count, prior_lower=floors[dimension]
+        )
+        belief = Belief(lower=ranked, mean=mean, evidence=count)
         if dimension == RESPONSIVENESS and skill_key == 0:
             result[subject_id].responsiveness = belief
         elif dimension == COMPETENCE and skill_key:

@@ -15,6 +15,7 @@ from tests.trust.shared_sources import TEST_FEEDBACK_KIND, TEST_OBSERVED_KIND, s
 from trust import params
 from trust.models import TrustEvent, TrustPrior, TrustScore, TrustSnapshot
 from trust.services.evidence import record_evidence
+from trust.standing import prior_belief
 
 
 def _workspace_of(row):
@@ -129,4 +130,5 @@ class TrustPriorFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     dimension = params.INTEGRITY
     mean = params.DEFAULT_PRIOR_MEAN
+    lower = factory.LazyAttribute(lambda o: prior_belief(o.mean).lower)
     evidence = 0.0

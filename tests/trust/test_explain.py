@@ -140,3 +140,11 @@ def test_the_card_shows_the_strongest_skills_first(org, alice, bob, skill):
     assert [c.skill_name for c in card.competence] == ["Python", "Cobol"]
     assert card.integrity.headline == NEWCOMER_HEADLINE
     assert params.NEWCOMER_EVIDENCE <= 5
+
+
+def test_without_enough_evidence_the_card_says_how_the_signal_is_ranked(bob):
+    observe(bob, outcome=1.0)
+    recompute_subject(bob.pk)
+    integrity = by_title(explain_subject(bob))["Integrity"]
+    assert integrity.is_new and integrity.headline == NEWCOMER_HEADLINE
+    assert any("never above or below them" in step for step in integrity.next_steps)

@@ -98,6 +98,28 @@ def test_a_ring_of_five_is_a_dense_cluster_and_an_engagement_pair_is_not():
     assert rater_model.dense_clusters(ring + popular) == [[1, 2, 3, 4, 5]]
 
 
+def test_a_trust_graph_without_seeds_weighs_nobody_down_and_one_with_few_seeds_little():
+    old = 365.0
+    assert rater_model.standing(pagerank_share=0.0, age_days=old, seeds=0) == (1.0, 1.0)
+    few = rater_model.standing(pagerank_share=0.0, age_days=old, seeds=2)[0]
+    enough = rater_model.standing(pagerank_share=0.0, age_days=old, seeds=params.PAGERANK_FULL_SEEDS)[0]
+    assert 1.0 > few > enough == params.RATER_MIN_FACTOR
+    # a new account is weighed by its age whatever the graph says
+    assert rater_model.standing(pagerank_share=0.0, age_days=9.0, seeds=0)[0] == pytest.approx(0.1)
+
+
+def test_a_cluster_is_suspicious_only_when_its_members_are_judged_mostly_by_each_other():
+    team = [1, 2, 3, 4]
+    inside = {(a, b): 3 for a in team for b in team if a != b}  # 36 pieces among themselves
+    assert rater_model.is_closed(team, inside)
+    # the same close team, busy with the rest of the workspace: 60 pieces from 20 colleagues
+    outside = {(100 + n, team[n % 4]): 3 for n in range(20)}
+    assert not rater_model.is_closed(team, inside | outside)
+    # what the team says about outsiders does not make it any less closed
+    given = {(team[n % 4], 100 + n): 3 for n in range(20)}
+    assert rater_model.is_closed(team, inside | given)
+
+
 # --- through the database ---------------------------------------------------------------------
 
 
@@ -268,21 +290,55 @@ def test_praise_from_a_burst_of_new_accounts_counts_little(org):
     )
 
 
+def established_colleagues(org, size=7):
+    """Old accounts each rated (well) by three others, one way only: seeds of the trust graph
+    that form no cluster."""
+    people = [member(org, date_joined=clock.now() - timedelta(days=400)) for _ in range(size)]
+    for i, subject in enumerate(people):
+        for step in (1, 2, 3):
+            rate(
+                people[(i + step) % size], subject, outcome=0.75, occurred_at=clock.now() - timedelta(days=20)
+            )
+    return people
+
+
 @pytest.mark.django_db
 def test_criticism_inside_a_ring_is_not_damped_and_the_rings_praise_makes_nobody_a_seed(org):
+    established_colleagues(org)
     ring = praising_ring(org)
     # one member honestly reports that another missed a commitment
     missed = rate(ring[0], ring[1], outcome=0.0, occurred_at=clock.now() - timedelta(days=1))
     raters_refresh(organization_id=org.pk)
-    assert TrustPattern.objects.filter(kind=TrustPattern.Kind.CLUSTER).exists()
+    assert TrustPattern.objects.filter(kind=TrustPattern.Kind.CLUSTER).count() == 1
     live = TrustEvent.objects.live().get(source_kind=missed.source_kind, source_id=missed.source_id)
     assert live.pk == missed.pk and "suspicious pattern" not in live.weight_note  # counts as it was
-    # a new complaint between members counts in full: not the pattern, not the pair's praise
-    # budget, not the graph standing the ring lacks (an old account counts fully on age)
-    complaint = rate(ring[2], ring[3], outcome=0.0)
-    assert complaint.weight == 1.0 and not complaint.weight_note
     # praise from inside the ring counts toward nobody's seed status, offset or standing
     rows = {row.rater_id: row for row in TrustRater.objects.filter(rater__in=ring)}
     assert not any(row.is_seed for row in rows.values())
     assert all(row.offset_integrity == 0.0 for row in rows.values())
     assert all(row.standing < 1.0 for row in rows.values())
+    # a new complaint between members is neither damped as the pattern nor by the pair's praise
+    # budget: it counts by the member's standing, as everything the member says does
+    complaint = rate(ring[2], ring[3], outcome=0.0)
+    assert complaint.weight == pytest.approx(rows[ring[2].pk].standing)
+    assert "pattern" not in complaint.weight_note and "same person" not in complaint.weight_note
+
+
+@pytest.mark.django_db
+def test_a_little_connected_raters_complaint_counts_as_little_as_their_praise(org):
+    colleagues = established_colleagues(org)
+    loner, subject = (member(org, date_joined=clock.now() - timedelta(days=400)) for _ in range(2))
+    raters_refresh(organization_id=org.pk)
+    standing = TrustRater.objects.get(rater=loner).standing
+    assert standing == params.RATER_MIN_FACTOR  # nobody established ever praised them
+    praise = rate(loner, subject, outcome=1.0)
+    complaint = rate(loner, colleagues[0], outcome=0.0)
+    assert praise.weight == complaint.weight == pytest.approx(standing)
+
+
+@pytest.mark.django_db
+def test_a_workspace_without_established_members_weighs_nobody_down_by_the_graph(org):
+    a, b = (member(org, date_joined=clock.now() - timedelta(days=400)) for _ in range(2))
+    raters_refresh(organization_id=org.pk)  # a first nightly: nobody has evidence from 3 people yet
+    assert not TrustRater.objects.filter(is_seed=True).exists()
+    assert rate(a, b, outcome=1.0).weight == 1.0

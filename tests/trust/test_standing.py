@@ -96,7 +96,43 @@ def test_beliefs_follow_the_evidence_recorded_through_the_service(org, bob, skil
     standing = standings(organization_id=org.pk, user_ids=[bob.pk], skill_ids=[skill.pk])[bob.pk]
     belief = standing.competence_in(skill.pk)
     assert belief.evidence == 3
-    assert belief.lower > workspace_prior(org.pk).competence.lower
+    # three pieces, however good, are not enough evidence: ranked exactly with the unknown
+    assert belief.lower == workspace_prior(org.pk).competence.lower
+    for _ in range(2):
+        observe(bob, dimension=params.COMPETENCE, skill=skill, outcome=1.0)
+    standing = standings(organization_id=org.pk, user_ids=[bob.pk], skill_ids=[skill.pk])[bob.pk]
+    assert standing.competence_in(skill.pk).lower > workspace_prior(org.pk).competence.lower
+
+
+@pytest.mark.parametrize("lower", [0.05, 0.75])  # poor or good
+@pytest.mark.parametrize(
+    ("weight", "count"),
+    [(1.0, 1), (2.9, 4), (0.4, 30), (2.99, params.MIN_EVIDENCE_PIECES)],
+)
+def test_without_enough_evidence_a_signal_ranks_exactly_at_the_prior(org, lower, weight, count):
+    # a few pieces, or many pieces the defences damped to little weight (a ring's praise), rank
+    # neither above the colleagues nobody knows nor below them (one harsh rater is no record)
+    TrustPriorFactory(organization=org, dimension=params.COMPETENCE, mean=0.7)
+    skill = SkillFactory(organization=org)
+    known, unknown = member(org), member(org)
+    TrustScoreFactory(
+        subject=known, dimension=params.COMPETENCE, skill=skill, lower=lower, mean=lower + 0.15,
+        evidence_weight=weight, evidence_count=count,
+    )  # fmt: skip
+    result = standings(organization_id=org.pk, user_ids=[known.pk, unknown.pk], skill_ids=[skill.pk])
+    assert result[known.pk].competence_in(skill.pk).lower == result[unknown.pk].competence_in(skill.pk).lower
+    assert result[known.pk].competence_in(skill.pk).lower == workspace_prior(org.pk).competence.lower
+
+
+@pytest.mark.parametrize("lower", [0.05, 0.75])
+def test_with_established_evidence_the_lower_bound_is_the_ranking_bound(org, skill, lower):
+    person = member(org)
+    TrustScoreFactory(
+        subject=person, dimension=params.COMPETENCE, skill=skill, lower=lower, mean=lower + 0.15,
+        evidence_weight=params.NEWCOMER_EVIDENCE, evidence_count=params.MIN_EVIDENCE_PIECES,
+    )  # fmt: skip
+    belief = standings(organization_id=org.pk, user_ids=[person.pk], skill_ids=[skill.pk])[person.pk]
+    assert belief.competence_in(skill.pk).lower == lower
 
 
 @pytest.mark.parametrize("people", [1, 12])
@@ -137,15 +173,23 @@ def test_the_annotations_are_null_where_there_is_no_evidence(org, skill):
     assert rows[newcomer.pk]["responsiveness_lower"] is None
 
 
-@pytest.mark.parametrize("evidence", [0, 1, 3, params.MIN_EVIDENCE_PIECES, 12])
-def test_the_python_and_sql_ranking_bounds_agree(org, evidence):
+@pytest.mark.parametrize("stored_prior", [None, 0.8])
+@pytest.mark.parametrize("lower", [0.1, 0.82])
+@pytest.mark.parametrize(
+    ("weight", "evidence"),
+    [(0.0, 0), (1.0, 1), (2.5, 3), (0.5, 12), (3.0, params.MIN_EVIDENCE_PIECES), (8.0, 12)],
+)
+def test_the_python_and_sql_ranking_bounds_agree(org, stored_prior, lower, weight, evidence):
     # ranking_lower is written twice (Python for standings, SQL for annotations): pin them together
+    if stored_prior is not None:
+        TrustPriorFactory(organization=org, dimension=params.RESPONSIVENESS, mean=stored_prior)
     person = member(organization=org)
     TrustScoreFactory(
         subject=person,
         organization=org,
         dimension=params.RESPONSIVENESS,
-        lower=0.82,
+        lower=lower,
+        evidence_weight=weight,
         evidence_count=evidence,
     )
 
@@ -157,4 +201,17 @@ def test_the_python_and_sql_ranking_bounds_agree(org, evidence):
         .responsiveness_lower
     )
 
-    assert from_sql == pytest.approx(from_python.responsiveness.lower)
+    assert from_sql == from_python.responsiveness.lower
+
+
+def test_the_stored_prior_lower_bound_is_the_prior_belief_of_its_mean(org, bob):
+    from datetime import timedelta
+
+    from core import clock
+    from trust.models import TrustPrior
+    from trust.services import recompute_all
+
+    observe(bob, dimension=params.INTEGRITY, outcome=1.0)
+    recompute_all(as_of=clock.now() + timedelta(days=1))
+    for prior in TrustPrior.objects.filter(organization=org):
+        assert prior.lower == prior_belief(prior.mean).lower

@@ -8,6 +8,7 @@ mutual praise. The numbers are in ``trust.params``.
 """
 
 import math
+from collections import defaultdict
 from datetime import datetime, timedelta
 from numbers import Real
 
@@ -279,10 +280,9 @@ def _counterpart_defences(*, actor, subject_id, dimension, moment, key, weight, 
     if favourable and in_suspicious_pattern(actor_id=actor.pk, subject_id=subject_id):
         weight *= params.CLUSTER_FACTOR
         notes.append(f"inside a suspicious pattern: ×{params.CLUSTER_FACTOR:g}")
-    standing, offset, age_factor = rater_factors(actor, dimension=dimension, moment=moment)
-    # a complaint is weighed by the account's age only (new accounts cannot smear anyone);
-    # standing in the trust graph is what praise needs
-    standing = standing if favourable else max(params.RATER_MIN_FACTOR, age_factor)
+    # the counterpart's standing weighs everything they say, praise and complaint alike: a
+    # factor on one side only would make a score count complaints instead of estimating a rate
+    standing, offset, _age_factor = rater_factors(actor, dimension=dimension, moment=moment)
     if standing < 1.0:
         weight *= standing
         notes.append(f"new or little-connected account: ×{standing:.2g}")
@@ -338,13 +338,21 @@ def _earlier_pair_sources(around, *, actor_id, subject_id, dimension, moment, ke
 
 
 def _connected_counterparts(around, *, actor_id: int, subject_id: int) -> int:
-    """How many other people who gave the subject evidence in the window traded evidence
-    both ways with the actor: a group whose members all vouch for each other speaks with
-    one voice (docs/trust.md §4)."""
+    """How many other people who gave the subject evidence in the window trade evidence with
+    the actor both ways beyond what one engagement produces (more than
+    RECIPROCAL_FREE_EXCHANGES sources each way): a group whose members keep vouching for each
+    other speaks with one voice (docs/trust.md §4). Two colleagues who once worked together
+    and both praise a third are two voices."""
     raters = {row.actor_id for row in around if row.subject_id == subject_id} - {actor_id, subject_id}
-    given = {row.subject_id for row in around if row.actor_id == actor_id}
-    received = {row.actor_id for row in around if row.subject_id == actor_id}
-    return len(raters & given & received)
+    given: dict[int, set] = defaultdict(set)
+    received: dict[int, set] = defaultdict(set)
+    for row in around:
+        if row.actor_id == actor_id:
+            given[row.subject_id].add((row.source_kind, row.source_id))
+        elif row.subject_id == actor_id:
+            received[row.actor_id].add((row.source_kind, row.source_id))
+    free = params.RECIPROCAL_FREE_EXCHANGES
+    return sum(1 for other in raters if len(given[other]) > free and len(received[other]) > free)
 
 
 def _rerecord_discounted(event: TrustEvent) -> TrustEvent:

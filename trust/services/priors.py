@@ -14,7 +14,7 @@ import numpy as np
 
 from trust import params, scoring
 from trust.models import TrustPrior
-from trust.standing import prior_means
+from trust.standing import prior_belief, prior_means
 
 __all__ = [
     "belief_columns",
@@ -36,21 +36,25 @@ def stored_priors() -> dict[tuple[int, str], float]:
 
 
 def refresh_priors(totals: dict[tuple[int, str], tuple[float, float]], *, as_of: datetime) -> None:
-    """Swift-trust priors: the decayed workspace mean per (workspace, dimension), one upsert."""
+    """Swift-trust priors: the decayed workspace mean per (workspace, dimension) and the prior's
+    lower bound (where everyone without enough evidence is ranked), one upsert."""
     if not totals:
         return
-    TrustPrior.objects.bulk_create(
-        [
+    rows = []
+    for (org_id, dimension), (good, total) in totals.items():
+        mean = scoring.workspace_mean(good, total)
+        rows.append(
             TrustPrior(
-                organization_id=org_id, dimension=dimension, mean=scoring.workspace_mean(good, total),
+                organization_id=org_id, dimension=dimension, mean=mean, lower=prior_belief(mean).lower,
                 evidence=total, computed_at=as_of,
             )
-            for (org_id, dimension), (good, total) in totals.items()
-        ],
+        )  # fmt: skip
+    TrustPrior.objects.bulk_create(
+        rows,
         update_conflicts=True,
         unique_fields=["organization", "dimension"],
-        update_fields=["mean", "evidence", "computed_at"],
-    )  # fmt: skip
+        update_fields=["mean", "lower", "evidence", "computed_at"],
+    )
 
 
 def dimension_codes(dimensions) -> np.ndarray:

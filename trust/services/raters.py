@@ -151,7 +151,9 @@ def _refresh_workspace(organization_id: int, *, as_of: datetime) -> int:
     for user_id in sorted(members):
         share = ranks.get(user_id, 0.0) / reference if reference > 0 else 0.0
         value, age_factor = rater_model.standing(
-            pagerank_share=share, age_days=(as_of - members[user_id]).total_seconds() / 86400.0
+            pagerank_share=share,
+            age_days=(as_of - members[user_id]).total_seconds() / 86400.0,
+            seeds=len(seeds),
         )
         rows.append(
             TrustRater(
@@ -244,19 +246,23 @@ def _patterns(organization_id: int, pairs_with_last, members: dict, *, as_of: da
     recent = {
         (pair.rater, pair.subject) for pair, last in pairs_with_last if last >= as_of - params.CIRCLE_WINDOW
     }
+    received: dict[tuple[int, int], int] = defaultdict(int)
+    for pair, last in pairs_with_last:
+        if last >= as_of - params.CIRCLE_WINDOW:
+            received[(pair.rater, pair.subject)] += pair.count
     patterns = []
     for cluster in rater_model.dense_clusters(recent):
+        if not rater_model.is_closed(cluster, received):
+            continue  # a close team that the rest of the workspace judges too
         inside = set(cluster)
-        internal = sum(
-            pair.count
-            for pair, last in pairs_with_last
-            if pair.rater in inside and pair.subject in inside and last >= as_of - params.CIRCLE_WINDOW
-        )
+        internal = sum(n for (rater, subject), n in received.items() if rater in inside and subject in inside)
+        total = sum(n for (_rater, subject), n in received.items() if subject in inside)
         patterns.append(
             TrustPattern(
                 organization_id=organization_id, kind=TrustPattern.Kind.CLUSTER, subject_id=cluster[0],
                 people=cluster, detected_at=as_of,
                 facts={"members": len(cluster), "pieces_inside": internal,
+                       "share_inside": round(internal / total, 2),
                        "mutual_ties": sum(1 for a, b in recent if a in inside and b in inside) // 2},
             )
         )  # fmt: skip

@@ -202,6 +202,7 @@ def test_pair_fit_is_the_weighted_mean_of_the_suggestion_factors(org, terraform)
         mean=0.9,
         lower=0.8,
         upper=0.97,
+        evidence_weight=10.0,
         evidence_count=10,  # established: ranked by its own lower bound
     )
 

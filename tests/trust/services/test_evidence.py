@@ -176,14 +176,27 @@ def test_praise_traded_beyond_one_engagement_is_discounted_on_both_sides_and_com
 def test_praise_from_someone_who_trades_evidence_with_the_subjects_other_raters_counts_as_one_voice(
     org, alice, bob, carol
 ):
-    # given Carol traded evidence both ways with Alice, and gave Bob evidence
-    for a, b in ((carol, alice), (alice, carol), (carol, bob)):
-        rate(a, b, outcome=1.0)
+    # given Carol traded evidence with Alice both ways beyond one engagement's worth (three
+    # sources each way), and gave Bob evidence
+    for dimension in ("integrity", "responsiveness", "integrity"):
+        rate(carol, alice, dimension=dimension, outcome=1.0)
+        rate(alice, carol, dimension=dimension, outcome=1.0)
+    rate(carol, bob, outcome=1.0)
     # when Alice praises Bob
     praise = rate(alice, bob, outcome=1.0)
     # then Alice and Carol speak with one voice about Bob
     assert praise.weight == pytest.approx(1 / 2)
     assert "one voice with 1 connected colleagues" in praise.weight_note
+
+
+def test_two_colleagues_who_worked_together_once_are_two_voices(org, alice, bob, carol):
+    # one engagement between Alice and Carol: feedback and a confirmed commitment each way
+    for _ in range(2):
+        rate(carol, alice, outcome=1.0)
+        rate(alice, carol, outcome=1.0)
+    rate(carol, bob, outcome=1.0)
+    praise = rate(alice, bob, outcome=1.0)
+    assert praise.weight == 1.0 and "one voice" not in praise.weight_note
 
 
 def test_praise_between_people_without_shared_mutual_partners_is_one_voice_each(org, alice, bob, carol):
