@@ -60,8 +60,9 @@ def test_strong_available_responsive_mentor_ranks_above_a_weaker_busier_one(org,
     ana = expert(org, terraform, 5, full_name="Ana Strong", capacity=3)
     ben = expert(org, terraform, 3, full_name="Ben Weaker", capacity=2)
     vouch_for(manager=talent_manager(org), subject=ana, skill=terraform)
-    answered_invitations(org, ana, on_time=True)
-    answered_invitations(org, ben, on_time=False)
+    # enough evidence for the signal to rank at all (decision 0014): six invitations each
+    answered_invitations(org, ana, on_time=True, count=6)
+    answered_invitations(org, ben, on_time=False, count=6)
     recompute_subject(ana.pk)
     pair_engagement(org, mentor_user=ben)
 
