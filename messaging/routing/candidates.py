@@ -71,9 +71,9 @@ def pool(profiles_qs: QuerySet[Profile], ctx: Context) -> list[dict]:
 def _matches(ctx: Context) -> list[tuple[int, int]]:
     """(user id, points) of who can match, best first (points, then id): holds one of the
     question's skills (points: the sum of their declared levels in them), holds a skill
-    its words name, or its words are in their headline or bio (0 points). Only the
-    whole list is returned: the hard filters decide how far down ``pool`` reads."""
-    named = {pk for pk, name in _named_by_tokens(ctx) if pk not in ctx.skills}
+    its words name, or its words are in their headline or bio (0 points). The whole list:
+    the hard filters decide how far down ``pool`` reads."""
+    named = _named_by_tokens(ctx) - set(ctx.skills)
     points: dict[int, int] = {}
     if ctx.skills or named:
         # every holder's rows (a few thousand at most, by the (skill, level) index), summed
@@ -97,13 +97,9 @@ def _holders(skill_ids: list[int]) -> list[tuple[int, int, int]]:
         return cursor.fetchall()
 
 
-def _named_by_tokens(ctx: Context) -> list[tuple[int, str]]:
-    """The workspace's skills whose name contains one of the question's words."""
-    return [
-        (pk, name)
-        for pk, name in ctx.all_skill_names.items()
-        if any(token in name.lower() for token in ctx.tokens)
-    ]
+def _named_by_tokens(ctx: Context) -> set[int]:
+    """Ids of the workspace's skills whose name contains one of the question's words."""
+    return {pk for pk, name in ctx.all_skill_names.items() if any(t in name.lower() for t in ctx.tokens)}
 
 
 def _word_matches(organization_id: int, tokens: list[str]) -> list[int]:

@@ -22,7 +22,6 @@ returns nothing and routing falls back to aliases and full text.
 """
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -46,30 +45,19 @@ def question_text(title: str, body: str) -> str:
 
 
 def question_vector(question: Question) -> np.ndarray | None:
-    """The question's vector: stored, or embedded and stored now; None without the model."""
-    return question_vector_later(question)()
-
-
-def question_vector_later(question: Question) -> Callable[[], np.ndarray | None]:
-    """``question_vector`` in two steps: one query for the stored vector now; calling the
-    result embeds the question (when nothing was stored) and stores its vector. The model
-    runs on the caller's thread, after its other reads: on a thread of its own it held
-    the interpreter lock between its many small array operations, so the caller's
-    queries waited for it and a ranking took more time and more CPU, not less (median
-    80 ms against 126, 59 against 70, at load 4 on 2 cores)."""
+    """The question's vector: stored, or embedded and stored now; None without the model.
+    Routing calls it after its other reads, on its own thread: on a thread of its own the
+    model held the interpreter lock between its many small array operations, so the
+    ranking's queries waited for it and a ranking took more time and more CPU, not less
+    (median 80 ms against 126, 59 against 70, at load 4 on 2 cores)."""
     row = QuestionVector.objects.filter(question_id=question.pk).values_list("vector", flat=True).first()
     if row is not None:
-        stored = embeddings.from_bytes(row)
-        return lambda: stored
+        return embeddings.from_bytes(row)
     if not embeddings.available():
-        return lambda: None
-
-    def finish() -> np.ndarray:
-        vector = embeddings.embed([question_text(question.title, question.body)])[0]
-        _store_question_vector(question, vector)
-        return vector
-
-    return finish
+        return None
+    vector = embeddings.embed([question_text(question.title, question.body)])[0]
+    _store_question_vector(question, vector)
+    return vector
 
 
 def _store_question_vector(question: Question, vector: np.ndarray) -> None:

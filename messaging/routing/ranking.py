@@ -140,14 +140,13 @@ def context(question: Question, now: datetime, *, wave: int = 1) -> Context:
     """What every score of ``question`` shares: the workspace's prior, taxonomy and
     expertise index, the question's tags, then its vector (embedded and stored when it
     has none yet) and what follows from it."""
-    vector_later = profiles.question_vector_later(question)
     prior = _workspace_prior(question.organization_id)
     tax = skill_inference.taxonomy(question.organization_id)
     tags = list(question.skills.values_list("pk", "name"))
     indexed = embeddings.available()
     if indexed:
         profiles.refresh(question.organization_id)
-    vector = vector_later()
+    vector = profiles.question_vector(question)
     skills, names, inferred = question_skills(question, tax, vector=vector, tags=tags)
     if wave >= params.WIDEN_FROM_WAVE and skills:
         for pk, sim in skill_inference.neighbours(tax, list(skills)).items():
