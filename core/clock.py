@@ -16,6 +16,15 @@ def now() -> datetime:
     return timezone.now() + _offset
 
 
+def within(since: datetime | None, span: timedelta, *, at: datetime | None = None) -> bool:
+    """Whether ``since`` lies less than ``span`` before ``at`` (default: now) and not after
+    it: "this was read / done lately". A moment in the future (the clock was moved back)
+    does not count as lately."""
+    if since is None:
+        return False
+    return timedelta(0) <= (at or now()) - since < span
+
+
 @contextmanager
 def travel_to(moment: datetime):
     """Make ``now()`` return ``moment`` (then advance with real time) inside the block."""

@@ -246,7 +246,7 @@ def _touch_engagement(conversation: Conversation, moment) -> None:
     if not conversation.engagement_id:
         return
     last = conversation.engagement.last_activity_at
-    if last is not None and timedelta(0) <= moment - last < ENGAGEMENT_TOUCH_EVERY:
+    if clock.within(last, ENGAGEMENT_TOUCH_EVERY, at=moment):
         return
     engagement_touch(engagement=conversation.engagement, at=moment)
 

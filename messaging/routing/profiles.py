@@ -385,7 +385,7 @@ def _examples(organization_id: int) -> _TaggedExamples:
     some lack one)."""
     moment = clock.now()
     kept = _tagged.get(organization_id)
-    fresh = kept is not None and timedelta(0) <= moment - kept.read_at < TAGS_FOR
+    fresh = kept is not None and clock.within(kept.read_at, TAGS_FOR, at=moment)
     if fresh and (not kept.lacking or not _question_vectors(kept.lacking)):
         return kept
     tags = list(

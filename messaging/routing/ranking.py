@@ -122,12 +122,11 @@ _priors: dict[int, tuple[datetime, object]] = {}
 def _workspace_prior(organization_id: int):
     """``trust.standing.workspace_prior``, read at most once a ``PRIOR_FOR`` per process
     (of ``core.clock`` time, so a simulated night passes it too)."""
-    moment = clock.now()
     cached = _priors.get(organization_id)
-    if cached is not None and timedelta(0) <= moment - cached[0] < PRIOR_FOR:
+    if cached is not None and clock.within(cached[0], PRIOR_FOR):
         return cached[1]
     prior = workspace_prior(organization_id)
-    _priors[organization_id] = (moment, prior)
+    _priors[organization_id] = (clock.now(), prior)
     return prior
 
 
