@@ -9,11 +9,13 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import read_topics
 from accounts import serializers as s
 from accounts.selectors import profiles as profile_selectors
 from accounts.services import profiles as profile_services
 from accounts.services import skills as skill_services
 from accounts.services import tokens as token_services
+from core import read_cache
 from core.api_input import parse_input
 from core.pagination import PageNumberPagination
 
@@ -100,18 +102,26 @@ class ProfileListView(APIView):
         summary="The people directory of my workspace (search and filters, paginated)",
     )
     def get(self, request):
+        """Kept in the read cache like the directory page (topic ``people``)."""
         f = parse_input(s.DirectoryFilterIn, request.query_params)
-        queryset = profile_selectors.directory_profiles(
-            request.user,
-            q=f.get("q"),
-            skill_id=f.get("skill"),
-            min_level=f.get("min_level"),
-            open_to_mentor=f.get("open_to_mentor"),
-            overlap_min_hours=f.get("overlap_min_hours"),
-        )
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(s.ProfileSummaryOut(page, many=True).data)
+        filters = {
+            "q": f.get("q"),
+            "skill_id": f.get("skill"),
+            "min_level": f.get("min_level"),
+            "open_to_mentor": f.get("open_to_mentor"),
+            "overlap_min_hours": f.get("overlap_min_hours"),
+        }
+
+        def page_data() -> dict:
+            queryset = profile_selectors.directory_profiles(request.user, **filters)
+            paginator = PageNumberPagination()
+            page = paginator.paginate_queryset(queryset, request, view=self)
+            return paginator.get_paginated_response(s.ProfileSummaryOut(page, many=True).data).data
+
+        own_mask = request.user.profile.utc_week_mask if filters["overlap_min_hours"] else None
+        parts = ("api-profiles", request.build_absolute_uri(), own_mask)
+        organization_id = request.membership.organization_id if request.membership else None
+        return Response(read_cache.cached(read_topics.PEOPLE, organization_id, parts, page_data))
 
 
 class ProfileDetailView(APIView):

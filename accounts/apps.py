@@ -6,6 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and workspaces"
 
     def ready(self):
-        from . import signals
+        from . import read_topics, signals
 
         signals._connect_credential_changes()
+        read_topics.connect()

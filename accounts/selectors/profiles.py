@@ -184,3 +184,22 @@ def skills_autocomplete(viewer: User, q: str, *, limit: int = AUTOCOMPLETE_LIMIT
         .order_by("rank", "name")
         .prefetch_related("aliases")[:limit]
     )
+
+
+def workspace_skill_choices(viewer: User) -> list[tuple[int, str]]:
+    """(id, name) of every skill of the viewer's workspace, by name: the directory's
+    skill filter. Kept in the read cache until a skill changes."""
+    from accounts import read_topics
+    from core import read_cache
+
+    organization = viewer_workspace(viewer)
+    if organization is None:
+        return []
+    return read_cache.cached(
+        read_topics.PEOPLE,
+        organization.pk,
+        ("skill-choices",),
+        lambda: list(
+            Skill.objects.filter(organization=organization).order_by("name").values_list("pk", "name")
+        ),
+    )

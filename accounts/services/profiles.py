@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts import read_topics
 from accounts import working_hours as wh
 from accounts.models import Expertise, LearningGoal, Membership, Organization, Profile, Skill, User
 from accounts.services.skills import skill_get_or_create
@@ -204,7 +205,7 @@ def profile_refresh_week_masks(*, batch_size: int = 500) -> int:
     only the three columns it needs, so it is cheap even for large workspaces.
     """
     changed = []
-    rows = Profile.objects.only("id", "timezone", "working_hours", "utc_week_mask").order_by("id")
+    rows = Profile.objects.only("id", "user_id", "timezone", "working_hours", "utc_week_mask").order_by("id")
     for profile in rows.iterator(chunk_size=batch_size):
         try:
             mask = wh.mask_to_hex(wh.utc_week_mask(profile.working_hours or [], profile.timezone))
@@ -216,6 +217,8 @@ def profile_refresh_week_masks(*, batch_size: int = 500) -> int:
             profile.utc_week_mask = mask
             changed.append(profile)
     Profile.objects.bulk_update(changed, ["utc_week_mask"], batch_size=batch_size)
+    if changed:  # the directory's overlap filter reads the masks
+        read_topics.people_changed(profile.user_id for profile in changed)
     return len(changed)
 
 

@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from accounts import read_topics
 from accounts import working_hours as wh
 from accounts.access import member_required
 from accounts.forms.profiles import (
@@ -32,6 +34,7 @@ from accounts.forms.profiles import (
 )
 from accounts.selectors import profiles as selectors
 from accounts.services import profiles as services
+from core import read_cache
 from core.clock import now
 from core.errors import DomainError, NotFound
 from core.html_errors import form_error, run_form
@@ -316,30 +319,53 @@ def _is_htmx_partial(request) -> bool:
 @require_GET
 def directory(request):
     """Search and filter the workspace's people. An htmx request gets only the
-    results region; everything else the full page (so it works without JS)."""
-    skills = list(selectors.workspace_skills(request.user))
-    form = DirectoryFilterForm(request.GET or None, skills=skills)
-    page = None
-    if not request.GET or form.is_valid():
-        kwargs = form.selector_kwargs() if request.GET else {}
-        profiles = selectors.directory_profiles(request.user, **kwargs)
-        paginator = Paginator(profiles, settings.TANDEM_DIRECTORY_PAGE_SIZE)
-        page = paginator.get_page(request.GET.get("page"))
+    results region; everything else the full page (so it works without JS).
+
+    A valid search's results region is kept in the read cache (``core.read_cache``,
+    topic ``people``): every member of the workspace sees the same directory, so the
+    key is the filters and the page, plus the viewer's own hours when the overlap
+    filter asks for them."""
+    form = DirectoryFilterForm(request.GET or None, skills=selectors.workspace_skill_choices(request.user))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "form": form,
-        "page": page,
         "query_string": query.urlencode(),
         "has_filters": any(v for k, v in request.GET.items() if k != "page"),
-        "has_hours": request.user.profile.utc_week_mask.strip("0") != "",
     }
-    template = (
-        "accounts/partials/directory_results.html" if _is_htmx_partial(request) else "accounts/directory.html"
-    )
-    response = render(request, template, context, status=200 if page is not None else 400)
+    valid = not request.GET or form.is_valid()
+    if valid:
+        kwargs = form.selector_kwargs() if request.GET else {}
+        results = _directory_results(request, context, kwargs)
+    else:
+        context["page"] = None
+        results = render_to_string("accounts/partials/directory_results.html", context, request)
+    if _is_htmx_partial(request):
+        response = HttpResponse(results, status=200 if valid else 400)
+    else:
+        context["results"] = results
+        response = render(request, "accounts/directory.html", context, status=200 if valid else 400)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _directory_results(request, context: dict, kwargs: dict) -> str:
+    own_mask = request.user.profile.utc_week_mask if kwargs.get("overlap_min_hours") else None
+
+    def render_results() -> str:
+        profiles = selectors.directory_profiles(request.user, **kwargs)
+        page = Paginator(profiles, settings.TANDEM_DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+        mask = own_mask if own_mask is not None else request.user.profile.utc_week_mask
+        has_hours = mask.strip("0") != ""
+        return render_to_string(
+            "accounts/partials/directory_results.html",
+            {**context, "page": page, "has_hours": has_hours},
+            request,
+        )
+
+    parts = ("directory", tuple(sorted(kwargs.items())), request.GET.get("page", "")[:20], own_mask)
+    organization_id = request.membership.organization_id if request.membership else None
+    return read_cache.cached(read_topics.PEOPLE, organization_id, parts, render_results)
 
 
 # --- Skill autocomplete ------------------------------------------------------------

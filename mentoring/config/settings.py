@@ -125,6 +125,8 @@ TEMPLATES = [
         },
     },
 ]
+# Inputs and selects rendered in Python, the same HTML as Django's templates (core.form_rendering).
+FORM_RENDERER = "core.form_rendering.FastRenderer"
 
 # --- Database ---------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
@@ -163,6 +165,11 @@ CHANNEL_LAYER_READ_TIMEOUT_SECONDS = 15  # > channels-redis's brpop_timeout (5 s
 CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="lists")
 if CHANNEL_LAYER not in {"lists", "pubsub"}:
     raise environ.ImproperlyConfigured(f"CHANNEL_LAYER must be lists or pubsub, not {CHANNEL_LAYER!r}")
+# Reads kept until a write makes them stale (core.read_cache): on with a shared cache
+# (Redis) and in tests (one process); off in the embedded default, whose web, worker and
+# beat processes each have their own in-memory cache.
+READ_CACHE = env.bool("READ_CACHE", default=bool(REDIS_URL) or TESTING)
+READ_CACHE_SECONDS = env.int("READ_CACHE_SECONDS", default=300)
 if REDIS_URL:
     CACHES = {
         "default": {

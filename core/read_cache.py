@@ -1,0 +1,83 @@
+"""Reads kept in the cache until a write makes them stale: one generation per workspace
+and topic (docs/decisions/0016-read-cache.md).
+
+    html = read_cache.cached("people", workspace_id, ("page", 2, q), compute)
+
+serves ``compute()``'s value while the workspace's "people" generation is unchanged, and
+``bump("people", workspace_id)`` (called by the receivers of every write that a topic's
+reads show) makes every cached read of the topic stale at once. A bump happens twice:
+at once, and again when the writing transaction commits, so a read that ran between
+the two (and saw the data before the commit) is not served afterwards.
+
+A generation is a random token, never a counter: a cache that lost the key starts a
+new generation instead of returning to one whose entries may still be there. Entries
+live ``READ_CACHE_SECONDS`` at most, so a write that no receiver saw is stale for that
+long at worst.
+
+Off (``READ_CACHE = False``) every call computes: the embedded default runs its web,
+worker and beat as separate processes, each with its own in-memory cache, where a bump
+in one process would not reach the others.
+"""
+
+import hashlib
+import secrets
+from collections.abc import Callable, Hashable, Iterable
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+_MISSING = object()
+
+
+def enabled() -> bool:
+    return bool(getattr(settings, "READ_CACHE", False))
+
+
+def _generation_key(topic: str, workspace_id: int) -> str:
+    return f"readgen:{topic}:{workspace_id}"
+
+
+def generation(topic: str, workspace_id: int) -> str:
+    key = _generation_key(topic, workspace_id)
+    token = cache.get(key)
+    if token is None:
+        cache.add(key, secrets.token_hex(6), None)
+        token = cache.get(key)
+    return token
+
+
+def _entry_key(topic: str, workspace_id: int, token: str, parts: Hashable) -> str:
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=12).hexdigest()
+    return f"read:{topic}:{workspace_id}:{token}:{digest}"
+
+
+def cached(topic: str, workspace_id: int | None, parts: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it returned for the same ``parts`` in this generation.
+    ``parts`` must name everything the value depends on besides the topic's data
+    (filters, page, the viewer where the value is the viewer's own)."""
+    if workspace_id is None or not enabled():
+        return compute()
+    key = _entry_key(topic, workspace_id, generation(topic, workspace_id), parts)
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(key, value, settings.READ_CACHE_SECONDS)
+    return value
+
+
+def _new_generation(topic: str, workspace_ids: Iterable[int]) -> None:
+    cache.set_many({_generation_key(topic, pk): secrets.token_hex(6) for pk in workspace_ids}, None)
+
+
+def bump(topic: str, workspace_ids: Iterable[int]) -> None:
+    """Every cached read of ``topic`` in these workspaces is stale: now and again when
+    the current transaction commits (at once outside one)."""
+    ids = {pk for pk in workspace_ids if pk is not None}
+    if not ids or not enabled():
+        return
+    _new_generation(topic, ids)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _new_generation(topic, ids))
