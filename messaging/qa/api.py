@@ -163,13 +163,20 @@ class QuestionListView(APIView):
         summary="Questions I can see, best match first when searching (newest first otherwise)",
     )
     def get(self, request):
+        """Kept in the read cache like the list page (``selectors.cached_for_viewer``)."""
         data = parse_input(SearchIn, request.query_params)
-        results = selectors.questions_search(
-            request.user, data.get("q", ""), skill_id=data.get("skill"), state=data.get("state")
+
+        def page_data() -> dict:
+            results = selectors.questions_search(
+                request.user, data.get("q", ""), skill_id=data.get("skill"), state=data.get("state")
+            )
+            paginator = self.pagination_class()
+            page = paginator.paginate_queryset(results, request, view=self)
+            return paginator.get_paginated_response(QuestionOut(page, many=True).data).data
+
+        return Response(
+            selectors.cached_for_viewer(request.user, ("api", request.build_absolute_uri()), page_data)
         )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(results, request, view=self)
-        return paginator.get_paginated_response(QuestionOut(page, many=True).data)
 
     @extend_schema(
         request=AskIn,

@@ -91,5 +91,6 @@ class SearchForm(forms.Form):
 
     def __init__(self, *args, skills=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["skill"].choices = [("", "Any skill")] + [(str(s.pk), s.name) for s in skills]
+        # ``skills``: (id, name) pairs
+        self.fields["skill"].choices = [("", "Any skill")] + [(str(pk), name) for pk, name in skills]
         self.fields["state"].choices = [("", "Any state"), *Question.State.choices]

@@ -26,9 +26,11 @@ from django.db.models.functions import Coalesce
 
 from accounts.access import active_membership
 from accounts.models import Skill
+from core import read_cache
 from core.errors import NotFound, ValidationFailed
 from mentoring.models import Engagement, Participant
 from messaging.models import Answer, AnswerVote, Question
+from messaging.qa import read_topics
 
 # Engagements in which new questions can still be asked.
 ASKABLE_ENGAGEMENT_STATES = (Engagement.State.ACTIVE, Engagement.State.WRAPPING_UP)
@@ -53,6 +55,19 @@ def questions_visible_to(viewer) -> QuerySet[Question]:
     return Question.objects.filter(organization_id=organization_id).filter(
         Q(scope=Question.Scope.NETWORK) | Q(Exists(mine))
     )
+
+
+def cached_for_viewer(viewer, parts, compute):
+    """``compute()`` (a read of questions as ``viewer`` sees them) kept in the read cache
+    (``core.read_cache``, topic ``questions``), shared by everyone of the workspace who
+    is in the same engagements: network questions are everyone's, an engagement's only
+    its current participants'."""
+    engagements = tuple(
+        Participant.objects.filter(user_id=viewer.pk, left_at__isnull=True)
+        .order_by("engagement_id")
+        .values_list("engagement_id", flat=True)
+    )
+    return read_cache.cached(read_topics.QUESTIONS, organization_id_of(viewer), (parts, engagements), compute)
 
 
 def _question_id(value) -> int:

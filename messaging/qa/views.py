@@ -13,10 +13,11 @@ its routing) and its answer form are composed one layer up, in
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from accounts.access import member_required
-from accounts.selectors.profiles import workspace_skills
+from accounts.selectors.profiles import workspace_skill_choices
 from core.errors import NotFound, PermissionDenied
 from core.html_errors import form_status, run_form
 from core.idempotency import form_token, submit_once
@@ -28,34 +29,46 @@ PAGE_SIZE = 20
 
 @member_required
 def question_list(request):
-    skills = workspace_skills(request.user)
-    form = SearchForm(request.GET or None, skills=skills)
-    results = None
-    if form.is_bound:
-        results = run_form(
-            form,
-            lambda: selectors.questions_search(
-                request.user,
-                form.cleaned_data.get("q") or "",
-                skill_id=form.cleaned_data.get("skill"),
-                state=form.cleaned_data.get("state") or None,
-            ),
-        )
-    if results is None:  # no search, or an invalid one (the form says why): everything
-        results = selectors.questions_search(request.user, "")
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    """The list and search. Its results region is kept in the read cache (topic
+    ``questions``), keyed by the search, the page and the engagements the viewer is in
+    (the engagement questions they may see)."""
+    form = SearchForm(request.GET or None, skills=workspace_skill_choices(request.user))
+    valid = form.is_bound and form.is_valid()
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "messaging/questions/list.html",
+    search = (
         {
-            "form": form,
-            "page": page,
-            "filtered": any(request.GET.get(name) for name in ("q", "skill", "state")),
-            "query_string": query.urlencode(),
-        },
+            "q": form.cleaned_data.get("q") or "",
+            "skill_id": form.cleaned_data.get("skill"),
+            "state": form.cleaned_data.get("state") or None,
+        }
+        if valid
+        else {"q": ""}  # no search, or an invalid one (the form says why): everything
     )
+    context = {
+        "form": form,
+        "filtered": any(request.GET.get(name) for name in ("q", "skill", "state")),
+        "query_string": query.urlencode(),
+    }
+
+    def render_results() -> str:
+        results = (
+            run_form(form, lambda: selectors.questions_search(request.user, **search)) if valid else None
+        )
+        if results is None:
+            results = selectors.questions_search(request.user, "")
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render_to_string("messaging/questions/_results.html", {**context, "page": page}, request)
+
+    parts = (
+        "list",
+        valid,
+        tuple(sorted(search.items())),
+        context["filtered"],
+        request.GET.get("page", "")[:20],
+    )
+    context["results"] = selectors.cached_for_viewer(request.user, parts, render_results)
+    return render(request, "messaging/questions/list.html", context)
 
 
 @member_required

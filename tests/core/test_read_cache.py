@@ -28,7 +28,7 @@ def test_a_read_is_computed_once_per_generation_and_again_after_a_bump():
 
 
 def test_a_bump_touches_only_its_workspace_and_topic():
-    calls, compute = counter()
+    _calls, compute = counter()
     read_cache.cached("topic", 1, (), compute)
     read_cache.cached("topic", 2, (), compute)
     read_cache.cached("other", 1, (), compute)
@@ -52,7 +52,7 @@ def test_a_read_between_the_write_and_its_commit_is_not_served_after_the_commit(
 
 
 def test_a_lost_generation_never_brings_back_old_entries():
-    calls, compute = counter()
+    _calls, compute = counter()
     read_cache.cached("topic", 1, (), compute)
     cache.delete("readgen:topic:1")  # evicted
     assert read_cache.cached("topic", 1, (), compute) == "value 2"
@@ -64,7 +64,7 @@ def test_a_failed_computation_caches_nothing():
 
     with pytest.raises(ValueError):
         read_cache.cached("topic", 1, (), broken)
-    calls, compute = counter()
+    _calls, compute = counter()
     assert read_cache.cached("topic", 1, (), compute) == "value 1"
 
 
