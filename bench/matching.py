@@ -160,7 +160,7 @@ def build_data(size: dict, rng: random.Random, *, slug: str = "bench") -> dict:
             for i in range(size["skills"])
         ]
     )
-    skills = list(Skill.objects.order_by("id").values_list("id", flat=True))
+    skills = list(Skill.objects.filter(organization=org).order_by("id").values_list("id", flat=True))
     # skewed popularity: a few skills are what everyone knows
     weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(skills))]
     expertise = []

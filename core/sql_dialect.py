@@ -3,6 +3,10 @@ for PostgreSQL and SQLite.
 
 - ``epoch_sql`` — a timestamp as float seconds since 1970 (UTC), so waits are plain
   subtractions the database can bin and rank.
+- ``in_ids_sql`` — ``column`` is one of the ids a subquery selects, the ids read first:
+  on PostgreSQL an array (``= ANY(ARRAY(…))``), which the planner looks up through the
+  column's index; a semi-join there may instead hash a scan of the whole table, every
+  workspace's rows (a workspace's engagements, then their participants).
 - ``median_sql`` — the median of an expression over a group: the middle value, or the
   mean of the two middle values for an even count (what ``statistics.median``
   returns); NULLs left out, NULL when no row has a value. PostgreSQL has it as
@@ -26,6 +30,12 @@ def epoch_sql(expression: str) -> str:
         return f"date_part('epoch', {expression})"
     # SQLite keeps UTC text; julianday reads it (to ~50 µs: rounded to the millisecond)
     return f"ROUND((julianday({expression}) - 2440587.5) * 86400.0, 3)"
+
+
+def in_ids_sql(column: str, subquery: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(ARRAY({subquery}))"
+    return f"{column} IN ({subquery})"
 
 
 def median_sql(expression: str) -> str:

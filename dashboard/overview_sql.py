@@ -26,7 +26,7 @@ from datetime import datetime
 
 from django.db import connection
 
-from core.sql_dialect import epoch_sql, median_sql
+from core.sql_dialect import epoch_sql, in_ids_sql, median_sql
 from mentoring.models import Invitation, MentoringRequest, Participant
 from mentoring.programs import kpis
 from messaging.chat import activity
@@ -41,8 +41,16 @@ ANSWER = Answer._meta.db_table
 ATTEMPT = RoutingAttempt._meta.db_table
 PARTICIPANT = Participant._meta.db_table
 
+FIRST_ANSWER = f"(SELECT MIN(a.created_at) FROM {ANSWER} a WHERE a.question_id = q.id)"  # noqa: S608
+
 # (column prefix, lower bound parameter, upper bound parameter): the period, the one before
 PARTS = (("now", "start", "end"), ("before", "before", "start"))
+
+
+def _of_workspace(column: str, organization: str = "%(org)s") -> str:
+    """``column`` (an engagement id) is one of the workspace's engagements: read by the
+    column's index, whatever other workspaces hold (``core.sql_dialect.in_ids_sql``)."""
+    return in_ids_sql(column, f"SELECT id FROM {ENGAGEMENT} WHERE organization_id = {organization}")  # noqa: S608
 
 
 def _dt(value: datetime):
@@ -149,18 +157,18 @@ def question_summary(params: dict, *, network: str, pending: str, answered: str)
             f"COUNT(*) FILTER (WHERE {asked} AND decided > 0 AND in_window > 0) AS {part}_in_window",
         ],
     )
-    # Joining answers and attempts multiplies rows, which neither the minimum nor the
-    # "any?" counts mind.
+    # one row per question of the workspace, its first answer and its attempts read per
+    # question through their question indexes (a join could hash every workspace's rows)
     rows = (
         "SELECT q.created_at AS created_at, "  # noqa: S608 - fixed text, named parameters
-        f"{epoch_sql('MIN(a.created_at)')} - {epoch_sql('q.created_at')} AS wait, "
-        "COUNT(r.id) FILTER (WHERE r.outcome <> %(pending)s) AS decided, "
-        "COUNT(r.id) FILTER (WHERE r.outcome = %(answered)s) AS in_window "
-        f"FROM {QUESTION} q LEFT JOIN {ANSWER} a ON a.question_id = q.id "
-        f"LEFT JOIN {ATTEMPT} r ON r.question_id = q.id "
+        f"{epoch_sql(FIRST_ANSWER)} - {epoch_sql('q.created_at')} AS wait, "
+        f"(SELECT COUNT(*) FROM {ATTEMPT} r WHERE r.question_id = q.id "
+        "AND r.outcome <> %(pending)s) AS decided, "
+        f"(SELECT COUNT(*) FROM {ATTEMPT} r WHERE r.question_id = q.id "
+        "AND r.outcome = %(answered)s) AS in_window "
+        f"FROM {QUESTION} q "
         "WHERE q.organization_id = %(org)s AND q.scope = %(network)s "
-        "AND q.created_at >= %(before)s AND q.created_at < %(end)s "
-        "GROUP BY q.id, q.created_at"
+        "AND q.created_at >= %(before)s AND q.created_at < %(end)s"
     )
     return _summarize(select, rows, {**params, "network": network, "pending": pending, "answered": answered})
 
@@ -179,7 +187,8 @@ def feedback_summary(params: dict) -> dict:
         ],
     )
     rows = kpis.feedback_rows_sql(
-        "e.organization_id = %(org)s AND f.submitted_at >= %(before)s AND f.submitted_at < %(end)s"
+        f"e.organization_id = %(org)s AND {_of_workspace('f.engagement_id')} "
+        "AND f.submitted_at >= %(before)s AND f.submitted_at < %(end)s"
     )
     return _summarize(select, rows, params)
 
@@ -194,7 +203,8 @@ def commitment_summary(params: dict) -> dict:
         ],
     )
     rows = kpis.commitment_rows_sql(
-        "e.organization_id = %(org)s AND c.decided_at >= %(before)s AND c.decided_at < %(end)s"
+        f"e.organization_id = %(org)s AND {_of_workspace('c.engagement_id')} "
+        "AND c.decided_at >= %(before)s AND c.decided_at < %(end)s"
     )
     return _summarize(select, rows, {**params, **kpis.OUTCOME_PARAMS})
 
@@ -212,11 +222,11 @@ def active_member_counts(*, organization_id: int, before: datetime, start: datet
         f"SELECT author_id AS person, 1 AS is_current FROM ({current_sql}) now_authors "
         f"UNION SELECT author_id, 0 FROM ({previous_sql}) before_authors "
         "UNION SELECT p.user_id, CASE WHEN p.joined_at >= %s THEN 1 ELSE 0 END "
-        f"FROM {PARTICIPANT} p JOIN {ENGAGEMENT} e ON e.id = p.engagement_id "
-        "WHERE e.organization_id = %s AND p.joined_at >= %s AND p.joined_at < %s "
+        f"FROM {PARTICIPANT} p WHERE {_of_workspace('p.engagement_id', '%s')} "
+        "AND p.joined_at >= %s AND p.joined_at < %s "
         "UNION SELECT c.owner_id, CASE WHEN c.created_at >= %s THEN 1 ELSE 0 END "
-        f"FROM {COMMITMENT} c JOIN {ENGAGEMENT} e ON e.id = c.engagement_id "
-        "WHERE e.organization_id = %s AND c.created_at >= %s AND c.created_at < %s"
+        f"FROM {COMMITMENT} c WHERE {_of_workspace('c.engagement_id', '%s')} "
+        "AND c.created_at >= %s AND c.created_at < %s"
         ") pairs GROUP BY is_current"
     )
     window = [_dt(start), organization_id, _dt(before), _dt(end)]

@@ -6,7 +6,9 @@ workspace. Fetch-by-id goes through ``access_profile``, which answers
 another workspace.
 """
 
+from django.db import connection
 from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 
 from accounts.access import active_membership
 from accounts.models import (
@@ -76,25 +78,57 @@ def access_profile(viewer: User, user_id) -> Profile:
     return profile
 
 
+def _skill_holders(term: str, organization: Organization) -> QuerySet[Expertise]:
+    """User ids with expertise in a skill of the workspace whose name or an alias
+    contains ``term`` (case-insensitive)."""
+    skill_ids = Skill.objects.filter(organization=organization).filter(
+        Q(name__icontains=term)
+        | Exists(SkillAlias.objects.filter(skill=OuterRef("pk"), name__icontains=term))
+    )
+    return Expertise.objects.filter(skill__in=skill_ids).values("user_id")
+
+
+# PostgreSQL, per term: the members of one workspace whose name, headline or bio
+# contains it, through the trigram GIN index over (organization_id, upper(search_text))
+# of migration accounts 0006; and the holders of the workspace's skills whose name or
+# an alias contains it, the skills first (an array: the holders are then read by the
+# expertise index on the skill, never by a scan of every workspace's expertise).
+# ``upper(…) LIKE upper(…)`` is icontains as Django writes it on PostgreSQL; the id is
+# cast to bigint because btree_gin's operator class compares bigint with bigint only (an
+# integer parameter would leave the workspace out of the GIN index's condition).
+TEXT_MATCH_SQL = (
+    "SELECT m.user_id FROM accounts_membership m "
+    "WHERE m.organization_id = %s::bigint AND upper(m.search_text) LIKE upper(%s) "
+    "UNION ALL SELECT e.user_id FROM accounts_expertise e WHERE e.skill_id = ANY(ARRAY("
+    "SELECT s.id FROM accounts_skill s WHERE s.organization_id = %s::bigint "
+    "AND (upper(s.name) LIKE upper(%s) OR EXISTS (SELECT 1 FROM accounts_skillalias a "
+    "WHERE a.skill_id = s.id AND upper(a.name) LIKE upper(%s)))))"
+)
+
+
 def _search_filter(q: str, organization: Organization) -> Q:
     """Each whitespace-separated term must match the name, headline, bio, or
     the name/alias of a skill the person has expertise in (case-insensitive).
 
-    A portable ``icontains``: it behaves the same on SQLite and PostgreSQL.
-    Exists() subqueries instead of joins keep one row per profile (no DISTINCT).
+    PostgreSQL: per term, the member is among the workspace's text matches
+    (``TEXT_MATCH_SQL``) or its skill holders, both read through indexes that start
+    with the workspace; the condition stands on the membership, which the directory
+    reads by workspace, so no other workspace's profile is looked at.
+    Elsewhere a portable ``icontains`` over the same fields. Both keep one row per
+    profile (no joins to expertise, no DISTINCT).
     """
     condition = Q()
     for term in q.split()[:SEARCH_MAX_TERMS]:
-        skill_ids = Skill.objects.filter(organization=organization).filter(
-            Q(name__icontains=term)
-            | Exists(SkillAlias.objects.filter(skill=OuterRef("pk"), name__icontains=term))
-        )
-        has_skill = Exists(Expertise.objects.filter(user=OuterRef("user_id"), skill__in=skill_ids))
+        if connection.vendor == "postgresql":
+            pattern = f"%{connection.ops.prep_for_like_query(term)}%"
+            params = [organization.pk, pattern, organization.pk, pattern, pattern]
+            condition &= Q(user__membership__user_id__in=RawSQL(TEXT_MATCH_SQL, params))  # noqa: S611 - fixed text
+            continue
         condition &= (
             Q(user__full_name__icontains=term)
             | Q(headline__icontains=term)
             | Q(bio__icontains=term)
-            | Q(has_skill)
+            | Q(user_id__in=_skill_holders(term, organization))
         )
     return condition
 
