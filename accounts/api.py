@@ -21,18 +21,26 @@ from core.pagination import PageNumberPagination
 
 
 def _me_payload(request) -> dict:
+    """The person and workspace as the request has them; the profile part from the
+    read cache (topic ``people``: any change to it is a directory change too)."""
     membership = request.membership
-    profile = profile_selectors.access_profile(request.user, request.user.pk)
-    return s.MeOut(
+    payload = s.MeOut(
         {
             "id": request.user.pk,
             "email": request.user.email,
             "full_name": request.user.full_name,
             "role": membership.role,
             "workspace": membership.organization,
-            "profile": profile,
+            "profile": None,
         }
     ).data
+    payload["profile"] = read_cache.cached(
+        read_topics.PEOPLE,
+        membership.organization_id,
+        ("me", request.user.pk),
+        lambda: s.ProfileDetailOut(profile_selectors.access_profile(request.user, request.user.pk)).data,
+    )
+    return payload
 
 
 class MeView(APIView):

@@ -1,7 +1,8 @@
 """The cached reads of accounts and the writes that make them stale (core.read_cache).
 
 ``PEOPLE``: the directory (page and API) of a workspace: who is an active member, their
-name, profile and expertise, and the workspace's skills and aliases.
+name, profile, expertise and learning goals, and the workspace's skills and aliases
+(also each person's own profile in ``GET /api/me``).
 """
 
 from django.db.models.signals import post_delete, post_save
@@ -46,9 +47,9 @@ def _workspace_changed(sender, instance, raw=False, **kwargs):
 
 
 def connect() -> None:
-    from accounts.models import Expertise, Membership, Profile, Skill, SkillAlias, User
+    from accounts.models import Expertise, LearningGoal, Membership, Profile, Skill, SkillAlias, User
 
-    receivers = [(model, _person_changed) for model in (User, Profile, Expertise)]
+    receivers = [(model, _person_changed) for model in (User, Profile, Expertise, LearningGoal)]
     receivers += [(model, _workspace_changed) for model in (Membership, Skill, SkillAlias)]
     for model, receiver in receivers:
         for signal, when in ((post_save, "save"), (post_delete, "delete")):

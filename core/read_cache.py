@@ -1,5 +1,5 @@
 """Reads kept in the cache until a write makes them stale: one generation per workspace
-and topic (docs/decisions/0016-read-cache.md).
+and topic (docs/decisions/0017-read-cache.md).
 
     html = read_cache.cached("people", workspace_id, ("page", 2, q), compute)
 
@@ -22,11 +22,14 @@ in one process would not reach the others.
 import hashlib
 import secrets
 from collections.abc import Callable, Hashable, Iterable
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+
+from core import clock
 
 T = TypeVar("T")
 _MISSING = object()
@@ -65,6 +68,23 @@ def cached(topic: str, workspace_id: int | None, parts: Hashable, compute: Calla
     if value is _MISSING:
         value = compute()
         cache.set(key, value, settings.READ_CACHE_SECONDS)
+    return value
+
+
+def recent(
+    topic: str, workspace_id: int | None, parts: Hashable, compute: Callable[[], T], *, seconds: int
+) -> tuple[T, datetime]:
+    """(``compute()``, when it was computed), kept ``seconds`` at most: for figures that
+    many writes feed and that may be a little old (the page says as of when). Measured on
+    ``core.clock``, so a test that moves the clock sees it expire."""
+    if workspace_id is None or not enabled() or seconds <= 0:
+        return compute(), clock.now()
+    key = _entry_key(f"recent-{topic}", workspace_id, "", parts)
+    hit = cache.get(key)
+    if hit is not None and timedelta(0) <= clock.now() - hit[1] < timedelta(seconds=seconds):
+        return hit
+    value = (compute(), clock.now())
+    cache.set(key, value, seconds)
     return value
 
 

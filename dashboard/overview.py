@@ -7,7 +7,12 @@ period ``dashboard.period``.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.conf import settings
+
 from accounts.models import Membership
+from core import read_cache
 from dashboard.charts import charts
 from dashboard.figures import (
     Figure,
@@ -51,3 +56,27 @@ def overview_page(membership: Membership, period: Period) -> tuple[dict[str, Fig
     """The figures and the charts of the overview page, reading the engagement summary once."""
     summary = engagement_summary(membership, period)
     return overview(membership, period, summary=summary), charts(membership, period, summary=summary)
+
+
+def _kept(name: str, membership: Membership, period: Period, compute):
+    """Every write of the workspace feeds these figures, so they are kept a short while
+    (``DASHBOARD_FIGURES_SECONDS``) rather than until a write: (value, as of when)."""
+    return read_cache.recent(
+        "dashboard",
+        membership.organization_id,
+        (name, period.start, period.end),
+        compute,
+        seconds=settings.DASHBOARD_FIGURES_SECONDS,
+    )
+
+
+def overview_kept(membership: Membership, period: Period) -> tuple[dict[str, Figure], datetime]:
+    """``overview`` as of at most ``DASHBOARD_FIGURES_SECONDS`` ago, and when."""
+    return _kept("overview", membership, period, lambda: overview(membership, period))
+
+
+def overview_page_kept(
+    membership: Membership, period: Period
+) -> tuple[tuple[dict[str, Figure], dict], datetime]:
+    """``overview_page`` as of at most ``DASHBOARD_FIGURES_SECONDS`` ago, and when."""
+    return _kept("page", membership, period, lambda: overview_page(membership, period))

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsTalentManager
 from core.api_input import parse_input
 from dashboard.audit import audit_dashboard
-from dashboard.overview import overview
+from dashboard.overview import overview_kept
 from dashboard.period import PRESET_DAYS, resolve_period
 
 
@@ -65,6 +65,9 @@ class FiguresOut(serializers.Serializer):
 
 class OverviewOut(serializers.Serializer):
     period = PeriodOut()
+    as_of = serializers.DateTimeField(
+        help_text="When these figures were computed: at most DASHBOARD_FIGURES_SECONDS (60) ago."
+    )
     figures = FiguresOut()
 
 
@@ -82,7 +85,11 @@ class OverviewView(APIView):
         days = int(data["period"]) if "period" in data else None
         period = resolve_period(days=days, start=data.get("start"), end=data.get("end"))
         membership = request.membership
-        figures = overview(membership, period)
+        figures, as_of = overview_kept(membership, period)
         audit_dashboard(request.user, membership, action="dashboard.api_overview", period=period)
-        payload = {"period": period.as_dict(), "figures": {k: f.as_dict() for k, f in figures.items()}}
+        payload = {
+            "period": period.as_dict(),
+            "as_of": as_of,
+            "figures": {k: f.as_dict() for k, f in figures.items()},
+        }
         return Response(OverviewOut(payload).data)

@@ -23,7 +23,7 @@ from dashboard import drilldowns, exports
 from dashboard.audit import audit_dashboard
 from dashboard.figures import Figure
 from dashboard.forms import EngagementDrillForm, PeriodForm, QuestionDrillForm, RequestDrillForm
-from dashboard.overview import overview_page
+from dashboard.overview import overview_page_kept
 from dashboard.period import Period, resolve_period
 from mentoring.programs.selectors import access_program
 
@@ -125,7 +125,7 @@ def overview(request, membership):
     period = form.period_or_errors() if request.GET else resolve_period()
     if period is None:
         return render(request, "dashboard/overview.html", {"form": form}, status=400)
-    figures, charts = overview_page(membership, period)
+    (figures, charts), as_of = overview_page_kept(membership, period)
     audit_dashboard(request.user, membership, action="dashboard.view_overview", period=period)
     period_query = _period_query(period, form) if request.GET else "period=30"
     cards = [_card(name, figures[name], period_query) for name in FIGURE_LABELS]
@@ -136,6 +136,7 @@ def overview(request, membership):
         {
             "form": form,
             "period": period,
+            "as_of": as_of,
             "cards": cards,
             "charts": charts,
             "activity_rows": list(

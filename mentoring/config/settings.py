@@ -170,6 +170,8 @@ if CHANNEL_LAYER not in {"lists", "pubsub"}:
 # beat processes each have their own in-memory cache.
 READ_CACHE = env.bool("READ_CACHE", default=bool(REDIS_URL) or TESTING)
 READ_CACHE_SECONDS = env.int("READ_CACHE_SECONDS", default=300)
+# The dashboard's overview figures are kept this long (the page says as of when).
+DASHBOARD_FIGURES_SECONDS = env.int("DASHBOARD_FIGURES_SECONDS", default=60)
 if REDIS_URL:
     CACHES = {
         "default": {

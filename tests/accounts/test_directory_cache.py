@@ -145,3 +145,21 @@ def test_another_workspace_never_sees_this_ones_cached_directory(client, team):
     client.force_login(outsider)
     assert api_names(client) == ["Olga Outsider"]
     assert "Priya Raman" not in page(client)
+
+
+def test_my_own_profile_in_the_api_follows_every_edit_at_once(viewer_client, team):
+    from accounts.services.profiles import learning_goal_add
+
+    def me() -> dict:
+        response = viewer_client.get("/api/me")
+        assert response.status_code == 200
+        return response.json()["profile"]
+
+    assert me()["learning_goals"] == []
+    learning_goal_add(user=team["viewer"], skill_id=team["rust"].pk)
+    assert [goal["skill"]["name"] for goal in me()["learning_goals"]] == ["Rust"]
+    expertise_set(user=team["viewer"], skill_id=team["rust"].pk, level=2)
+    assert [(item["skill"]["name"], item["level"]) for item in me()["expertise"]] == [("Rust", 2)]
+    response = viewer_client.patch("/api/me", {"headline": "Learning Rust"}, content_type="application/json")
+    assert response.json()["profile"]["headline"] == "Learning Rust"
+    assert me()["headline"] == "Learning Rust"

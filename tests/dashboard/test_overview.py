@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.access import require_talent_manager
@@ -804,6 +805,7 @@ def test_the_overview_page_stays_within_the_query_budget_whatever_the_data(
     with django_assert_max_num_queries(QUERY_BUDGET) as small:
         assert client.get(url).status_code == 200
     build_workspace(workspace["org"])  # twice the data
+    cache.clear()  # the figures are kept a minute (test_the_figures_are_kept_a_minute...): measure the work
     with django_assert_max_num_queries(QUERY_BUDGET) as large:
         assert client.get(url).status_code == 200
     assert len(large.captured_queries) == len(small.captured_queries)
@@ -827,3 +829,26 @@ def test_the_export_reads_a_fixed_number_of_queries_whatever_the_number_of_engag
         more_rows = _csv(client.get(url))
     assert (len(rows), len(more_rows)) == (4, 7)
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_the_figures_are_kept_a_minute_and_say_as_of_when(workspace):
+    """Every write of the workspace feeds the overview: it is worked out at most once a
+    minute per workspace and period, and the page and API say when."""
+    client = client_for(workspace["manager"])
+    query = {"start": "2026-06-01", "end": "2026-06-30"}
+    first = client.get("/api/manage/overview", query).json()
+    assert first["figures"]["new_requests"]["current"] == 3.0
+    with clock.travel_to(datetime(2026, 6, 20, 12, tzinfo=UTC)):
+        MentoringRequestFactory(organization=workspace["org"], seeker=member(workspace["org"]))
+    kept = client.get("/api/manage/overview", query).json()
+    assert kept["figures"]["new_requests"]["current"] == 3.0
+    assert kept["as_of"] == first["as_of"]
+    page = client.get(reverse("dashboard:overview") + "?" + JUNE_QUERY).content.decode()
+    assert "Figures as of" in page
+    with clock.travel_to(clock.now() + timedelta(seconds=61)):
+        fresh = client.get("/api/manage/overview", query).json()
+    assert fresh["figures"]["new_requests"]["current"] == 4.0
+    assert fresh["as_of"] > first["as_of"]
+    # another workspace's manager never gets these figures
+    other = client_for(talent_manager(workspace["other"])).get("/api/manage/overview", query).json()
+    assert other["figures"]["new_requests"]["current"] == 1.0
