@@ -57,18 +57,42 @@ def _entry_key(topic: str, workspace_id: int, token: str, parts: Hashable) -> st
     return f"read:{topic}:{workspace_id}:{token}:{digest}"
 
 
+class Entry:
+    """One cached read of this generation, for a caller that decides itself whether what
+    it computed may be kept (``cached`` is the usual form): ``get()`` is ``MISSING`` or
+    the kept value, ``keep(value)`` stores it."""
+
+    MISSING = _MISSING
+
+    def __init__(self, topic: str, workspace_id: int | None, parts: Hashable):
+        self.key = None
+        if workspace_id is not None and enabled():
+            self.key = _entry_key(topic, workspace_id, generation(topic, workspace_id), parts)
+
+    def get(self):
+        return _MISSING if self.key is None else cache.get(self.key, _MISSING)
+
+    def keep(self, value) -> None:
+        if self.key is not None:
+            cache.set(self.key, value, settings.READ_CACHE_SECONDS)
+
+
 def cached(topic: str, workspace_id: int | None, parts: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or what it returned for the same ``parts`` in this generation.
     ``parts`` must name everything the value depends on besides the topic's data
     (filters, page, the viewer where the value is the viewer's own)."""
-    if workspace_id is None or not enabled():
-        return compute()
-    key = _entry_key(topic, workspace_id, generation(topic, workspace_id), parts)
-    value = cache.get(key, _MISSING)
+    entry = Entry(topic, workspace_id, parts)
+    value = entry.get()
     if value is _MISSING:
         value = compute()
-        cache.set(key, value, settings.READ_CACHE_SECONDS)
+        entry.keep(value)
     return value
+
+
+def query_parts(query) -> tuple:
+    """A request's GET parameters as a key part: every name with all its values, sorted
+    (a parameter the form ignores can still show in the page's links)."""
+    return tuple(sorted((name, tuple(query.getlist(name))) for name in query))
 
 
 def recent(

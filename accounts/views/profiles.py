@@ -321,10 +321,33 @@ def directory(request):
     """Search and filter the workspace's people. An htmx request gets only the
     results region; everything else the full page (so it works without JS).
 
-    A valid search's results region is kept in the read cache (``core.read_cache``,
-    topic ``people``): every member of the workspace sees the same directory, so the
-    key is the filters and the page, plus the viewer's own hours when the overlap
-    filter asks for them."""
+    A valid search's filters and results are kept in the read cache
+    (``core.read_cache``, topic ``people``): every member of the workspace sees the same
+    directory, so the key is the query string, plus the viewer's own hours when the
+    overlap filter asks for them. An invalid one is worked out every time (its errors
+    name the viewer's input)."""
+    own_mask = request.user.profile.utc_week_mask if request.GET.get("overlap") else None
+    organization_id = request.membership.organization_id if request.membership else None
+    entry = read_cache.Entry(
+        read_topics.PEOPLE, organization_id, ("directory", read_cache.query_parts(request.GET), own_mask)
+    )
+    kept = entry.get()
+    if kept is read_cache.Entry.MISSING:
+        kept = _directory_regions(request)
+        if kept[2]:
+            entry.keep(kept)
+    filters, results, valid = kept
+    if _is_htmx_partial(request):
+        response = HttpResponse(results, status=200 if valid else 400)
+    else:
+        context = {"filters": filters, "results": results}
+        response = render(request, "accounts/directory.html", context, status=200 if valid else 400)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _directory_regions(request) -> tuple[str, str, bool]:
+    """(filters HTML, results HTML, valid) of the directory for this request."""
     form = DirectoryFilterForm(request.GET or None, skills=selectors.workspace_skill_choices(request.user))
     query = request.GET.copy()
     query.pop("page", None)
@@ -332,40 +355,19 @@ def directory(request):
         "form": form,
         "query_string": query.urlencode(),
         "has_filters": any(v for k, v in request.GET.items() if k != "page"),
+        "page": None,
     }
     valid = not request.GET or form.is_valid()
     if valid:
         kwargs = form.selector_kwargs() if request.GET else {}
-        results = _directory_results(request, context, kwargs)
-    else:
-        context["page"] = None
-        results = render_to_string("accounts/partials/directory_results.html", context, request)
-    if _is_htmx_partial(request):
-        response = HttpResponse(results, status=200 if valid else 400)
-    else:
-        context["results"] = results
-        response = render(request, "accounts/directory.html", context, status=200 if valid else 400)
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _directory_results(request, context: dict, kwargs: dict) -> str:
-    own_mask = request.user.profile.utc_week_mask if kwargs.get("overlap_min_hours") else None
-
-    def render_results() -> str:
         profiles = selectors.directory_profiles(request.user, **kwargs)
-        page = Paginator(profiles, settings.TANDEM_DIRECTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-        mask = own_mask if own_mask is not None else request.user.profile.utc_week_mask
-        has_hours = mask.strip("0") != ""
-        return render_to_string(
-            "accounts/partials/directory_results.html",
-            {**context, "page": page, "has_hours": has_hours},
-            request,
+        context["page"] = Paginator(profiles, settings.TANDEM_DIRECTORY_PAGE_SIZE).get_page(
+            request.GET.get("page")
         )
-
-    parts = ("directory", tuple(sorted(kwargs.items())), request.GET.get("page", "")[:20], own_mask)
-    organization_id = request.membership.organization_id if request.membership else None
-    return read_cache.cached(read_topics.PEOPLE, organization_id, parts, render_results)
+        context["has_hours"] = request.user.profile.utc_week_mask.strip("0") != ""
+    filters = render_to_string("accounts/partials/directory_filters.html", context, request)
+    results = render_to_string("accounts/partials/directory_results.html", context, request)
+    return filters, results, valid
 
 
 # --- Skill autocomplete ------------------------------------------------------------

@@ -57,17 +57,27 @@ def questions_visible_to(viewer) -> QuerySet[Question]:
     )
 
 
-def cached_for_viewer(viewer, parts, compute):
-    """``compute()`` (a read of questions as ``viewer`` sees them) kept in the read cache
-    (``core.read_cache``, topic ``questions``), shared by everyone of the workspace who
-    is in the same engagements: network questions are everyone's, an engagement's only
-    its current participants'."""
+def kept_for_viewer(viewer, parts) -> read_cache.Entry:
+    """The read cache's entry (``core.read_cache``, topic ``questions``) for a read of
+    questions as ``viewer`` sees them, shared by everyone of the workspace who is in the
+    same engagements: network questions are everyone's, an engagement's only its
+    current participants'. ``parts``: everything else the read depends on."""
     engagements = tuple(
         Participant.objects.filter(user_id=viewer.pk, left_at__isnull=True)
         .order_by("engagement_id")
         .values_list("engagement_id", flat=True)
     )
-    return read_cache.cached(read_topics.QUESTIONS, organization_id_of(viewer), (parts, engagements), compute)
+    return read_cache.Entry(read_topics.QUESTIONS, organization_id_of(viewer), (parts, engagements))
+
+
+def cached_for_viewer(viewer, parts, compute):
+    """``compute()`` through ``kept_for_viewer``'s entry."""
+    entry = kept_for_viewer(viewer, parts)
+    value = entry.get()
+    if value is read_cache.Entry.MISSING:
+        value = compute()
+        entry.keep(value)
+    return value
 
 
 def _question_id(value) -> int:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import member_required
 from accounts.selectors.profiles import workspace_skill_choices
+from core import read_cache
 from core.errors import NotFound, PermissionDenied
 from core.html_errors import form_status, run_form
 from core.idempotency import form_token, submit_once
@@ -29,46 +30,49 @@ PAGE_SIZE = 20
 
 @member_required
 def question_list(request):
-    """The list and search. Its results region is kept in the read cache (topic
-    ``questions``), keyed by the search, the page and the engagements the viewer is in
-    (the engagement questions they may see)."""
+    """The list and search. Its search fields and results are kept in the read cache
+    (topic ``questions``, ``selectors.kept_for_viewer``): the key is the query string
+    and the engagements the viewer is in (the engagement questions they may see)."""
+    entry = selectors.kept_for_viewer(request.user, ("list", read_cache.query_parts(request.GET)))
+    kept = entry.get()
+    if kept is read_cache.Entry.MISSING:
+        kept = _question_list_regions(request)
+        if kept[2]:
+            entry.keep(kept)
+    search_fields, results, _valid = kept
+    return render(
+        request, "messaging/questions/list.html", {"search_fields": search_fields, "results": results}
+    )
+
+
+def _question_list_regions(request) -> tuple[str, str, bool]:
+    """(search fields HTML, results HTML, kept) of the list for this request: a search
+    the form or the selector refused shows its errors and everything, and is not kept."""
     form = SearchForm(request.GET or None, skills=workspace_skill_choices(request.user))
-    valid = form.is_bound and form.is_valid()
+    results = None
+    if form.is_bound:
+        results = run_form(
+            form,
+            lambda: selectors.questions_search(
+                request.user,
+                form.cleaned_data.get("q") or "",
+                skill_id=form.cleaned_data.get("skill"),
+                state=form.cleaned_data.get("state") or None,
+            ),
+        )
+    refused = form.is_bound and results is None
+    if results is None:  # no search, or an invalid one (the form says why): everything
+        results = selectors.questions_search(request.user, "")
     query = request.GET.copy()
     query.pop("page", None)
-    search = (
-        {
-            "q": form.cleaned_data.get("q") or "",
-            "skill_id": form.cleaned_data.get("skill"),
-            "state": form.cleaned_data.get("state") or None,
-        }
-        if valid
-        else {"q": ""}  # no search, or an invalid one (the form says why): everything
-    )
     context = {
         "form": form,
+        "page": Paginator(results, PAGE_SIZE).get_page(request.GET.get("page")),
         "filtered": any(request.GET.get(name) for name in ("q", "skill", "state")),
         "query_string": query.urlencode(),
     }
-
-    def render_results() -> str:
-        results = (
-            run_form(form, lambda: selectors.questions_search(request.user, **search)) if valid else None
-        )
-        if results is None:
-            results = selectors.questions_search(request.user, "")
-        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-        return render_to_string("messaging/questions/_results.html", {**context, "page": page}, request)
-
-    parts = (
-        "list",
-        valid,
-        tuple(sorted(search.items())),
-        context["filtered"],
-        request.GET.get("page", "")[:20],
-    )
-    context["results"] = selectors.cached_for_viewer(request.user, parts, render_results)
-    return render(request, "messaging/questions/list.html", context)
+    search_fields = render_to_string("messaging/questions/_search_fields.html", context, request)
+    return search_fields, render_to_string("messaging/questions/_results.html", context, request), not refused
 
 
 @member_required
