@@ -76,17 +76,22 @@ class Entry:
         if self.key is not None:
             cache.set(self.key, value, settings.READ_CACHE_SECONDS)
 
+    def fetch(self, compute: Callable[[], T], *, keep: Callable[[T], bool] = lambda value: True) -> T:
+        """The kept value, or ``compute()``'s, kept when ``keep`` says so (e.g. a page
+        whose errors name the viewer's input is not)."""
+        value = self.get()
+        if value is _MISSING:
+            value = compute()
+            if keep(value):
+                self.keep(value)
+        return value
+
 
 def cached(topic: str, workspace_id: int | None, parts: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or what it returned for the same ``parts`` in this generation.
     ``parts`` must name everything the value depends on besides the topic's data
     (filters, page, the viewer where the value is the viewer's own)."""
-    entry = Entry(topic, workspace_id, parts)
-    value = entry.get()
-    if value is _MISSING:
-        value = compute()
-        entry.keep(value)
-    return value
+    return Entry(topic, workspace_id, parts).fetch(compute)
 
 
 def query_parts(query) -> tuple:

@@ -331,12 +331,9 @@ def directory(request):
     entry = read_cache.Entry(
         read_topics.PEOPLE, organization_id, ("directory", read_cache.query_parts(request.GET), own_mask)
     )
-    kept = entry.get()
-    if kept is read_cache.Entry.MISSING:
-        kept = _directory_regions(request)
-        if kept[2]:
-            entry.keep(kept)
-    filters, results, valid = kept
+    filters, results, valid = entry.fetch(
+        lambda: _directory_regions(request), keep=lambda regions: regions[2]
+    )
     if _is_htmx_partial(request):
         response = HttpResponse(results, status=200 if valid else 400)
     else:

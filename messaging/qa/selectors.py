@@ -72,12 +72,7 @@ def kept_for_viewer(viewer, parts) -> read_cache.Entry:
 
 def cached_for_viewer(viewer, parts, compute):
     """``compute()`` through ``kept_for_viewer``'s entry."""
-    entry = kept_for_viewer(viewer, parts)
-    value = entry.get()
-    if value is read_cache.Entry.MISSING:
-        value = compute()
-        entry.keep(value)
-    return value
+    return kept_for_viewer(viewer, parts).fetch(compute)
 
 
 def _question_id(value) -> int:

@@ -34,12 +34,9 @@ def question_list(request):
     (topic ``questions``, ``selectors.kept_for_viewer``): the key is the query string
     and the engagements the viewer is in (the engagement questions they may see)."""
     entry = selectors.kept_for_viewer(request.user, ("list", read_cache.query_parts(request.GET)))
-    kept = entry.get()
-    if kept is read_cache.Entry.MISSING:
-        kept = _question_list_regions(request)
-        if kept[2]:
-            entry.keep(kept)
-    search_fields, results, _valid = kept
+    search_fields, results, _kept = entry.fetch(
+        lambda: _question_list_regions(request), keep=lambda regions: regions[2]
+    )
     return render(
         request, "messaging/questions/list.html", {"search_fields": search_fields, "results": results}
     )
