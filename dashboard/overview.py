@@ -58,13 +58,14 @@ def overview_page(membership: Membership, period: Period) -> tuple[dict[str, Fig
     return overview(membership, period, summary=summary), charts(membership, period, summary=summary)
 
 
-def _kept(name: str, membership: Membership, period: Period, compute):
-    """Every write of the workspace feeds these figures, so they are kept a short while
-    (``DASHBOARD_FIGURES_SECONDS``) rather than until a write: (value, as of when)."""
+def kept(membership: Membership, period: Period, parts, compute):
+    """Every write of the workspace feeds the overview, so what is worked out from it is
+    kept a short while (``DASHBOARD_FIGURES_SECONDS``) rather than until a write:
+    (``compute()``'s value, as of when). ``parts``: what else the value depends on."""
     return read_cache.recent(
         "dashboard",
         membership.organization_id,
-        (name, period.start, period.end),
+        (parts, period.start, period.end),
         compute,
         seconds=settings.DASHBOARD_FIGURES_SECONDS,
     )
@@ -72,11 +73,4 @@ def _kept(name: str, membership: Membership, period: Period, compute):
 
 def overview_kept(membership: Membership, period: Period) -> tuple[dict[str, Figure], datetime]:
     """``overview`` as of at most ``DASHBOARD_FIGURES_SECONDS`` ago, and when."""
-    return _kept("overview", membership, period, lambda: overview(membership, period))
-
-
-def overview_page_kept(
-    membership: Membership, period: Period
-) -> tuple[tuple[dict[str, Figure], dict], datetime]:
-    """``overview_page`` as of at most ``DASHBOARD_FIGURES_SECONDS`` ago, and when."""
-    return _kept("page", membership, period, lambda: overview_page(membership, period))
+    return kept(membership, period, "overview", lambda: overview(membership, period))

@@ -11,11 +11,13 @@ a 404 (the ``NotFound`` goes to ``core.html_errors``).
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.template.defaultfilters import floatformat
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from accounts.access import talent_manager_required
 from accounts.models import Organization
 from accounts.selectors.workspaces import members_without_mfa
+from core import clock
 from core.csv_stream import csv_response
 from core.errors import ValidationFailed
 from core.html_errors import form_error
@@ -23,7 +25,7 @@ from dashboard import drilldowns, exports
 from dashboard.audit import audit_dashboard
 from dashboard.figures import Figure
 from dashboard.forms import EngagementDrillForm, PeriodForm, QuestionDrillForm, RequestDrillForm
-from dashboard.overview import overview_page_kept
+from dashboard.overview import kept, overview_page
 from dashboard.period import Period, resolve_period
 from mentoring.programs.selectors import access_program
 
@@ -121,57 +123,30 @@ def _card(name: str, figure: Figure, period_query: str) -> dict:
 
 @talent_manager_required
 def overview(request, membership):
+    """The overview. Its figures and charts are worked out at most once a minute per
+    workspace and period (``dashboard.overview.kept``), rendered with them; the audit
+    row and the two-factor list are live."""
     form = PeriodForm(request.GET or None, initial={"period": "30"})
     period = form.period_or_errors() if request.GET else resolve_period()
     if period is None:
         return render(request, "dashboard/overview.html", {"form": form}, status=400)
-    (figures, charts), as_of = overview_page_kept(membership, period)
-    audit_dashboard(request.user, membership, action="dashboard.view_overview", period=period)
     period_query = _period_query(period, form) if request.GET else "period=30"
-    cards = [_card(name, figures[name], period_query) for name in FIGURE_LABELS]
-    kinds_url = reverse("dashboard:drill_engagements")
+    figures_html, _as_of = kept(
+        membership,
+        period,
+        ("page", period_query),
+        lambda: render_to_string(
+            "dashboard/_overview_figures.html", _figures_context(membership, period, period_query), request
+        ),
+    )
+    audit_dashboard(request.user, membership, action="dashboard.view_overview", period=period)
     return render(
         request,
         "dashboard/overview.html",
         {
             "form": form,
             "period": period,
-            "as_of": as_of,
-            "cards": cards,
-            "charts": charts,
-            "activity_rows": list(
-                zip(
-                    charts["activity"]["labels"],
-                    charts["activity"]["engagements_started"],
-                    charts["activity"]["messages"],
-                    strict=True,
-                )
-            ),
-            "kind_state_rows": [
-                {
-                    "state": state,
-                    "label": label,
-                    "cells": [
-                        {"n": n, "url": f"{kinds_url}?{period_query}&scope=running&kind={kind}&state={state}"}
-                        for kind, n in zip(charts["by_kind_state"]["kinds"], counts, strict=True)
-                    ],
-                }
-                for (state, counts), label in zip(
-                    charts["by_kind_state"]["counts"].items(),
-                    charts["by_kind_state"]["state_labels"],
-                    strict=True,
-                )
-            ],
-            "first_answer_rows": list(
-                zip(
-                    charts["first_answer"]["labels"],
-                    charts["first_answer"]["current"],
-                    charts["first_answer"]["previous"],
-                    strict=True,
-                )
-            ),
-            "export_query": period_query,
-            "period_query": period_query,
+            "figures_html": figures_html,
             # who has not set up two-factor authentication while the workspace requires it
             "without_mfa": (
                 members_without_mfa(viewer_membership=membership)
@@ -180,6 +155,51 @@ def overview(request, membership):
             ),
         },
     )
+
+
+def _figures_context(membership, period: Period, period_query: str) -> dict:
+    figures, charts = overview_page(membership, period)
+    cards = [_card(name, figures[name], period_query) for name in FIGURE_LABELS]
+    kinds_url = reverse("dashboard:drill_engagements")
+    return {
+        "period": period,
+        "as_of": clock.now(),
+        "cards": cards,
+        "charts": charts,
+        "activity_rows": list(
+            zip(
+                charts["activity"]["labels"],
+                charts["activity"]["engagements_started"],
+                charts["activity"]["messages"],
+                strict=True,
+            )
+        ),
+        "kind_state_rows": [
+            {
+                "state": state,
+                "label": label,
+                "cells": [
+                    {"n": n, "url": f"{kinds_url}?{period_query}&scope=running&kind={kind}&state={state}"}
+                    for kind, n in zip(charts["by_kind_state"]["kinds"], counts, strict=True)
+                ],
+            }
+            for (state, counts), label in zip(
+                charts["by_kind_state"]["counts"].items(),
+                charts["by_kind_state"]["state_labels"],
+                strict=True,
+            )
+        ],
+        "first_answer_rows": list(
+            zip(
+                charts["first_answer"]["labels"],
+                charts["first_answer"]["current"],
+                charts["first_answer"]["previous"],
+                strict=True,
+            )
+        ),
+        "export_query": period_query,
+        "period_query": period_query,
+    }
 
 
 # --- drill-downs -----------------------------------------------------------------------------------
