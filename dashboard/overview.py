@@ -7,8 +7,6 @@ period ``dashboard.period``.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
 
 from accounts.models import Membership
@@ -69,8 +67,3 @@ def kept(membership: Membership, period: Period, parts, compute):
         compute,
         seconds=settings.DASHBOARD_FIGURES_SECONDS,
     )
-
-
-def overview_kept(membership: Membership, period: Period) -> tuple[dict[str, Figure], datetime]:
-    """``overview`` as of at most ``DASHBOARD_FIGURES_SECONDS`` ago, and when."""
-    return kept(membership, period, "overview", lambda: overview(membership, period))

@@ -10,9 +10,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsTalentManager
+from core import clock
 from core.api_input import parse_input
 from dashboard.audit import audit_dashboard
-from dashboard.overview import overview_kept
+from dashboard.overview import kept, overview
 from dashboard.period import PRESET_DAYS, resolve_period
 
 
@@ -85,11 +86,17 @@ class OverviewView(APIView):
         days = int(data["period"]) if "period" in data else None
         period = resolve_period(days=days, start=data.get("start"), end=data.get("end"))
         membership = request.membership
-        figures, as_of = overview_kept(membership, period)
+
+        def payload() -> dict:
+            figures = overview(membership, period)
+            return OverviewOut(
+                {
+                    "period": period.as_dict(),
+                    "as_of": clock.now(),
+                    "figures": {name: figure.as_dict() for name, figure in figures.items()},
+                }
+            ).data
+
+        data, _as_of = kept(membership, period, "api", payload)  # a minute at most (``kept``)
         audit_dashboard(request.user, membership, action="dashboard.api_overview", period=period)
-        payload = {
-            "period": period.as_dict(),
-            "as_of": as_of,
-            "figures": {k: f.as_dict() for k, f in figures.items()},
-        }
-        return Response(OverviewOut(payload).data)
+        return Response(data)
