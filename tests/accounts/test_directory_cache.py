@@ -68,6 +68,8 @@ def test_a_repeated_directory_read_is_served_from_the_cache(viewer_client, djang
         viewer_client.get(DIRECTORY, {"q": "priya"})
     assert len(again) < len(first)
     assert not any("accounts_profile" in q["sql"] and "COUNT" in q["sql"] for q in again.captured_queries)
+    # what is left on a kept page: the session, the user, the membership, the bell's count
+    assert len(again) <= 4, [q["sql"][:80] for q in again.captured_queries]
 
 
 def test_a_profile_edit_shows_at_once(viewer_client, team):

@@ -51,6 +51,8 @@ def test_a_repeated_read_is_served_from_the_cache(client, people):
         page(client)
     assert len(again) < len(first)
     assert not any("messaging_question" in q["sql"] for q in again.captured_queries)
+    # left: the session, the user, the membership, the viewer's engagements, the bell's count
+    assert len(again) <= 5, [q["sql"][:80] for q in again.captured_queries]
 
 
 def test_questions_answers_and_states_show_at_once(client, people):
