@@ -117,21 +117,22 @@ def access_answer(user, answer_id, *, for_update: bool = False) -> Answer:
 
 
 def _with_list_joins(questions: QuerySet[Question]) -> QuerySet[Question]:
-    return (
-        questions.select_related("author", "engagement")
-        .prefetch_related(Prefetch("skills", queryset=Skill.objects.order_by("name")))
-        .annotate(
-            # a subquery, not Count(): no GROUP BY next to the search vector
-            answer_count=Coalesce(
-                Subquery(
-                    Answer.objects.filter(question_id=OuterRef("pk"))
-                    .values("question_id")
-                    .annotate(n=Count("pk"))
-                    .values("n")[:1],
-                    output_field=IntegerField(),
-                ),
-                0,
-            )
+    """The page's authors and engagements read by id after the page is chosen, not joined:
+    joined, PostgreSQL hashes every user and engagement of the database (other workspaces'
+    too) to sort a few hundred of this workspace's questions (decision 0016)."""
+    return questions.prefetch_related(
+        "author", "engagement", Prefetch("skills", queryset=Skill.objects.order_by("name"))
+    ).annotate(
+        # a subquery, not Count(): no GROUP BY next to the search vector
+        answer_count=Coalesce(
+            Subquery(
+                Answer.objects.filter(question_id=OuterRef("pk"))
+                .values("question_id")
+                .annotate(n=Count("pk"))
+                .values("n")[:1],
+                output_field=IntegerField(),
+            ),
+            0,
         )
     )
 
