@@ -66,6 +66,10 @@ class TrustEvent(models.Model):
     weight = models.FloatField(default=1.0)
     base_weight = models.FloatField(default=1.0)
     weight_note = models.CharField(max_length=200, blank=True)
+    # The share of its pair's budget this piece weighs (``weight`` includes it): the n sources
+    # one counterpart gave about one subject for one quality within REPEAT_RATER_WINDOW share
+    # Σ 1/k² equally (decision 0016); 1 for a pair's only piece and for evidence without one.
+    pair_share = models.FloatField(default=1.0, db_default=1.0)
     reciprocal_discounted = models.BooleanField(default=False)
     source_kind = models.CharField(max_length=60)
     source_id = models.CharField(max_length=64)
