@@ -318,10 +318,38 @@ def test_criticism_inside_a_ring_is_not_damped_and_the_rings_praise_makes_nobody
     assert all(row.offset_integrity == 0.0 for row in rows.values())
     assert all(row.standing < 1.0 for row in rows.values())
     # a new complaint between members is neither damped as the pattern nor by the pair's praise
-    # budget: it counts by the member's standing, as everything the member says does
+    # budget (the damped praise is out of the pair's count), nor silenced by the group's low
+    # graph standing: it counts by the account's age (400 days: in full)
     complaint = rate(ring[2], ring[3], outcome=0.0)
-    assert complaint.weight == pytest.approx(rows[ring[2].pk].standing)
+    assert complaint.weight == pytest.approx(1.0)
     assert "pattern" not in complaint.weight_note and "same person" not in complaint.weight_note
+    # while the member's praise of a colleague outside the ring still counts by their standing
+    outside = member(org, date_joined=clock.now() - timedelta(days=400))
+    assert rate(ring[2], outside, outcome=1.0).weight == pytest.approx(rows[ring[2].pk].standing)
+
+
+@pytest.mark.django_db
+def test_a_rings_damped_praise_does_not_make_an_independent_colleagues_praise_its_echo(org):
+    established_colleagues(org)
+    ring = praising_ring(org)
+    raters_refresh(organization_id=org.pk)
+    assert TrustPattern.objects.filter(kind=TrustPattern.Kind.CLUSTER).count() == 1
+    # given an honest colleague who worked a lot with one member (three sources each way)
+    honest = member(org, date_joined=clock.now() - timedelta(days=400))
+    for _ in range(3):
+        rate(honest, ring[0], outcome=0.5, dimension=params.RESPONSIVENESS)
+        rate(ring[0], honest, outcome=0.5, dimension=params.RESPONSIVENESS)
+    # when they praise another member, whom the ring praised (damped inside the pattern), their
+    # word is their own: the ring's damped praise is no voice their praise would echo
+    praise = rate(honest, ring[1], outcome=1.0)
+    assert "one voice" not in praise.weight_note
+    # while a colleague who did not trade inside a pattern still makes it one voice
+    other = member(org, date_joined=clock.now() - timedelta(days=400))
+    rate(other, ring[1], outcome=1.0)
+    for _ in range(3):
+        rate(honest, other, outcome=0.5, dimension=params.RESPONSIVENESS)
+        rate(other, honest, outcome=0.5, dimension=params.RESPONSIVENESS)
+    assert "one voice with 1" in rate(honest, ring[1], outcome=1.0).weight_note
 
 
 @pytest.mark.django_db

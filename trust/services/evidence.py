@@ -287,12 +287,18 @@ def _counterpart_defences(*, actor, subject_id, dimension, moment, key, weight, 
     if connected:
         weight /= 1 + connected
         notes.append(f"one voice with {connected} connected colleagues: ×1/{1 + connected}")
-    if favourable and in_suspicious_pattern(actor_id=actor.pk, subject_id=subject_id):
+    inside = in_suspicious_pattern(actor_id=actor.pk, subject_id=subject_id)
+    if favourable and inside:
         weight *= params.CLUSTER_FACTOR
         notes.append(f"inside a suspicious pattern: ×{params.CLUSTER_FACTOR:g}")
     # the counterpart's standing weighs everything they say, praise and complaint alike: a
     # factor on one side only would make a score count complaints instead of estimating a rate
-    standing, offset, _age_factor = rater_factors(actor, dimension=dimension, moment=moment)
+    standing, offset, age_factor = rater_factors(actor, dimension=dimension, moment=moment)
+    if not favourable and inside:
+        # ... except a complaint inside a pattern about one of its own: a group's standing is low
+        # because its praise of itself does not count, and that must not silence the one thing
+        # it says against its interest (decision 0016); the account's age still weighs it
+        standing = age_factor
     if standing < 1.0:
         weight *= standing
         notes.append(f"new or little-connected account: ×{standing:.2g}")
@@ -369,8 +375,14 @@ def _connected_counterparts(around, *, actor_id: int, subject_id: int) -> int:
     the actor both ways beyond what one engagement produces (more than
     RECIPROCAL_FREE_EXCHANGES sources each way): a group whose members keep vouching for each
     other speaks with one voice (docs/trust.md §4). Two colleagues who once worked together
-    and both praise a third are two voices."""
-    raters = {row.actor_id for row in around if row.subject_id == subject_id} - {actor_id, subject_id}
+    and both praise a third are two voices. A rater whose word about the subject the nightly
+    damped inside a suspicious pattern is not one of them: the pattern already counts a
+    tenth, and it does not make an independent colleague's praise its echo (decision 0016)."""
+    raters = {
+        row.actor_id
+        for row in around
+        if row.subject_id == subject_id and CLUSTER_NOTE not in (row.weight_note or "")
+    } - {actor_id, subject_id}
     given: dict[int, set] = defaultdict(set)
     received: dict[int, set] = defaultdict(set)
     for row in around:
