@@ -21,7 +21,6 @@ from trust.services.priors import (
     beliefs_from_sums,
     dimension_codes,
     group_sums,
-    pattern_subjects,
     refresh_priors,
     stored_priors,
 )
@@ -96,7 +95,7 @@ def _refresh_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
         + " ".join(f"WHEN '{d}' THEN {i}" for i, d in enumerate(params.DIMENSIONS))
         + " END"
     )
-    args = {"as_of": as_of, "org": organization_id, "suspects": pattern_subjects(organization_id)}
+    args = {"as_of": as_of, "org": organization_id}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL work_mem = '{params.RECOMPUTE_WORK_MEM}'")
         cursor.execute("SET LOCAL jit = off")
@@ -113,8 +112,6 @@ def _refresh_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
                 # 1: evidence younger than as_of; 2: no tally (a row no ledger write produced)
                 "ahead": "int4send(CASE WHEN s.evidence_count = 0 OR s.last_evidence_at IS NULL THEN 2 "
                 "WHEN s.last_evidence_at > %(as_of)s THEN 1 ELSE 0 END)",
-                # 1: the subject is inside a suspicious pattern (left out of the priors)
-                "suspect": "int4send(CASE WHEN s.subject_id = ANY(%(suspects)s) THEN 1 ELSE 0 END)",
                 # never NULL: string_agg would skip it and misalign the columns
                 "good": f"float8send(COALESCE(s.good_at_last * {factor}, 0.0))",
                 "bad": f"float8send(COALESCE(s.bad_at_last * {factor}, 0.0))",
@@ -139,10 +136,8 @@ def _refresh_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
             sums = _ahead_sums(list(keys), as_of=as_of)
             good[ahead] = [sums[pk][0] for pk in ids[ahead].tolist()]
             bad[ahead] = [sums[pk][1] for pk in ids[ahead].tolist()]
-        # 3. Workspace priors from the same sums (but a suspicious pattern's people's); then every
-        # belief, vectorized.
-        honest = rows["suspect"] == 0
-        refresh_priors(group_sums(org_ids[honest], dim_codes[honest], good[honest], bad[honest]), as_of=as_of)
+        # 3. Workspace priors from the same sums; then every belief, vectorized.
+        refresh_priors(group_sums(org_ids, dim_codes, good, bad), as_of=as_of)
         written = 0
         if len(ids):
             alpha, beta, mean, lower, upper = beliefs_from_sums(
@@ -191,7 +186,6 @@ _PACKED_FIELDS = {
     "org": ">i8",
     "dim": ">i4",
     "ahead": ">i4",
-    "suspect": ">i4",
     "good": ">f8",
     "bad": ">f8",
 }
@@ -266,9 +260,7 @@ def _refresh_all_portable(*, as_of: datetime, organization_id: int | None) -> in
                 )
         org_ids = np.asarray([row[4] for row in rows], dtype=np.int64)
         dim_codes = dimension_codes([row[2] for row in rows])
-        suspects = set(pattern_subjects(organization_id))
-        honest = np.asarray([row[1] not in suspects for row in rows], dtype=bool)
-        refresh_priors(group_sums(org_ids[honest], dim_codes[honest], good[honest], bad[honest]), as_of=as_of)
+        refresh_priors(group_sums(org_ids, dim_codes, good, bad), as_of=as_of)
         if rows:
             beliefs = beliefs_from_sums(org_ids, dim_codes, good, bad, stored_priors())
             TrustScore.objects.bulk_update(

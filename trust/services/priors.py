@@ -13,7 +13,7 @@ from datetime import datetime
 import numpy as np
 
 from trust import params, scoring
-from trust.models import TrustPattern, TrustPrior
+from trust.models import TrustPrior
 from trust.standing import prior_belief, prior_means
 
 __all__ = [
@@ -21,7 +21,6 @@ __all__ = [
     "beliefs_from_sums",
     "dimension_codes",
     "group_sums",
-    "pattern_subjects",
     "prior_means",
     "refresh_priors",
     "stored_priors",
@@ -34,20 +33,6 @@ def stored_priors() -> dict[tuple[int, str], float]:
         (org_id, dimension): mean
         for org_id, dimension, mean in TrustPrior.objects.values_list("organization_id", "dimension", "mean")
     }
-
-
-def pattern_subjects(organization_id: int | None = None) -> list[int]:
-    """The people the last nightly found inside a suspicious pattern (a dense cluster's members,
-    the person a burst of new accounts praised): their scores stay out of the workspace priors.
-    What a pattern traded, even damped, must not move the usual level everyone nobody knows is
-    ranked at (decision 0016); their honest colleagues set it."""
-    patterns = TrustPattern.objects.all()
-    if organization_id is not None:
-        patterns = patterns.filter(organization_id=organization_id)
-    people: set[int] = set()
-    for kind, subject_id, members in patterns.values_list("kind", "subject_id", "people"):
-        people |= set(members) if kind == TrustPattern.Kind.CLUSTER else {subject_id}
-    return sorted(people)
 
 
 def refresh_priors(totals: dict[tuple[int, str], tuple[float, float]], *, as_of: datetime) -> None:

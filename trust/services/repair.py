@@ -19,7 +19,6 @@ from trust.services.priors import (
     belief_columns,
     beliefs_from_sums,
     dimension_codes,
-    pattern_subjects,
     refresh_priors,
     stored_priors,
 )
@@ -166,8 +165,7 @@ def _rebuild_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
         )
         cursor.execute(
             "SELECT organization_id, dimension, SUM(good), SUM(good + bad) "
-            "FROM trust_recompute_agg WHERE NOT (subject_id = ANY(%(suspects)s)) GROUP BY 1, 2",
-            {"suspects": pattern_subjects(organization_id)},
+            "FROM trust_recompute_agg GROUP BY 1, 2"
         )
         refresh_priors({(o, d): (g, t) for o, d, g, t in cursor.fetchall()}, as_of=as_of)
         cursor.execute(
@@ -233,10 +231,7 @@ def _rebuild_all_portable(*, as_of: datetime, organization_id: int | None) -> in
 def _rebuild_all_portable_locked(*, as_of: datetime, organization_id: int | None) -> int:
     rows = aggregate_ledger(as_of=as_of, organization_id=organization_id)
     totals: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
-    suspects = set(pattern_subjects(organization_id))
-    for org_id, subject, dimension, _skill, good, bad, *_ in rows:
-        if subject in suspects:
-            continue  # a suspicious pattern's people do not set the usual level
+    for org_id, _subject, dimension, _skill, good, bad, *_ in rows:
         acc = totals[(org_id, dimension)]
         acc[0] += good
         acc[1] += good + bad

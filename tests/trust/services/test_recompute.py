@@ -13,7 +13,7 @@ from tests.factories import SkillFactory, member
 from tests.trust.factories import observe, rate
 from tests.trust.shared_sources import TEST_OBSERVED_KIND, shared_context
 from trust import params, scoring, tasks
-from trust.models import TrustEvent, TrustPattern, TrustPrior, TrustScore
+from trust.models import TrustEvent, TrustPrior, TrustScore
 from trust.services import recompute
 from trust.services.evidence import record_evidence
 from trust.services.nightly import recompute_all
@@ -161,29 +161,6 @@ def test_the_nightly_recompute_refreshes_the_workspace_prior_for_newcomers(org, 
     score = TrustScore.objects.get(subject=newcomer, dimension="integrity")
     # ten years old evidence counts for ~nothing: the newcomer sits at the workspace prior
     assert score.mean == pytest.approx(prior.mean, abs=1e-3)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("from_ledger", [False, True])
-def test_a_suspicious_patterns_people_do_not_move_the_workspace_prior(org, alice, bob, carol, from_ledger):
-    # given an honest colleague's record, and a burst target praised thirty times
-    for outcome in (1.0, 0.0, 1.0, 0.0):
-        observe(alice, dimension="integrity", outcome=outcome)
-    recompute_all(from_ledger=from_ledger)
-    honest = TrustPrior.objects.get(organization=org, dimension="integrity").mean
-    for _ in range(30):
-        observe(bob, dimension="integrity", outcome=1.0)
-    recompute_all(from_ledger=from_ledger)
-    assert TrustPrior.objects.get(organization=org, dimension="integrity").mean > honest
-    # when the nightly found Bob inside a pattern, his scores no longer set the usual level
-    TrustPattern.objects.create(
-        organization=org, kind=TrustPattern.Kind.BURST, subject=bob, people=[carol.pk]
-    )
-    recompute_all(from_ledger=from_ledger)
-    prior = TrustPrior.objects.get(organization=org, dimension="integrity")
-    assert prior.mean == pytest.approx(honest, abs=1e-6)
-    # while his own score is still computed (from his evidence, at the honest prior)
-    assert TrustScore.objects.get(subject=bob, dimension="integrity").mean > prior.mean
 
 
 @pytest.mark.django_db
