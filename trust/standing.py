@@ -85,7 +85,9 @@ def ranking_lower(lower: float, *, evidence_weight: float, evidence_count: int, 
     person reads "not enough evidence yet" and is ranked as what the card shows, the
     workspace's usual level: exactly tied with everyone nobody knows, neither above them
     (however good the few pieces, or the many heavily damped ones, were) nor below them (one
-    harsh or retaliating rater does not sink a newcomer); five complaints make a record."""
+    harsh or retaliating rater does not sink a newcomer); five complaints make a record.
+    Callers pass a score's ``established_weight`` and ``established_count``: what the nightly
+    found inside a suspicious pattern makes nobody established (decision 0016)."""
     if is_established(evidence_weight, evidence_count):
         return lower
     return prior_lower
@@ -101,11 +103,12 @@ def _prior_lower_sql():
 
 
 def _ranking_lower_sql():
-    """``ranking_lower`` as a SQL expression over a TrustScore row."""
+    """``ranking_lower`` as a SQL expression over a TrustScore row (its established weight and
+    count: the evidence not found inside a suspicious pattern)."""
     return Case(
         When(
-            evidence_weight__gte=params.NEWCOMER_EVIDENCE,
-            evidence_count__gte=params.MIN_EVIDENCE_PIECES,
+            established_weight__gte=params.NEWCOMER_EVIDENCE,
+            established_count__gte=params.MIN_EVIDENCE_PIECES,
             then=F("lower"),
         ),
         default=_prior_lower_sql(),
@@ -149,7 +152,7 @@ def standings(
         dimension__in=[COMPETENCE, RESPONSIVENESS],
         skill_key__in=[0, *skill_ids],
     ).values_list(
-        "subject_id", "dimension", "skill_key", "lower", "mean", "evidence_weight", "evidence_count"
+        "subject_id", "dimension", "skill_key", "lower", "mean", "established_weight", "established_count"
     )
     floors = {COMPETENCE: base.competence.lower, RESPONSIVENESS: base.responsiveness.lower}
     for subject_id, dimension, skill_key, lower, mean, weight, count in rows:

@@ -22,7 +22,9 @@ from core import clock
 from tests.factories import member, talent_manager
 from tests.trust.factories import rate
 from trust import params, rater_model
-from trust.models import TrustEvent, TrustPattern, TrustRater, TrustScore
+from trust.models import TrustEvent, TrustPattern, TrustPrior, TrustRater, TrustScore
+from trust.scoring import is_established
+from trust.services.nightly import recompute_all
 from trust.services.raters import raters_refresh
 from trust.services.recompute import recompute_subject
 from trust.services.voids import void_event
@@ -287,6 +289,46 @@ def test_praise_from_a_burst_of_new_accounts_counts_little(org):
     # the burst's evidence was re-recorded at a tenth of that
     assert all(
         e.weight <= 0.1 * max(weights) + 1e-12 for e in TrustEvent.objects.live().filter(subject=target)
+    )
+
+
+@pytest.mark.django_db
+def test_damped_praise_alone_never_makes_a_person_established_nor_moves_the_prior(org):
+    target = member(org, date_joined=clock.now() - timedelta(days=400))
+    # given honest colleagues with a middling record, and a workspace with standing rows
+    old = [member(org, date_joined=clock.now() - timedelta(days=400)) for _ in range(4)]
+    for a in old:
+        for b in old:
+            if a is not b:
+                rate(a, b, outcome=0.5, occurred_at=clock.now() - timedelta(days=30))
+    raters_refresh(organization_id=org.pk)
+    recompute_all(organization_id=org.pk)
+    honest_prior = TrustPrior.objects.get(organization=org, dimension=params.INTEGRITY).mean
+    # when eight fresh accounts praise the target three times each and the nightly finds the burst
+    sybils = [member(org, date_joined=clock.now() - timedelta(days=3)) for _ in range(8)]
+    for sybil in sybils:
+        for _ in range(3):
+            rate(sybil, target, outcome=1.0)
+    raters_refresh(organization_id=org.pk)
+    recompute_all(organization_id=org.pk)
+    score = TrustScore.objects.get(subject=target, dimension=params.INTEGRITY)
+    live = TrustEvent.objects.live().filter(subject=target)
+    assert live.count() == 24 and all(e.in_pattern for e in live)
+    # then the target has 24 pieces but none that count toward "enough evidence"
+    assert score.evidence_count == 24 and score.established_count == 0
+    assert score.established_weight == 0.0
+    assert not is_established(score.established_weight, score.established_count)
+    # and the workspace's usual level is what the honest colleagues set
+    assert TrustPrior.objects.get(organization=org, dimension=params.INTEGRITY).mean == pytest.approx(
+        honest_prior
+    )
+    # the repair path from the ledger agrees
+    recompute_all(organization_id=org.pk, from_ledger=True)
+    again = TrustScore.objects.get(subject=target, dimension=params.INTEGRITY)
+    assert (again.established_count, again.established_weight) == (0, pytest.approx(0.0, abs=1e-12))
+    assert again.pattern_good_at_last == pytest.approx(score.pattern_good_at_last)
+    assert TrustPrior.objects.get(organization=org, dimension=params.INTEGRITY).mean == pytest.approx(
+        honest_prior
     )
 
 

@@ -213,6 +213,7 @@ def record_evidence(
                     base_weight=weight_value,
                     weight_note="; ".join(notes)[:200],
                     pair_share=share,
+                    in_pattern=CLUSTER_NOTE in " ".join(notes),
                     reciprocal_discounted="reciprocal" in " ".join(notes),
                     source_kind=source_kind,
                     source_id=source_id,
@@ -283,11 +284,15 @@ def _counterpart_defences(*, actor, subject_id, dimension, moment, key, weight, 
                 list(TrustEvent.objects.filter(pk__in=pending).select_related("skill")) if pending else []
             )
     # the group rules weigh only what speaks in the subject's favour
-    connected = _connected_counterparts(around, actor_id=actor.pk, subject_id=subject_id) if favourable else 0
+    inside = in_suspicious_pattern(actor_id=actor.pk, subject_id=subject_id)
+    connected = (
+        _connected_counterparts(around, actor_id=actor.pk, subject_id=subject_id, independent=not inside)
+        if favourable
+        else 0
+    )
     if connected:
         weight /= 1 + connected
         notes.append(f"one voice with {connected} connected colleagues: ×1/{1 + connected}")
-    inside = in_suspicious_pattern(actor_id=actor.pk, subject_id=subject_id)
     if favourable and inside:
         weight *= params.CLUSTER_FACTOR
         notes.append(f"inside a suspicious pattern: ×{params.CLUSTER_FACTOR:g}")
@@ -370,18 +375,20 @@ def _earlier_pair_pieces(around, *, actor_id, subject_id, dimension, moment, key
     ]  # fmt: skip
 
 
-def _connected_counterparts(around, *, actor_id: int, subject_id: int) -> int:
+def _connected_counterparts(around, *, actor_id: int, subject_id: int, independent: bool = True) -> int:
     """How many other people who gave the subject evidence in the window trade evidence with
     the actor both ways beyond what one engagement produces (more than
     RECIPROCAL_FREE_EXCHANGES sources each way): a group whose members keep vouching for each
     other speaks with one voice (docs/trust.md §4). Two colleagues who once worked together
-    and both praise a third are two voices. A rater whose word about the subject the nightly
-    damped inside a suspicious pattern is not one of them: the pattern already counts a
-    tenth, and it does not make an independent colleague's praise its echo (decision 0016)."""
+    and both praise a third are two voices. For an ``independent`` actor (not inside a
+    suspicious pattern with the subject), a rater whose word about the subject the nightly
+    damped inside a pattern is not one of them: the pattern already counts a tenth, and it does
+    not make an independent colleague's praise its echo (decision 0016); a pattern's own
+    members still speak as one voice among themselves."""
     raters = {
         row.actor_id
         for row in around
-        if row.subject_id == subject_id and CLUSTER_NOTE not in (row.weight_note or "")
+        if row.subject_id == subject_id and not (independent and CLUSTER_NOTE in (row.weight_note or ""))
     } - {actor_id, subject_id}
     given: dict[int, set] = defaultdict(set)
     received: dict[int, set] = defaultdict(set)

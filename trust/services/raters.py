@@ -225,6 +225,7 @@ def _damp(organization_id: int, *, actors: list[int], subjects: list[int], as_of
             factor=params.CLUSTER_FACTOR,
             note=f"{CLUSTER_NOTE}: ×{params.CLUSTER_FACTOR:g}",
             reason="Suspicious pattern (dense cluster or burst from new accounts): damped",
+            in_pattern=True,
         )
     refresh_keys({(e.subject_id, e.dimension, e.skill_key) for e in events}, as_of=as_of)
     return len(events)

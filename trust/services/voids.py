@@ -67,13 +67,14 @@ def rerecord_damped(
     reciprocal=False,
     pair_share: float | None = None,
     replaces: str | None = None,
+    in_pattern: bool = False,
 ) -> TrustEvent:
     """Void ``event`` and append the same fact with its weight × ``factor`` (the next
     revision): how a defence that learns something later damps earlier evidence while the
     ledger stays append-only. ``pair_share``: the piece's new share of its pair's budget
     (``factor`` moves it there); ``replaces``: the note fragment ``note`` takes the place of
-    (the pair's earlier share), instead of being appended. The caller holds the subject's
-    lock and refreshes the key."""
+    (the pair's earlier share), instead of being appended; ``in_pattern``: the damping is a
+    suspicious pattern's. The caller holds the subject's lock and refreshes the key."""
     append_void(event, reason=reason, voided_by=None)
     kept = [part for part in (event.weight_note or "").split("; ") if part]
     if replaces is not None:
@@ -91,6 +92,7 @@ def rerecord_damped(
         base_weight=event.base_weight,
         weight_note=(earlier + note)[:200],
         pair_share=event.pair_share if pair_share is None else pair_share,
+        in_pattern=event.in_pattern or in_pattern,
         reciprocal_discounted=event.reciprocal_discounted or reciprocal,
         source_kind=event.source_kind,
         source_id=event.source_id,
