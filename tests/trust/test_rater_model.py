@@ -290,6 +290,10 @@ def test_praise_from_a_burst_of_new_accounts_counts_little(org):
     assert all(
         e.weight <= 0.1 * max(weights) + 1e-12 for e in TrustEvent.objects.live().filter(subject=target)
     )
+    # and the target's praise of the accounts that praise it is the same trade: a tenth, and
+    # nothing a sybil's own record or the workspace prior is built on
+    back = rate(target, sybils[0], outcome=1.0)
+    assert "inside a suspicious pattern" in back.weight_note and back.in_pattern
 
 
 @pytest.mark.django_db
