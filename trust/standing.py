@@ -152,12 +152,13 @@ def standings(
         dimension__in=[COMPETENCE, RESPONSIVENESS],
         skill_key__in=[0, *skill_ids],
     ).values_list(
-        "subject_id", "dimension", "skill_key", "lower", "mean", "established_weight", "established_count"
-    )
+        "subject_id", "dimension", "skill_key", "lower", "mean", "evidence_count",
+        "established_weight", "established_count",
+    )  # fmt: skip
     floors = {COMPETENCE: base.competence.lower, RESPONSIVENESS: base.responsiveness.lower}
-    for subject_id, dimension, skill_key, lower, mean, weight, count in rows:
+    for subject_id, dimension, skill_key, lower, mean, count, weight, independent in rows:
         ranked = ranking_lower(
-            lower, evidence_weight=weight, evidence_count=count, prior_lower=floors[dimension]
+            lower, evidence_weight=weight, evidence_count=independent, prior_lower=floors[dimension]
         )
         belief = Belief(lower=ranked, mean=mean, evidence=count)
         if dimension == RESPONSIVENESS and skill_key == 0:
