@@ -57,7 +57,7 @@ def ranked_value(ws, table, key, dimension: str) -> float:
     if score is None:
         return floor
     return ranking_lower(
-        score.lower,
+        score.established_lower,
         evidence_weight=score.established_weight,
         evidence_count=score.established_count,
         prior_lower=floor,

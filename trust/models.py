@@ -222,6 +222,9 @@ class TrustScore(models.Model):
     pattern_bad_at_last = models.FloatField(default=0.0, db_default=0.0)
     established_weight = models.FloatField(default=0.0, db_default=0.0)
     established_count = models.PositiveIntegerField(default=0, db_default=0)
+    # The lower bound without that evidence: what people are ranked by (the card shows
+    # ``lower``, the pattern's damped evidence included). Equal to ``lower`` without any.
+    established_lower = models.FloatField(default=0.0, db_default=0.0)
 
     class Meta:
         ordering = ["subject", "dimension", "skill_key"]

@@ -41,6 +41,7 @@ class Belief:
     # count of the evidence not found inside a suspicious pattern, and that evidence's sums.
     established_weight: float = 0.0
     established_count: int = 0
+    established_lower: float = 0.0
     pattern_good_at_last: float = 0.0
     pattern_bad_at_last: float = 0.0
 
@@ -72,7 +73,7 @@ def belief(evidence: Iterable[Evidence], *, dimension: str, prior_mean: float, a
     (sums are accumulated in a canonical order so floating point cannot tell either)."""
     half_life = params.HALF_LIFE_DAYS[dimension]
     items = sorted(evidence, key=lambda e: (e.occurred_at, e.outcome, e.weight, e.actor_id or 0))
-    good = bad = total = pattern_total = 0.0
+    good = bad = total = pattern_total = pattern_good_now = pattern_bad_now = 0.0
     pattern_count = 0
     raters = set()
     last = None
@@ -83,6 +84,8 @@ def belief(evidence: Iterable[Evidence], *, dimension: str, prior_mean: float, a
         total += w
         if item.in_pattern:
             pattern_total += w
+            pattern_good_now += w * item.outcome
+            pattern_bad_now += w * (1.0 - item.outcome)
             pattern_count += 1
         if item.actor_id is not None:
             raters.add(item.actor_id)
@@ -90,6 +93,11 @@ def belief(evidence: Iterable[Evidence], *, dimension: str, prior_mean: float, a
     prior_a, prior_b = prior(prior_mean)
     alpha, beta = prior_a + good, prior_b + bad
     lower, upper = quantiles(alpha, beta)
+    established_lower = lower
+    if pattern_count:
+        established_lower, _ = quantiles(
+            max(alpha - pattern_good_now, prior_a), max(beta - pattern_bad_now, prior_b)
+        )
     good_at_last, bad_at_last = tally(items, dimension=dimension, last=last)
     pattern_good, pattern_bad = tally([i for i in items if i.in_pattern], dimension=dimension, last=last)
     return Belief(
@@ -106,6 +114,7 @@ def belief(evidence: Iterable[Evidence], *, dimension: str, prior_mean: float, a
         bad_at_last=bad_at_last,
         established_weight=max(total - pattern_total, 0.0),
         established_count=len(items) - pattern_count,
+        established_lower=float(established_lower),
         pattern_good_at_last=pattern_good,
         pattern_bad_at_last=pattern_bad,
     )

@@ -86,8 +86,9 @@ def ranking_lower(lower: float, *, evidence_weight: float, evidence_count: int, 
     workspace's usual level: exactly tied with everyone nobody knows, neither above them
     (however good the few pieces, or the many heavily damped ones, were) nor below them (one
     harsh or retaliating rater does not sink a newcomer); five complaints make a record.
-    Callers pass a score's ``established_weight`` and ``established_count``: what the nightly
-    found inside a suspicious pattern makes nobody established (decision 0016)."""
+    Callers pass a score's ``established_lower``, ``established_weight`` and
+    ``established_count``: what the nightly found inside a suspicious pattern makes nobody
+    established and raises nobody's bound (decision 0016)."""
     if is_established(evidence_weight, evidence_count):
         return lower
     return prior_lower
@@ -109,7 +110,7 @@ def _ranking_lower_sql():
         When(
             established_weight__gte=params.NEWCOMER_EVIDENCE,
             established_count__gte=params.MIN_EVIDENCE_PIECES,
-            then=F("lower"),
+            then=F("established_lower"),
         ),
         default=_prior_lower_sql(),
         output_field=FloatField(),
@@ -152,7 +153,7 @@ def standings(
         dimension__in=[COMPETENCE, RESPONSIVENESS],
         skill_key__in=[0, *skill_ids],
     ).values_list(
-        "subject_id", "dimension", "skill_key", "lower", "mean", "evidence_count",
+        "subject_id", "dimension", "skill_key", "established_lower", "mean", "evidence_count",
         "established_weight", "established_count",
     )  # fmt: skip
     floors = {COMPETENCE: base.competence.lower, RESPONSIVENESS: base.responsiveness.lower}

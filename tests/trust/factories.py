@@ -102,6 +102,7 @@ class TrustScoreFactory(factory.django.DjangoModelFactory):
     # none of it found inside a suspicious pattern, unless a test says otherwise
     established_weight = factory.LazyAttribute(lambda o: o.evidence_weight)
     established_count = factory.LazyAttribute(lambda o: o.evidence_count)
+    established_lower = factory.LazyAttribute(lambda o: o.lower)
     distinct_raters = 3
     last_evidence_at = factory.LazyFunction(clock.now)
 

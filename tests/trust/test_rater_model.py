@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from core import clock
 from tests.factories import member, talent_manager
 from tests.trust.factories import rate
-from trust import params, rater_model
+from trust import params, rater_model, scoring
 from trust.models import TrustEvent, TrustPattern, TrustPrior, TrustRater, TrustScore
 from trust.scoring import is_established
 from trust.services.nightly import recompute_all
@@ -334,6 +334,32 @@ def test_damped_praise_alone_never_makes_a_person_established_nor_moves_the_prio
     assert TrustPrior.objects.get(organization=org, dimension=params.INTEGRITY).mean == pytest.approx(
         honest_prior
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("from_ledger", [False, True])
+def test_a_rings_damped_praise_raises_no_members_ranking_bound(org, from_ledger):
+    # given a member with an honest record of their own from six colleagues
+    established_colleagues(org)
+    ring = praising_ring(org)
+    for _ in range(6):
+        honest = member(org, date_joined=clock.now() - timedelta(days=400))
+        rate(honest, ring[0], outcome=0.5, occurred_at=clock.now() - timedelta(days=2))
+    raters_refresh(organization_id=org.pk)
+    recompute_all(organization_id=org.pk, from_ledger=from_ledger)
+    score = TrustScore.objects.get(subject=ring[0], dimension=params.INTEGRITY)
+    # the ring's praise (found, damped, in_pattern) is in the card's bound but not the ranking's
+    assert score.established_count == 6 and score.evidence_count > 6
+    assert score.lower > score.established_lower
+    rest = TrustEvent.objects.live().filter(subject=ring[0], dimension=params.INTEGRITY, in_pattern=False)
+    prior = TrustPrior.objects.get(organization=org, dimension=params.INTEGRITY).mean
+    alone = scoring.belief(
+        [scoring.Evidence(e.outcome, e.weight, e.occurred_at) for e in rest],
+        dimension=params.INTEGRITY,
+        prior_mean=prior,
+        as_of=score.computed_at,
+    )
+    assert score.established_lower == pytest.approx(alone.lower, abs=1e-9)
 
 
 def established_colleagues(org, size=7):

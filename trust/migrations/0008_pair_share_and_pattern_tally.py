@@ -6,8 +6,10 @@ established test's inputs without it.
 Existing rows: ``pair_share`` is the repeat factor they were recorded with (the "piece k from
 the same person …: ×f" part of their note), so a later piece of the pair re-weighs them from
 what they weigh; ``in_pattern`` is read from the note the pattern rules wrote; every score's
-established weight and count start as its evidence weight and count, and the keys with
-pattern evidence are rebuilt from their events (few: the people of suspicious patterns)."""
+established weight, count and lower bound start as its evidence weight, count and lower bound,
+and the keys with pattern evidence get their pattern tally and established weight and count
+from their events (few: the people of suspicious patterns); their established lower bound
+follows at the next nightly."""
 
 import re
 from collections import defaultdict
@@ -34,7 +36,9 @@ def backfill(apps, schema_editor):
                 event.objects.filter(pk=row.pk).update(pair_share=share)
     event.objects.filter(weight_note__contains=PATTERN_NOTE).update(in_pattern=True)
     score.objects.update(
-        established_weight=models.F("evidence_weight"), established_count=models.F("evidence_count")
+        established_weight=models.F("evidence_weight"),
+        established_count=models.F("evidence_count"),
+        established_lower=models.F("lower"),
     )
     voided = set(event.objects.filter(voids__isnull=False).values_list("voids_id", flat=True))
     pattern = defaultdict(list)
@@ -94,6 +98,11 @@ class Migration(migrations.Migration):
             model_name="trustscore",
             name="established_count",
             field=models.PositiveIntegerField(db_default=0, default=0),
+        ),
+        migrations.AddField(
+            model_name="trustscore",
+            name="established_lower",
+            field=models.FloatField(db_default=0.0, default=0.0),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

@@ -20,6 +20,7 @@ from trust.services.priors import (
     belief_columns,
     beliefs_from_sums,
     dimension_codes,
+    established_lowers,
     established_weight,
     group_sums,
     independent,
@@ -165,7 +166,7 @@ def _refresh_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
             cursor.execute("DROP TABLE IF EXISTS pg_temp.trust_refresh")
             cursor.execute(
                 "CREATE TEMPORARY TABLE trust_refresh (id bigint, x xid, a float8, b float8, m float8, "
-                "lo float8, up float8, w float8, ew float8) ON COMMIT DROP"
+                "lo float8, up float8, w float8, ew float8, el float8) ON COMMIT DROP"
             )
             _copy_in(
                 cursor,
@@ -180,12 +181,14 @@ def _refresh_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
                     "upper": upper,
                     "weight": good + bad,
                     "established": established_weight(good, bad, pattern_good, pattern_bad),
+                    "established_lower": established_lowers(lower, alpha, beta, pattern_good, pattern_bad),
                 },
             )
             cursor.execute("ANALYZE trust_refresh")  # a hash join on id, not a nested loop
             cursor.execute(
                 f"UPDATE {score} s SET alpha = t.a, beta = t.b, mean = t.m, lower = t.lo, "  # noqa: S608
-                "upper = t.up, evidence_weight = t.w, established_weight = t.ew, computed_at = %(as_of)s "
+                "upper = t.up, evidence_weight = t.w, established_weight = t.ew, established_lower = t.el, "
+                "computed_at = %(as_of)s "
                 "FROM trust_refresh t WHERE s.id = t.id AND s.xmin = t.x",
                 args,
             )
@@ -212,7 +215,10 @@ _PACKED_FIELDS = {
 _IN_FIELDS = (
     ("id", ">i8"),
     ("xmin", ">u4"),
-    *((name, ">f8") for name in ("alpha", "beta", "mean", "lower", "upper", "weight", "established")),
+    *(
+        (name, ">f8")
+        for name in ("alpha", "beta", "mean", "lower", "upper", "weight", "established", "established_lower")
+    ),
 )
 
 
@@ -285,12 +291,15 @@ def _refresh_all_portable(*, as_of: datetime, organization_id: int | None) -> in
         if rows:
             beliefs = beliefs_from_sums(org_ids, dim_codes, good, bad, stored_priors())
             established = established_weight(good, bad, pattern_good, pattern_bad)
+            alpha, beta, _mean, lower, _upper = beliefs
+            ranked = established_lowers(lower, alpha, beta, pattern_good, pattern_bad)
             TrustScore.objects.bulk_update(
                 [
                     TrustScore(
                         pk=row[0],
                         **belief_columns(beliefs, good, bad, i),
                         established_weight=float(established[i]),
+                        established_lower=float(ranked[i]),
                         computed_at=as_of,
                     )
                     for i, row in enumerate(rows)
@@ -303,6 +312,7 @@ def _refresh_all_portable(*, as_of: datetime, organization_id: int | None) -> in
                     "upper",
                     "evidence_weight",
                     "established_weight",
+                    "established_lower",
                     "computed_at",
                 ],
                 batch_size=500,

@@ -20,6 +20,7 @@ __all__ = [
     "belief_columns",
     "beliefs_from_sums",
     "dimension_codes",
+    "established_lowers",
     "established_weight",
     "group_sums",
     "independent",
@@ -93,6 +94,19 @@ def established_weight(good, bad, pattern_good, pattern_bad):
     inside a suspicious pattern (``TrustScore.established_weight``)."""
     kept_good, kept_bad = independent(good, bad, pattern_good, pattern_bad)
     return kept_good + kept_bad
+
+
+def established_lowers(lower, alpha, beta, pattern_good, pattern_bad):
+    """The lower bounds without what suspicious patterns traded (what people are ranked by):
+    ``lower`` where a key has none, the Beta quantile of the rest where it has (few keys)."""
+    out = np.array(lower, dtype=np.float64, copy=True)
+    some = (pattern_good + pattern_bad) > 0.0
+    if some.any():
+        prior_floor = 1e-9
+        rest_alpha = np.maximum(alpha[some] - pattern_good[some], prior_floor)
+        rest_beta = np.maximum(beta[some] - pattern_bad[some], prior_floor)
+        out[some] = scoring.quantiles(rest_alpha, rest_beta)[0]
+    return out
 
 
 def beliefs_from_sums(org_ids, dim_codes, good, bad, priors: dict[tuple[int, str], float]):

@@ -42,6 +42,7 @@ SCORE_FIELDS = [
     "pattern_bad_at_last",
     "established_weight",
     "established_count",
+    "established_lower",
 ]
 
 
@@ -102,6 +103,7 @@ def _rebuild_subject(user_id: int, *, as_of: datetime, keys: set[tuple[str, int]
                     pattern_bad_at_last=b.pattern_bad_at_last,
                     established_weight=b.established_weight,
                     established_count=b.established_count,
+                    established_lower=b.established_lower,
                 )
             )
         TrustScore.objects.bulk_create(

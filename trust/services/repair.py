@@ -19,6 +19,7 @@ from trust.services.priors import (
     belief_columns,
     beliefs_from_sums,
     dimension_codes,
+    established_lowers,
     refresh_priors,
     stored_priors,
 )
@@ -182,33 +183,43 @@ def _rebuild_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
         refresh_priors({(o, d): (g, t) for o, d, g, t in cursor.fetchall()}, as_of=as_of)
         cursor.execute(
             f"""
-            SELECT COUNT(*), string_agg(a::text, ',' ORDER BY rid), string_agg(b::text, ',' ORDER BY rid)
+            SELECT COUNT(*), string_agg(a::text, ',' ORDER BY rid), string_agg(b::text, ',' ORDER BY rid),
+                   string_agg(pgood::text, ',' ORDER BY rid), string_agg(pbad::text, ',' ORDER BY rid)
             FROM (
-                SELECT t.rid, {m} * {mu} + t.good AS a, {m} * (1.0 - {mu}) + t.bad AS b
+                SELECT t.rid, {m} * {mu} + t.good AS a, {m} * (1.0 - {mu}) + t.bad AS b, t.pgood, t.pbad
                 FROM trust_recompute_agg t
                 LEFT JOIN {prior} p ON p.organization_id = t.organization_id AND p.dimension = t.dimension
             ) ab
             """  # noqa: S608 (identifiers from model metadata and params)
         )
-        count, alpha_csv, beta_csv = cursor.fetchone()
+        count, alpha_csv, beta_csv, pgood_csv, pbad_csv = cursor.fetchone()
         if count:
             alpha = np.array(alpha_csv.split(","), dtype=np.float64)
             beta = np.array(beta_csv.split(","), dtype=np.float64)
             lower, upper = scoring.quantiles(alpha, beta)
+            ranked = established_lowers(
+                lower,
+                alpha,
+                beta,
+                np.array(pgood_csv.split(","), dtype=np.float64),
+                np.array(pbad_csv.split(","), dtype=np.float64),
+            )
             # MERGE joins the new rows to the scores in one hash join (no per-row conflict
             # probe); the updated columns are not indexed, so updates stay HOT.
             cursor.execute(
                 f"""
                 MERGE INTO {score} s
                 USING (
-                    SELECT t.*, {m} * {mu} + t.good AS a, {m} * (1.0 - {mu}) + t.bad AS b, q.lo, q.up,
+                    SELECT t.*, {m} * {mu} + t.good AS a, {m} * (1.0 - {mu}) + t.bad AS b, q.lo, q.up, q.el,
                            t.good_ref * {to_last} AS good_last, t.bad_ref * {to_last} AS bad_last,
                            t.pgood_ref * {to_last} AS pgood_last, t.pbad_ref * {to_last} AS pbad_last,
                            GREATEST(t.good - t.pgood, 0.0) + GREATEST(t.bad - t.pbad, 0.0) AS ew
                     FROM trust_recompute_agg t
                     LEFT JOIN {prior} p ON p.organization_id = t.organization_id AND p.dimension = t.dimension
                     JOIN unnest(string_to_array(%(lower)s, ',')::float8[],
-                                string_to_array(%(upper)s, ',')::float8[]) WITH ORDINALITY AS q(lo, up, rid)
+                                string_to_array(%(upper)s, ',')::float8[],
+                                string_to_array(%(ranked)s, ',')::float8[])
+                         WITH ORDINALITY AS q(lo, up, el, rid)
                          ON q.rid = t.rid
                 ) n
                 ON s.subject_id = n.subject_id AND s.dimension = n.dimension AND s.skill_key = n.skill_key
@@ -218,16 +229,21 @@ def _rebuild_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
                     distinct_raters = n.raters, last_evidence_at = n.last_at, computed_at = %(as_of)s,
                     good_at_last = n.good_last, bad_at_last = n.bad_last,
                     pattern_good_at_last = n.pgood_last, pattern_bad_at_last = n.pbad_last,
-                    established_weight = n.ew, established_count = n.n - n.pn
+                    established_weight = n.ew, established_count = n.n - n.pn, established_lower = n.el
                 WHEN NOT MATCHED THEN INSERT (organization_id, subject_id, dimension, skill_id, skill_key,
                     alpha, beta, mean, lower, upper, evidence_weight, evidence_count, distinct_raters,
                     last_evidence_at, computed_at, good_at_last, bad_at_last, pattern_good_at_last,
-                    pattern_bad_at_last, established_weight, established_count)
+                    pattern_bad_at_last, established_weight, established_count, established_lower)
                 VALUES (n.organization_id, n.subject_id, n.dimension, NULLIF(n.skill_key, 0), n.skill_key,
                     n.a, n.b, n.a / (n.a + n.b), n.lo, n.up, n.good + n.bad, n.n, n.raters, n.last_at,
-                    %(as_of)s, n.good_last, n.bad_last, n.pgood_last, n.pbad_last, n.ew, n.n - n.pn)
+                    %(as_of)s, n.good_last, n.bad_last, n.pgood_last, n.pbad_last, n.ew, n.n - n.pn, n.el)
                 """,  # noqa: S608 (identifiers from model metadata and params; values are parameters)
-                {"as_of": as_of, "lower": _float_csv(lower), "upper": _float_csv(upper)},
+                {
+                    "as_of": as_of,
+                    "lower": _float_csv(lower),
+                    "upper": _float_csv(upper),
+                    "ranked": _float_csv(ranked),
+                },
             )
         # keys without live evidence (all voided) lose their score
         cursor.execute(
@@ -275,6 +291,9 @@ def _rebuild_all_portable_locked(*, as_of: datetime, organization_id: int | None
     beliefs = beliefs_from_sums(
         np.asarray(org_ids, dtype=np.int64), dimension_codes(dimensions), good, bad, priors
     )
+    pattern_good = np.asarray(columns[11], dtype=float)
+    pattern_bad = np.asarray(columns[12], dtype=float)
+    ranked = established_lowers(beliefs[3], beliefs[0], beliefs[1], pattern_good, pattern_bad)
     objs = []
     for i in range(len(rows)):
         last = _parse_dt(columns[8][i])
@@ -298,6 +317,7 @@ def _rebuild_all_portable_locked(*, as_of: datetime, organization_id: int | None
                 pattern_bad_at_last=float(columns[15][i]) * back,
                 established_weight=max(good[i] - columns[11][i], 0.0) + max(bad[i] - columns[12][i], 0.0),
                 established_count=int(columns[6][i]) - int(columns[13][i]),
+                established_lower=float(ranked[i]),
             )
         )
     TrustScore.objects.bulk_create(
