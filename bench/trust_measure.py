@@ -57,9 +57,9 @@ def ranked_value(ws, table, key, dimension: str) -> float:
     if score is None:
         return floor
     return ranking_lower(
-        score.lower,
-        evidence_weight=score.evidence_weight,
-        evidence_count=score.evidence_count,
+        score.established_lower,
+        evidence_weight=score.established_weight,
+        evidence_count=score.established_count,
         prior_lower=floor,
     )
 
@@ -81,7 +81,7 @@ def accuracy(ws, table) -> dict:
                     continue
                 bucket = (
                     established
-                    if scoring.is_established(score.evidence_weight, score.evidence_count)
+                    if scoring.is_established(score.established_weight, score.established_count)
                     else little
                 )
                 bucket.append((ranked_value(ws, table, (user_id, dim, skill_key), dimension), truth))

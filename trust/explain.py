@@ -227,6 +227,7 @@ def explain_subject(
                 "occurred_at",
                 "weight_note",
                 "base_weight",
+                "in_pattern",
             )
         ):
             rows_by_key[(row["dimension"], row["skill_key"])].append(row)
@@ -261,16 +262,21 @@ def explain_subject(
                 upper=score.upper,
                 evidence_weight=score.evidence_weight,
                 evidence_count=score.evidence_count,
+                established_weight=score.established_weight,
+                established_count=score.established_count,
                 distinct_raters=score.distinct_raters,
                 last_evidence_at=score.last_evidence_at,
             )
         else:
-            evidence = [scoring.Evidence(r["outcome"], r["weight"], r["occurred_at"]) for r in rows]
+            evidence = [
+                scoring.Evidence(r["outcome"], r["weight"], r["occurred_at"], in_pattern=r["in_pattern"])
+                for r in rows
+            ]
             belief = scoring.belief(evidence, dimension=dimension, prior_mean=priors[dimension], as_of=as_of)
         skill = skills.get(skill_key) if skill_key else None
         skill_name = skill.name if skill else None
         # little evidence (or only a few pieces, however good) reads "not enough evidence yet"
-        is_new = not scoring.is_established(belief.evidence_weight, belief.evidence_count)
+        is_new = not scoring.is_established(belief.established_weight, belief.established_count)
         explanation = DimensionExplanation(
             dimension=dimension,
             label=DIMENSION_LABELS[dimension],

@@ -66,6 +66,14 @@ class TrustEvent(models.Model):
     weight = models.FloatField(default=1.0)
     base_weight = models.FloatField(default=1.0)
     weight_note = models.CharField(max_length=200, blank=True)
+    # The share of its pair's budget this piece weighs (``weight`` includes it): the n sources
+    # one counterpart gave about one subject for one quality within REPEAT_RATER_WINDOW share
+    # Σ 1/k² equally (decision 0018); 1 for a pair's only piece and for evidence without one.
+    pair_share = models.FloatField(default=1.0, db_default=1.0)
+    # Found inside a suspicious pattern (a dense cluster about its own, a burst about its
+    # target) and damped for it: counts toward no one's "enough evidence" and no workspace
+    # prior (decision 0018), only, damped, toward the score itself.
+    in_pattern = models.BooleanField(default=False, db_default=False)
     reciprocal_discounted = models.BooleanField(default=False)
     source_kind = models.CharField(max_length=60)
     source_id = models.CharField(max_length=64)
@@ -206,6 +214,17 @@ class TrustScore(models.Model):
     # later moment from these two numbers without reading the ledger (docs/trust.md §5).
     good_at_last = models.FloatField(default=0.0, db_default=0.0)
     bad_at_last = models.FloatField(default=0.0, db_default=0.0)
+    # The same tally over the key's evidence found inside a suspicious pattern
+    # (``TrustEvent.in_pattern``), and the established test's inputs without it: the weight at
+    # computed_at and the count of the rest (decision 0018). Nobody is made "established", and
+    # no prior is moved, by what a pattern traded.
+    pattern_good_at_last = models.FloatField(default=0.0, db_default=0.0)
+    pattern_bad_at_last = models.FloatField(default=0.0, db_default=0.0)
+    established_weight = models.FloatField(default=0.0, db_default=0.0)
+    established_count = models.PositiveIntegerField(default=0, db_default=0)
+    # The lower bound without that evidence: what people are ranked by (the card shows
+    # ``lower``, the pattern's damped evidence included). Equal to ``lower`` without any.
+    established_lower = models.FloatField(default=0.0, db_default=0.0)
 
     class Meta:
         ordering = ["subject", "dimension", "skill_key"]

@@ -97,14 +97,16 @@ RECOMPUTE_WORK_MEM = "128MB"
 # observed facts (no actor: a timeout, an unanswered routed question) and talent
 # managers' vouches do not. docs/trust.md §4, docs/decisions/0011-counterpart-defences-and-rater-standing.md.
 #
-# Repeat pair: the k-th distinct source through which the same actor gave evidence
-# about the same subject for the same quality (dimension) within REPEAT_RATER_WINDOW
-# weighs 1/k^PAIR_DAMPING_EXPONENT: one pair adds at most ~1.6 pieces per quality per
-# window (Σ 1/k² = π²/6), however many engagements, commitments or accepts it trades.
+# Repeat pair: the n distinct sources through which the same actor gave evidence about the
+# same subject for the same quality (dimension) within REPEAT_RATER_WINDOW, praise and
+# complaints alike, share the budget Σ_{k≤n} 1/k^PAIR_DAMPING_EXPONENT equally (each weighs
+# the budget / n; the earlier ones are re-recorded as the pair grows): one pair adds at most
+# ~1.6 pieces per quality per window (Σ 1/k² = π²/6), however many engagements, commitments
+# or accepts it trades, and counts at its own mean (decision 0018).
 PAIR_DAMPING_EXPONENT = 2.0
 # The group rules below (one voice, suspicious patterns) weigh evidence in the subject's
-# favour (outcome >= GOOD_OUTCOME) only, and the repeat-pair count runs separately for praise
-# and complaints (decision 0013); the counterpart's standing weighs both alike (decision 0014).
+# favour (outcome >= GOOD_OUTCOME) only (decision 0013); the counterpart's standing weighs
+# praise and complaints alike (decision 0014).
 # Closed group ("one voice"): praise from A about B is divided by 1 + c, where c counts
 # the other people who gave B evidence in the window AND keep trading evidence with A: more
 # than RECIPROCAL_FREE_EXCHANGES sources each way (any quality), beyond one engagement. Four

@@ -20,6 +20,7 @@ class Evidence:
     weight: float
     occurred_at: datetime
     actor_id: int | None = None
+    in_pattern: bool = False  # found inside a suspicious pattern (``TrustEvent.in_pattern``)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,13 @@ class Belief:
     # The stored tally (see ``tally``): the decayed sums referenced to last_evidence_at.
     good_at_last: float = 0.0
     bad_at_last: float = 0.0
+    # The established test's inputs and the pattern's own tally (decision 0018): the weight and
+    # count of the evidence not found inside a suspicious pattern, and that evidence's sums.
+    established_weight: float = 0.0
+    established_count: int = 0
+    established_lower: float = 0.0
+    pattern_good_at_last: float = 0.0
+    pattern_bad_at_last: float = 0.0
 
 
 def decay(age_days: float, half_life_days: float) -> float:
@@ -65,7 +73,8 @@ def belief(evidence: Iterable[Evidence], *, dimension: str, prior_mean: float, a
     (sums are accumulated in a canonical order so floating point cannot tell either)."""
     half_life = params.HALF_LIFE_DAYS[dimension]
     items = sorted(evidence, key=lambda e: (e.occurred_at, e.outcome, e.weight, e.actor_id or 0))
-    good = bad = total = 0.0
+    good = bad = total = pattern_total = pattern_good_now = pattern_bad_now = 0.0
+    pattern_count = 0
     raters = set()
     last = None
     for item in items:
@@ -73,13 +82,24 @@ def belief(evidence: Iterable[Evidence], *, dimension: str, prior_mean: float, a
         good += w * item.outcome
         bad += w * (1.0 - item.outcome)
         total += w
+        if item.in_pattern:
+            pattern_total += w
+            pattern_good_now += w * item.outcome
+            pattern_bad_now += w * (1.0 - item.outcome)
+            pattern_count += 1
         if item.actor_id is not None:
             raters.add(item.actor_id)
         last = item.occurred_at if last is None or item.occurred_at > last else last
     prior_a, prior_b = prior(prior_mean)
     alpha, beta = prior_a + good, prior_b + bad
     lower, upper = quantiles(alpha, beta)
+    established_lower = lower
+    if pattern_count:
+        established_lower, _ = quantiles(
+            max(alpha - pattern_good_now, prior_a), max(beta - pattern_bad_now, prior_b)
+        )
     good_at_last, bad_at_last = tally(items, dimension=dimension, last=last)
+    pattern_good, pattern_bad = tally([i for i in items if i.in_pattern], dimension=dimension, last=last)
     return Belief(
         alpha=alpha,
         beta=beta,
@@ -92,6 +112,11 @@ def belief(evidence: Iterable[Evidence], *, dimension: str, prior_mean: float, a
         last_evidence_at=last,
         good_at_last=good_at_last,
         bad_at_last=bad_at_last,
+        established_weight=max(total - pattern_total, 0.0),
+        established_count=len(items) - pattern_count,
+        established_lower=float(established_lower),
+        pattern_good_at_last=pattern_good,
+        pattern_bad_at_last=pattern_bad,
     )
 
 
@@ -138,5 +163,7 @@ def is_newcomer(evidence_weight: float) -> bool:
 
 def is_established(evidence_weight: float, evidence_count: int) -> bool:
     """Enough evidence to be ranked on: NEWCOMER_EVIDENCE of (decayed, damped) weight from at
-    least MIN_EVIDENCE_PIECES pieces. Nobody is ranked high on three pieces, however good."""
+    least MIN_EVIDENCE_PIECES pieces. Nobody is ranked high on three pieces, however good.
+    Callers pass the score's ``established_weight`` / ``established_count``: evidence found
+    inside a suspicious pattern counts toward neither (decision 0018)."""
     return evidence_weight >= params.NEWCOMER_EVIDENCE and evidence_count >= params.MIN_EVIDENCE_PIECES

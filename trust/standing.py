@@ -85,7 +85,10 @@ def ranking_lower(lower: float, *, evidence_weight: float, evidence_count: int, 
     person reads "not enough evidence yet" and is ranked as what the card shows, the
     workspace's usual level: exactly tied with everyone nobody knows, neither above them
     (however good the few pieces, or the many heavily damped ones, were) nor below them (one
-    harsh or retaliating rater does not sink a newcomer); five complaints make a record."""
+    harsh or retaliating rater does not sink a newcomer); five complaints make a record.
+    Callers pass a score's ``established_lower``, ``established_weight`` and
+    ``established_count``: what the nightly found inside a suspicious pattern makes nobody
+    established and raises nobody's bound (decision 0018)."""
     if is_established(evidence_weight, evidence_count):
         return lower
     return prior_lower
@@ -101,12 +104,13 @@ def _prior_lower_sql():
 
 
 def _ranking_lower_sql():
-    """``ranking_lower`` as a SQL expression over a TrustScore row."""
+    """``ranking_lower`` as a SQL expression over a TrustScore row (its established weight and
+    count: the evidence not found inside a suspicious pattern)."""
     return Case(
         When(
-            evidence_weight__gte=params.NEWCOMER_EVIDENCE,
-            evidence_count__gte=params.MIN_EVIDENCE_PIECES,
-            then=F("lower"),
+            established_weight__gte=params.NEWCOMER_EVIDENCE,
+            established_count__gte=params.MIN_EVIDENCE_PIECES,
+            then=F("established_lower"),
         ),
         default=_prior_lower_sql(),
         output_field=FloatField(),
@@ -149,12 +153,13 @@ def standings(
         dimension__in=[COMPETENCE, RESPONSIVENESS],
         skill_key__in=[0, *skill_ids],
     ).values_list(
-        "subject_id", "dimension", "skill_key", "lower", "mean", "evidence_weight", "evidence_count"
-    )
+        "subject_id", "dimension", "skill_key", "established_lower", "mean", "evidence_count",
+        "established_weight", "established_count",
+    )  # fmt: skip
     floors = {COMPETENCE: base.competence.lower, RESPONSIVENESS: base.responsiveness.lower}
-    for subject_id, dimension, skill_key, lower, mean, weight, count in rows:
+    for subject_id, dimension, skill_key, lower, mean, count, weight, independent in rows:
         ranked = ranking_lower(
-            lower, evidence_weight=weight, evidence_count=count, prior_lower=floors[dimension]
+            lower, evidence_weight=weight, evidence_count=independent, prior_lower=floors[dimension]
         )
         belief = Belief(lower=ranked, mean=mean, evidence=count)
         if dimension == RESPONSIVENESS and skill_key == 0:

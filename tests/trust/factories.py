@@ -99,6 +99,10 @@ class TrustScoreFactory(factory.django.DjangoModelFactory):
     upper = 0.9
     evidence_weight = 5.0
     evidence_count = 5
+    # none of it found inside a suspicious pattern, unless a test says otherwise
+    established_weight = factory.LazyAttribute(lambda o: o.evidence_weight)
+    established_count = factory.LazyAttribute(lambda o: o.evidence_count)
+    established_lower = factory.LazyAttribute(lambda o: o.lower)
     distinct_raters = 3
     last_evidence_at = factory.LazyFunction(clock.now)
 

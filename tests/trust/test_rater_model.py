@@ -21,8 +21,10 @@ from hypothesis import strategies as st
 from core import clock
 from tests.factories import member, talent_manager
 from tests.trust.factories import rate
-from trust import params, rater_model
-from trust.models import TrustEvent, TrustPattern, TrustRater, TrustScore
+from trust import params, rater_model, scoring
+from trust.models import TrustEvent, TrustPattern, TrustPrior, TrustRater, TrustScore
+from trust.scoring import is_established
+from trust.services.nightly import recompute_all
 from trust.services.raters import raters_refresh
 from trust.services.recompute import recompute_subject
 from trust.services.voids import void_event
@@ -288,6 +290,76 @@ def test_praise_from_a_burst_of_new_accounts_counts_little(org):
     assert all(
         e.weight <= 0.1 * max(weights) + 1e-12 for e in TrustEvent.objects.live().filter(subject=target)
     )
+    # and the target's praise of the accounts that praise it is the same trade: a tenth, and
+    # nothing a sybil's own record or the workspace prior is built on
+    back = rate(target, sybils[0], outcome=1.0)
+    assert "inside a suspicious pattern" in back.weight_note and back.in_pattern
+
+
+@pytest.mark.django_db
+def test_damped_praise_alone_never_makes_a_person_established_nor_moves_the_prior(org):
+    target = member(org, date_joined=clock.now() - timedelta(days=400))
+    # given honest colleagues with a middling record, and a workspace with standing rows
+    old = [member(org, date_joined=clock.now() - timedelta(days=400)) for _ in range(4)]
+    for a in old:
+        for b in old:
+            if a is not b:
+                rate(a, b, outcome=0.5, occurred_at=clock.now() - timedelta(days=30))
+    raters_refresh(organization_id=org.pk)
+    recompute_all(organization_id=org.pk)
+    honest_prior = TrustPrior.objects.get(organization=org, dimension=params.INTEGRITY).mean
+    # when eight fresh accounts praise the target three times each and the nightly finds the burst
+    sybils = [member(org, date_joined=clock.now() - timedelta(days=3)) for _ in range(8)]
+    for sybil in sybils:
+        for _ in range(3):
+            rate(sybil, target, outcome=1.0)
+    raters_refresh(organization_id=org.pk)
+    recompute_all(organization_id=org.pk)
+    score = TrustScore.objects.get(subject=target, dimension=params.INTEGRITY)
+    live = TrustEvent.objects.live().filter(subject=target)
+    assert live.count() == 24 and all(e.in_pattern for e in live)
+    # then the target has 24 pieces but none that count toward "enough evidence"
+    assert score.evidence_count == 24 and score.established_count == 0
+    assert score.established_weight == 0.0
+    assert not is_established(score.established_weight, score.established_count)
+    # and the workspace's usual level is what the honest colleagues set
+    assert TrustPrior.objects.get(organization=org, dimension=params.INTEGRITY).mean == pytest.approx(
+        honest_prior
+    )
+    # the repair path from the ledger agrees
+    recompute_all(organization_id=org.pk, from_ledger=True)
+    again = TrustScore.objects.get(subject=target, dimension=params.INTEGRITY)
+    assert (again.established_count, again.established_weight) == (0, pytest.approx(0.0, abs=1e-12))
+    assert again.pattern_good_at_last == pytest.approx(score.pattern_good_at_last)
+    assert TrustPrior.objects.get(organization=org, dimension=params.INTEGRITY).mean == pytest.approx(
+        honest_prior
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("from_ledger", [False, True])
+def test_a_rings_damped_praise_raises_no_members_ranking_bound(org, from_ledger):
+    # given a member with an honest record of their own from six colleagues
+    established_colleagues(org)
+    ring = praising_ring(org)
+    for _ in range(6):
+        honest = member(org, date_joined=clock.now() - timedelta(days=400))
+        rate(honest, ring[0], outcome=0.5, occurred_at=clock.now() - timedelta(days=2))
+    raters_refresh(organization_id=org.pk)
+    recompute_all(organization_id=org.pk, from_ledger=from_ledger)
+    score = TrustScore.objects.get(subject=ring[0], dimension=params.INTEGRITY)
+    # the ring's praise (found, damped, in_pattern) is in the card's bound but not the ranking's
+    assert score.established_count == 6 and score.evidence_count > 6
+    assert score.lower > score.established_lower
+    rest = TrustEvent.objects.live().filter(subject=ring[0], dimension=params.INTEGRITY, in_pattern=False)
+    prior = TrustPrior.objects.get(organization=org, dimension=params.INTEGRITY).mean
+    alone = scoring.belief(
+        [scoring.Evidence(e.outcome, e.weight, e.occurred_at) for e in rest],
+        dimension=params.INTEGRITY,
+        prior_mean=prior,
+        as_of=score.computed_at,
+    )
+    assert score.established_lower == pytest.approx(alone.lower, abs=1e-9)
 
 
 def established_colleagues(org, size=7):
@@ -318,10 +390,38 @@ def test_criticism_inside_a_ring_is_not_damped_and_the_rings_praise_makes_nobody
     assert all(row.offset_integrity == 0.0 for row in rows.values())
     assert all(row.standing < 1.0 for row in rows.values())
     # a new complaint between members is neither damped as the pattern nor by the pair's praise
-    # budget: it counts by the member's standing, as everything the member says does
+    # budget (the damped praise is out of the pair's count), nor silenced by the group's low
+    # graph standing: it counts by the account's age (400 days: in full)
     complaint = rate(ring[2], ring[3], outcome=0.0)
-    assert complaint.weight == pytest.approx(rows[ring[2].pk].standing)
+    assert complaint.weight == pytest.approx(1.0)
     assert "pattern" not in complaint.weight_note and "same person" not in complaint.weight_note
+    # while the member's praise of a colleague outside the ring still counts by their standing
+    outside = member(org, date_joined=clock.now() - timedelta(days=400))
+    assert rate(ring[2], outside, outcome=1.0).weight == pytest.approx(rows[ring[2].pk].standing)
+
+
+@pytest.mark.django_db
+def test_a_rings_damped_praise_does_not_make_an_independent_colleagues_praise_its_echo(org):
+    established_colleagues(org)
+    ring = praising_ring(org)
+    raters_refresh(organization_id=org.pk)
+    assert TrustPattern.objects.filter(kind=TrustPattern.Kind.CLUSTER).count() == 1
+    # given an honest colleague who worked a lot with one member (three sources each way)
+    honest = member(org, date_joined=clock.now() - timedelta(days=400))
+    for _ in range(3):
+        rate(honest, ring[0], outcome=0.5, dimension=params.RESPONSIVENESS)
+        rate(ring[0], honest, outcome=0.5, dimension=params.RESPONSIVENESS)
+    # when they praise another member, whom the ring praised (damped inside the pattern), their
+    # word is their own: the ring's damped praise is no voice their praise would echo
+    praise = rate(honest, ring[1], outcome=1.0)
+    assert "one voice" not in praise.weight_note
+    # while a colleague who did not trade inside a pattern still makes it one voice
+    other = member(org, date_joined=clock.now() - timedelta(days=400))
+    rate(other, ring[1], outcome=1.0)
+    for _ in range(3):
+        rate(honest, other, outcome=0.5, dimension=params.RESPONSIVENESS)
+        rate(other, honest, outcome=0.5, dimension=params.RESPONSIVENESS)
+    assert "one voice with 1" in rate(honest, ring[1], outcome=1.0).weight_note
 
 
 @pytest.mark.django_db

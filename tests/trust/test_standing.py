@@ -124,6 +124,21 @@ def test_without_enough_evidence_a_signal_ranks_exactly_at_the_prior(org, lower,
     assert result[known.pk].competence_in(skill.pk).lower == workspace_prior(org.pk).competence.lower
 
 
+def test_evidence_found_inside_a_pattern_makes_nobody_established(org, skill):
+    # 2.99 of independent weight on 4 pieces, and thirty damped pieces of a pattern on top
+    person = member(org)
+    TrustScoreFactory(
+        subject=person, dimension=params.COMPETENCE, skill=skill, lower=0.75, mean=0.9,
+        evidence_weight=3.4, evidence_count=34, established_weight=2.99, established_count=4,
+    )  # fmt: skip
+    python = standings(organization_id=org.pk, user_ids=[person.pk], skill_ids=[skill.pk])[person.pk]
+    sql = User.objects.filter(pk=person.pk).annotate(
+        **standing_annotations(user_ref="pk", skill_ids=[skill.pk])
+    )
+    assert python.competence_in(skill.pk).lower == workspace_prior(org.pk).competence.lower
+    assert sql.get().competence_sum == pytest.approx(prior_belief(None).lower)
+
+
 @pytest.mark.parametrize("lower", [0.05, 0.75])
 def test_with_established_evidence_the_lower_bound_is_the_ranking_bound(org, skill, lower):
     person = member(org)

@@ -2,9 +2,9 @@
 
 ``record_evidence`` is the public contract other apps call (through their services,
 never views). The anti-gaming rules adjust a rating's effective weight when it is
-appended: repeat ratings from the same person (1/k), reciprocal praise (and the earlier
-praise it answers is re-recorded discounted), and praise inside a closed circle of
-mutual praise. The numbers are in ``trust.params``.
+appended: repeated evidence from the same person (a pair's sources share one budget),
+reciprocal praise (and the earlier praise it answers is re-recorded discounted), and
+praise inside a closed circle of mutual praise. The numbers are in ``trust.params``.
 """
 
 import math
@@ -20,7 +20,7 @@ from core import clock
 from core.errors import Conflict, ValidationFailed
 from trust import params, sources
 from trust.models import TrustEvent
-from trust.services.raters import counterpart_evidence, in_suspicious_pattern, rater_factors
+from trust.services.raters import CLUSTER_NOTE, counterpart_evidence, in_suspicious_pattern, rater_factors
 from trust.services.recompute import refresh_keys
 from trust.services.scheduling import lock_subjects, schedule_recompute
 from trust.services.voids import rerecord_damped
@@ -92,7 +92,7 @@ def record_evidence(
     Idempotent: the same (source_kind, source_id, subject, dimension, skill)
     with the same actor and outcome returns the existing event (even if it was
     voided since — replay never resurrects a voided fact); a different outcome
-    for the same key raises Conflict. Anti-gaming (repeat rater 1/k, reciprocal
+    for the same key raises Conflict. Anti-gaming (a pair's shared budget, reciprocal
     praise) adjusts the effective weight; see trust.params. Locks the subject
     (and the actor, as a subject of reciprocal discounts) for the transaction.
     """
@@ -192,11 +192,13 @@ def record_evidence(
         stated = None
         notes: list[str] = []
         discounted_pairs: list[TrustEvent] = []
+        share, shared, pieces = 1.0, [], 1
         if actor is not None and source_kind != params.VOUCH_SOURCE_KIND:
-            effective, outcome_value, stated, notes, discounted_pairs = _counterpart_defences(
+            defended = _counterpart_defences(
                 actor=actor, subject_id=subject.pk, dimension=dimension, moment=moment, key=key,
                 weight=weight_value, outcome=outcome_value, calibrate=source.is_rating,
             )  # fmt: skip
+            effective, outcome_value, stated, notes, discounted_pairs, (share, shared, pieces) = defended
         try:
             with transaction.atomic():
                 event = TrustEvent.objects.create(
@@ -210,6 +212,8 @@ def record_evidence(
                     weight=effective,
                     base_weight=weight_value,
                     weight_note="; ".join(notes)[:200],
+                    pair_share=share,
+                    in_pattern=CLUSTER_NOTE in " ".join(notes),
                     reciprocal_discounted="reciprocal" in " ".join(notes),
                     source_kind=source_kind,
                     source_id=source_id,
@@ -224,10 +228,12 @@ def record_evidence(
             ) from None
         for earlier in discounted_pairs:
             _rerecord_discounted(earlier)
+        for earlier in shared:
+            _rerecord_share(earlier, share=share, pieces=pieces)
         # the touched keys' tallies (and beliefs) follow the ledger in the same transaction
         refresh_keys(
             {(subject.pk, dimension, key["skill_key"])}
-            | {(e.subject_id, e.dimension, e.skill_key) for e in discounted_pairs}
+            | {(e.subject_id, e.dimension, e.skill_key) for e in discounted_pairs + shared}
         )
         schedule_recompute(subject.pk)
     return event
@@ -238,22 +244,27 @@ def record_evidence(
 
 def _counterpart_defences(*, actor, subject_id, dimension, moment, key, weight, outcome, calibrate):
     """The defences every piece of evidence with a counterpart goes through, whatever its
-    kind (docs/trust.md §4): repeat pair 1/k², reciprocal praise, one voice per closed
+    kind (docs/trust.md §4): a pair's shared budget, reciprocal praise, one voice per closed
     group, suspicious patterns, the counterpart's standing, and calibration for their
     leniency. Returns (weight, calibrated outcome, stated outcome or None, notes, earlier
-    praise to re-record discounted). Notes never name anyone."""
+    praise to re-record discounted, (the pair's share, its earlier rows to re-record at that
+    share, its pieces)). Notes never name anyone."""
     notes = []
     discounted: list[TrustEvent] = []
-    # the defences guard against trust being bought: praise is what a group can trade; a
-    # complaint is against the interest of whoever gives it and is not drowned by the praise
+    # the group rules guard against trust being bought: praise is what a group can trade; a
+    # complaint is against the interest of whoever gives it and is not divided among a group
     favourable = outcome >= params.GOOD_OUTCOME
     around = _neighbourhood(actor_id=actor.pk, subject_id=subject_id, moment=moment)
-    k = 1 + _earlier_pair_sources(around, actor_id=actor.pk, subject_id=subject_id, dimension=dimension,
-                                  moment=moment, key=key, favourable=favourable)  # fmt: skip
-    if k > 1:
-        factor = 1.0 / k**params.PAIR_DAMPING_EXPONENT
-        weight *= factor
-        notes.append(f"piece {k} from the same person within 90 days: ×{factor:.2g}")
+    earlier = _earlier_pair_pieces(around, actor_id=actor.pk, subject_id=subject_id, dimension=dimension,
+                                   moment=moment, key=key)  # fmt: skip
+    pieces = 1 + len({(row.source_kind, row.source_id) for row in earlier})
+    share = pair_share(pieces)
+    if pieces > 1:
+        weight *= share
+        notes.append(_pair_note(pieces, share))
+    # the pair's earlier pieces move to the same share: their rows, re-recorded by the caller
+    to_share = [row.id for row in earlier if abs(row.pair_share - share) > 1e-12]
+    shared = list(TrustEvent.objects.filter(pk__in=to_share).select_related("skill")) if to_share else []
     if outcome >= params.PRAISE_THRESHOLD:
         # praise the subject gave the actor for the same quality: any kind, any skill
         reverse = [
@@ -273,16 +284,26 @@ def _counterpart_defences(*, actor, subject_id, dimension, moment, key, weight, 
                 list(TrustEvent.objects.filter(pk__in=pending).select_related("skill")) if pending else []
             )
     # the group rules weigh only what speaks in the subject's favour
-    connected = _connected_counterparts(around, actor_id=actor.pk, subject_id=subject_id) if favourable else 0
+    inside = in_suspicious_pattern(actor_id=actor.pk, subject_id=subject_id)
+    connected = (
+        _connected_counterparts(around, actor_id=actor.pk, subject_id=subject_id, independent=not inside)
+        if favourable
+        else 0
+    )
     if connected:
         weight /= 1 + connected
         notes.append(f"one voice with {connected} connected colleagues: ×1/{1 + connected}")
-    if favourable and in_suspicious_pattern(actor_id=actor.pk, subject_id=subject_id):
+    if favourable and inside:
         weight *= params.CLUSTER_FACTOR
         notes.append(f"inside a suspicious pattern: ×{params.CLUSTER_FACTOR:g}")
     # the counterpart's standing weighs everything they say, praise and complaint alike: a
     # factor on one side only would make a score count complaints instead of estimating a rate
-    standing, offset, _age_factor = rater_factors(actor, dimension=dimension, moment=moment)
+    standing, offset, age_factor = rater_factors(actor, dimension=dimension, moment=moment)
+    if not favourable and inside:
+        # ... except a complaint inside a pattern about one of its own: a group's standing is low
+        # because its praise of itself does not count, and that must not silence the one thing
+        # it says against its interest (decision 0018); the account's age still weighs it
+        standing = age_factor
     if standing < 1.0:
         weight *= standing
         notes.append(f"new or little-connected account: ×{standing:.2g}")
@@ -291,7 +312,23 @@ def _counterpart_defences(*, actor, subject_id, dimension, moment, key, weight, 
         stated = outcome
         outcome = round(min(1.0, max(0.0, outcome - offset)), 12)
         notes.append(f"calibrated for a {'lenient' if offset > 0 else 'harsh'} rater: {-offset:+.2f}")
-    return max(weight, 1e-9), outcome, stated, notes, discounted
+    return max(weight, 1e-9), outcome, stated, notes, discounted, (share, shared, pieces)
+
+
+def pair_share(pieces: int) -> float:
+    """What each of a pair's ``pieces`` sources (one counterpart about one subject, one
+    quality, within REPEAT_RATER_WINDOW) weighs: the pair's budget Σ_{k≤n} 1/k² (at most
+    π²/6 ≈ 1.64 pieces, however many it trades) shared equally, so damping bounds what a pair
+    adds without changing what it says on average (decision 0018)."""
+    budget = sum(1.0 / k**params.PAIR_DAMPING_EXPONENT for k in range(1, pieces + 1))
+    return budget / pieces
+
+
+PAIR_NOTE = "from the same person"
+
+
+def _pair_note(pieces: int, share: float) -> str:
+    return f"one of {pieces} pieces {PAIR_NOTE} within 90 days: ×{share:.2g}"
 
 
 def _neighbourhood(*, actor_id: int, subject_id: int, moment: datetime) -> list:
@@ -314,36 +351,45 @@ def _neighbourhood(*, actor_id: int, subject_id: int, moment: datetime) -> list:
             "stated_outcome",
             "occurred_at",
             "reciprocal_discounted",
+            "pair_share",
+            "weight_note",
         )
     )
 
 
-def _earlier_pair_sources(around, *, actor_id, subject_id, dimension, moment, key, favourable) -> int:
-    """Distinct sources through which ``actor`` gave evidence of the same sign (in the
-    subject's favour or not) about ``subject`` for the same quality in the window before
-    ``moment``, whatever their kind: engagements, commitments, accepted answers and feedback
-    all share the pair's budget; a pair's praise does not use up the weight of its first
-    complaint."""
+def _earlier_pair_pieces(around, *, actor_id, subject_id, dimension, moment, key) -> list:
+    """The live rows through which ``actor`` gave evidence about ``subject`` for the same
+    quality in the window before ``moment``, whatever their kind and sign: engagements,
+    commitments, accepted answers and feedback, praise and complaints all share the pair's
+    budget. Rows the nightly damped inside a suspicious pattern are left out: they already
+    count a tenth, and a ring's traded praise must not take the weight of a member's honest
+    complaint about another."""
     since = moment - params.REPEAT_RATER_WINDOW
-    return len(
-        {
-            (row.source_kind, row.source_id)
-            for row in around
-            if row.actor_id == actor_id and row.subject_id == subject_id and row.dimension == dimension
-            and since <= row.occurred_at <= moment
-            and (_said(row) >= params.GOOD_OUTCOME) == favourable
-            and (row.source_kind, row.source_id) != (key["source_kind"], key["source_id"])
-        }
-    )  # fmt: skip
+    return [
+        row
+        for row in around
+        if row.actor_id == actor_id and row.subject_id == subject_id and row.dimension == dimension
+        and since <= row.occurred_at <= moment
+        and (row.source_kind, row.source_id) != (key["source_kind"], key["source_id"])
+        and CLUSTER_NOTE not in (row.weight_note or "")
+    ]  # fmt: skip
 
 
-def _connected_counterparts(around, *, actor_id: int, subject_id: int) -> int:
+def _connected_counterparts(around, *, actor_id: int, subject_id: int, independent: bool = True) -> int:
     """How many other people who gave the subject evidence in the window trade evidence with
     the actor both ways beyond what one engagement produces (more than
     RECIPROCAL_FREE_EXCHANGES sources each way): a group whose members keep vouching for each
     other speaks with one voice (docs/trust.md §4). Two colleagues who once worked together
-    and both praise a third are two voices."""
-    raters = {row.actor_id for row in around if row.subject_id == subject_id} - {actor_id, subject_id}
+    and both praise a third are two voices. For an ``independent`` actor (not inside a
+    suspicious pattern with the subject), a rater whose word about the subject the nightly
+    damped inside a pattern is not one of them: the pattern already counts a tenth, and it does
+    not make an independent colleague's praise its echo (decision 0018); a pattern's own
+    members still speak as one voice among themselves."""
+    raters = {
+        row.actor_id
+        for row in around
+        if row.subject_id == subject_id and not (independent and CLUSTER_NOTE in (row.weight_note or ""))
+    } - {actor_id, subject_id}
     given: dict[int, set] = defaultdict(set)
     received: dict[int, set] = defaultdict(set)
     for row in around:
@@ -353,6 +399,19 @@ def _connected_counterparts(around, *, actor_id: int, subject_id: int) -> int:
             received[row.actor_id].add((row.source_kind, row.source_id))
     free = params.RECIPROCAL_FREE_EXCHANGES
     return sum(1 for other in raters if len(given[other]) > free and len(received[other]) > free)
+
+
+def _rerecord_share(event: TrustEvent, *, share: float, pieces: int) -> TrustEvent:
+    """An earlier piece of a pair that just added one: void it and append it at the pair's new
+    share (the factor is relative to the share it weighed)."""
+    return rerecord_damped(
+        event,
+        factor=share / event.pair_share,
+        note=_pair_note(pieces, share),
+        reason="The pair added a piece: its budget is shared again",
+        pair_share=share,
+        replaces=PAIR_NOTE,
+    )
 
 
 def _rerecord_discounted(event: TrustEvent) -> TrustEvent:

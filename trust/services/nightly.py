@@ -20,7 +20,10 @@ from trust.services.priors import (
     belief_columns,
     beliefs_from_sums,
     dimension_codes,
+    established_lowers,
+    established_weight,
     group_sums,
+    independent,
     refresh_priors,
     stored_priors,
 )
@@ -58,27 +61,32 @@ def recompute_all(
 
 
 def _ahead_sums(keys: list[tuple[int, int, str, int]], *, as_of: datetime) -> dict[int, tuple]:
-    """Exact decayed (good, bad) at ``as_of`` from the ledger for the keys whose newest evidence
-    is younger than ``as_of``: keys are (score id, subject id, dimension, skill_key)."""
+    """Exact decayed (good, bad, pattern good, pattern bad) at ``as_of`` from the ledger for the
+    keys whose newest evidence is younger than ``as_of``: keys are (score id, subject id,
+    dimension, skill_key)."""
     if not keys:
         return {}
     wanted = Q()
     for _pk, subject_id, dimension, skill_key in keys:
         wanted |= Q(subject_id=subject_id, dimension=dimension, skill_key=skill_key)
     groups: dict[tuple[int, str, int], list[scoring.Evidence]] = defaultdict(list)
-    for subject_id, dimension, skill_key, outcome, weight, occurred_at in (
+    for subject_id, dimension, skill_key, outcome, weight, occurred_at, in_pattern in (
         TrustEvent.objects.live()
         .filter(wanted)
-        .values_list("subject_id", "dimension", "skill_key", "outcome", "weight", "occurred_at")
+        .values_list("subject_id", "dimension", "skill_key", "outcome", "weight", "occurred_at", "in_pattern")
     ):
-        groups[(subject_id, dimension, skill_key)].append(scoring.Evidence(outcome, weight, occurred_at))
+        groups[(subject_id, dimension, skill_key)].append(
+            scoring.Evidence(outcome, weight, occurred_at, in_pattern=in_pattern)
+        )
+    prior_a, prior_b = scoring.prior(0.5)
     sums = {}
     for pk, subject_id, dimension, skill_key in keys:
-        b = scoring.belief(
-            groups[(subject_id, dimension, skill_key)], dimension=dimension, prior_mean=0.5, as_of=as_of
+        evidence = groups[(subject_id, dimension, skill_key)]
+        b = scoring.belief(evidence, dimension=dimension, prior_mean=0.5, as_of=as_of)
+        p = scoring.belief(
+            [e for e in evidence if e.in_pattern], dimension=dimension, prior_mean=0.5, as_of=as_of
         )
-        prior_a, prior_b = scoring.prior(0.5)
-        sums[pk] = (b.alpha - prior_a, b.beta - prior_b)
+        sums[pk] = (b.alpha - prior_a, b.beta - prior_b, p.alpha - prior_a, p.beta - prior_b)
     return sums
 
 
@@ -115,6 +123,9 @@ def _refresh_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
                 # never NULL: string_agg would skip it and misalign the columns
                 "good": f"float8send(COALESCE(s.good_at_last * {factor}, 0.0))",
                 "bad": f"float8send(COALESCE(s.bad_at_last * {factor}, 0.0))",
+                # the part found inside a suspicious pattern (decision 0018)
+                "pgood": f"float8send(COALESCE(s.pattern_good_at_last * {factor}, 0.0))",
+                "pbad": f"float8send(COALESCE(s.pattern_bad_at_last * {factor}, 0.0))",
             },
             f"FROM {score} s WHERE TRUE{org}",
             args,
@@ -125,6 +136,7 @@ def _refresh_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
             cursor.execute(f"DELETE FROM {score} WHERE id = ANY(%s)", [rows["id"][orphans].tolist()])  # noqa: S608
             rows = {name: column[~orphans] for name, column in rows.items()}
         ids, xmins, good, bad = rows["id"], rows["xmin"], rows["good"], rows["bad"]
+        pattern_good, pattern_bad = rows["pgood"], rows["pbad"]
         org_ids, dim_codes = rows["org"], rows["dim"].astype(np.int64)
         # 2. Keys with evidence younger than as_of (clock skew, as_of in the past): the tally
         # cannot say "counts as fresh", so those few come from their events.
@@ -136,8 +148,13 @@ def _refresh_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
             sums = _ahead_sums(list(keys), as_of=as_of)
             good[ahead] = [sums[pk][0] for pk in ids[ahead].tolist()]
             bad[ahead] = [sums[pk][1] for pk in ids[ahead].tolist()]
-        # 3. Workspace priors from the same sums; then every belief, vectorized.
-        refresh_priors(group_sums(org_ids, dim_codes, good, bad), as_of=as_of)
+            pattern_good[ahead] = [sums[pk][2] for pk in ids[ahead].tolist()]
+            pattern_bad[ahead] = [sums[pk][3] for pk in ids[ahead].tolist()]
+        # 3. Workspace priors from the same sums but what suspicious patterns traded; then every
+        # belief, vectorized.
+        refresh_priors(
+            group_sums(org_ids, dim_codes, *independent(good, bad, pattern_good, pattern_bad)), as_of=as_of
+        )
         written = 0
         if len(ids):
             alpha, beta, mean, lower, upper = beliefs_from_sums(
@@ -149,7 +166,7 @@ def _refresh_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
             cursor.execute("DROP TABLE IF EXISTS pg_temp.trust_refresh")
             cursor.execute(
                 "CREATE TEMPORARY TABLE trust_refresh (id bigint, x xid, a float8, b float8, m float8, "
-                "lo float8, up float8, w float8) ON COMMIT DROP"
+                "lo float8, up float8, w float8, ew float8, el float8) ON COMMIT DROP"
             )
             _copy_in(
                 cursor,
@@ -163,12 +180,15 @@ def _refresh_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
                     "lower": lower,
                     "upper": upper,
                     "weight": good + bad,
+                    "established": established_weight(good, bad, pattern_good, pattern_bad),
+                    "established_lower": established_lowers(lower, alpha, beta, pattern_good, pattern_bad),
                 },
             )
             cursor.execute("ANALYZE trust_refresh")  # a hash join on id, not a nested loop
             cursor.execute(
                 f"UPDATE {score} s SET alpha = t.a, beta = t.b, mean = t.m, lower = t.lo, "  # noqa: S608
-                "upper = t.up, evidence_weight = t.w, computed_at = %(as_of)s "
+                "upper = t.up, evidence_weight = t.w, established_weight = t.ew, established_lower = t.el, "
+                "computed_at = %(as_of)s "
                 "FROM trust_refresh t WHERE s.id = t.id AND s.xmin = t.x",
                 args,
             )
@@ -188,12 +208,17 @@ _PACKED_FIELDS = {
     "ahead": ">i4",
     "good": ">f8",
     "bad": ">f8",
+    "pgood": ">f8",
+    "pbad": ">f8",
 }
 # What it writes back (binary COPY): id, xmin and the belief.
 _IN_FIELDS = (
     ("id", ">i8"),
     ("xmin", ">u4"),
-    *((name, ">f8") for name in ("alpha", "beta", "mean", "lower", "upper", "weight")),
+    *(
+        (name, ">f8")
+        for name in ("alpha", "beta", "mean", "lower", "upper", "weight", "established", "established_lower")
+    ),
 )
 
 
@@ -245,30 +270,51 @@ def _refresh_all_portable(*, as_of: datetime, organization_id: int | None) -> in
         rows = list(
             scores.values_list(
                 "id", "subject_id", "dimension", "skill_key", "organization_id", "last_evidence_at",
-                "good_at_last", "bad_at_last",
+                "good_at_last", "bad_at_last", "pattern_good_at_last", "pattern_bad_at_last",
             )
         )  # fmt: skip
         ahead_sums = _ahead_sums([row[:4] for row in rows if row[5] > as_of], as_of=as_of)
-        good = np.zeros(len(rows))
-        bad = np.zeros(len(rows))
-        for i, (pk, _subject, dimension, _skill, _org, last, good_at_last, bad_at_last) in enumerate(rows):
+        good, bad, pattern_good, pattern_bad = (np.zeros(len(rows)) for _ in range(4))
+        for i, (pk, _subject, dimension, _skill, _org, last, g, b, pg, pb) in enumerate(rows):
             if pk in ahead_sums:
-                good[i], bad[i] = ahead_sums[pk]
+                good[i], bad[i], pattern_good[i], pattern_bad[i] = ahead_sums[pk]
             else:
-                good[i], bad[i] = scoring.decayed(
-                    good_at_last, bad_at_last, last=last, dimension=dimension, as_of=as_of
+                good[i], bad[i] = scoring.decayed(g, b, last=last, dimension=dimension, as_of=as_of)
+                pattern_good[i], pattern_bad[i] = scoring.decayed(
+                    pg, pb, last=last, dimension=dimension, as_of=as_of
                 )
         org_ids = np.asarray([row[4] for row in rows], dtype=np.int64)
         dim_codes = dimension_codes([row[2] for row in rows])
-        refresh_priors(group_sums(org_ids, dim_codes, good, bad), as_of=as_of)
+        refresh_priors(
+            group_sums(org_ids, dim_codes, *independent(good, bad, pattern_good, pattern_bad)), as_of=as_of
+        )
         if rows:
             beliefs = beliefs_from_sums(org_ids, dim_codes, good, bad, stored_priors())
+            established = established_weight(good, bad, pattern_good, pattern_bad)
+            alpha, beta, _mean, lower, _upper = beliefs
+            ranked = established_lowers(lower, alpha, beta, pattern_good, pattern_bad)
             TrustScore.objects.bulk_update(
                 [
-                    TrustScore(pk=row[0], **belief_columns(beliefs, good, bad, i), computed_at=as_of)
+                    TrustScore(
+                        pk=row[0],
+                        **belief_columns(beliefs, good, bad, i),
+                        established_weight=float(established[i]),
+                        established_lower=float(ranked[i]),
+                        computed_at=as_of,
+                    )
                     for i, row in enumerate(rows)
                 ],
-                ["alpha", "beta", "mean", "lower", "upper", "evidence_weight", "computed_at"],
+                [
+                    "alpha",
+                    "beta",
+                    "mean",
+                    "lower",
+                    "upper",
+                    "evidence_weight",
+                    "established_weight",
+                    "established_lower",
+                    "computed_at",
+                ],
                 batch_size=500,
             )
         orphans = TrustScore.objects.filter(Q(evidence_count=0) | Q(last_evidence_at__isnull=True))

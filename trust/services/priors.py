@@ -20,7 +20,10 @@ __all__ = [
     "belief_columns",
     "beliefs_from_sums",
     "dimension_codes",
+    "established_lowers",
+    "established_weight",
     "group_sums",
+    "independent",
     "prior_means",
     "refresh_priors",
     "stored_priors",
@@ -77,6 +80,33 @@ def group_sums(org_ids: np.ndarray, dim_codes: np.ndarray, good: np.ndarray, bad
         )
         for key, g, t in zip(unique.tolist(), good_sum, total_sum, strict=True)
     }
+
+
+def independent(good, bad, pattern_good, pattern_bad):
+    """(good, bad) decayed sums without what was found inside a suspicious pattern: the inputs of
+    the workspace priors (decision 0018: a pattern's traded evidence, even damped, must not move
+    the usual level everyone without enough evidence is ranked at)."""
+    return np.maximum(good - pattern_good, 0.0), np.maximum(bad - pattern_bad, 0.0)
+
+
+def established_weight(good, bad, pattern_good, pattern_bad):
+    """The weight the established test reads: the decayed weight of the evidence not found
+    inside a suspicious pattern (``TrustScore.established_weight``)."""
+    kept_good, kept_bad = independent(good, bad, pattern_good, pattern_bad)
+    return kept_good + kept_bad
+
+
+def established_lowers(lower, alpha, beta, pattern_good, pattern_bad):
+    """The lower bounds without what suspicious patterns traded (what people are ranked by):
+    ``lower`` where a key has none, the Beta quantile of the rest where it has (few keys)."""
+    out = np.array(lower, dtype=np.float64, copy=True)
+    some = (pattern_good + pattern_bad) > 0.0
+    if some.any():
+        prior_floor = 1e-9
+        rest_alpha = np.maximum(alpha[some] - pattern_good[some], prior_floor)
+        rest_beta = np.maximum(beta[some] - pattern_bad[some], prior_floor)
+        out[some] = scoring.quantiles(rest_alpha, rest_beta)[0]
+    return out
 
 
 def beliefs_from_sums(org_ids, dim_codes, good, bad, priors: dict[tuple[int, str], float]):

@@ -179,8 +179,9 @@ def _refresh_workspace(organization_id: int, *, as_of: datetime) -> int:
         for pattern in patterns:
             if pattern.kind == TrustPattern.Kind.CLUSTER:
                 _damp(organization_id, actors=pattern.people, subjects=pattern.people, as_of=as_of)
-            else:  # a burst: what the new accounts said about the person they praised
+            else:  # a burst: what the new accounts and the person they praised said of each other
                 _damp(organization_id, actors=pattern.people, subjects=[pattern.subject_id], as_of=as_of)
+                _damp(organization_id, actors=[pattern.subject_id], subjects=pattern.people, as_of=as_of)
     return len(rows)
 
 
@@ -189,13 +190,15 @@ CLUSTER_NOTE = "inside a suspicious pattern"
 
 def pattern_pairs(patterns) -> set[tuple[int, int]]:
     """(rater, subject) pairs inside a suspicious pattern: every ordered pair of a dense
-    cluster's members, and each account of a burst towards the person it praised."""
+    cluster's members, and each account of a burst and the person it praised, both ways (the
+    target's praise of the accounts that praise it is the same trade, decision 0018)."""
     tied: set[tuple[int, int]] = set()
     for pattern in patterns:
         if pattern.kind == TrustPattern.Kind.CLUSTER:
             tied |= {(a, b) for a in pattern.people for b in pattern.people if a != b}
         else:
             tied |= {(a, pattern.subject_id) for a in pattern.people}
+            tied |= {(pattern.subject_id, a) for a in pattern.people}
     return tied
 
 
@@ -225,6 +228,7 @@ def _damp(organization_id: int, *, actors: list[int], subjects: list[int], as_of
             factor=params.CLUSTER_FACTOR,
             note=f"{CLUSTER_NOTE}: ×{params.CLUSTER_FACTOR:g}",
             reason="Suspicious pattern (dense cluster or burst from new accounts): damped",
+            in_pattern=True,
         )
     refresh_keys({(e.subject_id, e.dimension, e.skill_key) for e in events}, as_of=as_of)
     return len(events)
@@ -232,12 +236,13 @@ def _damp(organization_id: int, *, actors: list[int], subjects: list[int], as_of
 
 def in_suspicious_pattern(*, actor_id: int, subject_id: int) -> bool:
     """Whether the last nightly found ``actor`` and ``subject`` in the same dense cluster, or
-    ``actor`` among a burst of new accounts praising ``subject``."""
+    one of them among a burst of new accounts praising the other."""
     # a few rows per workspace; JSON containment is not portable to SQLite
     for kind, subject, people in TrustPattern.objects.values_list("kind", "subject_id", "people"):
-        if actor_id in people and (
-            subject_id in people if kind == TrustPattern.Kind.CLUSTER else subject_id == subject
-        ):
+        if kind == TrustPattern.Kind.CLUSTER:
+            if actor_id in people and subject_id in people:
+                return True
+        elif (actor_id in people and subject_id == subject) or (actor_id == subject and subject_id in people):
             return True
     return False
 

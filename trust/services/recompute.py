@@ -38,6 +38,11 @@ SCORE_FIELDS = [
     "computed_at",
     "good_at_last",
     "bad_at_last",
+    "pattern_good_at_last",
+    "pattern_bad_at_last",
+    "established_weight",
+    "established_count",
+    "established_lower",
 ]
 
 
@@ -54,13 +59,22 @@ def _rebuild_subject(user_id: int, *, as_of: datetime, keys: set[tuple[str, int]
             wanted |= Q(dimension=dimension, skill_key=skill_key)
         events = events.filter(wanted)
     rows = events.values_list(
-        "organization_id", "dimension", "skill_key", "outcome", "weight", "occurred_at", "actor_id"
+        "organization_id",
+        "dimension",
+        "skill_key",
+        "outcome",
+        "weight",
+        "occurred_at",
+        "actor_id",
+        "in_pattern",
     )
     groups: dict[tuple[str, int], list[scoring.Evidence]] = defaultdict(list)
     organization_id = None
-    for org_id, dimension, skill_key, outcome, weight, occurred_at, actor_id in rows:
+    for org_id, dimension, skill_key, outcome, weight, occurred_at, actor_id, in_pattern in rows:
         organization_id = org_id
-        groups[(dimension, skill_key)].append(scoring.Evidence(outcome, weight, occurred_at, actor_id))
+        groups[(dimension, skill_key)].append(
+            scoring.Evidence(outcome, weight, occurred_at, actor_id, in_pattern=in_pattern)
+        )
     scores = []
     if groups:
         priors = prior_means(organization_id)
@@ -85,6 +99,11 @@ def _rebuild_subject(user_id: int, *, as_of: datetime, keys: set[tuple[str, int]
                     computed_at=as_of,
                     good_at_last=b.good_at_last,
                     bad_at_last=b.bad_at_last,
+                    pattern_good_at_last=b.pattern_good_at_last,
+                    pattern_bad_at_last=b.pattern_bad_at_last,
+                    established_weight=b.established_weight,
+                    established_count=b.established_count,
+                    established_lower=b.established_lower,
                 )
             )
         TrustScore.objects.bulk_create(

@@ -19,6 +19,7 @@ from trust.services.priors import (
     belief_columns,
     beliefs_from_sums,
     dimension_codes,
+    established_lowers,
     refresh_priors,
     stored_priors,
 )
@@ -67,7 +68,8 @@ def _aggregate_sql(*, vendor: str, organization_id: int | None) -> str:
     # Identifiers come from model metadata and params, every value is a query parameter.
     return f"""
         SELECT organization_id, subject_id, dimension, skill_key,
-               SUM(good), SUM(bad), SUM(n), COUNT(actor_id), MAX(last_at), SUM(good_ref), SUM(bad_ref)
+               SUM(good), SUM(bad), SUM(n), COUNT(actor_id), MAX(last_at), SUM(good_ref), SUM(bad_ref),
+               SUM(pgood), SUM(pbad), SUM(pn), SUM(pgood_ref), SUM(pbad_ref)
         FROM (
             SELECT organization_id, subject_id, dimension, skill_key, actor_id,
                    SUM(wg * decay) AS good,
@@ -75,13 +77,19 @@ def _aggregate_sql(*, vendor: str, organization_id: int | None) -> str:
                    COUNT(*) AS n,
                    MAX(occurred_at) AS last_at,
                    SUM(wg * ref) AS good_ref,
-                   SUM(wb * ref) AS bad_ref
+                   SUM(wb * ref) AS bad_ref,
+                   SUM(wg * decay * p) AS pgood,
+                   SUM(wb * decay * p) AS pbad,
+                   SUM(p) AS pn,
+                   SUM(wg * ref * p) AS pgood_ref,
+                   SUM(wb * ref * p) AS pbad_ref
             FROM (
-                SELECT organization_id, subject_id, dimension, skill_key, actor_id, occurred_at, wg, wb, ref,
-                       CASE WHEN age > 0.0 THEN ref ELSE 1.0 END AS decay
+                SELECT organization_id, subject_id, dimension, skill_key, actor_id, occurred_at,
+                       wg, wb, ref, p, CASE WHEN age > 0.0 THEN ref ELSE 1.0 END AS decay
                 FROM (
                     SELECT e.organization_id, e.subject_id, e.dimension, e.skill_key, e.actor_id,
                            e.occurred_at, e.weight * e.outcome AS wg, e.weight * (1.0 - e.outcome) AS wb,
+                           CASE WHEN e.in_pattern THEN 1 ELSE 0 END AS p,
                            {signed} AS age, {ref} AS ref
                     FROM {event} e
                     WHERE e.voids_id IS NULL
@@ -103,7 +111,9 @@ def _sqlite_moment(as_of: datetime) -> str:
 
 def aggregate_ledger(*, as_of: datetime, organization_id: int | None = None) -> list[tuple]:
     """One GROUP BY over the live ledger, decay in SQL: (org, subject, dimension, skill_key,
-    good, bad, count, distinct raters, last, good·2^(as_of−…), bad·2^(as_of−…))."""
+    good, bad, count, distinct raters, last, good·2^(as_of−…), bad·2^(as_of−…), and the same
+    five sums over the evidence found inside a suspicious pattern: good, bad, count, good·…,
+    bad·…)."""
     sql = _aggregate_sql(vendor=connection.vendor, organization_id=organization_id)
     moment = as_of if connection.vendor == "postgresql" else _sqlite_moment(as_of)
     with connection.cursor() as cursor:
@@ -154,47 +164,62 @@ def _rebuild_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
             CREATE TEMPORARY TABLE trust_recompute_agg (
                 rid bigint GENERATED ALWAYS AS IDENTITY, organization_id bigint, subject_id bigint,
                 dimension varchar(20), skill_key bigint, good float8, bad float8, n int, raters int,
-                last_at timestamptz, good_ref float8, bad_ref float8
+                last_at timestamptz, good_ref float8, bad_ref float8, pgood float8, pbad float8, pn int,
+                pgood_ref float8, pbad_ref float8
             ) ON COMMIT DROP
             """
         )
         cursor.execute(
             "INSERT INTO trust_recompute_agg (organization_id, subject_id, dimension, skill_key, good, bad, "
-            f"n, raters, last_at, good_ref, bad_ref) {aggregate}",
+            f"n, raters, last_at, good_ref, bad_ref, pgood, pbad, pn, pgood_ref, pbad_ref) {aggregate}",
             {"as_of": as_of, "org": organization_id},
         )
         cursor.execute(
-            "SELECT organization_id, dimension, SUM(good), SUM(good + bad) "
+            # the priors without what suspicious patterns traded (decision 0018)
+            "SELECT organization_id, dimension, SUM(GREATEST(good - pgood, 0.0)), "
+            "SUM(GREATEST(good - pgood, 0.0) + GREATEST(bad - pbad, 0.0)) "
             "FROM trust_recompute_agg GROUP BY 1, 2"
         )
         refresh_priors({(o, d): (g, t) for o, d, g, t in cursor.fetchall()}, as_of=as_of)
         cursor.execute(
             f"""
-            SELECT COUNT(*), string_agg(a::text, ',' ORDER BY rid), string_agg(b::text, ',' ORDER BY rid)
+            SELECT COUNT(*), string_agg(a::text, ',' ORDER BY rid), string_agg(b::text, ',' ORDER BY rid),
+                   string_agg(pgood::text, ',' ORDER BY rid), string_agg(pbad::text, ',' ORDER BY rid)
             FROM (
-                SELECT t.rid, {m} * {mu} + t.good AS a, {m} * (1.0 - {mu}) + t.bad AS b
+                SELECT t.rid, {m} * {mu} + t.good AS a, {m} * (1.0 - {mu}) + t.bad AS b, t.pgood, t.pbad
                 FROM trust_recompute_agg t
                 LEFT JOIN {prior} p ON p.organization_id = t.organization_id AND p.dimension = t.dimension
             ) ab
             """  # noqa: S608 (identifiers from model metadata and params)
         )
-        count, alpha_csv, beta_csv = cursor.fetchone()
+        count, alpha_csv, beta_csv, pgood_csv, pbad_csv = cursor.fetchone()
         if count:
             alpha = np.array(alpha_csv.split(","), dtype=np.float64)
             beta = np.array(beta_csv.split(","), dtype=np.float64)
             lower, upper = scoring.quantiles(alpha, beta)
+            ranked = established_lowers(
+                lower,
+                alpha,
+                beta,
+                np.array(pgood_csv.split(","), dtype=np.float64),
+                np.array(pbad_csv.split(","), dtype=np.float64),
+            )
             # MERGE joins the new rows to the scores in one hash join (no per-row conflict
             # probe); the updated columns are not indexed, so updates stay HOT.
             cursor.execute(
                 f"""
                 MERGE INTO {score} s
                 USING (
-                    SELECT t.*, {m} * {mu} + t.good AS a, {m} * (1.0 - {mu}) + t.bad AS b, q.lo, q.up,
-                           t.good_ref * {to_last} AS good_last, t.bad_ref * {to_last} AS bad_last
+                    SELECT t.*, {m} * {mu} + t.good AS a, {m} * (1.0 - {mu}) + t.bad AS b, q.lo, q.up, q.el,
+                           t.good_ref * {to_last} AS good_last, t.bad_ref * {to_last} AS bad_last,
+                           t.pgood_ref * {to_last} AS pgood_last, t.pbad_ref * {to_last} AS pbad_last,
+                           GREATEST(t.good - t.pgood, 0.0) + GREATEST(t.bad - t.pbad, 0.0) AS ew
                     FROM trust_recompute_agg t
                     LEFT JOIN {prior} p ON p.organization_id = t.organization_id AND p.dimension = t.dimension
                     JOIN unnest(string_to_array(%(lower)s, ',')::float8[],
-                                string_to_array(%(upper)s, ',')::float8[]) WITH ORDINALITY AS q(lo, up, rid)
+                                string_to_array(%(upper)s, ',')::float8[],
+                                string_to_array(%(ranked)s, ',')::float8[])
+                         WITH ORDINALITY AS q(lo, up, el, rid)
                          ON q.rid = t.rid
                 ) n
                 ON s.subject_id = n.subject_id AND s.dimension = n.dimension AND s.skill_key = n.skill_key
@@ -202,15 +227,23 @@ def _rebuild_all_postgres(*, as_of: datetime, organization_id: int | None) -> in
                     organization_id = n.organization_id, alpha = n.a, beta = n.b, mean = n.a / (n.a + n.b),
                     lower = n.lo, upper = n.up, evidence_weight = n.good + n.bad, evidence_count = n.n,
                     distinct_raters = n.raters, last_evidence_at = n.last_at, computed_at = %(as_of)s,
-                    good_at_last = n.good_last, bad_at_last = n.bad_last
+                    good_at_last = n.good_last, bad_at_last = n.bad_last,
+                    pattern_good_at_last = n.pgood_last, pattern_bad_at_last = n.pbad_last,
+                    established_weight = n.ew, established_count = n.n - n.pn, established_lower = n.el
                 WHEN NOT MATCHED THEN INSERT (organization_id, subject_id, dimension, skill_id, skill_key,
                     alpha, beta, mean, lower, upper, evidence_weight, evidence_count, distinct_raters,
-                    last_evidence_at, computed_at, good_at_last, bad_at_last)
+                    last_evidence_at, computed_at, good_at_last, bad_at_last, pattern_good_at_last,
+                    pattern_bad_at_last, established_weight, established_count, established_lower)
                 VALUES (n.organization_id, n.subject_id, n.dimension, NULLIF(n.skill_key, 0), n.skill_key,
                     n.a, n.b, n.a / (n.a + n.b), n.lo, n.up, n.good + n.bad, n.n, n.raters, n.last_at,
-                    %(as_of)s, n.good_last, n.bad_last)
+                    %(as_of)s, n.good_last, n.bad_last, n.pgood_last, n.pbad_last, n.ew, n.n - n.pn, n.el)
                 """,  # noqa: S608 (identifiers from model metadata and params; values are parameters)
-                {"as_of": as_of, "lower": _float_csv(lower), "upper": _float_csv(upper)},
+                {
+                    "as_of": as_of,
+                    "lower": _float_csv(lower),
+                    "upper": _float_csv(upper),
+                    "ranked": _float_csv(ranked),
+                },
             )
         # keys without live evidence (all voided) lose their score
         cursor.execute(
@@ -231,10 +264,11 @@ def _rebuild_all_portable(*, as_of: datetime, organization_id: int | None) -> in
 def _rebuild_all_portable_locked(*, as_of: datetime, organization_id: int | None) -> int:
     rows = aggregate_ledger(as_of=as_of, organization_id=organization_id)
     totals: dict[tuple[int, str], list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for org_id, _subject, dimension, _skill, good, bad, *_ in rows:
+    for org_id, _subject, dimension, _skill, good, bad, *_rest, pgood, pbad, _pn, _pgr, _pbr in rows:
         acc = totals[(org_id, dimension)]
-        acc[0] += good
-        acc[1] += good + bad
+        kept_good, kept_bad = max(good - pgood, 0.0), max(bad - pbad, 0.0)  # the priors without patterns
+        acc[0] += kept_good
+        acc[1] += kept_good + kept_bad
     refresh_priors(totals, as_of=as_of)
     keep = {(row[1], row[2], row[3]) for row in rows}
     existing = TrustScore.objects.all()
@@ -257,6 +291,9 @@ def _rebuild_all_portable_locked(*, as_of: datetime, organization_id: int | None
     beliefs = beliefs_from_sums(
         np.asarray(org_ids, dtype=np.int64), dimension_codes(dimensions), good, bad, priors
     )
+    pattern_good = np.asarray(columns[11], dtype=float)
+    pattern_bad = np.asarray(columns[12], dtype=float)
+    ranked = established_lowers(beliefs[3], beliefs[0], beliefs[1], pattern_good, pattern_bad)
     objs = []
     for i in range(len(rows)):
         last = _parse_dt(columns[8][i])
@@ -276,6 +313,11 @@ def _rebuild_all_portable_locked(*, as_of: datetime, organization_id: int | None
                 computed_at=as_of,
                 good_at_last=float(columns[9][i]) * back,
                 bad_at_last=float(columns[10][i]) * back,
+                pattern_good_at_last=float(columns[14][i]) * back,
+                pattern_bad_at_last=float(columns[15][i]) * back,
+                established_weight=max(good[i] - columns[11][i], 0.0) + max(bad[i] - columns[12][i], 0.0),
+                established_count=int(columns[6][i]) - int(columns[13][i]),
+                established_lower=float(ranked[i]),
             )
         )
     TrustScore.objects.bulk_create(

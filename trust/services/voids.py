@@ -59,13 +59,27 @@ def void_event(*, event: TrustEvent, reason: str, voided_by) -> TrustEvent:
 
 
 def rerecord_damped(
-    event: TrustEvent, *, factor: float, note: str, reason: str, reciprocal=False
+    event: TrustEvent,
+    *,
+    factor: float,
+    note: str,
+    reason: str,
+    reciprocal=False,
+    pair_share: float | None = None,
+    replaces: str | None = None,
+    in_pattern: bool = False,
 ) -> TrustEvent:
     """Void ``event`` and append the same fact with its weight × ``factor`` (the next
     revision): how a defence that learns something later damps earlier evidence while the
-    ledger stays append-only. The caller holds the subject's lock and refreshes the key."""
+    ledger stays append-only. ``pair_share``: the piece's new share of its pair's budget
+    (``factor`` moves it there); ``replaces``: the note fragment ``note`` takes the place of
+    (the pair's earlier share), instead of being appended; ``in_pattern``: the damping is a
+    suspicious pattern's. The caller holds the subject's lock and refreshes the key."""
     append_void(event, reason=reason, voided_by=None)
-    earlier = f"{event.weight_note}; " if event.weight_note else ""
+    kept = [part for part in (event.weight_note or "").split("; ") if part]
+    if replaces is not None:
+        kept = [part for part in kept if replaces not in part]
+    earlier = "; ".join(kept) + "; " if kept else ""
     return TrustEvent.objects.create(
         organization_id=event.organization_id,
         subject_id=event.subject_id,
@@ -77,6 +91,8 @@ def rerecord_damped(
         weight=max(event.weight * factor, 1e-9),
         base_weight=event.base_weight,
         weight_note=(earlier + note)[:200],
+        pair_share=event.pair_share if pair_share is None else pair_share,
+        in_pattern=event.in_pattern or in_pattern,
         reciprocal_discounted=event.reciprocal_discounted or reciprocal,
         source_kind=event.source_kind,
         source_id=event.source_id,

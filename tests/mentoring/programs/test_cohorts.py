@@ -204,6 +204,9 @@ def test_pair_fit_is_the_weighted_mean_of_the_suggestion_factors(org, terraform)
         upper=0.97,
         evidence_weight=10.0,
         evidence_count=10,  # established: ranked by its own lower bound
+        established_weight=10.0,
+        established_count=10,
+        established_lower=0.8,
     )
 
     data = fit.cohort_fit_matrix(organization=org, seekers=[seeker], mentors=[strong, weak])

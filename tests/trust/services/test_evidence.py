@@ -1,8 +1,11 @@
 """record_evidence: validation, idempotency and the anti-gaming rules, all in the service."""
 
+import math
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core import clock
 from core.errors import Conflict, ValidationFailed
@@ -11,7 +14,7 @@ from tests.trust.factories import observe, rate
 from tests.trust.shared_sources import TEST_FEEDBACK_KIND, TEST_KIND, shared_context
 from trust import params
 from trust.models import TrustEvent, TrustRater, TrustScore
-from trust.services.evidence import record_evidence
+from trust.services.evidence import pair_share, record_evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -124,17 +127,44 @@ def test_one_feedback_may_cover_several_dimensions_and_skills(alice, bob, skill,
     assert {e.weight for e in events} == {1.0}
 
 
-def test_the_kth_piece_from_the_same_person_within_90_days_weighs_one_over_k_squared(alice, bob):
-    weights = [rate(alice, bob).weight for _ in range(4)]
-    assert weights == pytest.approx([1.0, 1 / 4, 1 / 9, 1 / 16])
-    assert "piece 4 from the same person" in TrustEvent.objects.filter(subject=bob).first().weight_note
+def _live(subject, **filters):
+    return list(TrustEvent.objects.live().filter(subject=subject, **filters).order_by("occurred_at", "id"))
+
+
+def test_a_pairs_pieces_within_90_days_share_one_budget_equally(alice, bob):
+    for n in range(1, 5):
+        rate(alice, bob)
+        # every live piece weighs the same share of the pair's budget Σ_{k≤n} 1/k²
+        budget = sum(1 / k**2 for k in range(1, n + 1))
+        assert [e.weight for e in _live(bob)] == pytest.approx([budget / n] * n)
+        assert [e.pair_share for e in _live(bob)] == pytest.approx([budget / n] * n)
+    # the earlier pieces were re-recorded (the ledger stays append-only), each note says so once
+    assert all(e.weight_note.count("from the same person") == 1 for e in _live(bob))
+    assert "one of 4 pieces from the same person" in _live(bob)[0].weight_note
+
+
+@given(n=st.integers(1, 40))
+def test_a_pair_never_adds_more_than_pi_squared_over_six_pieces(n):
+    assert n * pair_share(n) <= math.pi**2 / 6
+    assert pair_share(n) <= pair_share(max(n - 1, 1))
 
 
 def test_repeat_ratings_count_across_kinds(alice, bob, skill):
-    # an accepted answer, then the end-of-engagement feedback from the same person: the 2nd rating
-    first = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_KIND)
-    feedback = rate(alice, bob, dimension="competence", skill=skill, kind=TEST_FEEDBACK_KIND)
-    assert [e.weight for e in (first, feedback)] == pytest.approx([1.0, 1 / 4])
+    # an accepted answer, then the end-of-engagement feedback from the same person: two pieces
+    rate(alice, bob, dimension="competence", skill=skill, kind=TEST_KIND)
+    rate(alice, bob, dimension="competence", skill=skill, kind=TEST_FEEDBACK_KIND)
+    assert [e.weight for e in _live(bob)] == pytest.approx([1.25 / 2] * 2)
+
+
+def test_a_pairs_mixed_record_counts_at_its_own_mean(alice, bob):
+    # three kept commitments and one missed, confirmed by the same colleague, in any order
+    for outcome in (1.0, 0.0, 1.0, 1.0):
+        rate(alice, bob, outcome=outcome)
+    live = _live(bob)
+    said = sum(e.weight * e.outcome for e in live) / sum(e.weight for e in live)
+    # the pair's budget does not pull its record toward a half: 3 of 4, as it said
+    assert said == pytest.approx(0.75)
+    assert sum(e.weight for e in live) == pytest.approx(sum(1 / k**2 for k in range(1, 5)))
 
 
 def test_ratings_more_than_90_days_apart_are_not_discounted(alice, bob):
@@ -164,13 +194,14 @@ def test_praise_traded_beyond_one_engagement_is_discounted_on_both_sides_and_com
     # when Bob praises Alice a third time: Alice praised him twice, then once more
     rate(alice, bob, outcome=1.0)
     back = rate(bob, alice, outcome=1.0)
-    # then his third piece (×1/9) is discounted for the one exchange beyond the allowance
-    assert back.weight == pytest.approx(params.RECIPROCAL_PRAISE_FACTOR / 9)
+    # then his third piece (a third of the pair's budget for three) is discounted for the one
+    # exchange beyond the allowance
+    assert back.weight == pytest.approx(params.RECIPROCAL_PRAISE_FACTOR * pair_share(3))
     assert "reciprocal praise (3×)" in back.weight_note
     # and Alice's earlier praise of Bob was re-recorded discounted (append-only)
     discounted = TrustEvent.objects.live().filter(subject=bob, reciprocal_discounted=True)
     assert discounted.count() == 3
-    assert all(e.revision == 1 for e in discounted)
+    assert all(e.revision >= 1 for e in discounted)
 
 
 def test_praise_from_someone_who_trades_evidence_with_the_subjects_other_raters_counts_as_one_voice(
@@ -233,8 +264,10 @@ def test_replaying_an_event_that_was_discounted_returns_the_discounted_record(al
     for _ in range(params.RECIPROCAL_FREE_EXCHANGES + 1):
         rate(bob, alice)  # the last one goes beyond the allowance: Alice's praise is discounted
     replay = rate(alice, bob, source_id=source_id)
-    assert replay.revision == 1
-    assert TrustEvent.objects.filter(subject=bob, source_id=source_id).count() == 2  # original, copy
+    # the newest copy (re-recorded as the pair grew, then for reciprocity), not the original
+    live = TrustEvent.objects.live().get(subject=bob, source_id=source_id)
+    assert replay.pk == live.pk and replay.revision >= 1 and replay.reciprocal_discounted
+    assert TrustEvent.objects.filter(subject=bob, source_id=source_id).count() == replay.revision + 1
 
 
 @pytest.mark.django_db(transaction=True)
@@ -257,21 +290,22 @@ def test_criticism_from_a_connected_colleague_counts_in_full(org, alice, bob, ca
     assert "one voice" not in criticism.weight_note
 
 
-def test_a_pairs_praise_does_not_use_up_the_weight_of_its_first_complaint(alice, bob):
-    for _ in range(3):
-        rate(alice, bob, outcome=1.0)
-    complaint = rate(alice, bob, outcome=0.0)
-    assert complaint.weight == 1.0
-    # while the next complaint is the second from the same person
-    assert rate(alice, bob, outcome=0.0).weight == pytest.approx(1 / 4)
-
-
-def test_a_complaint_calibrated_upwards_still_counts_as_a_complaint_of_the_pair(org, alice, bob):
+def test_a_complaint_calibrated_upwards_shares_the_pairs_budget_like_any_piece(org, alice, bob):
     # given Alice is a harsh rater (the nightly found her 0.4 below her colleagues)
     TrustRater.objects.create(
         organization=org, rater=alice, standing=1.0, age_factor=1.0, offset_integrity=-0.4
     )
     first = rate(alice, bob, outcome=0.3)
     assert first.outcome > params.GOOD_OUTCOME and first.stated_outcome == pytest.approx(0.3)
-    # then her next complaint is her second: the sign is what she said, not the calibration
-    assert rate(alice, bob, outcome=0.0).weight == pytest.approx(1 / 4)
+    rate(alice, bob, outcome=0.0)
+    # two pieces of one pair, whatever their sign or calibration: 1.25 between them
+    assert [e.weight for e in _live(bob)] == pytest.approx([0.625, 0.625])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_score_follows_the_re_recorded_share(alice, bob):
+    for _ in range(3):
+        rate(alice, bob, outcome=1.0)
+    score = TrustScore.objects.get(subject=bob, dimension="integrity")
+    assert score.evidence_count == 3
+    assert score.good_at_last == pytest.approx(sum(1 / k**2 for k in range(1, 4)))
