@@ -2,6 +2,7 @@
 sends, edit/delete rules, read marks, rate limit, mentions, sanitizing, and the
 after-commit fan-out."""
 
+import json
 import uuid
 
 import pytest
@@ -400,7 +401,8 @@ def test_frames_go_out_only_after_commit(chat, django_capture_on_commit_callback
     # One channel-layer event: the message, then the sender's read mark (they have
     # read their own message), in that order.
     assert [event["type"] for event in sent] == ["chat.frames"]
-    frames = sent[0]["frames"]
+    assert sent[0]["conversation"] == conversation.pk
+    frames = [json.loads(text) for text in sent[0]["texts"]]
     assert [frame["type"] for frame in frames] == ["message.new", "read.updated"]
     assert frames[0]["message"]["seq"] == 1
     assert (frames[1]["user"], frames[1]["last_read_seq"]) == (seeker.pk, 1)
