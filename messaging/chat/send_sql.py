@@ -13,7 +13,7 @@ from functools import cache
 from django.db import connection
 
 from mentoring.models import Engagement
-from messaging.models import Conversation, ConversationMember, Message, ReadState
+from messaging.models import ChatFirstReply, Conversation, ConversationMember, Message, ReadState
 
 
 def _columns(model, alias: str) -> str:
@@ -43,9 +43,11 @@ def _instance(model, converters, values):
 @cache
 def _lookup(vendor: str):
     # vendor is part of the key: quoting and converters are the backend's
-    table = {model: model._meta.db_table for model in (Conversation, ConversationMember, Message, Engagement)}
+    models = (Conversation, ConversationMember, Message, Engagement, ChatFirstReply)
+    table = {model: model._meta.db_table for model in models}
     sql = (
-        f"SELECT {_columns(Conversation, 'c')}, {_columns(Engagement, 'e')}, cm.id, "  # noqa: S608
+        f"SELECT {_columns(Conversation, 'c')}, {_columns(Engagement, 'e')}, "  # noqa: S608
+        f"EXISTS (SELECT 1 FROM {table[ChatFirstReply]} fr WHERE fr.conversation_id = c.id), cm.id, "
         f"(SELECT m.id FROM {table[Message]} m WHERE m.author_id = %s AND m.client_id = %s LIMIT 1) "
         f"FROM {table[Conversation]} c "
         f"JOIN {table[ConversationMember]} cm "
@@ -57,9 +59,10 @@ def _lookup(vendor: str):
 
 
 def conversation_for_send(*, author_id: int, conversation_pk: int, client_id):
-    """``(conversation with its engagement, the author's member id, id of the message
-    already stored for client_id or None)`` in one indexed lookup, or None when the
-    author is not a current member (or there is no such conversation)."""
+    """``(conversation with its engagement, whether its first reply is recorded, the
+    author's member id, id of the message already stored for client_id or None)`` in one
+    indexed lookup, or None when the author is not a current member (or there is no such
+    conversation)."""
     sql, conversation_fields, engagement_fields = _lookup(connection.vendor)
     client_value = Message._meta.get_field("client_id").get_db_prep_value(client_id, connection)
     with connection.cursor() as cursor:
@@ -72,8 +75,8 @@ def conversation_for_send(*, author_id: int, conversation_pk: int, client_id):
     engagement_values = row[split : split + len(engagement_fields)]
     if conversation.engagement_id is not None:
         conversation.engagement = _instance(Engagement, engagement_fields, engagement_values)
-    member_id, stored_message_id = row[-2], row[-1]
-    return conversation, member_id, stored_message_id
+    answered, member_id, stored_message_id = bool(row[-3]), row[-2], row[-1]
+    return conversation, answered, member_id, stored_message_id
 
 
 @cache
