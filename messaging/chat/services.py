@@ -324,11 +324,11 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
                         fields={"reply_to": ["Reply to the seq of a message in this conversation."]},
                     ) from None
             moment = clock.now()
-            conversation.last_seq = send_sql.next_seq(conversation_pk=conversation.pk, moment=moment)
-            conversation.last_message_at = moment
-            message = send_sql.message_insert(
+            # The next seq (the conversation row locked), the row, the author's read mark
+            # (writing means having read everything up to here).
+            message, moved = send_sql.message_store(
                 conversation=conversation,
-                seq=conversation.last_seq,
+                member_id=member_id,
                 author=author,
                 body=body,
                 body_html=render_markdown(body),
@@ -340,8 +340,6 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
             activity.record_message(message, conversation, answered=answered)
             if _record_mentions(message):
                 notify_mentions(message)
-            # Writing means having read everything up to here.
-            moved = send_sql.read_mark_raise(member_id=member_id, seq=message.seq, moment=moment)
             _touch_engagement(conversation, moment)
             # One fan-out: message.new, then the author's read.updated if it moved.
             events.message_new(message, read_by=author.pk if moved else None)
