@@ -106,6 +106,9 @@ class Bench:
                 "CELERY_BROKER_URL": "memory://",
                 "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
                 "LOG_LEVEL": "WARNING",
+                # The production default: pooled connections (this process sets
+                # DB_POOL=0 for itself, which the servers must not inherit).
+                "DB_POOL": "1",
                 "PYTHONPATH": os.pathsep.join([str(ROOT), str(BENCH)]),
                 "PYTHONUNBUFFERED": "1",
             }

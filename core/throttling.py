@@ -7,10 +7,33 @@ the price is that a burst straddling two windows may reach twice the rate for a
 moment, which is fine for a guard against runaway clients.
 """
 
+import os
 import time
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
+
+# One round trip on Redis: the count and, for the window's first hit, its expiry. (The
+# cache API needs up to three: incr, which checks that the key exists first, then add
+# and incr again when it did not; and a new redis-py client object for each.)
+_COUNT_LUA = """
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return hits
+"""
+_redis: tuple | None = None  # (pid, servers, client, script) of this process
+
+
+def _redis_counter(backend: RedisCache, key: str, timeout: int) -> int:
+    global _redis
+    servers = tuple(backend._servers)
+    if _redis is None or _redis[:2] != (os.getpid(), servers):
+        client = backend._cache.get_client(write=True)  # thread-safe: it draws on a connection pool
+        _redis = (os.getpid(), servers, client, client.register_script(_COUNT_LUA))
+    _, _, client, script = _redis
+    # the same key and stored value as cache.incr/add would use, so cache.get reads it
+    return int(script(keys=[backend.make_and_validate_key(key)], args=[timeout], client=client))
 
 
 def count_in_window(key: str, seconds: int) -> tuple[int, float]:
@@ -20,6 +43,9 @@ def count_in_window(key: str, seconds: int) -> tuple[int, float]:
     now = time.time()
     window = int(now // seconds)
     window_key = f"{key}:{window}"
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        return _redis_counter(backend, window_key, seconds + 1), (window + 1) * seconds - now
     try:  # the window's counter usually exists already: one incr
         hits = cache.incr(window_key)
     except ValueError:  # the first hit of this window (or another process just opened it)

@@ -119,10 +119,12 @@ def _d(value: date):
 # --- the send path -----------------------------------------------------------------------------
 
 
-def record_message(message: Message, conversation: Conversation) -> None:
+def record_message(message: Message, conversation: Conversation, *, answered: bool = False) -> None:
     """Count ``message`` in the rollup. Call inside the transaction that created it
     (``message_send``), so the count commits or rolls back with the message.
-    ``conversation`` is the message's conversation with its engagement loaded."""
+    ``conversation`` is the message's conversation with its engagement loaded;
+    ``answered``: its ``ChatFirstReply`` was seen to exist (it is never overwritten, so the
+    insert is skipped; a repair recounts it from the messages, this one or earlier)."""
     if message.author_id is None:
         return
     day = utc_day(message.created_at)
@@ -141,7 +143,7 @@ def record_message(message: Message, conversation: Conversation) -> None:
                 [conversation.organization_id, message.author_id, _d(first_of_month(day)), day_bit(day)],
             )
         engagement = conversation.engagement if conversation.engagement_id else None
-        if engagement is None or message.created_at < engagement.starts_at:
+        if answered or engagement is None or message.created_at < engagement.starts_at:
             return
         cursor.execute(
             f"INSERT INTO {FIRST_REPLY} (conversation_id, engagement_id, replied_at) "  # noqa: S608

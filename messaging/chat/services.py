@@ -268,12 +268,12 @@ def _existing(author, client_id: uuid.UUID, conversation_id: int) -> Message | N
 
 
 def _conversation_for_send(author, conversation_id, client_id: uuid.UUID):
-    """``(conversation, the author's member id, message already stored for client_id or
-    None)`` in one indexed lookup on the hot path (``send_sql.conversation_for_send``:
-    the membership check of ``access_conversation`` with the idempotency lookup as a
-    subquery). The full stored message is loaded only for a retry, and anything unusual
-    (a malformed id, not a member) goes through ``access_conversation`` itself, so the
-    NotFound answer is the same."""
+    """``(conversation, whether its first reply is recorded, the author's member id, message
+    already stored for client_id or None)`` in one indexed lookup on the hot path
+    (``send_sql.conversation_for_send``: the membership check of ``access_conversation``
+    with the idempotency lookup as a subquery). The full stored message is loaded only for
+    a retry, and anything unusual (a malformed id, not a member) goes through
+    ``access_conversation`` itself, so the NotFound answer is the same."""
     try:
         pk = int(conversation_id)
     except (TypeError, ValueError):
@@ -288,11 +288,11 @@ def _conversation_for_send(author, conversation_id, client_id: uuid.UUID):
             .values_list("pk", flat=True)
             .first()
         )
-        return conversation, member_id, _existing(author, client_id, conversation.pk)
-    conversation, member_id, stored_message_id = found
+        return conversation, False, member_id, _existing(author, client_id, conversation.pk)
+    conversation, answered, member_id, stored_message_id = found
     if stored_message_id is None:
-        return conversation, member_id, None
-    return conversation, member_id, _existing(author, client_id, conversation.pk)
+        return conversation, answered, member_id, None
+    return conversation, answered, member_id, _existing(author, client_id, conversation.pk)
 
 
 def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None) -> Message:
@@ -306,7 +306,7 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
     """
     client_id = _clean_client_id(client_id)
     body = _clean_body(body)
-    conversation, member_id, existing = _conversation_for_send(author, conversation_id, client_id)
+    conversation, answered, member_id, existing = _conversation_for_send(author, conversation_id, client_id)
     if existing is not None:
         existing.created = False
         return existing
@@ -324,11 +324,11 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
                         fields={"reply_to": ["Reply to the seq of a message in this conversation."]},
                     ) from None
             moment = clock.now()
-            conversation.last_seq = send_sql.next_seq(conversation_pk=conversation.pk, moment=moment)
-            conversation.last_message_at = moment
-            message = send_sql.message_insert(
+            # The next seq (the conversation row locked), the row, the author's read mark
+            # (writing means having read everything up to here).
+            message, moved = send_sql.message_store(
                 conversation=conversation,
-                seq=conversation.last_seq,
+                member_id=member_id,
                 author=author,
                 body=body,
                 body_html=render_markdown(body),
@@ -337,11 +337,9 @@ def message_send(*, conversation_id, author, client_id, body, reply_to_seq=None)
                 moment=moment,
             )
             # The dashboard's rollup (counts and first reply only), in this transaction.
-            activity.record_message(message, conversation)
+            activity.record_message(message, conversation, answered=answered)
             if _record_mentions(message):
                 notify_mentions(message)
-            # Writing means having read everything up to here.
-            moved = send_sql.read_mark_raise(member_id=member_id, seq=message.seq, moment=moment)
             _touch_engagement(conversation, moment)
             # One fan-out: message.new, then the author's read.updated if it moved.
             events.message_new(message, read_by=author.pk if moved else None)

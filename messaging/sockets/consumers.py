@@ -1,9 +1,8 @@
 """The one WebSocket per browser tab, at /ws/ (protocol: docs/messaging.md).
 
-Authenticated from the Django session (close code 4401 otherwise, 4428 while the
-workspace requires MFA the person has not set up); the origin
-is checked (scheme, host and port) by core.ws_origin in mentoring/config/asgi.py. Bad frames get
-an error frame and the socket stays open.
+Authenticated from the Django session (close code 4401 otherwise, 4428 while the workspace
+requires MFA the person has not set up); the origin is checked (scheme, host and port) by
+core.ws_origin in mentoring/config/asgi.py. Bad frames get an error frame, the socket stays open.
 """
 
 import asyncio
@@ -68,10 +67,8 @@ async def send_presence_summary(conversation_id: int) -> None:
 
 
 def _released(service, kwargs):
-    """Run ``service`` in a worker thread and give its pooled connection back when done.
-    ``database_sync_to_async``'s own cleanup left it open here (seen in
-    tests/messaging/sockets/test_pool_release.py: one pool connection held per call until
-    its thread ended), so the close is made where the service ran."""
+    """Run ``service`` in a worker thread and give its pooled connection back when done
+    (``database_sync_to_async``'s own cleanup left it open: test_pool_release.py)."""
     try:
         return service(**kwargs)
     finally:
@@ -471,11 +468,9 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
     async def call(self, content, service, *, echo=(), **kwargs):
         """Run a service in a worker thread; a DomainError becomes an error frame
         (echoing ``echo`` fields of the request so the client can match it) and None.
-
-        Not on the process's one thread-sensitive sync thread: a service is a whole unit
-        of work (its own transaction, its own pooled connection in the thread it runs in),
-        so sends of different sockets overlap their database waits instead of queueing
-        behind each other (and behind every other socket's sync work)."""
+        Not on the one thread-sensitive sync thread: a service is a whole unit of work
+        (its transaction, its pooled connection), so sends of different sockets overlap
+        their database waits (decision 0010)."""
         try:
             return await database_sync_to_async(_released, thread_sensitive=False)(service, kwargs)
         except DomainError as error:
@@ -525,14 +520,10 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(frame)
 
     # --- channel-layer events (doorbells) -------------------------------------
-    # Events that only forward a frame touch no database. Channels' dispatch hops
-    # to the one sync thread for close_old_connections before *every* event: 200
-    # hops per message in a 200-member chat, queued behind the sends (helper 3's
-    # bench/ws_fanout.py: server CPU per message −40 %). Database work here always
-    # goes through database_sync_to_async, which cleans connections up itself.
-    # The same holds for client frames (``websocket.receive``): every handler that
-    # touches the database does so through database_sync_to_async, so the extra hop
-    # only queued each frame behind other sockets' sends on the sync thread.
+    # Forwarding events and client frames skip Channels' hop to the one sync thread for
+    # close_old_connections before every event (200 hops per message in a 200-member
+    # chat; bench/ws_fanout.py: −40 % CPU): all database work here goes through
+    # database_sync_to_async, which cleans connections up itself (decision 0005).
     FORWARD_ONLY_EVENTS = frozenset({"chat.frame", "chat.frames", "notification.new", "notification.count"})
     NO_CONNECTION_CLEANUP = FORWARD_ONLY_EVENTS | {"websocket.receive"}
 
@@ -554,19 +545,28 @@ class TandemConsumer(AsyncJsonWebsocketConsumer):
         """``accounts.services.security``: the workspace now requires MFA of this person."""
         await self.close(code=CLOSE_MFA_REQUIRED)
 
-    async def chat_frame(self, event):
-        """A frame for everyone in a conversation (``messaging.sockets.events``)."""
+    def sees(self, event) -> bool:
+        """Not the sender's own (``skip_channel``), and a conversation of this socket (its
+        set, kept by connect and ``conversation.joined`` / ``.left``): no query."""
+        conversation_id = event.get("conversation")
         if event.get("skip_channel") == self.channel_name:
-            return
-        await self.send_json(event["frame"])
+            return False
+        return conversation_id is None or conversation_id in self.conversation_ids
 
     async def chat_frames(self, event):
-        """Several frames for everyone in a conversation, in order (a new message
-        and its author's read mark: ``messaging.sockets.events.message_new``)."""
-        if event.get("skip_channel") == self.channel_name:
+        """``chat.frame`` (``text``) and ``chat.frames`` (``texts``, in order: a new message
+        and its author's read mark) for a conversation, encoded once by the sender
+        (``messaging.sockets.events``): sent as is. ``frame`` / ``frames`` are encoded here."""
+        if not self.sees(event):
             return
-        for frame in event["frames"]:
-            await self.send_json(frame)
+        texts = event.get("texts") or ([event["text"]] if "text" in event else None)
+        if texts is None:
+            frames = event["frames"] if "frames" in event else [event["frame"]]
+            texts = [await self.encode_json(frame) for frame in frames]
+        for text in texts:
+            await self.send(text_data=text)
+
+    chat_frame = chat_frames
 
     async def conversation_joined(self, event):
         """The user became a member while connected: subscribe this socket too."""

@@ -7,28 +7,48 @@ clients resume from the database with the last ``seq`` they saw.
 
 Channel-layer event types (handled in ``messaging.sockets.consumers``):
 
-- ``chat.frame``: ``{"frame": {...}, "skip_channel": "<channel name>"|None}``
-  sent to ``conversation.<id>``; the consumer forwards ``frame`` as is.
-- ``chat.frames``: the same with ``"frames": [...]``, forwarded in order (a new
+- ``chat.frame``: ``{"conversation": id, "text": "<the frame as JSON>", "skip_channel":
+  "<channel name>"|None}`` sent to ``conversation.<id>``. The frame is encoded once
+  here, not once per socket: the consumer checks the socket is in that conversation
+  (its own set, no query) and sends the text as is. (``"frame": {...}`` instead of
+  ``text`` is still forwarded, encoded by the consumer: events from a process of the
+  previous version during a deploy, and the asker's ``question.progress``.)
+- ``chat.frames``: the same with ``"texts": [...]``, forwarded in order (a new
   message and the author's read mark: one fan-out instead of two).
 - ``conversation.joined`` / ``conversation.left``: ``{"conversation": id}`` sent
   to ``user.<id>``; the consumer subscribes or unsubscribes its socket.
 """
 
+import json
+
 from core import realtime
 
 
-def _chat_frame(frame: dict, skip_channel=None) -> dict:
-    return {"type": "chat.frame", "frame": frame, "skip_channel": skip_channel}
+def encode(frame: dict) -> str:
+    """A frame as the socket sends it (``AsyncJsonWebsocketConsumer.send_json``'s encoding)."""
+    return json.dumps(frame)
+
+
+def _chat_frame(conversation_id: int, frame: dict, skip_channel=None) -> dict:
+    return {
+        "type": "chat.frame",
+        "conversation": conversation_id,
+        "text": encode(frame),
+        "skip_channel": skip_channel,
+    }
 
 
 def frame_to_conversation_on_commit(conversation_id: int, frame: dict, *, skip_channel=None) -> None:
-    realtime.send_on_commit(realtime.conversation_group(conversation_id), _chat_frame(frame, skip_channel))
+    realtime.send_on_commit(
+        realtime.conversation_group(conversation_id), _chat_frame(conversation_id, frame, skip_channel)
+    )
 
 
 async def frame_to_conversation(conversation_id: int, frame: dict, *, skip_channel=None) -> None:
     """For ephemeral frames (typing, presence) that have nothing to commit."""
-    await realtime.send_async(realtime.conversation_group(conversation_id), _chat_frame(frame, skip_channel))
+    await realtime.send_async(
+        realtime.conversation_group(conversation_id), _chat_frame(conversation_id, frame, skip_channel)
+    )
 
 
 def membership_changed_on_commit(*, user_id: int, conversation_id: int, joined: bool) -> None:
@@ -76,7 +96,12 @@ def message_new(message, *, read_by: int | None = None) -> None:
     }
     realtime.send_on_commit(
         realtime.conversation_group(message.conversation_id),
-        {"type": "chat.frames", "frames": [frame, read], "skip_channel": None},
+        {
+            "type": "chat.frames",
+            "conversation": message.conversation_id,
+            "texts": [encode(frame), encode(read)],
+            "skip_channel": None,
+        },
     )
 
 

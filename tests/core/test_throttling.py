@@ -1,7 +1,8 @@
 """core.throttling: the fixed-window counter and the REST throttles on it."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from core import throttling
@@ -64,3 +65,26 @@ def test_each_person_has_their_own_count(monkeypatch, org):
     assert first.get("/api/me").status_code == 200
     assert second.get("/api/me").status_code == 200
     assert first.get("/api/me").status_code == 429
+
+
+@pytest.mark.redis
+def test_on_redis_the_window_is_one_counter_the_cache_reads_and_it_expires(monkeypatch):
+    clock = FrozenTime(3_000_005.0)
+    monkeypatch.setattr(throttling.time, "time", clock)
+
+    assert [count_in_window("r", 10)[0] for _ in range(2)] == [1, 2]
+    key = f"r:{3_000_005 // 10}"
+    assert cache.get(key) == 2  # the key and value the cache API uses
+    backend = caches["default"]
+    ttl = backend._cache.get_client().ttl(backend.make_and_validate_key(key))
+    assert 0 < ttl <= 11  # the window's length plus a second, set by its first hit
+
+
+@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
+def test_without_redis_the_cache_api_counts_the_same_way(monkeypatch):
+    clock = FrozenTime(4_000_000.0)
+    monkeypatch.setattr(throttling.time, "time", clock)
+
+    assert [count_in_window("l", 60)[0] for _ in range(3)] == [1, 2, 3]
+    clock.now += 60
+    assert count_in_window("l", 60)[0] == 1

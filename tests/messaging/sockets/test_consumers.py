@@ -9,6 +9,7 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
+from core.realtime import conversation_group
 from mentoring.models import Participant
 from messaging.chat import services
 from messaging.models import Message, ReadState
@@ -450,6 +451,42 @@ async def test_a_member_who_leaves_is_unsubscribed_and_can_no_longer_send(chat):
     assert refused["code"] == "not_found" and refused["ref"] == "gone"
     await nothing_more(ana_socket)  # "after she left" never reached her
     assert await Message.objects.acount() == 1
+    await sam_socket.disconnect()
+    await ana_socket.disconnect()
+
+
+async def group_channels(group: str) -> set[str]:
+    """The channels subscribed to ``group``, read from the layer itself."""
+    layer = get_channel_layer()
+    if hasattr(layer, "groups"):  # in memory
+        return set(layer.groups.get(group, {}))
+    members = await layer.connection(layer.consistent_hash(group)).zrange(layer._group_key(group), 0, -1)
+    return {name.decode() for name in members}
+
+
+async def test_a_socket_that_left_gets_nothing_more_of_the_chat_even_if_its_subscription_lingers(chat):
+    """Frames are encoded once by the sender and forwarded as is; each socket still
+    checks that the conversation is one of its own (no query) before sending."""
+    conversation, sam, ana = chat
+    group = conversation_group(conversation.pk)
+    sam_socket = await connect(sam)
+    before = await group_channels(group)
+    ana_socket = await connect(ana)
+    (ana_channel,) = await group_channels(group) - before
+
+    def leave():
+        from core import clock
+
+        Participant.objects.filter(engagement=conversation.engagement, user=ana).update(left_at=clock.now())
+        services.conversation_sync_members(engagement_id=conversation.engagement_id)
+
+    await database_sync_to_async(leave)()
+    await next_frame(ana_socket, "conversation.left")
+    await get_channel_layer().group_add(group, ana_channel)  # as if the discard had been lost
+    await sam_socket.send_json_to(send_frame(conversation, "after she left"))
+    await acked(sam_socket)
+
+    await nothing_more(ana_socket)
     await sam_socket.disconnect()
     await ana_socket.disconnect()
 

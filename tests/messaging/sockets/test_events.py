@@ -1,6 +1,8 @@
 """The chat's channel-layer events (messaging.sockets.events) go out on
 core.realtime's groups, only after commit, in the shape the consumer forwards."""
 
+import json
+
 import pytest
 
 from core.realtime import conversation_group, user_group
@@ -38,12 +40,14 @@ def test_an_edit_and_a_delete_are_chat_frames_for_the_conversation(chat, django_
             deleted = services.message_delete(conversation_id=conversation.pk, seq=1, actor=sam)
         updated, gone = layer.received()
 
+    # the frame encoded once, for every socket of the conversation to send as is
     assert updated == {
         "type": "chat.frame",
-        "frame": {"type": "message.updated", "message": events.message_data(edited)},
+        "conversation": conversation.pk,
+        "text": json.dumps({"type": "message.updated", "message": events.message_data(edited)}),
         "skip_channel": None,
     }
-    assert gone["frame"] == {
+    assert json.loads(gone["text"]) == {
         "type": "message.deleted",
         "conversation": conversation.pk,
         "seq": 1,

@@ -6,6 +6,7 @@ The group sends are counted at the channel layer itself: the settings' own layer
 class (in-memory, or Redis with REDIS_URL) with ``group_send`` recording each call."""
 
 import asyncio
+import json
 
 import pytest
 from channels.layers import InMemoryChannelLayer
@@ -66,9 +67,11 @@ def presence_sends(sends, conversation_id):
     """The frames of the presence events sent to the conversation's group."""
     group = conversation_group(conversation_id)
     return [
-        event["frame"]
+        frame
         for to, event in sends
-        if to == group and event["type"] == "chat.frame" and event["frame"]["type"].startswith("presence")
+        if to == group and event["type"] == "chat.frame"
+        for frame in [json.loads(event["text"])]
+        if frame["type"].startswith("presence")
     ]
 
 
