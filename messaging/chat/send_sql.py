@@ -98,6 +98,24 @@ def _insert(vendor: str) -> str:
     )
 
 
+def _saved(pk, conversation, seq, author, body, body_html, client_id, reply_to, moment) -> Message:
+    """The ``Message`` a row just written holds, as the ORM would have returned it."""
+    message = Message(
+        pk=pk,
+        conversation=conversation,
+        seq=seq,
+        author=author,
+        body=body,
+        body_html=body_html,
+        client_id=client_id,
+        reply_to=reply_to,
+        created_at=moment,
+    )
+    message._state.adding = False
+    message._state.db = connection.alias
+    return message
+
+
 def message_insert(*, conversation, seq: int, author, body: str, body_html: str, client_id, reply_to, moment):
     """Insert one message row; returns the saved ``Message`` (author, conversation and
     reply_to set). A duplicate (author, client_id) raises ``IntegrityError`` as ``create`` would."""
@@ -116,20 +134,7 @@ def message_insert(*, conversation, seq: int, author, body: str, body_html: str,
             ],
         )
         pk = cursor.fetchone()[0]
-    message = Message(
-        pk=pk,
-        conversation=conversation,
-        seq=seq,
-        author=author,
-        body=body,
-        body_html=body_html,
-        client_id=client_id,
-        reply_to=reply_to,
-        created_at=moment,
-    )
-    message._state.adding = False
-    message._state.db = connection.alias
-    return message
+    return _saved(pk, conversation, seq, author, body, body_html, client_id, reply_to, moment)
 
 
 # One statement hands out the next seq and takes the conversation's row lock.
@@ -224,17 +229,5 @@ def message_store(
         )
         pk, seq, moved = cursor.fetchone()
     conversation.last_seq, conversation.last_message_at = seq, moment
-    message = Message(
-        pk=pk,
-        conversation=conversation,
-        seq=seq,
-        author=author,
-        body=body,
-        body_html=body_html,
-        client_id=client_id,
-        reply_to=reply_to,
-        created_at=moment,
-    )
-    message._state.adding = False
-    message._state.db = connection.alias
+    message = _saved(pk, conversation, seq, author, body, body_html, client_id, reply_to, moment)
     return message, moved
