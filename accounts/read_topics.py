@@ -13,31 +13,35 @@ PEOPLE = "people"
 _LOGIN_ONLY = frozenset({"last_login"})
 
 
-def _workspaces_of(user_id) -> list[int]:
+def workspaces_of(user_ids) -> set[int]:
+    """The workspaces of ``user_ids`` (a topic keyed by workspace bumps these)."""
     from accounts.models import Membership
 
-    return list(Membership.objects.filter(user_id=user_id).values_list("organization_id", flat=True))
+    return set(
+        Membership.objects.filter(user_id__in=list(user_ids)).values_list("organization_id", flat=True)
+    )
+
+
+def shown_change(raw: bool, update_fields) -> bool:
+    """A ``post_save`` a cached read can show: not fixture loading, not a login stamp."""
+    return (
+        not raw
+        and read_cache.enabled()
+        and not (update_fields is not None and set(update_fields) <= _LOGIN_ONLY)
+    )
 
 
 def people_changed(user_ids) -> None:
     """The directory of the workspaces of ``user_ids`` is stale (bulk writes call this)."""
-    from accounts.models import Membership
-
-    if not read_cache.enabled():
-        return
-    ids = set(Membership.objects.filter(user_id__in=list(user_ids)).values_list("organization_id", flat=True))
-    read_cache.bump(PEOPLE, ids)
+    if read_cache.enabled():
+        read_cache.bump(PEOPLE, workspaces_of(user_ids))
 
 
 def _person_changed(sender, instance, raw=False, update_fields=None, **kwargs):
-    if raw or not read_cache.enabled():
-        return
-    if update_fields is not None and set(update_fields) <= _LOGIN_ONLY:
-        return
     from accounts.models import User
 
-    user_id = instance.pk if sender is User else instance.user_id
-    read_cache.bump(PEOPLE, _workspaces_of(user_id))
+    if shown_change(raw, update_fields):
+        people_changed([instance.pk if sender is User else instance.user_id])
 
 
 def _workspace_changed(sender, instance, raw=False, **kwargs):

@@ -10,6 +10,7 @@ from django.db import connection
 from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
+from accounts import read_topics
 from accounts.access import active_membership
 from accounts.models import (
     Expertise,
@@ -21,6 +22,7 @@ from accounts.models import (
     User,
 )
 from accounts.working_hours import hex_to_mask
+from core import read_cache
 from core.errors import NotFound
 
 AUTOCOMPLETE_LIMIT = 10
@@ -223,9 +225,6 @@ def skills_autocomplete(viewer: User, q: str, *, limit: int = AUTOCOMPLETE_LIMIT
 def workspace_skill_choices(viewer: User) -> list[tuple[int, str]]:
     """(id, name) of every skill of the viewer's workspace, by name: the directory's
     skill filter. Kept in the read cache until a skill changes."""
-    from accounts import read_topics
-    from core import read_cache
-
     organization = viewer_workspace(viewer)
     if organization is None:
         return []

@@ -8,10 +8,10 @@ the cached reads are keyed by the viewer's current engagements.
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from accounts import read_topics
 from core import read_cache
 
 QUESTIONS = "questions"
-_LOGIN_ONLY = frozenset({"last_login"})
 
 
 def questions_changed(organization_ids) -> None:
@@ -51,15 +51,8 @@ def _engagement_changed(sender, instance, raw=False, **kwargs):
 
 
 def _person_changed(sender, instance, raw=False, update_fields=None, **kwargs):
-    from accounts.models import Membership
-
-    if raw or not read_cache.enabled():
-        return
-    if update_fields is not None and set(update_fields) <= _LOGIN_ONLY:
-        return
-    questions_changed(
-        Membership.objects.filter(user_id=instance.pk).values_list("organization_id", flat=True)
-    )
+    if read_topics.shown_change(raw, update_fields):
+        questions_changed(read_topics.workspaces_of([instance.pk]))
 
 
 def connect() -> None:
